@@ -1,0 +1,10 @@
+"""The `outreach` command. Thin: parses options, calls services, prints results."""
+
+from __future__ import annotations
+
+from outreach.cli.base import cli, main
+
+# Each module adds its commands to `cli` when imported.
+from outreach.cli import db as _db  # noqa: F401,E402  isort: skip
+
+__all__ = ["cli", "main"]

@@ -1,0 +1,120 @@
+"""The root `outreach` group, the shared options and the one place errors become messages."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from typing import Any
+
+import click
+from sqlalchemy.exc import OperationalError
+
+from outreach import __version__
+from outreach.db.engine import Database, open_database, unavailable
+from outreach.errors import OutreachError
+from outreach.i18n import _, set_language
+
+
+@dataclass
+class AppContext:
+    """What every command may need, resolved lazily from the global options."""
+
+    db_url: str | None = None
+    agent_login: str | None = None
+    _db: Database | None = field(default=None, repr=False)
+
+    def database(self, *, check: bool = True) -> Database:
+        """The configured database; with `check`, refuse one whose schema is not the code's."""
+        if self._db is None:
+            self._db = open_database(self.db_url)
+        if check:
+            from outreach.db.migrate import check_schema
+
+            check_schema(self._db)
+        return self._db
+
+
+def _store_db(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+    if value:
+        ctx.ensure_object(AppContext).db_url = value
+
+
+def db_option(fn: Any) -> Any:
+    """`--db URL` on any command (also accepted before the command name)."""
+    return click.option(
+        "--db",
+        "db_url",
+        metavar="URL",
+        expose_value=False,
+        is_eager=True,
+        callback=_store_db,
+        help=_("Base de données (URL SQLAlchemy ou chemin SQLite). Sinon OUTREACH_DATABASE_URL."),
+    )(fn)
+
+
+def _store_lang(_ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+    if value:
+        set_language(value)
+
+
+class OutreachGroup(click.Group):
+    """Turns every error a person can act on into one line and a non-zero exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except OutreachError as exc:
+            click.echo(_("erreur : {message}").format(message=exc), err=True)
+            ctx.exit(exc.exit_code)
+        except OperationalError as exc:
+            app = ctx.find_object(AppContext)
+            if app is not None and app._db is not None:
+                message = str(unavailable(app._db, exc))
+            else:
+                message = str(exc.orig or exc).splitlines()[0]
+            click.echo(_("erreur : {message}").format(message=message), err=True)
+            ctx.exit(1)
+
+
+@click.group(
+    cls=OutreachGroup,
+    invoke_without_command=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    help=_(
+        "outreach : le centre d'appels des Chambres de Métiers et de l'Artisanat.\n\n"
+        "Sans commande, ouvre l'application des conseillers."
+    ),
+)
+@click.version_option(
+    __version__, "-V", "--version", prog_name="outreach", message="%(prog)s %(version)s"
+)
+@click.option(
+    "--lang",
+    type=click.Choice(["fr", "en"]),
+    expose_value=False,
+    is_eager=True,
+    callback=_store_lang,
+    help=_("Langue (sinon OUTREACH_LANG ou la locale ; français par défaut)."),
+)
+@db_option
+@click.option(
+    "--agent", "agent_login", metavar="LOGIN", help=_("Se connecter directement comme cet agent.")
+)
+@click.pass_context
+def cli(ctx: click.Context, agent_login: str | None) -> None:
+    app = ctx.ensure_object(AppContext)
+    app.agent_login = agent_login
+    if ctx.invoked_subcommand is None:
+        tui = cli.get_command(ctx, "tui")
+        if tui is None:
+            click.echo(ctx.get_help())
+            return
+        ctx.invoke(tui)
+
+
+def main(argv: list[str] | None = None) -> None:
+    cli.main(args=argv, prog_name="outreach", obj=AppContext())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,149 @@
+"""Engine and session factories for SQLite (WAL, embedded) and PostgreSQL (psycopg 3).
+
+`Database` carries two session factories: `read` for read-only units of work and `write` for
+units that change data. On SQLite a write unit opens with BEGIN IMMEDIATE, so it waits on the
+busy timeout for the write lock up front instead of failing halfway with "database is locked".
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import URL
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from outreach.config import resolve_database_url
+from outreach.errors import DatabaseUnavailable
+from outreach.i18n import _
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Database:
+    url: URL
+    engine: Engine
+    read: sessionmaker[Session]
+    write: sessionmaker[Session]
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.url.get_backend_name() == "sqlite"
+
+    @property
+    def is_postgresql(self) -> bool:
+        return self.url.get_backend_name() == "postgresql"
+
+    @property
+    def display_url(self) -> str:
+        return self.url.render_as_string(hide_password=True)
+
+    @contextmanager
+    def writing(self) -> Iterator[Session]:
+        """One write transaction: committed on success, rolled back on error."""
+        with self.write.begin() as session:
+            yield session
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        with self.read() as session:
+            yield session
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # Let SQLAlchemy's "begin" event emit BEGIN itself (pysqlite's own is deferred and late).
+    dbapi_connection.isolation_level = None
+    cur = dbapi_connection.cursor()
+    cur.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+    cur.execute("PRAGMA journal_mode = WAL")
+    cur.execute("PRAGMA synchronous = NORMAL")
+    cur.execute("PRAGMA foreign_keys = ON")
+    cur.execute("PRAGMA temp_store = MEMORY")
+    cur.execute("PRAGMA cache_size = -65536")
+    cur.close()
+
+
+def _sqlite_begin(conn: Any) -> None:
+    mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
+    conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+def make_engine(url: URL | str, **kwargs: Any) -> Engine:
+    """An engine for `url` with the project's settings for its backend."""
+    url = url if isinstance(url, URL) else resolve_database_url(url)
+    if url.get_backend_name() == "sqlite":
+        if url.database:
+            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(
+            url,
+            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
+            **kwargs,
+        )
+        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
+        return engine
+    kwargs.setdefault("pool_pre_ping", True)
+    kwargs.setdefault("pool_size", 5)
+    kwargs.setdefault("max_overflow", 10)
+    return create_engine(url, connect_args={"connect_timeout": 5}, **kwargs)
+
+
+def open_database(url: URL | str | None = None, **engine_kwargs: Any) -> Database:
+    """The `Database` for `url` (resolved as the CLI does when None). Does not connect yet."""
+    resolved = url if isinstance(url, URL) else resolve_database_url(url)
+    engine = make_engine(resolved, **engine_kwargs)
+    writer = engine.execution_options(sqlite_begin="IMMEDIATE")
+    return Database(
+        url=resolved,
+        engine=engine,
+        read=sessionmaker(engine, expire_on_commit=False),
+        write=sessionmaker(writer, expire_on_commit=False),
+    )
+
+
+def is_busy_error(exc: BaseException) -> bool:
+    """SQLite's lock contention (after the busy timeout) or a PostgreSQL serialization failure."""
+    if not isinstance(exc, DBAPIError):
+        return False
+    text = str(exc.orig).lower() if exc.orig is not None else ""
+    code = getattr(exc.orig, "sqlstate", None)
+    return "database is locked" in text or "database is busy" in text or code in ("40001", "40P01")
+
+
+def is_disconnect_error(exc: BaseException) -> bool:
+    return isinstance(exc, DBAPIError) and bool(exc.connection_invalidated)
+
+
+def retry_busy(fn: Callable[[], T], attempts: int = 8, first_delay: float = 0.05) -> T:
+    """Run `fn` again when the database is busy; the caller never sees "database is locked"."""
+    delay = first_delay
+    for attempt in range(attempts):
+        try:
+            return fn()
+        except DBAPIError as exc:
+            if not is_busy_error(exc) or attempt == attempts - 1:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 1.0)
+    raise AssertionError("unreachable")
+
+
+def unavailable(db: Database, exc: OperationalError) -> DatabaseUnavailable:
+    """A one-line, human message for a database that cannot be reached."""
+    reason = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else str(exc)
+    return DatabaseUnavailable(
+        _("base de données injoignable ({url}) : {reason}").format(
+            url=db.display_url, reason=reason
+        )
+    )

@@ -1,0 +1,90 @@
+"""Alembic glue: the app upgrades through `command.upgrade` on its own connection."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.exc import OperationalError
+
+from outreach.db.engine import Database, unavailable
+from outreach.errors import SchemaMismatch
+from outreach.i18n import _
+
+
+def script_location() -> Path:
+    """The Alembic environment: `db/` of the checkout, or its copy inside an installed wheel."""
+    package = Path(__file__).resolve().parent.parent
+    for candidate in (package / "_alembic", package.parent / "db"):
+        if (candidate / "env.py").exists():
+            return candidate
+    raise FileNotFoundError("Alembic environment not found (db/env.py)")
+
+
+def alembic_config() -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(script_location()))
+    return cfg
+
+
+def head_revision() -> str:
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+def current_revision(db: Database) -> str | None:
+    try:
+        with db.engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+    except OperationalError as exc:
+        raise unavailable(db, exc) from None
+
+
+def _run(db: Database, fn: str, revision: str) -> None:
+    cfg = alembic_config()
+    try:
+        with db.engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            getattr(command, fn)(cfg, revision)
+    except OperationalError as exc:
+        raise unavailable(db, exc) from None
+
+
+def upgrade(db: Database, revision: str = "head") -> None:
+    """Bring the database to `revision` (default: the latest)."""
+    _run(db, "upgrade", revision)
+
+
+def downgrade(db: Database, revision: str) -> None:
+    _run(db, "downgrade", revision)
+
+
+def check_schema(db: Database) -> None:
+    """SchemaMismatch, saying what to do, unless the database is at the code's revision."""
+    current = current_revision(db)
+    head = head_revision()
+    if current == head:
+        return
+    script = ScriptDirectory.from_config(alembic_config())
+    fix = _("lancez : outreach --db '{url}' db upgrade").format(url=db.display_url)
+    if current is None:
+        raise SchemaMismatch(
+            _("la base {url} n'est pas initialisée ; {fix}").format(url=db.display_url, fix=fix)
+        )
+    known = {rev.revision for rev in script.walk_revisions()}
+    if current not in known:
+        raise SchemaMismatch(
+            _(
+                "la base {url} est à la révision {current}, plus récente que ce programme "
+                "(révision {head}) : mettez outreach à jour"
+            ).format(url=db.display_url, current=current, head=head)
+        )
+    raise SchemaMismatch(
+        _("la base {url} est en retard (révision {current}, attendue {head}) ; {fix}").format(
+            url=db.display_url, current=current, head=head, fix=fix
+        )
+    )

@@ -1,0 +1,304 @@
+"""SQLAlchemy 2.x models. Table names are the data contract of DESIGN.md: never rename them.
+
+Times are stored in UTC (naive `DateTime` columns holding UTC on both backends, so SQLite and
+PostgreSQL compare them the same way).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+AGENT_ROLES = ("agent", "supervisor", "admin")
+BUSINESS_STATUSES = ("open", "closed_admin", "ceased")
+CAMPAIGN_STATUSES = ("draft", "active", "paused", "closed")
+# queued: waiting or held under a lease (claimed_by + lease_expires_at); callback: a callback is
+# set; follow_up: reached with a referral to follow up; done, exhausted, cancelled: finished.
+TASK_STATES = ("queued", "callback", "follow_up", "done", "exhausted", "cancelled")
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class Chamber(Base):
+    __tablename__ = "chambers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(8), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    region: Mapped[str] = mapped_column(String(80))
+    kind: Mapped[str] = mapped_column(String(16))  # head, regional, overseas, local_law
+
+
+class Department(Base):
+    __tablename__ = "departments"
+
+    code: Mapped[str] = mapped_column(String(3), primary_key=True)
+    name: Mapped[str] = mapped_column(String(80))
+    chamber_id: Mapped[int] = mapped_column(ForeignKey("chambers.id"), index=True)
+    timezone: Mapped[str] = mapped_column(String(40))
+
+
+class Agent(Base):
+    __tablename__ = "agents"
+    __table_args__ = (CheckConstraint(_in("role", AGENT_ROLES), name="role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    login: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    chamber_id: Mapped[int] = mapped_column(ForeignKey("chambers.id"), index=True)
+    role: Mapped[str] = mapped_column(String(16), default="agent")
+    pin_hash: Mapped[str | None] = mapped_column(String(255))
+    failed_pins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime)
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class Business(Base):
+    __tablename__ = "businesses"
+    __table_args__ = (
+        CheckConstraint(_in("status", BUSINESS_STATUSES), name="status"),
+        CheckConstraint("length(siret) = 14", name="siret_length"),
+        Index("ix_businesses_chamber_name", "chamber_id", "name_key"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    siret: Mapped[str] = mapped_column(String(14), unique=True)
+    siren: Mapped[str] = mapped_column(String(9), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    # name folded for search (lower case, no accents, single spaces)
+    name_key: Mapped[str] = mapped_column(String(200))
+    trade_code: Mapped[str | None] = mapped_column(String(8))  # NAFA, e.g. 10.71CZ
+    trade_label: Mapped[str | None] = mapped_column(String(200))
+    address: Mapped[str | None] = mapped_column(String(250))
+    postcode: Mapped[str | None] = mapped_column(String(5))
+    city: Mapped[str | None] = mapped_column(String(120))
+    department: Mapped[str] = mapped_column(ForeignKey("departments.code"))
+    chamber_id: Mapped[int] = mapped_column(ForeignKey("chambers.id"))
+    phone: Mapped[str | None] = mapped_column(String(16), index=True)  # E.164
+    phone_alt: Mapped[str | None] = mapped_column(String(16), index=True)  # E.164
+    phone_flagged: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=text("false")
+    )
+    phone_alt_flagged: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=text("false")
+    )
+    email: Mapped[str | None] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(16), default="open", server_default="open")
+    employees: Mapped[int | None] = mapped_column(Integer)
+    sells_online: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    do_not_call: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    do_not_call_at: Mapped[datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class Lockdown(Base):
+    __tablename__ = "lockdowns"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(40), unique=True)
+    label: Mapped[str] = mapped_column(String(80))
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date] = mapped_column(Date)
+    shops_reopened_on: Mapped[date | None] = mapped_column(Date)
+
+
+class Campaign(Base):
+    __tablename__ = "campaigns"
+    __table_args__ = (CheckConstraint(_in("status", CAMPAIGN_STATUSES), name="status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    description: Mapped[str | None] = mapped_column(Text)
+    lockdown_id: Mapped[int | None] = mapped_column(ForeignKey("lockdowns.id"), index=True)
+    chamber_id: Mapped[int | None] = mapped_column(
+        ForeignKey("chambers.id"), index=True
+    )  # None: national
+    status: Mapped[str] = mapped_column(String(16), default="active", server_default="active")
+    max_attempts: Mapped[int] = mapped_column(Integer, default=5, server_default="5")
+    # minutes before the next attempt after the 1st, 2nd, ... unanswered attempt (last repeats)
+    retry_delays: Mapped[list[int]] = mapped_column(JSON, default=lambda: [60, 240, 1440])
+    # calling window: ISO weekdays (1 = Monday) and "HH:MM-HH:MM" ranges, in the business's zone
+    window_days: Mapped[str] = mapped_column(String(7), default="12345", server_default="12345")
+    window_hours: Mapped[str] = mapped_column(
+        String(120), default="10:00-13:00,14:00-20:00", server_default="10:00-13:00,14:00-20:00"
+    )
+    skip_holidays: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
+    max_attempts_30d: Mapped[int] = mapped_column(Integer, default=4, server_default="4")
+    callback_grace_minutes: Mapped[int] = mapped_column(Integer, default=30, server_default="30")
+    lease_minutes: Mapped[int] = mapped_column(Integer, default=15, server_default="15")
+    # list of {"key": ..., "text": ..., "choices": [...] | null}
+    script: Mapped[list[dict[str, object]]] = mapped_column(JSON, default=list)
+    script_intro: Mapped[str | None] = mapped_column(Text)
+    target: Mapped[dict[str, object] | None] = mapped_column(JSON)  # the segment it was filled from
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
+
+
+class CallTask(Base):
+    __tablename__ = "call_tasks"
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "business_id", name="uq_call_tasks_campaign_business"),
+        CheckConstraint(_in("state", TASK_STATES), name="state"),
+        # the claim: one campaign's queue, per chamber, in claim order
+        Index(
+            "ix_call_tasks_claim",
+            "campaign_id",
+            "state",
+            "chamber_id",
+            text("priority DESC"),
+            "attempts",
+            "id",
+        ),
+        Index("ix_call_tasks_due", "campaign_id", "state", "next_attempt_at"),
+        Index("ix_call_tasks_callback", "callback_agent_id", "state", "next_attempt_at"),
+        Index("ix_call_tasks_business", "business_id"),
+        Index("ix_call_tasks_claimed_by", "claimed_by"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"))
+    business_id: Mapped[int] = mapped_column(ForeignKey("businesses.id"))
+    chamber_id: Mapped[int] = mapped_column(ForeignKey("chambers.id"))  # the business's chamber
+    department: Mapped[str] = mapped_column(String(3))  # the business's, for its calling window
+    state: Mapped[str] = mapped_column(String(16), default="queued", server_default="queued")
+    priority: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime)
+    claimed_by: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
+    claimed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    lease_expires_at: Mapped[datetime | None] = mapped_column(DateTime)
+    callback_agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))  # personal owner
+    callback_team_at: Mapped[datetime | None] = mapped_column(DateTime)  # opens to the team then
+    phone_index: Mapped[int] = mapped_column(
+        Integer, default=0, server_default="0"
+    )  # 0 main, 1 alt
+    last_outcome: Mapped[str | None] = mapped_column(String(24))
+    last_call_at: Mapped[datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class Call(Base):
+    __tablename__ = "calls"
+    __table_args__ = (
+        Index("ix_calls_business_started", "business_id", "started_at"),
+        Index("ix_calls_campaign_started", "campaign_id", "started_at"),
+        Index("ix_calls_agent_started", "agent_id", "started_at"),
+        Index("ix_calls_started", "started_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True)  # made by the client
+    task_id: Mapped[int | None] = mapped_column(ForeignKey("call_tasks.id"), index=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"))
+    business_id: Mapped[int] = mapped_column(ForeignKey("businesses.id"))
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id"))
+    chamber_id: Mapped[int] = mapped_column(ForeignKey("chambers.id"))  # the business's chamber
+    phone: Mapped[str | None] = mapped_column(String(16))
+    started_at: Mapped[datetime] = mapped_column(DateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime)
+    outcome: Mapped[str] = mapped_column(String(24))
+    reached: Mapped[bool] = mapped_column(Boolean)  # from the catalogue, kept for roll-ups
+    notes: Mapped[str | None] = mapped_column(Text)
+    callback_at: Mapped[datetime | None] = mapped_column(DateTime)
+    lease_lost: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime)  # when the server stored it
+
+
+class Referral(Base):
+    __tablename__ = "referrals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[int] = mapped_column(ForeignKey("calls.id"), index=True)
+    business_id: Mapped[int] = mapped_column(ForeignKey("businesses.id"), index=True)
+    kind: Mapped[str] = mapped_column(ForeignKey("referral_kinds.code"), index=True)
+    partner: Mapped[str | None] = mapped_column(String(120))
+    status: Mapped[str] = mapped_column(String(16), default="proposed", server_default="proposed")
+    notes: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class CallAnswer(Base):
+    __tablename__ = "call_answers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[int] = mapped_column(ForeignKey("calls.id"), index=True)
+    question: Mapped[str] = mapped_column(String(64))
+    answer: Mapped[str | None] = mapped_column(Text)
+
+
+class AuditLog(Base):
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_entity", "entity", "entity_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"), index=True)
+    action: Mapped[str] = mapped_column(String(48))
+    entity: Mapped[str] = mapped_column(String(32))
+    entity_id: Mapped[str | None] = mapped_column(String(64))
+    detail: Mapped[dict[str, object] | None] = mapped_column(JSON)
+
+
+class OutcomeRow(Base):
+    """The outcome catalogue, mirrored from `outreach.domain.outcomes` for BI tools."""
+
+    __tablename__ = "outcomes"
+
+    code: Mapped[str] = mapped_column(String(24), primary_key=True)
+    key: Mapped[str] = mapped_column(String(1), unique=True)
+    label_fr: Mapped[str] = mapped_column(String(80))
+    label_en: Mapped[str] = mapped_column(String(80))
+    reached: Mapped[bool] = mapped_column(Boolean)
+    effect: Mapped[str] = mapped_column(String(16))
+
+
+class ReferralKindRow(Base):
+    __tablename__ = "referral_kinds"
+
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    label_fr: Mapped[str] = mapped_column(String(80))
+    label_en: Mapped[str] = mapped_column(String(80))
+    follow_up: Mapped[bool] = mapped_column(Boolean)
+
+
+class Platform(Base):
+    """Labelled online-sales solutions ("clique mon commerce")."""
+
+    __tablename__ = "platforms"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    category: Mapped[str] = mapped_column(String(32))

@@ -1,0 +1,1 @@
+"""Pure domain rules and reference data: no I/O, imports nothing else of outreach."""
