@@ -1,0 +1,208 @@
+"""Agent login: PINs hashed with argon2, lockout after repeated wrong PINs, every attempt audited.
+
+An agent without a PIN logs in with the login alone, unless the caller requires a PIN (the app
+served to other hosts does): then only agents with a PIN may log in.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from outreach.db.engine import Database, retry_busy
+from outreach.db.models import Agent
+from outreach.errors import Forbidden, InvalidInput, NotFound
+from outreach.i18n import _
+from outreach.services.agents import load_agent
+from outreach.services.audit import record_audit
+from outreach.services.clock import from_db, to_db, utcnow
+from outreach.services.types import AgentInfo
+
+MAX_FAILED_PINS = 5
+LOCKOUT = timedelta(minutes=15)
+PIN_PATTERN = re.compile(r"^[0-9]{4,12}$")
+
+_hasher = PasswordHasher()
+
+
+@dataclass(frozen=True, slots=True)
+class _Outcome:
+    agent: AgentInfo | None
+    error: str | None
+
+
+def hash_pin(pin: str) -> str:
+    return _hasher.hash(pin)
+
+
+def _pin_matches(pin_hash: str, pin: str) -> bool:
+    try:
+        return _hasher.verify(pin_hash, pin)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+def _load(session: Session, login: str, *, lock: bool) -> Agent | None:
+    stmt = select(Agent).where(Agent.login == login.strip())
+    if lock:
+        stmt = stmt.with_for_update()
+    return session.execute(stmt).scalar_one_or_none()
+
+
+def login_needs_pin(db: Database, login: str, *, require_pin: bool = False) -> bool:
+    """Whether the login screen must ask this login for a PIN (True for unknown logins too,
+    so the screen does not tell which logins exist)."""
+    if require_pin:
+        return True
+    with db.reading() as session:
+        found = _load(session, login, lock=False)
+    return found is None or found.pin_hash is not None
+
+
+def verify_login(
+    db: Database,
+    login: str,
+    pin: str | None,
+    *,
+    require_pin: bool = False,
+    now: datetime | None = None,
+) -> AgentInfo:
+    """The agent `login` if the PIN is right (or none is set and none is required).
+
+    Raises Forbidden with one message for an unknown login or a wrong PIN (the screen does not
+    reveal which logins exist), and a lockout message after MAX_FAILED_PINS wrong PINs in a row.
+    Every attempt leaves an audit row.
+    """
+    moment = to_db(now) if now else utcnow()
+    wrong = _("identifiant ou code PIN incorrect")
+
+    def attempt() -> _Outcome:
+        with db.writing() as session:
+            found = _load(session, login, lock=True)
+            if found is None or not found.active:
+                record_audit(
+                    session,
+                    agent_id=None if found is None else found.id,
+                    action="login_refused",
+                    entity="agent",
+                    entity_id=login.strip()[:64],
+                    detail={"reason": "unknown" if found is None else "inactive"},
+                    at=moment,
+                )
+                return _Outcome(None, wrong)
+            agent = found
+            if agent.locked_until is not None and agent.locked_until > moment:
+                record_audit(
+                    session,
+                    agent_id=agent.id,
+                    action="login_refused",
+                    entity="agent",
+                    entity_id=agent.id,
+                    detail={"reason": "locked"},
+                    at=moment,
+                )
+                until = from_db(agent.locked_until)
+                assert until is not None
+                return _Outcome(
+                    None,
+                    _(
+                        "compte verrouillé après {n} codes PIN erronés ; réessayez après {time} UTC"
+                    ).format(n=MAX_FAILED_PINS, time=until.strftime("%H:%M")),
+                )
+            if agent.pin_hash is None:
+                if require_pin:
+                    record_audit(
+                        session,
+                        agent_id=agent.id,
+                        action="login_refused",
+                        entity="agent",
+                        entity_id=agent.id,
+                        detail={"reason": "no_pin"},
+                        at=moment,
+                    )
+                    return _Outcome(
+                        None,
+                        _(
+                            "un code PIN est obligatoire ici et {login} n'en a pas : "
+                            "demandez-en un à votre superviseur"
+                        ).format(login=agent.login),
+                    )
+            elif not pin or not _pin_matches(agent.pin_hash, pin):
+                failed = agent.failed_pins + 1
+                locked = failed >= MAX_FAILED_PINS
+                session.execute(
+                    update(Agent)
+                    .where(Agent.id == agent.id)
+                    .values(
+                        failed_pins=0 if locked else failed,
+                        locked_until=moment + LOCKOUT if locked else agent.locked_until,
+                    )
+                )
+                record_audit(
+                    session,
+                    agent_id=agent.id,
+                    action="login_locked" if locked else "login_failed",
+                    entity="agent",
+                    entity_id=agent.id,
+                    detail={"failed_pins": failed},
+                    at=moment,
+                )
+                if locked:
+                    return _Outcome(
+                        None,
+                        _(
+                            "compte verrouillé pour {minutes} minutes après {n} codes PIN erronés"
+                        ).format(minutes=int(LOCKOUT.total_seconds() // 60), n=MAX_FAILED_PINS),
+                    )
+                return _Outcome(None, wrong)
+            if agent.failed_pins or agent.locked_until is not None:
+                session.execute(
+                    update(Agent)
+                    .where(Agent.id == agent.id)
+                    .values(failed_pins=0, locked_until=None)
+                )
+            record_audit(
+                session,
+                agent_id=agent.id,
+                action="login",
+                entity="agent",
+                entity_id=agent.id,
+                detail={"pin": agent.pin_hash is not None},
+                at=moment,
+            )
+            return _Outcome(load_agent(session, agent.id), None)
+
+    result = retry_busy(attempt)
+    if result.agent is None:
+        raise Forbidden(result.error or wrong)
+    return result.agent
+
+
+def set_pin(db: Database, login: str, pin: str | None, *, actor_id: int | None = None) -> None:
+    """Set (or with None, remove) the PIN of `login`: 4 to 12 digits, stored as an argon2 hash."""
+    if pin is not None and not PIN_PATTERN.match(pin):
+        raise InvalidInput(_("code PIN invalide : 4 à 12 chiffres"))
+    pin_hash = hash_pin(pin) if pin is not None else None
+    with db.writing() as session:
+        found = _load(session, login, lock=True)
+        if found is None:
+            raise NotFound(_("agent inconnu : « {login} »").format(login=login.strip()))
+        agent = found
+        session.execute(
+            update(Agent)
+            .where(Agent.id == agent.id)
+            .values(pin_hash=pin_hash, failed_pins=0, locked_until=None)
+        )
+        record_audit(
+            session,
+            agent_id=actor_id if actor_id is not None else agent.id,
+            action="set_pin" if pin is not None else "clear_pin",
+            entity="agent",
+            entity_id=agent.id,
+        )
