@@ -10,18 +10,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from outreach.domain.invalid import InvalidValue
+
 LA_POSTE_SIREN = "356000000"
 _SEPARATORS = re.compile(r"[\s.\-\u00a0\u202f]+")
 
 
-class InvalidIdentifier(ValueError):
+class InvalidIdentifier(InvalidValue):
     """A SIREN or SIRET that cannot be accepted; `reason` says why, in French."""
-
-    def __init__(self, field: str, value: str, reason: str) -> None:
-        super().__init__(f"{field} {value!r} : {reason}")
-        self.field = field
-        self.value = value
-        self.reason = reason
 
 
 def luhn_ok(digits: str) -> bool:
