@@ -2,7 +2,7 @@
 
 SIREN is 9 digits with a Luhn check; SIRET is the SIREN plus a 5-digit NIC with a Luhn check over
 all 14 digits. La Poste (SIREN 356000000) is the exception: its SIRETs are valid when the digit sum
-is a multiple of 5.
+is a multiple of 5 (all but the head office, 356 000 000 00048, which passes Luhn as usual).
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from outreach.domain.invalid import InvalidValue
 
 LA_POSTE_SIREN = "356000000"
+# La Poste's head office keeps the ordinary Luhn key (its digit sum, 26, is no multiple of 5).
+LA_POSTE_HEAD_OFFICE = "35600000000048"
 _SEPARATORS = re.compile(r"[\s.\-\u00a0\u202f]+")
 
 
@@ -65,7 +67,7 @@ def parse_siren(value: str) -> str:
 def parse_siret(value: str) -> str:
     """The 14-digit SIRET in `value` (spaces, dots, dashes allowed), or InvalidIdentifier."""
     siret = _clean(value, "SIRET", 14)
-    if siret.startswith(LA_POSTE_SIREN):
+    if siret.startswith(LA_POSTE_SIREN) and siret != LA_POSTE_HEAD_OFFICE:
         if sum(ord(c) - 48 for c in siret) % 5:
             raise InvalidIdentifier(
                 "SIRET",
