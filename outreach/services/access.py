@@ -1,0 +1,101 @@
+"""Who may do it: supervisors' rights and their scope.
+
+Exports, imports, roll-ups and campaign changes need a supervisor (role supervisor or admin).
+A regional supervisor sees only their own chamber; a supervisor of CMA France (chamber code
+CMAF) or an admin sees the whole network.
+
+The acting person is `--as LOGIN` on the command line, else the configured identity: the
+OUTREACH_AS environment variable (e.g. `export OUTREACH_AS=m.dupont`).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from outreach.db.engine import Database
+from outreach.db.models import Chamber
+from outreach.errors import Forbidden, InvalidInput, NotFound
+from outreach.i18n import _
+from outreach.services.agents import NATIONAL_CHAMBER, get_agent, works_every_chamber
+from outreach.services.types import AgentInfo
+
+ENV_AS = "OUTREACH_AS"
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """The chambers a supervisor's figures cover: one chamber, or all (chamber_id None)."""
+
+    chamber_id: int | None
+    chamber_code: str | None
+
+    @property
+    def national(self) -> bool:
+        return self.chamber_id is None
+
+
+def identity(as_login: str | None = None) -> str:
+    """The acting login: `--as LOGIN`, else OUTREACH_AS; InvalidInput when neither is set."""
+    login = (as_login or os.environ.get(ENV_AS, "")).strip()
+    if not login:
+        raise InvalidInput(
+            _("qui êtes-vous ? indiquez --as IDENTIFIANT ou la variable OUTREACH_AS")
+        )
+    return login
+
+
+def sees_all(person: AgentInfo) -> bool:
+    """CMA France supervisors and admins see every chamber (the agents service's rule)."""
+    return works_every_chamber(person)
+
+
+def require_supervisor(db: Database, login: str) -> AgentInfo:
+    """The supervisor `login`; Forbidden (in French) for an agent, NotFound for an unknown login."""
+    person = get_agent(db, login)
+    if not person.is_supervisor:
+        raise Forbidden(
+            _(
+                "{login} est conseiller : exports, imports, tableaux de bord et campagnes "
+                "sont réservés aux superviseurs"
+            ).format(login=person.login)
+        )
+    return person
+
+
+def scope_of(person: AgentInfo) -> Scope:
+    """The whole network for CMA France and admins, else the supervisor's own chamber."""
+    if sees_all(person):
+        return Scope(None, None)
+    return Scope(person.chamber_id, person.chamber_code)
+
+
+def chamber_scope(db: Database, person: AgentInfo, chamber_code: str | None) -> Scope:
+    """The scope for a `--chamber CODE` filter asked by `person`.
+
+    None keeps the person's own scope; a regional supervisor asking for another chamber is
+    refused; an unknown code is NotFound naming the valid ones.
+    """
+    own = scope_of(person)
+    if not chamber_code:
+        return own
+    code = chamber_code.strip().upper()
+    with db.reading() as session:
+        rows = dict(session.execute(select(Chamber.code, Chamber.id)).all())
+    if code not in rows:
+        raise NotFound(
+            _("chambre inconnue : {code} (codes valides : {codes})").format(
+                code=chamber_code, codes=", ".join(sorted(rows))
+            )
+        )
+    if not own.national and code != own.chamber_code:
+        raise Forbidden(
+            _(
+                "{login} supervise la chambre {own} : la chambre {code} n'est pas dans son périmètre"
+            ).format(login=person.login, own=own.chamber_code, code=code)
+        )
+    if code == NATIONAL_CHAMBER and own.national:
+        return own
+    return Scope(rows[code], code)
