@@ -1,0 +1,169 @@
+"""Streaming writers for tabular files: CSV, XLSX and JSON Lines, one row at a time.
+
+CSV defaults to what French Excel and LibreOffice open right with a double click: UTF-8 with a
+byte order mark and `;` between fields; `comma=True` gives plain UTF-8, comma-separated CSV.
+XLSX goes through xlsxwriter in constant-memory mode; past 1,048,575 data rows a sheet is full
+and the rows continue on a new sheet (the header repeated).
+
+Formula neutralisation (CSV and XLSX): a text cell starting with `=`, `+`, `-`, `@`, a tab or a
+carriage return gets a leading apostrophe, so a spreadsheet shows it instead of running it
+(business names and notes come from outside). One exception, by choice: a sign followed only by
+digits ("+33612345678", "-12") is a number, not a formula; nothing can be hidden in it, and an
+E.164 phone must stay E.164. In XLSX every text value is written as a text cell (never as a
+formula or a number), so phones show as "+33612345678"; in CSV, Excel may still display such a
+phone as the number 33612345678 when opening it: use XLSX for spreadsheets, CSV for programs.
+JSON Lines is for programs and is written as is.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from collections.abc import Sequence
+from datetime import date, datetime
+from pathlib import Path
+from typing import IO, Any, Protocol
+
+import xlsxwriter
+
+FORMATS = ("csv", "xlsx", "jsonl")
+XLSX_MAX_DATA_ROWS = 1_048_575  # 1,048,576 rows per sheet, the first one is the header
+_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+_SIGNED_NUMBER = re.compile(r"[+-][0-9]+")
+
+
+def neutralise(text: str) -> str:
+    """`text`, made inert for a spreadsheet (see the module docstring)."""
+    if text.startswith(_TRIGGERS) and not _SIGNED_NUMBER.fullmatch(text):
+        return "'" + text
+    return text
+
+
+def _cell(value: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, int | float):
+        return value
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return neutralise(str(value))
+
+
+class SheetWriter(Protocol):
+    rows: int
+
+    def write(self, values: Sequence[Any]) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class CsvWriter:
+    def __init__(self, path: Path, columns: Sequence[str], *, comma: bool = False) -> None:
+        encoding = "utf-8" if comma else "utf-8-sig"  # utf-8-sig writes the BOM
+        self._file: IO[str] = open(path, "w", encoding=encoding, newline="")  # noqa: SIM115
+        self._csv = csv.writer(self._file, delimiter="," if comma else ";")
+        self._csv.writerow(columns)
+        self.rows = 0
+
+    def write(self, values: Sequence[Any]) -> None:
+        self._csv.writerow(["" if v is None else v for v in map(_cell, values)])
+        self.rows += 1
+
+    def close(self) -> None:
+        self._file.close()
+
+
+class JsonlWriter:
+    def __init__(self, path: Path, columns: Sequence[str]) -> None:
+        self._file: IO[str] = open(path, "w", encoding="utf-8", newline="\n")  # noqa: SIM115
+        self._columns = list(columns)
+        self.rows = 0
+
+    def write(self, values: Sequence[Any]) -> None:
+        record = {
+            k: (v.isoformat() if isinstance(v, datetime | date) else v)
+            for k, v in zip(self._columns, values, strict=True)
+        }
+        self._file.write(json.dumps(record, ensure_ascii=False))
+        self._file.write("\n")
+        self.rows += 1
+
+    def close(self) -> None:
+        self._file.close()
+
+
+class XlsxWriter:
+    def __init__(
+        self,
+        path: Path,
+        columns: Sequence[str],
+        *,
+        sheet_name: str = "data",
+        max_rows: int = XLSX_MAX_DATA_ROWS,
+    ) -> None:
+        self._book = xlsxwriter.Workbook(
+            str(path),
+            {
+                "constant_memory": True,
+                "strings_to_numbers": False,
+                "strings_to_formulas": False,
+                "strings_to_urls": False,
+            },
+        )
+        self._bold = self._book.add_format({"bold": True})
+        self._columns = list(columns)
+        self._name = sheet_name[:28]
+        self._max = max_rows
+        self.sheets = 0
+        self.rows = 0
+        self._row = 0
+        self._new_sheet()
+
+    def _new_sheet(self) -> None:
+        self.sheets += 1
+        name = self._name if self.sheets == 1 else f"{self._name} ({self.sheets})"
+        self._sheet = self._book.add_worksheet(name)
+        for col, title in enumerate(self._columns):
+            self._sheet.write_string(0, col, title, self._bold)
+        self._sheet.freeze_panes(1, 0)
+        self._row = 0
+
+    def write(self, values: Sequence[Any]) -> None:
+        if self._row >= self._max:
+            self._new_sheet()
+        self._row += 1
+        sheet, row = self._sheet, self._row
+        for col, value in enumerate(values):
+            cell = _cell(value)
+            if cell is None:
+                continue
+            if isinstance(cell, str):
+                sheet.write_string(row, col, cell)
+            else:
+                sheet.write_number(row, col, cell)
+        self.rows += 1
+
+    def close(self) -> None:
+        self._book.close()
+
+
+def open_writer(
+    fmt: str,
+    path: Path,
+    columns: Sequence[str],
+    *,
+    comma: bool = False,
+    sheet_name: str = "data",
+    xlsx_max_rows: int = XLSX_MAX_DATA_ROWS,
+) -> SheetWriter:
+    """A writer for `fmt` (csv, xlsx, jsonl) at `path`, the header already written."""
+    if fmt == "csv":
+        return CsvWriter(path, columns, comma=comma)
+    if fmt == "xlsx":
+        return XlsxWriter(path, columns, sheet_name=sheet_name, max_rows=xlsx_max_rows)
+    if fmt == "jsonl":
+        return JsonlWriter(path, columns)
+    raise ValueError(f"unknown format {fmt!r}")
