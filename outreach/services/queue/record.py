@@ -1,0 +1,370 @@
+"""Recording a call: the call row, referrals, answers, the task's next state, the audit row and
+the release of the lease, in one transaction.
+
+The task's next state comes from the outcome catalogue (`outreach.domain.outcomes`): the effect
+(done, retry, next_phone, callback), the business status it sets and the opt-out flag. The call
+is always saved, even when the agent's lease was lost; the task then changes only if nobody else
+holds it (the holder's own outcome will decide it otherwise).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session
+
+from outreach.db.engine import Database, is_disconnect_error, retry_busy, unavailable
+from outreach.db.models import AuditLog, Business, Call, CallAnswer, CallTask, Referral
+from outreach.domain.outcomes import CALLBACK, DONE, NEXT_PHONE, RETRY, Outcome, UnknownOutcome
+from outreach.domain.outcomes import outcome as catalogue_outcome
+from outreach.domain.referrals import REFERRAL_KINDS_BY_CODE, REFERRAL_STATUSES
+from outreach.errors import Forbidden, InvalidInput, NotFound
+from outreach.i18n import _
+from outreach.services.agents import load_agent
+from outreach.services.audit import record_audit
+from outreach.services.clock import from_db, to_db, utcnow
+from outreach.services.queue.context import (
+    UNFINISHED_STATES,
+    CampaignRow,
+    load_campaign,
+    scope_chamber,
+)
+from outreach.services.queue.dnc import opt_out
+from outreach.services.types import CallInput, RecordResult
+
+T = CallTask.__table__
+MAX_CALLBACK_AHEAD = timedelta(days=366)
+
+
+@dataclass(frozen=True, slots=True)
+class _Next:
+    state: str
+    next_attempt_at: datetime | None = None
+    phone_index: int | None = None
+    callback_agent_id: int | None = None
+    callback_team_at: datetime | None = None
+
+
+def _outcome(code: str) -> Outcome:
+    try:
+        return catalogue_outcome(code)
+    except UnknownOutcome:
+        raise InvalidInput(_("résultat d'appel inconnu : « {code} »").format(code=code)) from None
+
+
+def _validate(call: CallInput, oc: Outcome, now: datetime) -> datetime | None:
+    """Checks that need no database; the callback time as stored (naive UTC)."""
+    if not call.uuid or len(call.uuid) > 36:
+        raise InvalidInput(_("identifiant d'appel (uuid) manquant ou trop long"))
+    if to_db(call.ended_at) < to_db(call.started_at):
+        raise InvalidInput(_("fin d'appel avant son début"))
+    callback_at = None
+    if oc.needs_callback_time:
+        if call.callback_at is None:
+            raise InvalidInput(_("rappel : indiquez la date et l'heure du rappel"))
+        callback_at = to_db(call.callback_at)
+        if callback_at <= now:
+            raise InvalidInput(_("rappel : la date et l'heure sont déjà passées"))
+        if callback_at > now + MAX_CALLBACK_AHEAD:
+            raise InvalidInput(_("rappel : date à plus d'un an"))
+    if call.referrals and not oc.allows_referrals:
+        raise InvalidInput(
+            _("orientation impossible avec le résultat « {label} »").format(label=oc.label_fr)
+        )
+    for ref in call.referrals:
+        if ref.kind not in REFERRAL_KINDS_BY_CODE:
+            raise InvalidInput(_("type d'orientation inconnu : « {kind} »").format(kind=ref.kind))
+        if ref.status not in REFERRAL_STATUSES:
+            raise InvalidInput(
+                _("statut d'orientation inconnu : « {status} »").format(status=ref.status)
+            )
+        if ref.partner is not None and len(ref.partner) > 120:
+            raise InvalidInput(_("partenaire : 120 caractères au plus"))
+    for key in call.answers:
+        if not key or len(key) > 64:
+            raise InvalidInput(_("question du script invalide : « {key} »").format(key=key))
+    return callback_at
+
+
+def _next_state(
+    oc: Outcome,
+    call: CallInput,
+    task: Any,
+    business: Any,
+    campaign: CampaignRow,
+    callback_at: datetime | None,
+    attempts: int,
+    now: datetime,
+) -> _Next:
+    if oc.effect == DONE:
+        follow = any(REFERRAL_KINDS_BY_CODE[r.kind].follow_up for r in call.referrals)
+        return _Next("follow_up" if follow else "done")
+    if oc.effect == RETRY:
+        if attempts >= campaign.max_attempts:
+            return _Next("exhausted")
+        return _Next("queued", next_attempt_at=now + campaign.retry_delay(attempts))
+    if oc.effect == NEXT_PHONE:
+        if task.phone_index == 0 and business.phone_alt and not business.phone_alt_flagged:
+            return _Next("queued", phone_index=1)
+        return _Next("exhausted")
+    if oc.effect == CALLBACK:
+        assert callback_at is not None
+        personal = call.callback_personal
+        grace = timedelta(minutes=campaign.callback_grace_minutes)
+        return _Next(
+            "callback",
+            next_attempt_at=callback_at,
+            callback_agent_id=call.agent_id if personal else None,
+            callback_team_at=callback_at + grace if personal else callback_at,
+        )
+    raise AssertionError(f"effect {oc.effect!r} not handled")
+
+
+def _replayed(session: Session, call_id: int, uuid: str) -> RecordResult:
+    detail = session.execute(
+        select(AuditLog.detail)
+        .where(
+            AuditLog.entity == "call",
+            AuditLog.entity_id == str(call_id),
+            AuditLog.action == "call.record",
+        )
+        .limit(1)
+    ).scalar()
+    detail = detail or {}
+    nxt = detail.get("next_attempt_at")
+    return RecordResult(
+        call_id=call_id,
+        uuid=uuid,
+        replayed=True,
+        lease_lost=bool(detail.get("lease_lost", False)),
+        task_state=detail.get("task_state"),
+        next_attempt_at=from_db(datetime.fromisoformat(nxt)) if nxt else None,
+    )
+
+
+def _find_task(session: Session, call: CallInput, campaign: CampaignRow, business: Any) -> Any:
+    if call.task_id is not None:
+        task = session.execute(select(T).where(T.c.id == call.task_id).with_for_update()).first()
+        if task is None:
+            raise NotFound(_("tâche inconnue : n° {id}").format(id=call.task_id))
+        if task.campaign_id != campaign.id or task.business_id != business.id:
+            raise InvalidInput(
+                _("la tâche n° {id} ne correspond pas à cette campagne et cette entreprise").format(
+                    id=call.task_id
+                )
+            )
+        return task
+    return session.execute(
+        select(T)
+        .where(T.c.campaign_id == campaign.id, T.c.business_id == business.id)
+        .with_for_update()
+    ).first()
+
+
+def _record(session: Session, call: CallInput, now: datetime) -> RecordResult:
+    existing = session.execute(select(Call.id).where(Call.uuid == call.uuid)).scalar()
+    if existing is not None:
+        return _replayed(session, existing, call.uuid)
+    oc = _outcome(call.outcome)
+    callback_at = _validate(call, oc, now)
+    agent = load_agent(session, call.agent_id)
+    campaign = load_campaign(session, call.campaign_id)
+    chamber = scope_chamber(agent, campaign)
+    business = session.execute(
+        select(Business.__table__).where(Business.id == call.business_id).with_for_update()
+    ).first()
+    if business is None:
+        raise NotFound(_("entreprise inconnue : n° {id}").format(id=call.business_id))
+    if chamber is not None and business.chamber_id != chamber:
+        raise Forbidden(
+            _("« {name} » n'est pas dans le périmètre de votre chambre").format(name=business.name)
+        )
+    task = _find_task(session, call, campaign, business)
+    if task is None:
+        # A call on a business not yet in the campaign (an inbound call found by search).
+        task_id = session.execute(
+            insert(T)
+            .values(
+                campaign_id=campaign.id,
+                business_id=business.id,
+                chamber_id=business.chamber_id,
+                department=business.department,
+                state="queued",
+                created_at=now,
+                updated_at=now,
+            )
+            .returning(T.c.id)
+        ).scalar_one()
+        task = session.execute(select(T).where(T.c.id == task_id)).one()
+
+    holds = task.claimed_by == agent.id
+    other_holds = (
+        task.claimed_by is not None
+        and not holds
+        and task.lease_expires_at is not None
+        and task.lease_expires_at > now
+    )
+    # Lost: the agent had claimed this task (it names it) but no longer holds it.
+    lease_lost = call.task_id is not None and not holds
+    attempts = task.attempts + 1
+    values: dict[str, Any] = {
+        "attempts": attempts,
+        "last_outcome": oc.code,
+        "last_call_at": now,
+        "updated_at": now,
+    }
+    apply = holds or (not other_holds and task.state in UNFINISHED_STATES)
+    new_state = task.state
+    next_at = task.next_attempt_at
+    if apply:
+        nxt = _next_state(oc, call, task, business, campaign, callback_at, attempts, now)
+        new_state, next_at = nxt.state, nxt.next_attempt_at
+        values.update(
+            state=nxt.state,
+            next_attempt_at=nxt.next_attempt_at,
+            callback_agent_id=nxt.callback_agent_id,
+            callback_team_at=nxt.callback_team_at,
+            claimed_by=None,
+            claimed_at=None,
+            lease_expires_at=None,
+        )
+        if nxt.phone_index is not None:
+            values["phone_index"] = nxt.phone_index
+    session.execute(update(T).where(T.c.id == task.id).values(**values))
+
+    dialled = call.phone or (
+        business.phone_alt if task.phone_index == 1 and business.phone_alt else business.phone
+    )
+    biz_values: dict[str, Any] = {}
+    if oc.effect == NEXT_PHONE and dialled:
+        if dialled == business.phone:
+            biz_values["phone_flagged"] = True
+        elif dialled == business.phone_alt:
+            biz_values["phone_alt_flagged"] = True
+    if oc.business_status and business.status != oc.business_status:
+        biz_values["status"] = oc.business_status
+    if biz_values:
+        biz_values["updated_at"] = now
+        session.execute(update(Business).where(Business.id == business.id).values(**biz_values))
+        record_audit(
+            session,
+            agent_id=agent.id,
+            action="business.update",
+            entity="business",
+            entity_id=business.id,
+            detail={
+                "via": "call",
+                "uuid": call.uuid,
+                **{k: v for k, v in biz_values.items() if k != "updated_at"},
+            },
+            at=now,
+        )
+
+    call_id = session.execute(
+        insert(Call)
+        .values(
+            uuid=call.uuid,
+            task_id=task.id,
+            campaign_id=campaign.id,
+            business_id=business.id,
+            agent_id=agent.id,
+            chamber_id=business.chamber_id,
+            phone=dialled,
+            started_at=to_db(call.started_at),
+            ended_at=to_db(call.ended_at),
+            outcome=oc.code,
+            reached=oc.reached,
+            notes=(call.notes or None),
+            callback_at=callback_at,
+            lease_lost=lease_lost,
+            recorded_at=now,
+        )
+        .returning(Call.id)
+    ).scalar_one()
+    if call.referrals:
+        session.execute(
+            insert(Referral),
+            [
+                {
+                    "call_id": call_id,
+                    "business_id": business.id,
+                    "kind": r.kind,
+                    "partner": r.partner,
+                    "status": r.status,
+                    "notes": r.notes,
+                    "created_at": now,
+                }
+                for r in call.referrals
+            ],
+        )
+    if call.answers:
+        session.execute(
+            insert(CallAnswer),
+            [{"call_id": call_id, "question": k, "answer": v} for k, v in call.answers.items()],
+        )
+    if oc.opt_out and not business.do_not_call:
+        opt_out(
+            session,
+            business.id,
+            agent.id,
+            now,
+            reason=_("opposition exprimée lors d'un appel"),
+            keep_task_id=task.id,
+        )
+    record_audit(
+        session,
+        agent_id=agent.id,
+        action="call.record",
+        entity="call",
+        entity_id=call_id,
+        detail={
+            "uuid": call.uuid,
+            "task_id": task.id,
+            "outcome": oc.code,
+            "task_state": new_state,
+            "next_attempt_at": next_at.isoformat() if next_at else None,
+            "lease_lost": lease_lost,
+        },
+        at=now,
+    )
+    return RecordResult(
+        call_id=int(call_id),
+        uuid=call.uuid,
+        replayed=False,
+        lease_lost=lease_lost,
+        task_state=new_state,
+        next_attempt_at=from_db(next_at),
+    )
+
+
+def record_call(db: Database, call: CallInput, now: datetime | None = None) -> RecordResult:
+    """Save a call and apply its outcome, in one transaction (see the module's docstring).
+
+    Replaying a uuid already stored changes nothing and returns the first result
+    (`replayed=True`). Bad input raises InvalidInput/NotFound/Forbidden with nothing written.
+    SQLite busy is retried here; a lost PostgreSQL connection rolls back and raises
+    DatabaseUnavailable, and the same call can be replayed.
+    """
+    at = to_db(now) if now is not None else utcnow()
+
+    def run() -> RecordResult:
+        with db.writing() as session:
+            return _record(session, call, at)
+
+    def run_once_more_on_race() -> RecordResult:
+        try:
+            return run()
+        except IntegrityError:
+            # the same uuid stored by a concurrent replay: this is now a replay
+            return run()
+
+    try:
+        return retry_busy(run_once_more_on_race)
+    except OperationalError as exc:
+        if is_disconnect_error(exc):
+            raise unavailable(db, exc) from None
+        raise
