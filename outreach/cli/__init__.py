@@ -7,5 +7,6 @@ from outreach.cli.base import cli, main
 # Each module adds its commands to `cli` when imported.
 from outreach.cli import db as _db  # noqa: F401,E402  isort: skip
 from outreach.cli import rollup as _rollup  # noqa: F401,E402  isort: skip
+from outreach.cli import export as _export  # noqa: F401,E402  isort: skip
 
 __all__ = ["cli", "main"]

@@ -1,0 +1,99 @@
+"""`outreach export`: calls, referrals, businesses, do-not-call or roll-ups to CSV, XLSX, JSONL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from outreach.cli.base import AppContext, cli, db_option
+from outreach.cli.supervision import acting_supervisor, as_option, on_terminal
+from outreach.i18n import _
+from outreach.services import export as service
+from outreach.services.rollup import parse_by
+from outreach.services.selection import CallFilter
+
+
+@cli.command(
+    "export",
+    help=_(
+        "Exporte les appels, les orientations, les entreprises, la liste d'opposition "
+        "(do-not-call, à transmettre aux partenaires) ou les cumuls.\n\n"
+        "CSV par défaut en UTF-8 avec BOM et « ; » (s'ouvre tel quel dans Excel et LibreOffice "
+        "en français) ; --comma pour un CSV à virgules. Les cellules commençant par =, +, -, @ "
+        "sont neutralisées (apostrophe en tête), sauf les nombres signés comme +33612345678."
+    ),
+)
+@click.argument("kind", type=click.Choice(service.KINDS))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "xlsx", "jsonl"]),
+    default="csv",
+    show_default=True,
+    help=_("Format du fichier."),
+)
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help=_("Fichier à écrire."),
+)
+@click.option("--lockdown", metavar="NOM", help=_("Seulement ce confinement (ex. confinement-2)."))
+@click.option("--chamber", metavar="CODE", help=_("Seulement cette chambre (ex. BRE)."))
+@click.option("--campaign", metavar="NOM", help=_("Seulement cette campagne."))
+@click.option(
+    "--since", metavar="AAAA-MM-JJ", help=_("Appels à partir de ce jour (heure de Paris).")
+)
+@click.option("--until", metavar="AAAA-MM-JJ", help=_("Appels jusqu'à ce jour inclus."))
+@click.option("--by", "by", metavar="DIMS", help=_("Regroupement des cumuls (export rollup)."))
+@click.option("--comma", is_flag=True, help=_("CSV à virgules, sans BOM."))
+@as_option
+@db_option
+@click.pass_obj
+def export_cmd(
+    app: AppContext,
+    kind: str,
+    fmt: str,
+    out: Path,
+    lockdown: str | None,
+    chamber: str | None,
+    campaign: str | None,
+    since: str | None,
+    until: str | None,
+    by: str | None,
+    comma: bool,
+    as_login: str | None,
+) -> None:
+    db, person = acting_supervisor(app, as_login)
+    request = service.ExportRequest(
+        kind=kind,
+        fmt=fmt,
+        out=out,
+        filters=CallFilter(lockdown, chamber, campaign, since, until),
+        comma=comma,
+        by=parse_by(by),
+    )
+    if on_terminal():
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+        with Progress(
+            "[progress.description]{task.description}",
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            transient=True,
+        ) as bar:
+            task = bar.add_task(_("export {kind}").format(kind=kind), total=None)
+
+            def progress(done: int, total: int) -> None:
+                bar.update(task, completed=done, total=total)
+
+            result = service.export(db, person, request, progress=progress)
+    else:
+        result = service.export(db, person, request)
+    click.echo(
+        _("{rows} lignes écrites dans {path}").format(rows=result.rows, path=result.path)
+        + (_(" ({n} feuilles)").format(n=result.sheets) if result.sheets > 1 else "")
+    )
