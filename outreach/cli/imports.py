@@ -1,0 +1,102 @@
+"""`outreach import businesses FILE`: a chamber's business list into `businesses`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from outreach.cli.base import AppContext, cli, db_option
+from outreach.cli.supervision import acting_supervisor, as_option, on_terminal
+from outreach.i18n import _
+from outreach.services import importer as service
+
+
+@cli.group("import", help=_("Importe des listes (entreprises)."))
+def import_group() -> None:
+    pass
+
+
+@import_group.command(
+    "businesses",
+    help=_(
+        "Importe une liste d'entreprises (CSV UTF-8, UTF-8 avec BOM ou Windows-1252, séparateur "
+        "« ; », « , » ou tabulation ; ou XLSX). En-têtes reconnus : SIRET, Raison sociale / "
+        "Dénomination, Enseigne, Code APE / NAFA, Adresse, Code postal, Commune, Téléphone, "
+        "Portable, Email. Mise à jour par SIRET : relancer l'import n'ajoute rien deux fois. "
+        "Les lignes refusées vont dans un fichier de rejets (ligne, colonne, raison)."
+    ),
+)
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--chamber", metavar="CODE", help=_("Chambre de la liste (refuse les autres)."))
+@click.option(
+    "--campaign", metavar="NOM", help=_("Met aussi ces entreprises dans la file de cette campagne.")
+)
+@click.option("--dry-run", is_flag=True, help=_("Vérifie tout, n'écrit rien dans la base."))
+@click.option(
+    "--rejects",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help=_("Fichier des rejets (défaut : FICHIER.rejets.csv à côté du fichier)."),
+)
+@as_option
+@db_option
+@click.pass_obj
+def import_businesses_cmd(
+    app: AppContext,
+    file: Path,
+    chamber: str | None,
+    campaign: str | None,
+    dry_run: bool,
+    rejects: Path | None,
+    as_login: str | None,
+) -> None:
+    db, person = acting_supervisor(app, as_login)
+    kwargs = dict(chamber=chamber, campaign=campaign, dry_run=dry_run, rejects=rejects)
+    if on_terminal():
+        from rich.progress import Progress, SpinnerColumn, TimeElapsedColumn
+
+        with Progress(
+            SpinnerColumn(),
+            "{task.description}",
+            "{task.completed}",
+            TimeElapsedColumn(),
+            transient=True,
+        ) as bar:
+            task = bar.add_task(_("lignes lues"), total=None)
+            summary = service.import_businesses(
+                db, person, file, progress=lambda n: bar.update(task, completed=n), **kwargs
+            )
+    else:
+        summary = service.import_businesses(db, person, file, **kwargs)
+    if dry_run:
+        click.echo(_("essai à blanc : rien n'a été écrit dans la base"))
+    click.echo(
+        _(
+            "{read} lignes lues : {new} nouvelles entreprises, {updated} mises à jour, "
+            "{rejected} refusées"
+        ).format(
+            read=summary.read, new=summary.new, updated=summary.updated, rejected=summary.rejected
+        )
+    )
+    if campaign:
+        click.echo(
+            _("{n} entreprises ajoutées à la file de {campaign}").format(
+                n=summary.queued, campaign=campaign
+            )
+        )
+    if summary.ignored_columns:
+        click.echo(_("colonnes ignorées : {cols}").format(cols=", ".join(summary.ignored_columns)))
+    for r in summary.first_rejects[:5]:
+        click.echo(
+            _("  ligne {line}, {field} {value!r} : {reason}").format(
+                line=r.line, field=r.field, value=r.value, reason=r.reason
+            )
+        )
+    if summary.rejects_path:
+        click.echo(_("rejets : {path}").format(path=summary.rejects_path))
+    click.echo(
+        _("{secs} s ({rate} lignes/s)").format(
+            secs=f"{summary.seconds:.1f}", rate=f"{summary.rate:,.0f}".replace(",", " ")
+        ),
+        err=True,
+    )

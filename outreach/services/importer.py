@@ -1,0 +1,566 @@
+"""Import of business lists as chambers really have them: CSV or XLSX, messy headers.
+
+CSV: UTF-8, UTF-8 with BOM or Windows-1252 (a file that is not valid UTF-8 is read as
+Windows-1252); `;`, `,` or tab, sniffed from the header line. Headers are matched folded (case,
+accents and punctuation ignored) against the usual French names and their variants. XLSX: the
+first sheet, read in read-only mode (numbers that lost their leading zeros are padded back).
+
+Each row is checked with the domain rules (SIRET, phone in the business's département, postcode,
+NAF/NAFA code, e-mail); a bad row goes to the rejects file with its line number, the column as
+named in the file, the value and the reason, and never stops the good rows beside it. Good rows
+are upserted by SIRET in batches of 5,000, each batch its own short transaction (agents keep
+recording calls meanwhile); a re-run adds nothing twice, and never lifts a do-not-call.
+Always: rows imported + rows rejected = rows read (blank lines are not rows).
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import re
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from outreach.db.engine import Database
+from outreach.db.models import Business, Chamber, Department
+from outreach.domain.geography import department_of_postcode
+from outreach.domain.invalid import InvalidValue
+from outreach.domain.phones import parse_phone
+from outreach.domain.siret import parse_siret
+from outreach.domain.text import fold
+from outreach.errors import Forbidden, InvalidInput
+from outreach.i18n import _
+from outreach.services.access import scope_of
+from outreach.services.audit import record_audit
+from outreach.services.campaigns import enqueue, find_campaign
+from outreach.services.clock import utcnow
+from outreach.services.sheets import CsvWriter
+from outreach.services.types import AgentInfo
+
+BATCH = 5_000
+
+# canonical field -> folded header variants
+ALIASES: dict[str, tuple[str, ...]] = {
+    "siret": (
+        "siret",
+        "n siret",
+        "no siret",
+        "num siret",
+        "numero siret",
+        "siret etablissement",
+        "numero de siret",
+        "n de siret",
+    ),
+    "name": (
+        "raison sociale",
+        "denomination",
+        "denomination sociale",
+        "nom",
+        "nom entreprise",
+        "nom de l entreprise",
+        "entreprise",
+        "societe",
+        "nom de la societe",
+    ),
+    "sign": ("enseigne", "nom commercial", "enseigne commerciale"),
+    "trade_code": (
+        "code ape",
+        "ape",
+        "code naf",
+        "naf",
+        "code nafa",
+        "nafa",
+        "code ape nafa",
+        "ape nafa",
+        "naf nafa",
+        "code naf nafa",
+        "code activite",
+        "code ape naf",
+    ),
+    "trade_label": (
+        "activite",
+        "libelle ape",
+        "libelle naf",
+        "libelle nafa",
+        "libelle activite",
+        "activite principale",
+        "metier",
+    ),
+    "address": (
+        "adresse",
+        "adresse 1",
+        "adresse1",
+        "adresse postale",
+        "voie",
+        "rue",
+        "adresse ligne 1",
+    ),
+    "postcode": ("code postal", "cp", "code postal etablissement", "codepostal"),
+    "city": ("commune", "ville", "localite", "libelle commune"),
+    "department": ("departement", "dept", "dep", "code departement"),
+    "phone": (
+        "telephone",
+        "tel",
+        "telephone fixe",
+        "tel fixe",
+        "numero de telephone",
+        "fixe",
+        "telephone 1",
+        "tel 1",
+    ),
+    "phone_alt": (
+        "portable",
+        "telephone portable",
+        "tel portable",
+        "mobile",
+        "gsm",
+        "telephone mobile",
+        "tel mobile",
+        "telephone 2",
+        "tel 2",
+    ),
+    "email": (
+        "email",
+        "e mail",
+        "mail",
+        "courriel",
+        "adresse mail",
+        "adresse email",
+        "adresse e mail",
+        "adresse electronique",
+    ),
+    "employees": ("effectif", "effectifs", "salaries", "nombre de salaries", "nb salaries"),
+}
+_BY_HEADER = {variant: key for key, variants in ALIASES.items() for variant in variants}
+_NAF = re.compile(r"^(\d{2})\.?(\d{2})([A-Z])([A-Z]?)$")
+_EMAIL = re.compile(r"^[^@\s;,]+@[^@\s;,]+\.[^@\s;,]+$")
+REJECT_COLUMNS = ("line", "field", "value", "reason")
+
+
+@dataclass(frozen=True, slots=True)
+class Reject:
+    line: int
+    field: str
+    value: str
+    reason: str
+
+
+@dataclass
+class ImportSummary:
+    path: str
+    read: int = 0
+    new: int = 0
+    updated: int = 0
+    rejected: int = 0
+    queued: int = 0
+    dry_run: bool = False
+    encoding: str = ""
+    delimiter: str = ""
+    columns: dict[str, str] = field(default_factory=dict)  # canonical field -> header in file
+    ignored_columns: list[str] = field(default_factory=list)
+    rejects_path: str | None = None
+    first_rejects: list[Reject] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def imported(self) -> int:
+        return self.new + self.updated
+
+    @property
+    def rate(self) -> float:
+        return self.read / self.seconds if self.seconds > 0 else 0.0
+
+
+class _Bad(Exception):
+    def __init__(self, field: str, value: str, reason: str) -> None:
+        self.field, self.value, self.reason = field, value, reason
+
+
+# --- reading files -------------------------------------------------------------------------------
+
+
+def sniff_encoding(path: Path) -> str:
+    """utf-8-sig (a BOM), utf-8 (decodes), else cp1252."""
+    with path.open("rb") as f:
+        if f.read(3) == codecs.BOM_UTF8:
+            return "utf-8-sig"
+        f.seek(0)
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        try:
+            while chunk := f.read(1 << 20):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return "cp1252"
+    return "utf-8"
+
+
+def sniff_delimiter(header_line: str) -> str:
+    counts = {d: header_line.count(d) for d in (";", "\t", ",")}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] else ";"
+
+
+def _is_xlsx(path: Path) -> bool:
+    with path.open("rb") as f:
+        return f.read(4) == b"PK\x03\x04"
+
+
+def _cell_text(value: Any, key: str | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        text = str(value)
+        # spreadsheets drop leading zeros: 1000 was the postcode 01000
+        width = {"siret": 14, "postcode": 5}.get(key or "")
+        return text.zfill(width) if width and len(text) < width else text
+    return str(value).strip()
+
+
+def _rows(path: Path, summary: ImportSummary) -> Iterator[tuple[int, list[Any]]]:
+    """(line number, cells) for every line, the header first (line 1)."""
+    if _is_xlsx(path):
+        import openpyxl
+
+        summary.encoding, summary.delimiter = "xlsx", ""
+        try:
+            book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        except Exception as exc:  # openpyxl raises many kinds on a broken file
+            raise InvalidInput(
+                _("{path} : classeur XLSX illisible ({reason})").format(path=path, reason=exc)
+            ) from None
+        try:
+            sheet = book.worksheets[0]
+            for n, row in enumerate(sheet.iter_rows(values_only=True), start=1):
+                yield n, list(row)
+        finally:
+            book.close()
+        return
+    encoding = sniff_encoding(path)
+    summary.encoding = encoding
+    with path.open(encoding=encoding, newline="") as f:
+        first = f.readline()
+        summary.delimiter = sniff_delimiter(first)
+        f.seek(0)
+        reader = csv.reader(f, delimiter=summary.delimiter)
+        for row in reader:
+            yield reader.line_num, row
+
+
+def map_headers(headers: list[Any], summary: ImportSummary) -> dict[str, int]:
+    """Canonical field -> column index; InvalidInput when the SIRET or the name is missing."""
+    found: dict[str, int] = {}
+    for i, raw in enumerate(headers):
+        text = _cell_text(raw, None).lstrip("\ufeff")
+        key = _BY_HEADER.get(fold(text))
+        if key is None or key in found:
+            if text:
+                summary.ignored_columns.append(text)
+            continue
+        found[key] = i
+        summary.columns[key] = text
+    seen = ", ".join(_cell_text(h, None) for h in headers if h) or "-"
+    if "siret" not in found:
+        raise InvalidInput(
+            _("colonne SIRET introuvable dans l'en-tête (colonnes lues : {seen})").format(seen=seen)
+        )
+    if "name" not in found and "sign" not in found:
+        raise InvalidInput(
+            _("colonne Raison sociale / Dénomination introuvable (colonnes lues : {seen})").format(
+                seen=seen
+            )
+        )
+    if "postcode" not in found and "department" not in found:
+        raise InvalidInput(
+            _("colonne Code postal introuvable (colonnes lues : {seen})").format(seen=seen)
+        )
+    return found
+
+
+# --- one row -------------------------------------------------------------------------------------
+
+
+class _RowChecker:
+    def __init__(
+        self,
+        cols: dict[str, int],
+        headers: dict[str, str],
+        dep_chamber: dict[str, int],
+        chamber_only: tuple[int, str] | None,
+    ) -> None:
+        self.cols = cols
+        self.headers = headers
+        self.dep_chamber = dep_chamber
+        self.chamber_only = chamber_only
+
+    def get(self, cells: list[Any], key: str) -> str:
+        i = self.cols.get(key)
+        if i is None or i >= len(cells):
+            return ""
+        return _cell_text(cells[i], key)
+
+    def check(self, cells: list[Any], now: Any) -> dict[str, Any]:
+        h = self.headers
+        raw_siret = self.get(cells, "siret")
+        try:
+            siret = parse_siret(raw_siret)
+        except InvalidValue as exc:
+            raise _Bad(h["siret"], raw_siret, exc.reason) from None
+        name = self.get(cells, "name") or self.get(cells, "sign")
+        if not name:
+            raise _Bad(h.get("name") or h["sign"], "", _("raison sociale vide"))
+        if len(name) > 200:
+            raise _Bad(h.get("name") or h["sign"], name[:40] + "…", _("plus de 200 caractères"))
+        postcode = self.get(cells, "postcode").replace(" ", "")
+        department: str | None = None
+        if postcode:
+            department = department_of_postcode(postcode)
+            if department is None:
+                raise _Bad(h["postcode"], postcode, _("code postal inconnu (5 chiffres)"))
+        else:
+            raw_dep = self.get(cells, "department").upper()
+            if raw_dep.isdigit() and len(raw_dep) == 1:
+                raw_dep = "0" + raw_dep
+            if raw_dep in self.dep_chamber:
+                department = raw_dep
+            elif "postcode" in h:
+                raise _Bad(h["postcode"], "", _("code postal vide"))
+            else:
+                raise _Bad(h["department"], raw_dep, _("département inconnu"))
+        chamber_id = self.dep_chamber[department]
+        if self.chamber_only is not None and chamber_id != self.chamber_only[0]:
+            raise _Bad(
+                h.get("postcode") or h["department"],
+                postcode or department,
+                _("département {dep} hors de la chambre {code}").format(
+                    dep=department, code=self.chamber_only[1]
+                ),
+            )
+        phones: dict[str, str | None] = {}
+        for key in ("phone", "phone_alt"):
+            text = self.get(cells, key)
+            if not text:
+                phones[key] = None
+                continue
+            try:
+                phones[key] = parse_phone(text, department, field=h[key])
+            except InvalidValue as exc:
+                raise _Bad(h[key], text, exc.reason) from None
+        if phones["phone"] is None and phones["phone_alt"] is not None:
+            phones["phone"], phones["phone_alt"] = phones["phone_alt"], None
+        trade = self.get(cells, "trade_code").upper().replace(" ", "")
+        if trade:
+            m = _NAF.match(trade)
+            if m is None:
+                raise _Bad(
+                    h["trade_code"], trade, _("code APE/NAFA invalide (ex. 10.71C ou 10.71CZ)")
+                )
+            trade = f"{m[1]}.{m[2]}{m[3]}{m[4]}"
+        email = self.get(cells, "email")
+        if email and not _EMAIL.match(email):
+            raise _Bad(h["email"], email, _("adresse e-mail invalide"))
+        employees_text = self.get(cells, "employees")
+        employees: int | None = None
+        if employees_text:
+            if not employees_text.isdigit():
+                raise _Bad(h["employees"], employees_text, _("nombre entier attendu"))
+            employees = int(employees_text)
+        return {
+            "siret": siret,
+            "siren": siret[:9],
+            "name": name,
+            "name_key": fold(name),
+            "trade_code": trade or None,
+            "trade_label": self.get(cells, "trade_label")[:200] or None,
+            "address": self.get(cells, "address")[:250] or None,
+            "postcode": postcode or None,
+            "city": self.get(cells, "city")[:120] or None,
+            "department": department,
+            "chamber_id": chamber_id,
+            "phone": phones["phone"],
+            "phone_alt": phones["phone_alt"],
+            "email": email[:200] or None,
+            "employees": employees,
+            "created_at": now,
+            "updated_at": now,
+        }
+
+
+# --- writing -------------------------------------------------------------------------------------
+
+_KEEP_IF_EMPTY = (
+    "trade_code",
+    "trade_label",
+    "address",
+    "city",
+    "phone",
+    "phone_alt",
+    "email",
+    "employees",
+    "postcode",
+)
+_REPLACE = ("name", "name_key", "department", "chamber_id", "siren", "updated_at")
+
+
+def _upsert_statement(session: Session) -> Any:
+    pg = session.get_bind().dialect.name == "postgresql"
+    stmt = (postgresql.insert if pg else sqlite.insert)(Business)
+    excluded = stmt.excluded
+    table = Business.__table__.c
+    updates: dict[str, Any] = {c: excluded[c] for c in _REPLACE}
+    updates.update({c: func.coalesce(excluded[c], table[c]) for c in _KEEP_IF_EMPTY})
+    # status, do_not_call and the phone flags are the call centre's: an import never resets them
+    return stmt.on_conflict_do_update(index_elements=["siret"], set_=updates)
+
+
+def _write_batch(
+    db: Database,
+    person: AgentInfo,
+    rows: dict[str, dict[str, Any]],
+    queue_into: tuple[int, int | None] | None,
+) -> tuple[int, int]:
+    """Upsert one batch (unique SIRETs) in its own transaction: (new, queued)."""
+    sirets = list(rows)
+    with db.writing() as session:
+        existing = set(session.scalars(select(Business.siret).where(Business.siret.in_(sirets))))
+        session.execute(_upsert_statement(session), list(rows.values()))
+        queued = 0
+        if queue_into is not None:
+            queued = enqueue(session, queue_into[0], queue_into[1], [Business.siret.in_(sirets)])
+    return len(sirets) - len(existing), queued
+
+
+def import_businesses(
+    db: Database,
+    person: AgentInfo,
+    path: Path,
+    *,
+    chamber: str | None = None,
+    campaign: str | None = None,
+    dry_run: bool = False,
+    rejects: Path | None = None,
+    progress: Callable[[int], None] | None = None,
+    batch_size: int = BATCH,
+) -> ImportSummary:
+    """Import the business list at `path` (see the module notes); the caller checked the role.
+
+    Without `rejects`, bad rows go to `<file>.rejets.csv` beside the file (not in a dry run).
+    """
+    started = time.perf_counter()
+    if not path.is_file():
+        raise InvalidInput(_("fichier introuvable : {path}").format(path=path))
+    summary = ImportSummary(path=str(path), dry_run=dry_run)
+    with db.reading() as session:
+        dep_chamber = dict(session.execute(select(Department.code, Department.chamber_id)).all())
+        codes = dict(session.execute(select(Chamber.code, Chamber.id)).all())
+        queue_into = find_campaign(session, person, campaign) if campaign else None
+    scope = scope_of(person)
+    chamber_only: tuple[int, str] | None = None
+    if chamber:
+        code = chamber.strip().upper()
+        if code not in codes:
+            raise InvalidInput(_("chambre inconnue : {code}").format(code=chamber))
+        if not scope.national and code != scope.chamber_code:
+            raise Forbidden(
+                _("{login} ne peut importer que pour sa chambre ({code})").format(
+                    login=person.login, code=scope.chamber_code
+                )
+            )
+        chamber_only = (codes[code], code)
+    elif not scope.national:
+        assert scope.chamber_id is not None and scope.chamber_code is not None
+        chamber_only = (scope.chamber_id, scope.chamber_code)
+
+    rows = _rows(path, summary)
+    header = next(rows, None)
+    if header is None:
+        raise InvalidInput(_("{path} : fichier vide").format(path=path))
+    cols = map_headers(header[1], summary)
+    checker = _RowChecker(cols, summary.columns, dep_chamber, chamber_only)
+
+    reject_path = rejects
+    if reject_path is None and not dry_run:
+        reject_path = path.with_name(path.stem + ".rejets.csv")
+    reject_writer: CsvWriter | None = None
+    pending: dict[str, dict[str, Any]] = {}
+    now = utcnow()
+
+    def flush() -> None:
+        if pending and not dry_run:
+            new, queued = _write_batch(db, person, pending, queue_into)
+            summary.new += new
+            summary.queued += queued
+        elif pending:
+            with db.reading() as session:
+                known = set(
+                    session.scalars(select(Business.siret).where(Business.siret.in_(pending)))
+                )
+            fresh = [s for s in pending if s not in known and s not in seen_in_file]
+            seen_in_file.update(fresh)
+            summary.new += len(fresh)
+        pending.clear()
+
+    # only a dry run needs to remember the file's SIRETs (a real run asks the database)
+    seen_in_file: set[str] = set()
+    try:
+        for line, cells in rows:
+            if not any(c is not None and str(c).strip() for c in cells):
+                continue
+            summary.read += 1
+            try:
+                record = checker.check(cells, now)
+            except _Bad as bad:
+                summary.rejected += 1
+                reject = Reject(line, bad.field, bad.value, bad.reason)
+                if len(summary.first_rejects) < 20:
+                    summary.first_rejects.append(reject)
+                if reject_path is not None:
+                    if reject_writer is None:
+                        reject_writer = CsvWriter(reject_path, REJECT_COLUMNS)
+                    reject_writer.write([line, bad.field, bad.value, bad.reason])
+                continue
+            if record["siret"] in pending:
+                flush()  # the same firm twice in a batch: the later line updates the first
+            pending[record["siret"]] = record
+            if len(pending) >= batch_size:
+                flush()
+            if progress is not None and summary.read % batch_size == 0:
+                progress(summary.read)
+        flush()
+    finally:
+        if reject_writer is not None:
+            reject_writer.close()
+    imported_rows = summary.read - summary.rejected
+    summary.updated = imported_rows - summary.new
+    summary.rejects_path = str(reject_path) if reject_writer is not None else None
+    summary.seconds = time.perf_counter() - started
+    if progress is not None:
+        progress(summary.read)
+    if not dry_run:
+        with db.writing() as session:
+            record_audit(
+                session,
+                agent_id=person.id,
+                action="import",
+                entity="businesses",
+                detail={
+                    "file": str(path),
+                    "chamber": chamber_only[1] if chamber_only else None,
+                    "campaign": campaign,
+                    "read": summary.read,
+                    "new": summary.new,
+                    "updated": summary.updated,
+                    "rejected": summary.rejected,
+                    "queued": summary.queued,
+                },
+            )
+    return summary

@@ -1,0 +1,216 @@
+"""Importing messy business lists: encodings, delimiters, header variants, XLSX, bad rows with
+reasons, re-runs, dry runs, scope, do-not-call kept, campaign queueing, audit (both backends)."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import openpyxl
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import func, select, update
+
+from outreach.cli import cli
+from outreach.cli.base import AppContext
+from outreach.db.engine import Database
+from outreach.db.models import AuditLog, Business, CallTask
+from outreach.errors import Forbidden, InvalidInput
+from outreach.services.access import require_supervisor
+from outreach.services.importer import import_businesses
+from tests.supervision.builders import World, build_world, make_siret
+
+S1, S2, S3, S4 = (make_siret(n) for n in (101, 102, 103, 104))
+BAD_SIRET = S1[:-1] + str((int(S1[-1]) + 1) % 10)
+
+
+@pytest.fixture
+def world(db: Database) -> World:
+    return build_world(db)
+
+
+def write(path: Path, text: str, encoding: str) -> Path:
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+def count(db: Database, model=Business) -> int:  # type: ignore[no-untyped-def]
+    with db.reading() as s:
+        return int(s.scalar(select(func.count()).select_from(model)) or 0)
+
+
+def business(db: Database, siret: str):  # type: ignore[no-untyped-def]
+    with db.reading() as s:
+        return s.execute(select(Business).where(Business.siret == siret)).scalar_one()
+
+
+def rejects(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8-sig", newline="") as f:
+        return list(csv.DictReader(f, delimiter=";"))
+
+
+CP1252 = (
+    "N° SIRET;Raison sociale;Enseigne;Code APE;Adresse;Code postal;Commune;Téléphone;Portable;"
+    "E-mail\r\n"
+    f"{S1[:3]} {S1[3:6]} {S1[6:9]} {S1[9:]};Boulangerie Élodie SARL;Chez Élodie;10.71C;"
+    "3 rue de la Paix;35000;Rennes;02 99 12 34 56;06.12.34.56.78;elodie@example.fr\r\n"
+    f"{S2};Coiffure Hélène;;96.02AA;;75011;Paris;+33 (0)1 42 68 53 00;;\r\n"
+    f"{BAD_SIRET};Mauvaise clé;;;;35000;Rennes;0299123456;;\r\n"
+    f"{S3};;;;;35000;Rennes;;;\r\n"
+    "\r\n"
+    f"{S4};Fleurs du Port;;47.76ZZ;;35400;Saint-Malo;12345;;\r\n"
+)
+
+
+def test_windows_1252_semicolon_french_headers(db: Database, world: World, tmp_path: Path) -> None:
+    path = write(tmp_path / "liste.csv", CP1252, "cp1252")
+    sup = require_supervisor(db, "sup_nat")
+    before = count(db)
+    summary = import_businesses(db, sup, path)
+    assert (summary.encoding, summary.delimiter) == ("cp1252", ";")
+    assert summary.read == 5  # the blank line is not a row
+    assert (summary.new, summary.updated, summary.rejected) == (2, 0, 3)
+    assert summary.imported + summary.rejected == summary.read
+    assert count(db) == before + 2
+    b = business(db, S1)
+    assert b.name == "Boulangerie Élodie SARL" and b.name_key == "boulangerie elodie sarl"
+    assert (b.department, b.postcode, b.city) == ("35", "35000", "Rennes")
+    assert (b.phone, b.phone_alt) == ("+33299123456", "+33612345678")
+    assert b.trade_code == "10.71C" and b.email == "elodie@example.fr"
+    assert business(db, S2).phone == "+33142685300"
+    got = rejects(tmp_path / "liste.rejets.csv")
+    assert [(r["line"], r["field"]) for r in got] == [
+        ("4", "N° SIRET"),
+        ("5", "Raison sociale"),
+        ("7", "Téléphone"),
+    ]
+    assert "Luhn" in got[0]["reason"] and got[0]["value"] == BAD_SIRET
+    assert got[1]["reason"] == "raison sociale vide"
+    assert got[2]["value"] == "12345"
+
+
+def test_rerun_adds_nothing_twice_and_keeps_do_not_call(
+    db: Database, world: World, tmp_path: Path
+) -> None:
+    path = write(tmp_path / "liste.csv", CP1252, "cp1252")
+    sup = require_supervisor(db, "sup_nat")
+    import_businesses(db, sup, path)
+    with db.writing() as s:
+        s.execute(update(Business).where(Business.siret == S1).values(do_not_call=True))
+    before = count(db)
+    again = import_businesses(db, sup, path)
+    assert (again.new, again.updated, again.rejected) == (0, 2, 3)
+    assert count(db) == before
+    assert business(db, S1).do_not_call is True
+
+
+def test_utf8_bom_comma_variants_and_empty_cells_keep_data(
+    db: Database, world: World, tmp_path: Path
+) -> None:
+    sup = require_supervisor(db, "sup_nat")
+    first = "siret,Dénomination,NAFA,CP,Ville,Tél.,Mobile,Courriel,Colonne inconnue\n"
+    write(
+        tmp_path / "a.csv",
+        first + f'{S1},"Boulangerie, pâtisserie",1071CZ,35000,Rennes,0299123456,,,x\n',
+        "utf-8-sig",
+    )
+    s = import_businesses(db, sup, tmp_path / "a.csv")
+    assert (s.encoding, s.delimiter, s.new) == ("utf-8-sig", ",", 1)
+    assert s.ignored_columns == ["Colonne inconnue"]
+    assert business(db, S1).trade_code == "10.71CZ"
+    assert business(db, S1).name == "Boulangerie, pâtisserie"
+    # a later list without the phone does not wipe it
+    write(
+        tmp_path / "b.tsv",
+        f"SIRET\tRAISON SOCIALE\tCode postal\n{S1}\tBoulangerie P.\t35000\n",
+        "utf-8",
+    )
+    s = import_businesses(db, sup, tmp_path / "b.tsv")
+    assert (s.encoding, s.delimiter, s.new, s.updated) == ("utf-8", "\t", 0, 1)
+    b = business(db, S1)
+    assert b.name == "Boulangerie P." and b.phone == "+33299123456" and b.trade_code == "10.71CZ"
+
+
+def test_xlsx_with_numbers_that_lost_their_zeros(
+    db: Database, world: World, tmp_path: Path
+) -> None:
+    book = openpyxl.Workbook()
+    ws = book.active
+    ws.append(["SIRET", "Raison sociale", "Code postal", "Commune", "Téléphone", "Email"])
+    ws.append([int(S1), "Menuiserie de l'Ain", 1000, "Bourg-en-Bresse", 474123456, None])
+    ws.append([int(S2), "Garage", 1000, "Bourg", 474123456, "pas-un-mail"])
+    ws.append([None, None, None, None, None, None])
+    book.save(tmp_path / "liste.xlsx")
+    sup = require_supervisor(db, "sup_nat")
+    s = import_businesses(db, sup, tmp_path / "liste.xlsx", rejects=tmp_path / "r.csv")
+    assert (s.encoding, s.read, s.new, s.rejected) == ("xlsx", 2, 1, 1)
+    b = business(db, S1)
+    assert (b.postcode, b.department, b.phone) == ("01000", "01", "+33474123456")
+    got = rejects(tmp_path / "r.csv")
+    assert got == [
+        {"line": "3", "field": "Email", "value": "pas-un-mail", "reason": "adresse e-mail invalide"}
+    ]
+
+
+def test_dry_run_writes_nothing(db: Database, world: World, tmp_path: Path) -> None:
+    path = write(tmp_path / "liste.csv", CP1252, "cp1252")
+    before, audits = count(db), count(db, AuditLog)
+    s = import_businesses(db, require_supervisor(db, "sup_nat"), path, dry_run=True)
+    assert (s.new, s.updated, s.rejected) == (2, 0, 3)
+    assert count(db) == before and count(db, AuditLog) == audits
+    assert not (tmp_path / "liste.rejets.csv").exists()
+
+
+def test_regional_scope_campaign_queue_and_audit(
+    db: Database, world: World, tmp_path: Path
+) -> None:
+    path = write(tmp_path / "liste.csv", CP1252, "cp1252")
+    sup = require_supervisor(db, "sup_bre")
+    with pytest.raises(Forbidden):
+        import_businesses(db, sup, path, chamber="IDF")
+    s = import_businesses(db, sup, path, campaign="c3")
+    # S2 is in Paris: outside BRE, refused with the reason
+    assert (s.new, s.rejected, s.queued) == (1, 4, 1)
+    reasons = {r.line: r.reason for r in s.first_rejects}
+    assert reasons[3] == "département 75 hors de la chambre BRE"
+    with db.reading() as sess:
+        tasks = sess.execute(select(CallTask.business_id, CallTask.chamber_id)).all()
+        audit = sess.execute(select(AuditLog.agent_id, AuditLog.action, AuditLog.detail)).one()
+    assert tasks == [(business(db, S1).id, world.chamber["BRE"])]
+    assert audit[0] == world.agent["sup_bre"] and audit[1] == "import"
+    assert audit[2]["read"] == 5 and audit[2]["rejected"] == 4 and audit[2]["chamber"] == "BRE"
+    # queued again by a re-run: nothing twice
+    assert import_businesses(db, sup, path, campaign="c3").queued == 0
+
+
+def test_bad_files(db: Database, world: World, tmp_path: Path) -> None:
+    sup = require_supervisor(db, "sup_nat")
+    write(tmp_path / "x.csv", "Nom;Ville\nA;B\n", "utf-8")
+    with pytest.raises(InvalidInput, match="colonne SIRET introuvable"):
+        import_businesses(db, sup, tmp_path / "x.csv")
+    with pytest.raises(InvalidInput, match="introuvable"):
+        import_businesses(db, sup, tmp_path / "absent.csv")
+    write(tmp_path / "empty.csv", "", "utf-8")
+    with pytest.raises(InvalidInput, match="vide"):
+        import_businesses(db, sup, tmp_path / "empty.csv")
+    (tmp_path / "broken.xlsx").write_bytes(b"PK\x03\x04garbage")
+    with pytest.raises(InvalidInput, match="XLSX"):
+        import_businesses(db, sup, tmp_path / "broken.xlsx")
+
+
+def test_cli_import(db_url: str, world: World, tmp_path: Path) -> None:
+    path = write(tmp_path / "liste.csv", CP1252, "cp1252")
+    r = CliRunner().invoke(
+        cli,
+        ["--db", db_url, "import", "businesses", str(path), "--as", "sup_nat"],
+        obj=AppContext(),
+    )
+    assert r.exit_code == 0, r.output
+    assert "5 lignes lues : 2 nouvelles entreprises, 0 mises à jour, 3 refusées" in r.output
+    assert "ligne 4, N° SIRET" in r.output
+    r = CliRunner().invoke(
+        cli,
+        ["--db", db_url, "import", "businesses", str(path), "--as", "agent_bre"],
+        obj=AppContext(),
+    )
+    assert r.exit_code == 1 and "réservés aux superviseurs" in r.output
