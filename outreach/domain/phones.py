@@ -191,8 +191,10 @@ def parse_phone(text: str, department: str | None = None, field: str = "phone") 
             international = True  # "+" dropped by a spreadsheet
     if international:
         return _parse_international(text, digits, department, field)
-    if len(digits) != 10 or digits[0] != "0":
+    if len(digits) != 10:
         raise InvalidPhone(field, text, f"10 chiffres attendus ({len(digits)} reçus)")
+    if digits[0] != "0":
+        raise InvalidPhone(field, text, "un numéro national commence par 0 (ou +33)")
     return _parse_national(text, digits, department, field)
 
 

@@ -155,6 +155,7 @@ def test_prefix_and_department_rules(typed: str, department: str | None, expecte
         ("06 12 34 56", "10 chiffres attendus (8 reçus)"),
         ("06 12 34 56 78 9", "10 chiffres attendus (11 reçus)"),
         ("1234", "10 chiffres attendus (4 reçus)"),
+        ("61 23 45 67 89", "un numéro national commence par 0 (ou +33)"),
         ("06 12 34 56 7x", "caractère non autorisé 'x'"),
         ("06 12 34 56 78 poste 12", "caractère non autorisé 'p'"),
         ("06+12345678", "caractère non autorisé '+'"),
