@@ -1,0 +1,148 @@
+"""`outreach tui`, `outreach demo`, `outreach serve`, `outreach set-pin`: the agents' app.
+
+PIN login in the browser: `outreach serve` binds to localhost by default. To serve other hosts
+it needs `--pin-required`, which makes every agent type a PIN (agents without one cannot log in;
+give them one with `outreach set-pin LOGIN`). `--agent` is ignored when serving: every browser
+session logs in for itself.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import shlex
+import sys
+
+import click
+
+from outreach.cli.base import AppContext, cli, db_option
+from outreach.config import ENV_DATABASE_URL, data_dir
+from outreach.errors import ConfigError, InvalidInput
+from outreach.i18n import _, language
+
+DEMO_LOGIN = "demo"
+DEMO_FILE = "demo.sqlite3"
+
+
+def _pin_option(fn):  # type: ignore[no-untyped-def]
+    return click.option(
+        "--pin-required",
+        is_flag=True,
+        help=_("Chaque agent doit taper son code PIN (obligatoire pour servir d'autres machines)."),
+    )(fn)
+
+
+def _run_app(app: AppContext, *, login: str | None, pin_required: bool) -> None:
+    database = app.database()
+    from outreach.tui.app import make_app
+    from outreach.tui.settings import TuiSettings
+
+    make_app(database, TuiSettings(agent_login=login, require_pin=pin_required)).run()
+
+
+@cli.command("tui", help=_("Ouvre l'application des conseillers (commande par défaut)."))
+@db_option
+@_pin_option
+@click.pass_obj
+def tui_command(app: AppContext, pin_required: bool = False) -> None:
+    _run_app(app, login=app.agent_login, pin_required=pin_required)
+
+
+@cli.command(
+    "demo",
+    help=_(
+        "Crée au premier lancement une base de démonstration locale (SQLite, dans le dossier "
+        "de données) et ouvre l'application comme l'agent « demo »."
+    ),
+)
+@click.pass_obj
+def demo_command(app: AppContext) -> None:
+    path = data_dir() / DEMO_FILE
+    if app.db_url is None:
+        app.db_url = f"sqlite:///{path}"
+    database = app.database(check=False)
+    from outreach.db import migrate
+
+    if migrate.current_revision(database) is None:
+        click.echo(
+            _("Création de la base de démonstration : {url}").format(url=database.display_url)
+        )
+        migrate.upgrade(database)
+        from outreach.services.seeding import seed_profile
+
+        seed_profile(database, "demo")
+    _run_app(app, login=app.agent_login or DEMO_LOGIN, pin_required=False)
+
+
+def is_local_host(host: str) -> bool:
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+@cli.command(
+    "serve",
+    help=_(
+        "Sert l'application dans le navigateur (textual-serve). Écoute sur 127.0.0.1 sauf "
+        "--host ; une autre adresse exige --pin-required."
+    ),
+)
+@db_option
+@click.option("--host", default="127.0.0.1", show_default=True, help=_("Adresse d'écoute."))
+@click.option("--port", default=8000, show_default=True, type=int, help=_("Port d'écoute."))
+@click.option(
+    "--public-url", default=None, metavar="URL", help=_("Adresse publique (derrière un proxy).")
+)
+@_pin_option
+@click.pass_obj
+def serve_command(
+    app: AppContext, host: str, port: int, public_url: str | None, pin_required: bool
+) -> None:
+    if not is_local_host(host) and not pin_required:
+        raise ConfigError(
+            _(
+                "refus de servir sur {host} sans code PIN : ajoutez --pin-required "
+                "(chaque agent devra taper son code PIN)"
+            ).format(host=host)
+        )
+    database = app.database()  # a wrong URL or schema fails here, not in each browser tab
+    # The app processes get the database through the environment, not on their command line.
+    os.environ[ENV_DATABASE_URL] = database.url.render_as_string(hide_password=False)
+    os.environ["OUTREACH_LANG"] = language()
+    command = [sys.executable, "-m", "outreach", "tui"]
+    if pin_required:
+        command.append("--pin-required")
+    from textual_serve.server import Server
+
+    click.echo(_("outreach servi sur http://{host}:{port}").format(host=host, port=port))
+    Server(
+        shlex.join(command), host=host, port=port, title="outreach", public_url=public_url
+    ).serve()
+
+
+@cli.command("set-pin", help=_("Définit (ou avec --clear retire) le code PIN d'un agent."))
+@db_option
+@click.argument("login")
+@click.option("--clear", is_flag=True, help=_("Retire le code PIN."))
+@click.option("--pin", envvar="OUTREACH_PIN", default=None, help=_("Le code (sinon demandé)."))
+@click.pass_obj
+def set_pin_command(app: AppContext, login: str, clear: bool, pin: str | None) -> None:
+    from outreach.services import auth
+
+    if not clear and pin is None:
+        pin = click.prompt(
+            _("Code PIN (4 à 12 chiffres)"), hide_input=True, confirmation_prompt=True
+        )
+    if clear:
+        pin = None
+    elif not pin:
+        raise InvalidInput(_("code PIN vide"))
+    auth.set_pin(app.database(), login, pin)
+    click.echo(
+        (_("code PIN retiré pour {login}") if clear else _("code PIN défini pour {login}")).format(
+            login=login
+        )
+    )

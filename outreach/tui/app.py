@@ -1,0 +1,204 @@
+"""The agents' app: built by `make_app(db, settings)`; screens live in `screens/`.
+
+The app holds who is logged in, today's own counts and the outbox; every database call runs in a
+thread worker (through a service) and reports back with a message. Worker errors end in one place:
+`on_worker_state_changed`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual import work
+from textual.app import App
+from textual.binding import Binding
+from textual.reactive import reactive
+from textual.worker import Worker, WorkerState
+
+from outreach.db.engine import Database
+from outreach.errors import OutreachError
+from outreach.i18n import _
+from outreach.services import auth
+from outreach.services.outbox import UNREACHABLE, Outbox
+from outreach.services.types import AgentInfo, CallbackItem, CampaignSummary
+from outreach.tui.commands import AppCommands
+from outreach.tui.messages import LoggedIn, LoginRefused, OutboxChanged
+from outreach.tui.settings import TuiSettings
+
+HERE = Path(__file__).parent
+
+
+class OutreachApp(App[None]):
+    TITLE = "outreach"
+    CSS_PATH = [HERE / "app.tcss", HERE / "widgets" / "widgets.tcss"]
+    COMMANDS = App.COMMANDS | {AppCommands}
+    COMMAND_PALETTE_BINDING = "ctrl+p"
+    BINDINGS = [
+        Binding("ctrl+q", "quit", _("Quitter"), id="app.quit"),
+        Binding("f1", "help", _("Aide"), id="app.help"),
+    ]
+
+    agent: reactive[AgentInfo | None] = reactive(None)
+    campaign_name: reactive[str] = reactive("")
+    calls_today: reactive[int] = reactive(0)
+    reached_today: reactive[int] = reactive(0)
+    outbox_waiting: reactive[int] = reactive(0)
+
+    def __init__(self, db: Database, settings: TuiSettings) -> None:
+        super().__init__()
+        self.db = db
+        self.settings = settings
+        self.outbox = Outbox.for_database(db, settings.outbox_dir)
+
+    # -- start, login -------------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        self.title = "outreach"
+        self.sub_title = _("Centre d'appels CMA")
+        self.set_interval(self.settings.replay_seconds, self.replay_outbox)
+        self.replay_outbox()
+        from outreach.tui.screens.login import LoginScreen
+
+        self.push_screen(LoginScreen(self.settings.agent_login))
+        if self.settings.agent_login:
+            self._direct_login(self.settings.agent_login)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="login")
+    def _direct_login(self, login: str) -> None:
+        """`--agent LOGIN`: straight in, unless that agent must type a PIN."""
+        if auth.login_needs_pin(self.db, login, require_pin=self.settings.require_pin):
+            return
+        try:
+            agent = auth.verify_login(self.db, login, None, now=self.settings.now_arg())
+        except OutreachError as exc:
+            self.screen.post_message(LoginRefused(str(exc)))
+            return
+        self.post_message(LoggedIn(agent))
+
+    def on_logged_in(self, message: LoggedIn) -> None:
+        from outreach.tui.screens.campaigns import CampaignsScreen
+
+        self.agent = message.agent
+        self.calls_today = self.reached_today = 0
+        self.switch_screen(CampaignsScreen())
+
+    def action_logout(self) -> None:
+        from outreach.tui.screens.login import LoginScreen
+
+        while len(self.screen_stack) > 2:
+            self.pop_screen()
+        self.agent = None
+        self.campaign_name = ""
+        self.switch_screen(LoginScreen(None))
+
+    # -- navigation shared by every screen ----------------------------------------------------
+
+    def open_campaign(self, campaign: CampaignSummary) -> None:
+        from outreach.tui.screens.call import CallScreen
+
+        self.push_screen(CallScreen(campaign.id, campaign.name))
+
+    def action_campaigns(self) -> None:
+        from outreach.tui.screens.call import CallScreen
+
+        if isinstance(self.screen, CallScreen):
+            self.screen.action_leave()
+
+    def action_callbacks(self) -> None:
+        from outreach.tui.screens.callbacks import CallbacksScreen
+
+        if self.agent is not None:
+            self.push_screen(CallbacksScreen(), self._took_callback)
+
+    def _took_callback(self, item: CallbackItem | None) -> None:
+        if item is not None:
+            self._work_on(item.campaign_id, item.campaign_name, task_id=item.task_id)
+
+    def action_search(self) -> None:
+        from outreach.tui.screens.search import SearchScreen
+
+        if self.agent is not None:
+            self.push_screen(SearchScreen(), self._picked_business)
+
+    def _picked_business(self, picked: tuple[int, str, int] | None) -> None:
+        if picked is not None:
+            campaign_id, campaign_name, business_id = picked
+            self._work_on(campaign_id, campaign_name, business_id=business_id)
+
+    def _work_on(
+        self,
+        campaign_id: int,
+        campaign_name: str,
+        *,
+        task_id: int | None = None,
+        business_id: int | None = None,
+    ) -> None:
+        """Call one chosen business (a callback, a search hit) on the call screen."""
+        from outreach.tui.screens.call import CallScreen
+
+        if isinstance(self.screen, CallScreen):
+            self.screen.take(campaign_id, task_id=task_id, business_id=business_id)
+        else:
+            self.push_screen(CallScreen(campaign_id, campaign_name, take=(task_id, business_id)))
+
+    def action_help(self) -> None:
+        from outreach.tui.screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def count_call(self, reached: bool) -> None:
+        self.calls_today += 1
+        if reached:
+            self.reached_today += 1
+
+    # -- outbox -------------------------------------------------------------------------------
+
+    def action_replay(self) -> None:
+        self.replay_outbox()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="outbox")
+    def replay_outbox(self) -> None:
+        """Send the calls kept while the database was away (same uuid: recorded exactly once)."""
+        from outreach.services.queue import record_call
+
+        if not self.outbox.path.exists():
+            self.post_message(OutboxChanged(0))
+            return
+        report = self.outbox.replay(lambda call: record_call(self.db, call))
+        self.post_message(OutboxChanged(report.remaining, report.replayed, report.error))
+
+    def on_outbox_changed(self, message: OutboxChanged) -> None:
+        before = self.outbox_waiting
+        self.outbox_waiting = message.waiting
+        if message.replayed:
+            self.notify(
+                _("{n} appel(s) en attente enregistré(s) dans la base").format(n=message.replayed),
+                title=_("Base de nouveau joignable"),
+            )
+        from outreach.tui.screens.call import CallScreen
+
+        if before and not message.waiting and isinstance(self.screen, CallScreen):
+            self.screen.database_back()
+
+    # -- the one place worker errors end ------------------------------------------------------
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state != WorkerState.ERROR or event.worker.error is None:
+            return
+        error = event.worker.error
+        if isinstance(error, OutreachError):
+            message = str(error)
+        elif isinstance(error, UNREACHABLE):
+            message = _("base de données injoignable : {reason}").format(
+                reason=str(getattr(error, "orig", None) or error).strip().splitlines()[0]
+            )
+        else:
+            self.log.error(repr(error))
+            message = _("erreur inattendue : {error}").format(error=repr(error))
+        self.notify(message, title=_("Erreur"), severity="error", timeout=8)
+
+
+def make_app(db: Database, settings: TuiSettings | None = None) -> OutreachApp:
+    """The app on `db` (tests build it with their own database and a fixed clock)."""
+    return OutreachApp(db, settings or TuiSettings())

@@ -1,0 +1,58 @@
+"""The command palette's own commands (ctrl+p), scored by the palette's matcher."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+from typing import TYPE_CHECKING, cast
+
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+from outreach.i18n import _
+
+if TYPE_CHECKING:
+    from outreach.tui.app import OutreachApp
+
+
+class AppCommands(Provider):
+    """Callbacks, search, campaigns, help, outbox replay, log out."""
+
+    async def startup(self) -> None:
+        app = cast("OutreachApp", self.app)
+        logged_in = app.agent is not None
+        commands: list[tuple[str, str, Callable[[], object]]] = [
+            (_("Aide : toutes les touches"), _("Les raccourcis de chaque écran"), app.action_help),
+            (
+                _("Renvoyer les appels en attente"),
+                _("Rejouer maintenant la boîte d'envoi locale"),
+                app.action_replay,
+            ),
+        ]
+        if logged_in:
+            commands = [
+                (_("Mes rappels"), _("Rappels dus maintenant et plus tard"), app.action_callbacks),
+                (
+                    _("Rechercher une entreprise"),
+                    _("Appel entrant : SIRET, téléphone ou nom"),
+                    app.action_search,
+                ),
+                (
+                    _("Changer de campagne"),
+                    _("Rendre la fiche et revenir à la liste des campagnes"),
+                    app.action_campaigns,
+                ),
+                *commands,
+                (_("Se déconnecter"), _("Revenir à l'écran de connexion"), app.action_logout),
+            ]
+        self._commands = commands
+
+    async def discover(self) -> Hits:
+        for name, help_text, callback in self._commands:
+            yield DiscoveryHit(name, partial(callback), help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for name, help_text, callback in self._commands:
+            score = matcher.match(name)
+            if score > 0:
+                yield Hit(score, matcher.highlight(name), partial(callback), help=help_text)

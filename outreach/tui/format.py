@@ -1,0 +1,90 @@
+"""How values read on screen (French first): times in a zone, statuses, outcome labels."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from outreach.domain.outcomes import OUTCOMES_BY_CODE
+from outreach.domain.referrals import REFERRAL_KINDS_BY_CODE
+from outreach.i18n import _, language
+
+
+def outcome_label(code: str) -> str:
+    entry = OUTCOMES_BY_CODE.get(code)
+    return entry.label(language()) if entry else code
+
+
+def referral_label(code: str) -> str:
+    entry = REFERRAL_KINDS_BY_CODE.get(code)
+    return entry.label(language()) if entry else code
+
+
+def status_label(status: str) -> str:
+    return {
+        "open": _("ouverte"),
+        "closed_admin": _("fermée administrativement (confinement)"),
+        "ceased": _("cessation d'activité"),
+    }.get(status, status)
+
+
+def task_state_label(state: str) -> str:
+    return {
+        "queued": _("en file"),
+        "callback": _("rappel"),
+        "follow_up": _("suivi"),
+        "done": _("terminée"),
+        "exhausted": _("épuisée"),
+        "cancelled": _("annulée"),
+    }.get(state, state)
+
+
+def in_zone(moment: datetime, zone: str) -> datetime:
+    return moment.astimezone(ZoneInfo(zone))
+
+
+def short_datetime(moment: datetime | None, zone: str) -> str:
+    if moment is None:
+        return ""
+    return in_zone(moment, zone).strftime("%d/%m/%Y %H:%M")
+
+
+def hour(moment: datetime, zone: str) -> str:
+    return in_zone(moment, zone).strftime("%H:%M")
+
+
+_WHEN = re.compile(
+    r"^\s*(?:(?P<day>\d{1,2})/(?P<month>\d{1,2})(?:/(?P<year>\d{4}))?\s+)?"
+    r"(?P<hour>\d{1,2})\s*[:hH]\s*(?P<minute>\d{2})?\s*$"
+)
+
+
+def parse_local_time(text: str, now: datetime, zone: str) -> datetime:
+    """'14:30', '14h', '28/11 9h15', '28/11/2026 09:15' in `zone`, as an aware datetime.
+
+    A time alone is today, or tomorrow if already past. ValueError with a French message."""
+    match = _WHEN.match(text)
+    if not match:
+        raise ValueError(_("heure illisible : tapez 14:30, 14h ou 28/11 09:15"))
+    local_now = in_zone(now, zone)
+    try:
+        when = local_now.replace(
+            hour=int(match["hour"]),
+            minute=int(match["minute"] or 0),
+            second=0,
+            microsecond=0,
+        )
+        if match["day"]:
+            when = when.replace(
+                year=int(match["year"] or local_now.year),
+                month=int(match["month"]),
+                day=int(match["day"]),
+            )
+        elif when <= local_now:
+            when += timedelta(days=1)
+    except ValueError:
+        raise ValueError(_("date ou heure impossible : {text}").format(text=text.strip())) from None
+    if when <= local_now:
+        raise ValueError(_("le rappel doit être dans le futur"))
+    return when

@@ -1,0 +1,73 @@
+"""Messages the thread workers post back to the screens: small dataclasses, nothing else."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.message import Message
+
+from outreach.services.types import (
+    AgentInfo,
+    BusinessHit,
+    CallbackItem,
+    CampaignSummary,
+    ClaimedTask,
+    EmptyQueue,
+    RecordResult,
+)
+
+
+@dataclass
+class LoggedIn(Message):
+    agent: AgentInfo
+
+
+@dataclass
+class LoginRefused(Message):
+    message: str
+    ask_pin: bool = True
+
+
+@dataclass
+class CampaignsLoaded(Message):
+    campaigns: list[CampaignSummary]
+
+
+@dataclass
+class TaskReady(Message):
+    """The business to call now, or None with why the queue is empty (None when offline)."""
+
+    task: ClaimedTask | None
+    empty: EmptyQueue | None = None
+    offline: str | None = None  # why the database could not be reached
+
+
+@dataclass
+class CallSaved(Message):
+    """An outcome was saved (result) or kept in the outbox (result None)."""
+
+    outcome: str
+    result: RecordResult | None
+
+
+@dataclass
+class LeaseLost(Message):
+    task_id: int
+
+
+@dataclass
+class OutboxChanged(Message):
+    waiting: int
+    replayed: int = 0
+    error: str | None = None
+
+
+@dataclass
+class CallbacksLoaded(Message):
+    items: list[CallbackItem]
+
+
+@dataclass
+class SearchDone(Message):
+    query: str
+    hits: list[BusinessHit]

@@ -1,0 +1,378 @@
+"""The call screen, the main loop: the business, its history, the script, nine outcome keys.
+
+Recording an outcome and claiming the next business happen in one thread worker, so the next
+business is on screen as soon as the outcome is saved. When the database cannot be reached the
+call goes to the local outbox and the screen says how many calls wait.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import TYPE_CHECKING, cast
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Input, Label, Static
+from textual.worker import Worker, WorkerState, get_current_worker
+
+from outreach.domain.outcomes import OUTCOMES, OUTCOMES_BY_CODE
+from outreach.i18n import _, language
+from outreach.services import queue
+from outreach.services.outbox import UNREACHABLE, record_or_keep
+from outreach.services.types import CallInput, ClaimedTask, ReferralInput
+from outreach.tui.format import outcome_label
+from outreach.tui.messages import CallSaved, LeaseLost, OutboxChanged, TaskReady
+from outreach.tui.screens.modals import (
+    CallbackTimeModal,
+    ConfirmDoNotCallModal,
+    ReferralModal,
+    ReleaseModal,
+)
+from outreach.tui.widgets.business_card import BusinessCard
+from outreach.tui.widgets.history import HistoryTable
+from outreach.tui.widgets.outcome_bar import OutcomeBar
+from outreach.tui.widgets.script_form import ScriptForm
+from outreach.tui.widgets.status_bar import StatusBar
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from outreach.tui.app import OutreachApp
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(getattr(exc, "orig", None) or exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+class CallScreen(Screen[None]):
+    CSS_PATH = "call.tcss"
+    BINDINGS = [
+        *(
+            Binding(
+                o.key, f"outcome('{o.code}')", o.label(language()), show=False, id=f"call.{o.code}"
+            )
+            for o in OUTCOMES
+        ),
+        Binding("n", "notes", _("Notes"), id="call.notes"),
+        Binding("r", "release", _("Rendre la fiche"), id="call.release"),
+        Binding("c", "app.callbacks", _("Rappels"), id="call.callbacks"),
+        Binding("s", "app.search", _("Rechercher"), id="call.search"),
+        Binding("f5", "retry", _("Réessayer"), id="call.retry"),
+        Binding("question_mark", "app.help", _("Aide"), id="call.help"),
+        Binding("escape", "leave", _("Campagnes"), id="call.leave"),
+    ]
+
+    def __init__(
+        self,
+        campaign_id: int,
+        campaign_name: str,
+        take: tuple[int | None, int | None] | None = None,
+    ) -> None:
+        super().__init__()
+        self.campaign_id = campaign_id
+        self.campaign_name = campaign_name
+        self.current: ClaimedTask | None = None
+        self.shown_at: datetime | None = None
+        self.saving = False
+        self._take_args = take
+
+    @property
+    def oapp(self) -> OutreachApp:
+        return cast("OutreachApp", self.app)
+
+    # -- layout --------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield StatusBar()
+        yield Static("", id="banner", classes="banner")
+        with Horizontal(id="call-body"):
+            with Vertical(id="call-left"):
+                yield BusinessCard(id="business")
+                yield HistoryTable(id="history")
+            with Vertical(id="call-right"):
+                yield ScriptForm(id="script")
+                yield Label(_("Notes (n)"), id="notes-label")
+                yield Input(placeholder=_("notes de l'appel"), id="notes")
+        yield OutcomeBar(id="outcomes")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.oapp.campaign_name = self.campaign_name
+        self.query_one("#banner").display = False
+        self.query_one("#call-body").display = False
+        self.set_interval(self.oapp.settings.lease_renew_seconds, self._renew)
+        self.set_interval(self.oapp.settings.empty_retry_seconds, self._retry_if_idle)
+        if self._take_args is not None:
+            task_id, business_id = self._take_args
+            self.take(self.campaign_id, task_id=task_id, business_id=business_id)
+        else:
+            self._claim()
+
+    def on_screen_resume(self) -> None:
+        self.oapp.campaign_name = self.campaign_name
+
+    # -- showing a business --------------------------------------------------------------------
+
+    def _show_banner(self, text: str) -> None:
+        banner = self.query_one("#banner", Static)
+        banner.update(text)
+        banner.display = True
+
+    def on_task_ready(self, message: TaskReady) -> None:
+        self.saving = False
+        self.current = message.task
+        body = self.query_one("#call-body")
+        if message.task is None:
+            body.display = False
+            if message.offline is not None:
+                waiting = self.oapp.outbox_waiting
+                self._show_banner(
+                    _("Base de données injoignable ({reason}).").format(reason=message.offline)
+                    + "\n"
+                    + _(
+                        "{n} appel(s) en attente dans la boîte d'envoi locale ; nouvel essai automatique."
+                    ).format(n=waiting)
+                )
+            elif message.empty is not None:
+                self._show_banner(
+                    _("File vide : {message}").format(message=message.empty.message)
+                    + "\n"
+                    + _("F5 : réessayer · c : mes rappels · s : rechercher · Échap : campagnes")
+                )
+            return
+        task = message.task
+        self.shown_at = self.oapp.settings.now()
+        self.query_one("#banner").display = False
+        body.display = True
+        zone = self.oapp.settings.display_timezone
+        self.query_one(BusinessCard).show(task, self.shown_at)
+        self.query_one(HistoryTable).show(task, zone)
+        self.query_one(ScriptForm).load(task.script, task.script_intro)
+        self.query_one("#notes", Input).value = ""
+        self.set_focus(None)
+
+    # -- workers: claim, take, record, renew, release -------------------------------------------
+
+    def _post_next(self, agent_id: int) -> None:
+        """Claim the next business (in the calling worker's thread) and post it."""
+        app = self.oapp
+        try:
+            task = queue.claim_next(app.db, agent_id, self.campaign_id, now=app.settings.now_arg())
+            empty = None
+            if task is None:
+                empty = queue.why_empty(
+                    app.db, agent_id, self.campaign_id, now=app.settings.now_arg()
+                )
+        except UNREACHABLE as exc:
+            self.post_message(TaskReady(None, offline=_first_line(exc)))
+            return
+        if not get_current_worker().is_cancelled:
+            self.post_message(TaskReady(task, empty))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="claim")
+    def _claim(self) -> None:
+        agent = self.oapp.agent
+        if agent is not None:
+            self._post_next(agent.id)
+
+    def action_retry(self) -> None:
+        if self.current is None and not self.saving:
+            self._claim()
+
+    def _retry_if_idle(self) -> None:
+        if self.current is None and not self.saving:
+            self._claim()
+
+    def database_back(self) -> None:
+        """The outbox emptied: the database is back, fetch a business if none is shown."""
+        self._retry_if_idle()
+
+    def take(
+        self, campaign_id: int, *, task_id: int | None = None, business_id: int | None = None
+    ) -> None:
+        """Call a chosen business (a callback, a search hit) now."""
+        if self.saving:
+            return
+        self.saving = True
+        self._take_worker(campaign_id, task_id, business_id, self.current)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="claim")
+    def _take_worker(
+        self,
+        campaign_id: int,
+        task_id: int | None,
+        business_id: int | None,
+        current: ClaimedTask | None,
+    ) -> None:
+        app = self.oapp
+        assert app.agent is not None
+        if current is not None and current.campaign_id != campaign_id:
+            queue.release_task(app.db, app.agent.id, current.task_id, "switched", delay_minutes=0)
+        task = queue.take_task(
+            app.db,
+            app.agent.id,
+            campaign_id,
+            task_id=task_id,
+            business_id=business_id,
+            now=app.settings.now_arg(),
+        )
+        self.post_message(TaskReady(task))
+
+    def action_outcome(self, code: str) -> None:
+        if self.current is None or self.saving:
+            return
+        entry = OUTCOMES_BY_CODE[code]
+        task = self.current
+        if entry.needs_callback_time:
+            self.app.push_screen(
+                CallbackTimeModal(
+                    task.business.name, task.business.timezone, self.oapp.settings.now()
+                ),
+                lambda picked: picked and self._save(code, callback=picked),
+            )
+        elif entry.needs_confirmation:
+            self.app.push_screen(
+                ConfirmDoNotCallModal(task.business.name),
+                lambda ok: ok and self._save(code),
+            )
+        elif entry.allows_referrals:
+            self.app.push_screen(
+                ReferralModal(task.business.name),
+                lambda referrals: referrals is not None and self._save(code, referrals=referrals),
+            )
+        else:
+            self._save(code)
+
+    def _save(
+        self,
+        code: str,
+        *,
+        callback: tuple[datetime, bool] | None = None,
+        referrals: tuple[ReferralInput, ...] = (),
+    ) -> None:
+        task, agent = self.current, self.oapp.agent
+        if task is None or agent is None or self.saving:
+            return
+        self.saving = True
+        now = self.oapp.settings.now()
+        call = CallInput(
+            uuid=str(uuid.uuid4()),
+            agent_id=agent.id,
+            campaign_id=task.campaign_id,
+            business_id=task.business.id,
+            task_id=task.task_id,
+            outcome=code,
+            started_at=self.shown_at or now,
+            ended_at=now,
+            phone=task.phone_to_call,
+            notes=self.query_one("#notes", Input).value.strip() or None,
+            callback_at=callback[0] if callback else None,
+            callback_personal=callback[1] if callback else True,
+            referrals=referrals,
+            answers=self.query_one(ScriptForm).answers(),
+        )
+        self._record_and_next(call)
+
+    # Not exclusive: a recording is never cancelled; `saving` keeps to one at a time.
+    @work(thread=True, exit_on_error=False, group="record")
+    def _record_and_next(self, call: CallInput) -> None:
+        app = self.oapp
+        now = app.settings.now_arg()
+        result = record_or_keep(
+            app.db, app.outbox, call, lambda db, c: queue.record_call(db, c, now=now)
+        )
+        if result is None:
+            app.post_message(OutboxChanged(app.outbox.count()))
+        self.post_message(CallSaved(call.outcome, result))
+        self._post_next(call.agent_id)
+
+    def on_call_saved(self, message: CallSaved) -> None:
+        entry = OUTCOMES_BY_CODE[message.outcome]
+        self.oapp.count_call(entry.reached)
+        if message.result is None:
+            self.notify(
+                _(
+                    "Base injoignable : appel « {outcome} » gardé dans la boîte d'envoi locale"
+                ).format(outcome=outcome_label(message.outcome)),
+                severity="warning",
+            )
+        elif message.result.lease_lost:
+            self.notify(
+                _("Appel enregistré (la fiche avait expiré entre-temps)"), severity="warning"
+            )
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        # the app reports the error; the screen becomes usable again
+        if event.state == WorkerState.ERROR and event.worker.group in ("record", "claim"):
+            self.saving = False
+
+    def _renew(self) -> None:
+        if self.current is not None and self.oapp.agent is not None:
+            self._renew_worker(self.oapp.agent.id, self.current.task_id)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="lease")
+    def _renew_worker(self, agent_id: int, task_id: int) -> None:
+        try:
+            until = queue.renew_lease(self.oapp.db, agent_id, task_id)
+        except UNREACHABLE:
+            return  # offline: the outbox covers the call; the lease is renewed when back
+        if until is None:
+            self.post_message(LeaseLost(task_id))
+
+    def on_lease_lost(self, message: LeaseLost) -> None:
+        if self.current is not None and self.current.task_id == message.task_id:
+            self.notify(
+                _(
+                    "La fiche n'est plus réservée pour vous (bail expiré) : l'appel sera tout de même enregistré."
+                ),
+                severity="warning",
+            )
+
+    def action_release(self) -> None:
+        if self.current is None or self.saving:
+            return
+        self.app.push_screen(ReleaseModal(self.current.business.name), self._released)
+
+    def _released(self, reason: str | None) -> None:
+        if reason and self.current is not None and not self.saving:
+            self.saving = True
+            self._release_and_next(self.current.task_id, reason)
+
+    @work(thread=True, exit_on_error=False, group="record")
+    def _release_and_next(self, task_id: int, reason: str) -> None:
+        app = self.oapp
+        assert app.agent is not None
+        queue.release_task(app.db, app.agent.id, task_id, reason)
+        self._post_next(app.agent.id)
+
+    def action_notes(self) -> None:
+        if self.current is not None:
+            self.query_one("#notes", Input).focus()
+
+    @on(Input.Submitted)
+    def _field_done(self) -> None:
+        self.set_focus(None)
+
+    def action_leave(self) -> None:
+        """Escape: out of a field first; else back to the campaigns, handing the business back."""
+        if isinstance(self.focused, Input):
+            self.set_focus(None)
+            return
+        if self.saving:
+            return
+        task, agent = self.current, self.oapp.agent
+        if task is not None and agent is not None:
+            self.oapp.run_worker(
+                lambda: queue.release_task(
+                    self.oapp.db, agent.id, task.task_id, "left_screen", delay_minutes=0
+                ),
+                thread=True,
+                exit_on_error=False,
+                group="release",
+            )
+        self.current = None
+        self.app.pop_screen()

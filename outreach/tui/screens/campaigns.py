@@ -1,0 +1,107 @@
+"""Pick a campaign: the agent's campaigns with queue depth, due callbacks and today's own counts."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, cast
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
+
+from outreach.i18n import _
+from outreach.services import queue
+from outreach.tui.messages import CampaignsLoaded
+from outreach.tui.widgets.status_bar import StatusBar
+
+if TYPE_CHECKING:
+    from outreach.tui.app import OutreachApp
+
+
+class CampaignsScreen(Screen[None]):
+    CSS_PATH = "campaigns.tcss"
+    BINDINGS = [
+        Binding("enter", "pick", _("Appeler"), id="campaigns.pick"),
+        Binding("f5", "reload", _("Actualiser"), id="campaigns.reload"),
+        Binding("c", "app.callbacks", _("Mes rappels"), id="campaigns.callbacks"),
+        Binding("s", "app.search", _("Rechercher"), id="campaigns.search"),
+        Binding("question_mark", "app.help", _("Aide"), id="campaigns.help"),
+        Binding("ctrl+l", "app.logout", _("Déconnexion"), id="campaigns.logout"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.campaigns: list = []
+
+    @property
+    def oapp(self) -> OutreachApp:
+        return cast("OutreachApp", self.app)
+
+    def compose(self) -> ComposeResult:
+        yield StatusBar()
+        yield Static(_("Mes campagnes"), id="campaigns-title")
+        yield DataTable(id="campaigns", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="campaigns-empty", classes="hint")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#campaigns", DataTable)
+        table.add_columns(
+            _("Campagne"),
+            _("Périmètre"),
+            _("Confinement"),
+            _("En file"),
+            _("Rappels dus"),
+            _("Mes appels (jour)"),
+            _("Joints (jour)"),
+        )
+        table.focus()
+
+    def on_screen_resume(self) -> None:
+        self.oapp.campaign_name = ""
+        self.action_reload()
+
+    def action_reload(self) -> None:
+        if self.oapp.agent is not None:
+            self._load(self.oapp.agent.id)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="campaigns")
+    def _load(self, agent_id: int) -> None:
+        found = queue.campaigns_for_agent(self.oapp.db, agent_id, now=self.oapp.settings.now_arg())
+        self.post_message(CampaignsLoaded(found))
+
+    def on_campaigns_loaded(self, message: CampaignsLoaded) -> None:
+        self.campaigns = message.campaigns
+        table = self.query_one("#campaigns", DataTable)
+        row = table.cursor_row
+        table.clear()
+        for c in message.campaigns:
+            table.add_row(
+                c.name,
+                c.chamber_code or _("nationale"),
+                c.lockdown or "-",
+                str(c.queued),
+                str(c.due_callbacks),
+                str(c.my_calls_today),
+                str(c.my_reached_today),
+                key=str(c.id),
+            )
+        if message.campaigns:
+            table.move_cursor(row=min(row, len(message.campaigns) - 1))
+        self.query_one("#campaigns-empty", Static).update(
+            ""
+            if message.campaigns
+            else _("Aucune campagne active pour vous : voyez votre superviseur.")
+        )
+        self.oapp.calls_today = sum(c.my_calls_today for c in message.campaigns)
+        self.oapp.reached_today = sum(c.my_reached_today for c in message.campaigns)
+
+    @on(DataTable.RowSelected, "#campaigns")
+    def _selected(self, event: DataTable.RowSelected) -> None:
+        self.action_pick()
+
+    def action_pick(self) -> None:
+        table = self.query_one("#campaigns", DataTable)
+        if self.campaigns and 0 <= table.cursor_row < len(self.campaigns):
+            self.oapp.open_campaign(self.campaigns[table.cursor_row])

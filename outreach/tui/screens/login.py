@@ -1,0 +1,90 @@
+"""Log in: a login and, for agents who have one, a PIN. Lists nothing (no logins, no hints)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, cast
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import Screen
+from textual.widgets import Button, Footer, Input, Label, Static
+from textual.worker import Worker, WorkerState
+
+from outreach.errors import OutreachError
+from outreach.i18n import _
+from outreach.services import auth
+from outreach.tui.messages import LoggedIn, LoginRefused
+from outreach.tui.widgets.status_bar import StatusBar
+
+if TYPE_CHECKING:
+    from outreach.tui.app import OutreachApp
+
+
+class LoginScreen(Screen[None]):
+    CSS_PATH = "login.tcss"
+    BINDINGS = [Binding("ctrl+q", "app.quit", _("Quitter"), id="login.quit")]
+
+    def __init__(self, login: str | None) -> None:
+        super().__init__()
+        self._login = login or ""
+
+    @property
+    def oapp(self) -> OutreachApp:
+        return cast("OutreachApp", self.app)
+
+    def compose(self) -> ComposeResult:
+        yield StatusBar()
+        with Vertical(id="login-box"):
+            yield Static(_("Connexion des conseillers"), id="login-title")
+            yield Label(_("Identifiant"))
+            yield Input(self._login, placeholder=_("votre identifiant"), id="login")
+            yield Label(_("Code PIN (laisser vide si vous n'en avez pas)"))
+            yield Input(placeholder="••••", password=True, id="pin")
+            yield Static("", id="login-error", classes="error")
+            yield Button(_("Se connecter"), variant="primary", id="submit")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#pin" if self._login else "#login", Input).focus()
+
+    @on(Input.Submitted, "#login")
+    def _to_pin(self) -> None:
+        self.query_one("#pin", Input).focus()
+
+    @on(Input.Submitted, "#pin")
+    @on(Button.Pressed, "#submit")
+    def _submit(self) -> None:
+        login = self.query_one("#login", Input).value.strip()
+        if not login:
+            self.query_one("#login-error", Static).update(_("tapez votre identifiant"))
+            self.query_one("#login", Input).focus()
+            return
+        self.query_one("#login-error", Static).update("")
+        self.query_one("#submit", Button).disabled = True
+        self._verify(login, self.query_one("#pin", Input).value or None)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="login")
+    def _verify(self, login: str, pin: str | None) -> None:
+        settings = self.oapp.settings
+        try:
+            agent = auth.verify_login(
+                self.oapp.db, login, pin, require_pin=settings.require_pin, now=settings.now_arg()
+            )
+        except OutreachError as exc:
+            self.post_message(LoginRefused(str(exc)))
+            return
+        self.post_message(LoggedIn(agent))
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        # the app reports the error; here the form just becomes usable again
+        if event.state == WorkerState.ERROR:
+            self.query_one("#submit", Button).disabled = False
+
+    def on_login_refused(self, message: LoginRefused) -> None:
+        self.query_one("#login-error", Static).update(message.message)
+        self.query_one("#submit", Button).disabled = False
+        pin = self.query_one("#pin", Input)
+        pin.value = ""
+        pin.focus()

@@ -1,0 +1,194 @@
+"""Small modals of the call screen, each fully usable by keyboard (Enter confirms, Escape
+cancels): callback time, referral, do-not-call confirmation, hand-back reason."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Checkbox, Input, Label, OptionList, Select, SelectionList, Static
+from textual.widgets.option_list import Option
+
+from outreach.domain.referrals import PLATFORM_NAMES, REFERRAL_KINDS
+from outreach.i18n import _, language
+from outreach.services.types import ReferralInput
+from outreach.tui.format import in_zone, parse_local_time
+
+CSS_PATH = "modals.tcss"
+
+
+class CallbackTimeModal(ModalScreen[tuple[datetime, bool] | None]):
+    """When to call back, in the business's time zone; personal (default) or for the team."""
+
+    CSS_PATH = CSS_PATH
+    BINDINGS = [Binding("escape", "cancel", _("Annuler"), id="callback.cancel")]
+
+    def __init__(self, business: str, zone: str, now: datetime) -> None:
+        super().__init__()
+        self.business, self.zone, self.now = business, zone, now
+
+    def compose(self) -> ComposeResult:
+        local = in_zone(self.now, self.zone)
+        suggestion = (local + timedelta(hours=2)).replace(minute=0)
+        with Vertical(classes="modal"):
+            yield Static(_("Rappel : {name}").format(name=self.business), classes="modal-title")
+            yield Label(
+                _("Quand ? (heure de l'entreprise, {zone}, il est {time})").format(
+                    zone=self.zone, time=local.strftime("%H:%M")
+                )
+            )
+            yield Input(suggestion.strftime("%d/%m %H:%M"), id="when")
+            yield Checkbox(_("Rappel personnel (sinon pour l'équipe)"), True, id="personal")
+            yield Static("", id="modal-error", classes="error")
+            yield Static(_("Entrée : valider · Échap : annuler"), classes="hint")
+
+    @on(Input.Submitted, "#when")
+    def _submit(self) -> None:
+        try:
+            when = parse_local_time(self.query_one("#when", Input).value, self.now, self.zone)
+        except ValueError as exc:
+            self.query_one("#modal-error", Static).update(str(exc))
+            return
+        self.dismiss((when, self.query_one("#personal", Checkbox).value))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class ReferralModal(ModalScreen[tuple[ReferralInput, ...] | None]):
+    """Referrals of a reached call (none is fine): kinds, a labelled platform, notes."""
+
+    CSS_PATH = CSS_PATH
+    BINDINGS = [
+        Binding("escape", "cancel", _("Annuler"), id="referral.cancel"),
+        Binding("ctrl+s", "save", _("Enregistrer"), id="referral.save"),
+    ]
+
+    def __init__(self, business: str) -> None:
+        super().__init__()
+        self.business = business
+
+    def compose(self) -> ComposeResult:
+        lang = language()
+        with Vertical(classes="modal modal-wide"):
+            yield Static(
+                _("Joint : orientations pour {name}").format(name=self.business),
+                classes="modal-title",
+            )
+            yield Label(_("Orientations (Espace : cocher, Tab : suivant)"))
+            yield SelectionList[str](
+                *((kind.label(lang), kind.code) for kind in REFERRAL_KINDS), id="kinds"
+            )
+            yield Label(_("Plateforme labellisée"))
+            yield Select[str](
+                ((name, name) for name in PLATFORM_NAMES),
+                prompt=_("choisir une plateforme"),
+                id="platform",
+            )
+            yield Label(_("Notes de l'orientation"))
+            yield Input(placeholder=_("notes"), id="referral-notes")
+            yield Static("", id="modal-error", classes="error")
+            yield Static(
+                _("Entrée dans les notes ou Ctrl+S : enregistrer · Échap : annuler"),
+                classes="hint",
+            )
+
+    def on_mount(self) -> None:
+        self.query_one("#kinds", SelectionList).focus()
+
+    @on(Input.Submitted, "#referral-notes")
+    def action_save(self) -> None:
+        kinds = list(self.query_one("#kinds", SelectionList).selected)
+        platform = self.query_one("#platform", Select).value
+        partner = platform if isinstance(platform, str) else None
+        if partner and "platform" not in kinds:
+            kinds.append("platform")
+        if "platform" in kinds and not partner:
+            self.query_one("#modal-error", Static).update(_("choisissez la plateforme labellisée"))
+            self.query_one("#platform", Select).focus()
+            return
+        notes = self.query_one("#referral-notes", Input).value.strip() or None
+        self.dismiss(
+            tuple(
+                ReferralInput(kind, partner if kind == "platform" else None, notes)
+                for kind in kinds
+            )
+        )
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class ConfirmDoNotCallModal(ModalScreen[bool]):
+    """Opposition is final in every campaign and chamber: ask once more."""
+
+    CSS_PATH = CSS_PATH
+    BINDINGS = [
+        Binding("o,y,enter", "confirm", _("Confirmer"), id="dnc.confirm"),
+        Binding("n,escape", "cancel", _("Annuler"), id="dnc.cancel"),
+    ]
+
+    def __init__(self, business: str) -> None:
+        super().__init__()
+        self.business = business
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="modal"):
+            yield Static(_("Opposition (ne plus appeler)"), classes="modal-title")
+            yield Static(
+                _(
+                    "« {name} » ne sera plus jamais appelée, dans aucune campagne ni aucune "
+                    "chambre. Confirmer ?"
+                ).format(name=self.business)
+            )
+            yield Static(_("o / Entrée : confirmer · n / Échap : annuler"), classes="hint")
+
+    def action_confirm(self) -> None:
+        self.dismiss(True)
+
+    def action_cancel(self) -> None:
+        self.dismiss(False)
+
+
+RELEASE_REASONS = (
+    ("not_target", "Hors cible (pas une entreprise artisanale)"),
+    ("personal_link", "Je connais personnellement l'entreprise"),
+    ("handled_elsewhere", "Déjà suivie par un autre conseiller"),
+    ("bad_data", "Fiche erronée (adresse, activité)"),
+    ("other", "Autre motif"),
+)
+
+
+class ReleaseModal(ModalScreen[str | None]):
+    """Hand the business back to the queue, with a reason (audited)."""
+
+    CSS_PATH = CSS_PATH
+    BINDINGS = [Binding("escape", "cancel", _("Annuler"), id="release.cancel")]
+
+    def __init__(self, business: str) -> None:
+        super().__init__()
+        self.business = business
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="modal"):
+            yield Static(
+                _("Rendre la fiche : {name}").format(name=self.business), classes="modal-title"
+            )
+            yield OptionList(
+                *(Option(_(label), id=code) for code, label in RELEASE_REASONS), id="reasons"
+            )
+            yield Static(_("Entrée : rendre avec ce motif · Échap : annuler"), classes="hint")
+
+    def on_mount(self) -> None:
+        self.query_one("#reasons", OptionList).focus()
+
+    @on(OptionList.OptionSelected, "#reasons")
+    def _picked(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(event.option.id)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,131 @@
+"""Search for an inbound call: SIRET, phone in any format, or name; Enter records on the hit."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, cast
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Input, Static
+
+from outreach.i18n import _
+from outreach.services import queue
+from outreach.services.types import BusinessHit
+from outreach.tui.format import status_label, task_state_label
+from outreach.tui.messages import SearchDone
+from outreach.tui.widgets.status_bar import StatusBar
+
+if TYPE_CHECKING:
+    from outreach.tui.app import OutreachApp
+
+
+class SearchScreen(Screen[tuple[int, str, int] | None]):
+    """Dismisses with (campaign id, campaign name, business id) of the business to call."""
+
+    CSS_PATH = "search.tcss"
+    BINDINGS = [
+        Binding("escape", "close", _("Retour"), id="search.close"),
+        Binding("ctrl+f", "focus_query", _("Nouvelle recherche"), id="search.query"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.hits: list[BusinessHit] = []
+
+    @property
+    def oapp(self) -> OutreachApp:
+        return cast("OutreachApp", self.app)
+
+    def compose(self) -> ComposeResult:
+        yield StatusBar()
+        yield Static(_("Appel entrant : rechercher une entreprise"), id="search-title")
+        yield Input(placeholder=_("SIRET, téléphone (tout format) ou nom, puis Entrée"), id="query")
+        yield DataTable(id="hits", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="search-status", classes="hint")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#hits", DataTable).add_columns(
+            _("Entreprise"), "SIRET", _("Ville"), _("Téléphone"), _("Statut"), _("Campagnes")
+        )
+        self.query_one("#query", Input).focus()
+
+    @on(Input.Submitted, "#query")
+    def _submitted(self, event: Input.Submitted) -> None:
+        query = event.value.strip()
+        if query and self.oapp.agent is not None:
+            self.query_one("#search-status", Static).update(_("recherche…"))
+            self._search(self.oapp.agent.id, query)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="search")
+    def _search(self, agent_id: int, query: str) -> None:
+        hits = queue.search_businesses(self.oapp.db, agent_id, query)
+        self.post_message(SearchDone(query, hits))
+
+    def on_search_done(self, message: SearchDone) -> None:
+        self.hits = message.hits
+        table = self.query_one("#hits", DataTable)
+        table.clear()
+        for hit in self.hits:
+            b = hit.business
+            campaigns = ", ".join(
+                f"{name} ({task_state_label(state)})" for _id, name, state in hit.campaigns
+            )
+            table.add_row(
+                b.name,
+                b.siret,
+                b.city or "",
+                b.phone_display or "",
+                _("OPPOSITION") if b.do_not_call else status_label(b.status),
+                campaigns or "-",
+            )
+        status = (
+            _("{n} résultat(s) pour « {query} » : Entrée pour appeler").format(
+                n=len(self.hits), query=message.query
+            )
+            if self.hits
+            else _("Aucune entreprise pour « {query} »").format(query=message.query)
+        )
+        self.query_one("#search-status", Static).update(status)
+        if self.hits:
+            table.focus()
+
+    @on(DataTable.RowSelected, "#hits")
+    def _selected(self, event: DataTable.RowSelected) -> None:
+        row = event.cursor_row
+        if not 0 <= row < len(self.hits):
+            return
+        hit = self.hits[row]
+        status = self.query_one("#search-status", Static)
+        if hit.business.do_not_call:
+            status.update(_("Cette entreprise s'est opposée aux appels : rien à enregistrer."))
+            return
+        campaign = self._campaign_for(hit)
+        if campaign is None:
+            status.update(_("Cette entreprise n'est dans aucune de vos campagnes."))
+            return
+        self.dismiss((campaign[0], campaign[1], hit.business.id))
+
+    def _campaign_for(self, hit: BusinessHit) -> tuple[int, str] | None:
+        """The campaign to record in: the one being worked if the business is in it, else the
+        business's first campaign, else the campaign being worked (the business joins it)."""
+        from outreach.tui.screens.call import CallScreen
+
+        below = self.oapp.screen_stack[-2] if len(self.oapp.screen_stack) > 1 else None
+        current = (
+            (below.campaign_id, below.campaign_name) if isinstance(below, CallScreen) else None
+        )
+        for campaign_id, _name, _state in hit.campaigns:
+            if current and campaign_id == current[0]:
+                return current
+        if hit.campaigns:
+            return hit.campaigns[0][0], hit.campaigns[0][1]
+        return current
+
+    def action_focus_query(self) -> None:
+        self.query_one("#query", Input).focus()
+
+    def action_close(self) -> None:
+        self.dismiss(None)

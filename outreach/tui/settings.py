@@ -1,0 +1,32 @@
+"""What the app is started with: who logs in, whether PINs are required, the clock, timings."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class TuiSettings:
+    agent_login: str | None = None  # skip the login screen for this agent (unless it has a PIN)
+    require_pin: bool = False  # every agent must type a PIN (the app served to other hosts)
+    clock: Callable[[], datetime] | None = None  # a fixed clock for tests; None: real time
+    display_timezone: str = "Europe/Paris"  # the agent's own times (callbacks list, header)
+    outbox_dir: Path | None = None  # None: the user data directory
+    lease_renew_seconds: float = 60.0
+    replay_seconds: float = 10.0
+    empty_retry_seconds: float = 30.0
+
+    def now(self) -> datetime:
+        """Now, aware UTC (the fixed clock when one is set)."""
+        return (self.clock or _utc_now)()
+
+    def now_arg(self) -> datetime | None:
+        """What services get as `now=`: None (their own clock) unless a fixed clock is set."""
+        return self.clock() if self.clock else None

@@ -1,0 +1,45 @@
+"""The top line of every screen: who is logged in, today's own counts, calls waiting offline."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, cast
+
+from rich.text import Text
+from textual.widgets import Static
+
+from outreach.i18n import _
+
+if TYPE_CHECKING:
+    from outreach.tui.app import OutreachApp
+
+
+class StatusBar(Static):
+    def on_mount(self) -> None:
+        app = cast("OutreachApp", self.app)
+        for name in ("agent", "campaign_name", "calls_today", "reached_today", "outbox_waiting"):
+            self.watch(app, name, self._refresh_text, init=False)
+        self._refresh_text()
+
+    def _refresh_text(self, _value: object = None) -> None:
+        app = cast("OutreachApp", self.app)
+        text = Text()
+        if app.outbox_waiting:
+            # first, so it is never cut off on a narrow terminal
+            text.append(
+                _("{n} appel(s) en attente de la base").format(n=app.outbox_waiting),
+                style="reverse",
+            )
+            text.append("  ·  ")
+        if app.agent is None:
+            text.append("outreach", style="bold")
+        else:
+            text.append(
+                _("Aujourd'hui : {calls} appels, {reached} joints").format(
+                    calls=app.calls_today, reached=app.reached_today
+                ),
+                style="bold",
+            )
+            text.append(f"  ·  {app.agent.name} ({app.agent.chamber_code})")
+        if app.campaign_name:
+            text.append(f"  ·  {app.campaign_name}")
+        self.update(text)

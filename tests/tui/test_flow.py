@@ -1,0 +1,208 @@
+"""The whole agent flow through Pilot, on a real SQLite file: log in, pick a campaign, record
+every outcome by its key (callback, referral with notes, do-not-call), callbacks, search."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from outreach.db.engine import Database
+from outreach.db.models import Business, Call, CallAnswer, CallTask, Referral
+from outreach.services.clock import utcnow
+from outreach.tui.screens.call import CallScreen
+from outreach.tui.screens.callbacks import CallbacksScreen
+from outreach.tui.screens.campaigns import CampaignsScreen
+from outreach.tui.screens.help import HelpScreen
+from outreach.tui.screens.login import LoginScreen
+from outreach.tui.screens.modals import (
+    CallbackTimeModal,
+    ConfirmDoNotCallModal,
+    ReferralModal,
+)
+from outreach.tui.screens.search import SearchScreen
+from tests.tui.conftest import World, app_for, build_world, settle
+
+
+def _calls(db: Database) -> list[Call]:
+    with db.reading() as s:
+        return list(s.execute(select(Call).order_by(Call.id)).scalars())
+
+
+async def _login(pilot, login: str = "claire", pin: str = "") -> None:  # type: ignore[no-untyped-def]
+    await settle(pilot)
+    assert isinstance(pilot.app.screen, LoginScreen)
+    await pilot.press(*login, "enter", *pin, "enter")
+    await settle(pilot)
+
+
+def _shown(app) -> str | None:  # type: ignore[no-untyped-def]
+    screen = app.screen
+    assert isinstance(screen, CallScreen)
+    return screen.current.business.name if screen.current else None
+
+
+async def test_every_outcome_by_its_key(sqlite_db: Database) -> None:
+    world = build_world(sqlite_db, tasks=10)
+    app = app_for(sqlite_db)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _login(pilot)
+        assert isinstance(app.screen, CampaignsScreen)
+        await pilot.press("enter")
+        await settle(pilot)
+        seen = [_shown(app)]
+        assert seen == ["Boulangerie du Marché"]
+
+        # 1 reached: notes, a script answer, then two referrals incl. a labelled platform
+        await pilot.press("n", *"gérant intéressé", "enter")
+        await pilot.click("#answer-0")
+        await pilot.press(*"non", "escape")
+        await pilot.press("1")
+        await settle(pilot)
+        assert isinstance(app.screen, ReferralModal)
+        await pilot.press("space", "down", "space", "tab", "enter")  # click-and-collect, platform
+        await pilot.pause()
+        await pilot.press("down", "down", "enter")  # the 2nd platform of the list
+        await pilot.press("tab", *"site à créer", "enter")
+        await settle(pilot)
+        seen.append(_shown(app))
+
+        for key in "234578":
+            await pilot.press(key)
+            await settle(pilot)
+            seen.append(_shown(app))
+
+        await pilot.press("6")
+        await settle(pilot)
+        assert isinstance(app.screen, CallbackTimeModal)
+        await pilot.press("enter")  # the suggested time, personal
+        await settle(pilot)
+        seen.append(_shown(app))
+
+        await pilot.press("9")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmDoNotCallModal)
+        await pilot.press("o")
+        await settle(pilot)
+        seen.append(_shown(app))
+        assert (app.calls_today, app.reached_today) == (9, 5)
+
+    calls = _calls(sqlite_db)
+    assert [c.outcome for c in calls] == [
+        "reached",
+        "no_answer",
+        "busy",
+        "voicemail",
+        "wrong_number",
+        "refused",
+        "ceased",
+        "callback",
+        "do_not_call",
+    ]
+    assert len({c.uuid for c in calls}) == 9
+    assert all(c.agent_id == world.agent_id for c in calls)
+    # each outcome was recorded on the business shown when its key was pressed
+    with sqlite_db.reading() as s:
+        names = dict(s.execute(select(Business.id, Business.name)).all())
+        refs = s.execute(select(Referral.kind, Referral.partner, Referral.notes)).all()
+        answers = s.execute(select(CallAnswer.question, CallAnswer.answer)).all()
+        dnc = s.execute(select(Business.do_not_call).where(Business.id == calls[-1].business_id))
+        cb = s.execute(select(CallTask.state).where(CallTask.id == calls[-2].task_id)).scalar()
+        dnc_flag = dnc.scalar()
+    assert [names[c.business_id] for c in calls] == seen[:9]
+    assert len(set(seen)) == 10  # a new business after every outcome
+    assert calls[0].notes == "gérant intéressé"
+    assert sorted(refs) == [
+        ("click_and_collect", None, "site à créer"),
+        ("platform", "Wizishop", "site à créer"),
+    ]
+    assert answers == [("online", "non")]
+    assert cb == "callback" and calls[-2].callback_at is not None
+    assert calls[-2].callback_at > utcnow() + timedelta(minutes=30)
+    assert dnc_flag is True
+
+
+async def test_callbacks_then_take_one(world: World) -> None:
+    db = world.db
+    # the third business's task becomes a personal callback due now
+    with db.writing() as s:
+        s.execute(
+            CallTask.__table__.update()
+            .where(CallTask.id == world.task_ids[2])
+            .values(
+                state="callback",
+                callback_agent_id=world.agent_id,
+                next_attempt_at=utcnow() - timedelta(minutes=5),
+            )
+        )
+    app = app_for(db)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _login(pilot)
+        await pilot.press("c")
+        await settle(pilot)
+        assert isinstance(app.screen, CallbacksScreen)
+        assert [i.business_name for i in app.screen.items] == ["Garage des Tilleuls"]
+        await pilot.press("enter")
+        await settle(pilot)
+        assert _shown(app) == "Garage des Tilleuls"
+        await pilot.press("7")
+        await settle(pilot)
+    calls = _calls(db)
+    assert [(c.business_id, c.outcome) for c in calls] == [(world.business_ids[2], "refused")]
+
+
+async def test_inbound_call_search_then_record(world: World) -> None:
+    app = app_for(world.db)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _login(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert _shown(app) == "Boulangerie du Marché"
+        await pilot.press("s")
+        await settle(pilot)
+        assert isinstance(app.screen, SearchScreen)
+        await pilot.press(*"+33 (0)6.12.34.56.03", "enter")
+        await settle(pilot)
+        assert [h.business.name for h in app.screen.hits] == ["Garage des Tilleuls"]
+        await pilot.press("enter")
+        await settle(pilot)
+        assert _shown(app) == "Garage des Tilleuls"
+        await pilot.press("1")
+        await settle(pilot)
+        await pilot.press("ctrl+s")  # reached, no referral
+        await settle(pilot)
+        assert _shown(app) != "Garage des Tilleuls"
+    calls = _calls(world.db)
+    assert [(c.business_id, c.outcome) for c in calls] == [(world.business_ids[2], "reached")]
+
+
+async def test_empty_queue_says_why(sqlite_db: Database) -> None:
+    build_world(sqlite_db, tasks=0)
+    app = app_for(sqlite_db)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _login(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert _shown(app) is None
+        banner = str(app.screen.query_one("#banner").render())
+        assert "File vide" in banner
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, CampaignsScreen)
+
+
+async def test_help_and_command_palette(world: World) -> None:
+    app = app_for(world.db)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _login(pilot)
+        await pilot.press("question_mark")
+        await settle(pilot)
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("escape")
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"mes rappels")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, CallbacksScreen)
