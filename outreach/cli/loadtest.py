@@ -1,0 +1,55 @@
+"""`outreach loadtest`: simulated agents against a real database, then a JSON summary."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from outreach.cli.base import AppContext, cli, db_option
+from outreach.i18n import _
+
+
+@cli.command(
+    "loadtest",
+    help=_(
+        "Test de charge : N agents simulés (processus séparés) prennent des entreprises et "
+        "enregistrent des résultats au hasard, puis les invariants sont vérifiés dans la base. "
+        "Affiche un résumé JSON."
+    ),
+)
+@click.option(
+    "--agents",
+    type=click.IntRange(1, 256),
+    default=8,
+    show_default=True,
+    help=_("Nombre d'agents simulés."),
+)
+@click.option(
+    "--seconds",
+    type=click.FloatRange(0.5, 3600),
+    default=30,
+    show_default=True,
+    help=_("Durée du test, en secondes."),
+)
+@click.option(
+    "--campaign",
+    metavar="NOM",
+    help=_("Campagne existante à travailler (sinon la campagne « Test de charge »)."),
+)
+@click.option(
+    "--bare", is_flag=True, help=_("Mêmes transactions en SQL brut (pilote direct), pour comparer.")
+)
+@db_option
+@click.pass_obj
+def loadtest(
+    app: AppContext, agents: int, seconds: float, campaign: str | None, bare: bool
+) -> None:
+    from outreach.services.loadtest import run_loadtest
+
+    db = app.database()
+    url = db.url.render_as_string(hide_password=False)
+    summary = run_loadtest(url, agents, seconds, campaign=campaign, bare=bare)
+    click.echo(json.dumps(summary, indent=2, ensure_ascii=False))
+    if not summary["ok"]:
+        raise SystemExit(1)

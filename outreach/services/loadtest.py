@@ -1,0 +1,466 @@
+"""The load test: N simulated agents, each a separate process, claiming and recording random
+outcomes against a real database; then the invariants checked from the database.
+
+Each agent appends every call it was told was saved (uuid, task, claim and record times) to
+its own log file, flushed line by line. Afterwards the summary counts claims and calls, and
+checks: every reported call is in `calls` exactly once, no call of the run is missing from the
+reports, no task was held by two agents at once (overlapping claim-to-record intervals, from
+the agents' logs and from the calls' started/ended times), no agent holds two tasks.
+
+Without `--campaign` it works on its own campaign "Test de charge" (open every day, all day)
+with its own businesses and agents (logins charge-01, charge-02, ...), made on first use.
+`bare=True` runs the same transactions in hand-written SQL on the raw driver (loadtest_bare).
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing as mp
+import random
+import tempfile
+import time
+import traceback
+import uuid as uuidlib
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, insert, select
+
+from outreach.db.engine import Database, open_database
+from outreach.db.models import Agent, Business, Call, CallTask, Campaign, Chamber
+from outreach.domain.outcomes import OUTCOMES_BY_CODE
+from outreach.domain.siret import luhn_complete
+from outreach.errors import InvalidInput, NotFound
+from outreach.i18n import _
+from outreach.services.clock import utcnow
+
+CAMPAIGN_NAME = "Test de charge"
+CALL_SECONDS = 0.002
+AGENT_PREFIX = "charge-"
+LOAD_CHAMBER = "IDF"
+LOAD_DEPARTMENTS = ("75", "77", "78", "91", "92", "93", "94", "95")
+# outcome mix of a real morning: many unanswered, a few callbacks and opt-outs
+OUTCOME_WEIGHTS = {
+    "reached": 30,
+    "no_answer": 28,
+    "busy": 8,
+    "voicemail": 10,
+    "wrong_number": 5,
+    "callback": 6,
+    "refused": 8,
+    "ceased": 2,
+    "do_not_call": 3,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    url: str
+    campaign_id: int
+    agent_ids: tuple[int, ...]
+    chamber_id: int | None
+    seconds: float
+    bare: bool
+    log_dir: str
+
+
+def _ensure_agents(db: Database, count: int, chamber_code: str) -> tuple[int, ...]:
+    with db.writing() as s:
+        chamber = s.execute(select(Chamber.id).where(Chamber.code == chamber_code)).scalar_one()
+        logins = [f"{AGENT_PREFIX}{i:02d}" for i in range(1, count + 1)]
+        have = dict(s.execute(select(Agent.login, Agent.id).where(Agent.login.in_(logins))).all())
+        missing = [
+            {
+                "login": login,
+                "name": f"Agent de charge {login[len(AGENT_PREFIX) :]}",
+                "chamber_id": chamber,
+                "role": "agent",
+                "created_at": utcnow(),
+            }
+            for login in logins
+            if login not in have
+        ]
+        if missing:
+            s.execute(insert(Agent), missing)
+            have = dict(
+                s.execute(select(Agent.login, Agent.id).where(Agent.login.in_(logins))).all()
+            )
+        return tuple(int(have[login]) for login in logins)
+
+
+def _ensure_campaign(db: Database) -> int:
+    with db.writing() as s:
+        cid = s.execute(select(Campaign.id).where(Campaign.name == CAMPAIGN_NAME)).scalar()
+        if cid is None:
+            cid = s.execute(
+                insert(Campaign)
+                .values(
+                    name=CAMPAIGN_NAME,
+                    description=_("Campagne de test de charge (outreach loadtest)"),
+                    status="active",
+                    window_days="1234567",
+                    window_hours="00:00-24:00",
+                    skip_holidays=False,
+                    max_attempts=5,
+                    retry_delays=[60, 240, 1440],
+                    max_attempts_30d=10,
+                    script=[
+                        {
+                            "key": "online",
+                            "text": "Vendez-vous en ligne ?",
+                            "choices": ["oui", "non"],
+                        }
+                    ],
+                    created_at=utcnow(),
+                )
+                .returning(Campaign.id)
+            ).scalar_one()
+        return int(cid)
+
+
+def _top_up(db: Database, campaign_id: int, wanted: int) -> int:
+    """Queue fresh businesses in the load-test campaign until `wanted` tasks are open."""
+    with db.reading() as s:
+        open_now = s.execute(
+            select(func.count())
+            .select_from(CallTask)
+            .where(CallTask.campaign_id == campaign_id, CallTask.state.in_(("queued", "callback")))
+        ).scalar_one()
+        made = s.execute(
+            select(func.count()).select_from(Business).where(Business.name.like("Test de charge %"))
+        ).scalar_one()
+        chamber = s.execute(select(Chamber.id).where(Chamber.code == LOAD_CHAMBER)).scalar_one()
+    need = wanted - int(open_now)
+    now = utcnow()
+    while need > 0:
+        batch = min(need, 5000)
+        rows = []
+        for i in range(made, made + batch):
+            siren = luhn_complete(f"98{i:06d}")
+            siret = luhn_complete(siren + "0001")
+            dep = LOAD_DEPARTMENTS[i % len(LOAD_DEPARTMENTS)]
+            rows.append(
+                {
+                    "siret": siret,
+                    "siren": siren,
+                    "name": f"Test de charge {i:06d}",
+                    "name_key": f"test de charge {i:06d}",
+                    "department": dep,
+                    "chamber_id": chamber,
+                    "phone": f"+3361{i % 10**7:07d}",
+                    "phone_alt": f"+3314{i % 10**7:07d}" if i % 3 == 0 else None,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
+        with db.writing() as s:
+            ids = s.execute(
+                insert(Business).returning(Business.id, Business.department), rows
+            ).all()
+            s.execute(
+                insert(CallTask),
+                [
+                    {
+                        "campaign_id": campaign_id,
+                        "business_id": bid,
+                        "chamber_id": chamber,
+                        "department": dep,
+                        "priority": random.choice((0, 0, 0, 1, 2)),
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                    for bid, dep in ids
+                ],
+            )
+        made += batch
+        need -= batch
+    return max(0, wanted - int(open_now))
+
+
+def _agent_process(plan: Plan, index: int, start: Any, errors_out: Any) -> None:
+    """One simulated agent: claim, 'call', record a random outcome, log it; until the end."""
+    agent_id = plan.agent_ids[index]
+    log = open(Path(plan.log_dir) / f"agent-{index:03d}.jsonl", "a", buffering=1)
+    rng = random.Random(agent_id * 7919 + index)
+    codes, weights = zip(*OUTCOME_WEIGHTS.items(), strict=True)
+    errors: Counter[str] = Counter()
+    samples: list[str] = []
+    claims = empties = 0
+    if plan.bare:
+        from outreach.services.loadtest_bare import BareAgent
+
+        bare = BareAgent(plan.url, agent_id, plan.campaign_id, plan.chamber_id)
+        db = None
+    else:
+        from outreach.services.queue import claim_next, record_call
+        from outreach.services.types import CallInput, ReferralInput
+
+        db = (
+            open_database(plan.url, pool_size=1, max_overflow=2)
+            if "postgresql" in plan.url
+            else open_database(plan.url)
+        )
+    start.wait()
+    deadline = time.monotonic() + plan.seconds
+    while time.monotonic() < deadline:
+        try:
+            if plan.bare:
+                got = bare.claim(utcnow())
+                if got is None:
+                    empties += 1
+                    time.sleep(0.05)
+                    continue
+                task_id, business_id = got
+            else:
+                task = claim_next(db, agent_id, plan.campaign_id)  # type: ignore[arg-type]
+                if task is None:
+                    empties += 1
+                    time.sleep(0.05)
+                    continue
+                task_id, business_id = task.task_id, task.business.id
+            claims += 1
+            code = rng.choices(codes, weights)[0]
+            oc = OUTCOMES_BY_CODE[code]
+            call_uuid = str(uuidlib.uuid4())
+            # the hold as the invariants see it: from the claim's return to the record's start
+            started = datetime.now(UTC)
+            time.sleep(CALL_SECONDS)  # the call itself, so two holds of one task would overlap
+            ended = datetime.now(UTC)
+            if plan.bare:
+                bare.record(
+                    call_uuid,
+                    task_id,
+                    business_id,
+                    code,
+                    oc.reached,
+                    started.replace(tzinfo=None),
+                    ended.replace(tzinfo=None),
+                    retry=oc.effect == "retry",
+                )
+            else:
+                refs = (
+                    (ReferralInput("click_and_collect"),)
+                    if code == "reached" and rng.random() < 0.3
+                    else ()
+                )
+                record_call(
+                    db,  # type: ignore[arg-type]
+                    CallInput(
+                        uuid=call_uuid,
+                        agent_id=agent_id,
+                        campaign_id=plan.campaign_id,
+                        business_id=business_id,
+                        task_id=task_id,
+                        outcome=code,
+                        started_at=started,
+                        ended_at=ended,
+                        callback_at=started + timedelta(days=1) if oc.needs_callback_time else None,
+                        referrals=refs,
+                        answers={"online": rng.choice(("oui", "non"))},
+                    ),
+                )
+            log.write(
+                json.dumps(
+                    {
+                        "uuid": call_uuid,
+                        "task": task_id,
+                        "agent": agent_id,
+                        "from": started.timestamp(),
+                        "to": ended.timestamp(),
+                    }
+                )
+                + "\n"
+            )
+        except Exception as exc:  # noqa: BLE001 - counted and reported, the agent carries on
+            errors[type(exc).__name__] += 1
+            if len(samples) < 3:
+                samples.append("".join(traceback.format_exception_only(exc)).strip()[:300])
+            time.sleep(0.05)
+    log.close()
+    errors_out.put(
+        {
+            "index": index,
+            "claims": claims,
+            "empty": empties,
+            "errors": dict(errors),
+            "samples": samples,
+        }
+    )
+    if plan.bare:
+        bare.close()
+    elif db is not None:
+        db.dispose()
+
+
+def _read_logs(log_dir: str) -> list[dict[str, Any]]:
+    entries = []
+    for path in sorted(Path(log_dir).glob("agent-*.jsonl")):
+        for line in path.read_text().splitlines():
+            if line.strip():
+                entries.append(json.loads(line))
+    return entries
+
+
+def _overlaps(intervals: dict[int, list[tuple[float, float, int]]]) -> int:
+    """Holds of the same task by different agents that overlap in time."""
+    found = 0
+    for holds in intervals.values():
+        holds.sort()
+        end, holder = float("-inf"), None
+        for start, stop, agent in holds:
+            if start < end and agent != holder:
+                found += 1
+            if stop > end:
+                end, holder = stop, agent
+    return found
+
+
+def verify(
+    db: Database, entries: list[dict[str, Any]], agent_ids: tuple[int, ...], since: datetime
+) -> dict[str, Any]:
+    """The invariants, from the database and the agents' logs."""
+    reported = [e["uuid"] for e in entries]
+    with db.reading() as s:
+        stored = s.execute(
+            select(Call.uuid, Call.task_id, Call.agent_id, Call.started_at, Call.ended_at).where(
+                Call.agent_id.in_(agent_ids), Call.recorded_at >= since
+            )
+        ).all()
+        holding = s.execute(
+            select(CallTask.claimed_by, func.count())
+            .where(CallTask.claimed_by.in_(agent_ids), CallTask.state.in_(("queued", "callback")))
+            .group_by(CallTask.claimed_by)
+            .having(func.count() > 1)
+        ).all()
+    stored_uuids = Counter(r.uuid for r in stored)
+    missing = [u for u in reported if stored_uuids.get(u, 0) != 1]
+    unreported = set(stored_uuids) - set(reported)
+    by_task: dict[int, list[tuple[float, float, int]]] = {}
+    for e in entries:
+        by_task.setdefault(e["task"], []).append((e["from"], e["to"], e["agent"]))
+    db_holds: dict[int, list[tuple[float, float, int]]] = {}
+    for r in stored:
+        db_holds.setdefault(r.task_id, []).append(
+            (
+                r.started_at.replace(tzinfo=UTC).timestamp(),
+                r.ended_at.replace(tzinfo=UTC).timestamp(),
+                r.agent_id,
+            )
+        )
+    return {
+        "reported_calls": len(reported),
+        "reported_calls_missing_or_duplicated": len(missing),
+        "stored_calls_not_reported": len(unreported),
+        "overlapping_holds_in_agent_logs": _overlaps(by_task),
+        "overlapping_holds_in_calls": _overlaps(db_holds),
+        "agents_holding_two_tasks": len(holding),
+    }
+
+
+def run_loadtest(
+    url: str, agents: int, seconds: float, campaign: str | None = None, bare: bool = False
+) -> dict[str, Any]:
+    """Run the load test and return its JSON-ready summary (see the module's docstring)."""
+    if agents < 1 or seconds <= 0:
+        raise InvalidInput(_("il faut au moins un agent et une durée positive"))
+    db = open_database(url)
+    try:
+        if campaign:
+            with db.reading() as s:
+                row = s.execute(
+                    select(Campaign.id, Campaign.chamber_id).where(Campaign.name == campaign)
+                ).first()
+            if row is None:
+                raise NotFound(_("campagne inconnue : « {name} »").format(name=campaign))
+            campaign_id = int(row.id)
+            with db.reading() as s:
+                chamber_code = (
+                    s.execute(
+                        select(Chamber.code)
+                        .join(CallTask, CallTask.chamber_id == Chamber.id)
+                        .where(CallTask.campaign_id == campaign_id, CallTask.state == "queued")
+                        .group_by(Chamber.code)
+                        .order_by(func.count().desc())
+                        .limit(1)
+                    ).scalar()
+                    or LOAD_CHAMBER
+                )
+            prepared = 0
+        else:
+            campaign_id = _ensure_campaign(db)
+            chamber_code = LOAD_CHAMBER
+            prepared = _top_up(db, campaign_id, int(min(max(agents * seconds * 40, 5000), 60000)))
+        agent_ids = _ensure_agents(db, agents, chamber_code)
+        with db.reading() as s:
+            chamber_id = s.execute(
+                select(Chamber.id).where(Chamber.code == chamber_code)
+            ).scalar_one()
+        since = utcnow()
+        log_dir = tempfile.mkdtemp(prefix="outreach-loadtest-")
+        plan = Plan(url, campaign_id, agent_ids, chamber_id, seconds, bare, log_dir)
+        ctx = mp.get_context("spawn")
+        start = ctx.Event()
+        results = ctx.Queue()
+        procs = [
+            ctx.Process(target=_agent_process, args=(plan, i, start, results))
+            for i in range(agents)
+        ]
+        for p in procs:
+            p.start()
+        time.sleep(0.5)
+        # every process imports and connects before the clock starts
+        ready_wait = time.monotonic()
+        while time.monotonic() - ready_wait < 5 + agents * 0.5 and not all(p.pid for p in procs):
+            time.sleep(0.1)
+        time.sleep(min(2 + agents * 0.15, 15))
+        t0 = time.monotonic()
+        start.set()
+        reports = []
+        for _p in procs:
+            try:
+                reports.append(results.get(timeout=seconds + 120))
+            except Exception:  # noqa: BLE001
+                break
+        elapsed = time.monotonic() - t0
+        for p in procs:
+            p.join(timeout=30)
+        entries = _read_logs(log_dir)
+        checks = verify(db, entries, agent_ids, since)
+        errors: Counter[str] = Counter()
+        samples: list[str] = []
+        for r in reports:
+            errors.update(r["errors"])
+            samples.extend(r["samples"])
+        double = checks["overlapping_holds_in_agent_logs"] + checks["overlapping_holds_in_calls"]
+        ok = (
+            double == 0
+            and checks["reported_calls_missing_or_duplicated"] == 0
+            and checks["stored_calls_not_reported"] == 0
+            and checks["agents_holding_two_tasks"] == 0
+            and len(reports) == agents
+        )
+        return {
+            "backend": db.url.get_backend_name(),
+            "mode": "bare" if bare else "project",
+            "agents": agents,
+            "seconds": round(elapsed, 2),
+            "campaign": campaign or CAMPAIGN_NAME,
+            "tasks_prepared": prepared,
+            "claims": sum(r["claims"] for r in reports),
+            "empty_claims": sum(r["empty"] for r in reports),
+            "calls_recorded": len(entries),
+            "calls_per_second": round(len(entries) / elapsed, 1) if elapsed else 0.0,
+            "double_claims": double,
+            "errors": sum(errors.values()),
+            "error_kinds": dict(errors),
+            "error_samples": samples[:5],
+            "agents_reporting": len(reports),
+            "invariants": checks,
+            "ok": ok,
+            "logs": log_dir,
+        }
+    finally:
+        db.dispose()
