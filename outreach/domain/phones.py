@@ -107,7 +107,8 @@ class _Validator:
         meta = PhoneMetadata.metadata_for_region(region)
         assert meta is not None, region
         general = meta.general_desc
-        self.general = re.compile(general.national_number_pattern)
+        assert general is not None and general.national_number_pattern, region
+        self.general = re.compile(str(general.national_number_pattern))
         self.by_length: dict[int, re.Pattern[str]] = {}
         for length in general.possible_length:
             patterns = []

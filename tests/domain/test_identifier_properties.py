@@ -8,6 +8,7 @@ run is reproducible; OUTREACH_HYPOTHESIS_EXAMPLES=5000 searches harder (default 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 
 import phonenumbers
 from hypothesis import HealthCheck, assume, example, given, settings
@@ -43,7 +44,7 @@ DEPARTMENTS = st.one_of(
 )
 
 
-def interleave(draw: st.DrawFn, digits: str) -> str:
+def interleave(draw: Callable[[st.SearchStrategy[str]], str], digits: str) -> str:
     """`digits` with separators drawn between some of them."""
     return "".join(ch + draw(SEPARATORS) for ch in digits).strip()
 
