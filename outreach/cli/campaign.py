@@ -1,0 +1,209 @@
+"""`outreach campaign create|list|pause|resume|close|fill`."""
+
+from __future__ import annotations
+
+import click
+
+from outreach.cli.base import AppContext, cli, db_option
+from outreach.cli.supervision import acting_supervisor, as_option
+from outreach.i18n import _
+from outreach.services import campaigns as service
+
+
+def _split(value: str | None) -> tuple[str, ...]:
+    return tuple(p.strip() for p in (value or "").split(",") if p.strip())
+
+
+def _line(c: service.CampaignInfo) -> str:
+    return _(
+        "{name} [{status}] {scope} {lockdown} : {open} à appeler / {tasks} en file, {calls} appels"
+    ).format(
+        name=c.name,
+        status=c.status,
+        scope=c.chamber_code or _("national"),
+        lockdown=c.lockdown or "-",
+        open=c.open_tasks,
+        tasks=c.tasks,
+        calls=c.calls,
+    )
+
+
+@cli.group("campaign", help=_("Campagnes d'appels : créer, lister, suspendre, clore, remplir."))
+def campaign_group() -> None:
+    pass
+
+
+def _segment_options(fn):  # type: ignore[no-untyped-def]
+    fn = click.option(
+        "--status",
+        "statuses",
+        metavar="STATUTS",
+        help=_("Statuts des entreprises, ex. closed_admin (open, closed_admin, ceased)."),
+    )(fn)
+    fn = click.option(
+        "--trades",
+        metavar="CODES",
+        help=_("Métiers (codes NAF/NAFA ou préfixes), ex. 96.02A,96.02B."),
+    )(fn)
+    fn = click.option("--departments", metavar="CODES", help=_("Départements, ex. 35,56."))(fn)
+    return fn
+
+
+@campaign_group.command(
+    "create", help=_("Crée une campagne (et la remplit si un segment est donné).")
+)
+@click.argument("name")
+@click.option(
+    "--lockdown", metavar="NOM", help=_("Confinement de la campagne (ex. confinement-2).")
+)
+@click.option(
+    "--chamber",
+    metavar="CODE",
+    help=_("Chambre (sinon nationale ; un superviseur régional crée pour sa chambre)."),
+)
+@click.option("--description", help=_("Description."))
+@click.option(
+    "--max-attempts",
+    type=int,
+    default=5,
+    show_default=True,
+    help=_("Tentatives au plus par entreprise."),
+)
+@click.option(
+    "--retry-delays",
+    default="60,240,1440",
+    show_default=True,
+    help=_("Délais entre tentatives, en minutes."),
+)
+@click.option(
+    "--days", default="12345", show_default=True, help=_("Jours d'appel ISO (1 = lundi).")
+)
+@click.option(
+    "--hours",
+    default="10:00-13:00,14:00-20:00",
+    show_default=True,
+    help=_("Plages d'appel, heure locale de l'entreprise."),
+)
+@click.option(
+    "--question",
+    "questions",
+    multiple=True,
+    metavar="CLÉ=TEXTE",
+    help=_("Question du script (répétable) : clé=texte[|choix|choix]."),
+)
+@click.option(
+    "--script",
+    "script_file",
+    type=click.Path(dir_okay=False),
+    help=_("Fichier de script : une ligne clé=texte[|choix...] par question."),
+)
+@click.option("--intro", help=_("Texte d'introduction lu par le conseiller."))
+@click.option("--paused", is_flag=True, help=_("Créer la campagne suspendue."))
+@_segment_options
+@as_option
+@db_option
+@click.pass_obj
+def create_cmd(
+    app: AppContext,
+    name: str,
+    lockdown: str | None,
+    chamber: str | None,
+    description: str | None,
+    max_attempts: int,
+    retry_delays: str,
+    days: str,
+    hours: str,
+    questions: tuple[str, ...],
+    script_file: str | None,
+    intro: str | None,
+    paused: bool,
+    statuses: str | None,
+    trades: str | None,
+    departments: str | None,
+    as_login: str | None,
+) -> None:
+    script = service.read_script(script_file) if script_file else ()
+    script += tuple(service.parse_question(q) for q in questions)
+    spec = service.CampaignSpec(
+        name=name,
+        lockdown=lockdown,
+        chamber=chamber,
+        description=description,
+        max_attempts=max_attempts,
+        retry_delays=service.parse_delays(retry_delays),
+        window_days=days,
+        window_hours=hours,
+        script=script,
+        script_intro=intro,
+        status="paused" if paused else "active",
+    )
+    db, person = acting_supervisor(app, as_login)
+    info = service.create_campaign(db, person, spec)
+    click.echo(_("campagne créée : {line}").format(line=_line(info)))
+    segment = service.Segment(_split(statuses), _split(trades), _split(departments))
+    if segment.as_json():
+        _report_fill(service.fill(db, person, name, segment))
+
+
+def _report_fill(result: service.FillResult) -> None:
+    click.echo(
+        _(
+            "{added} entreprises ajoutées à la file de {name} ({already} y étaient déjà, "
+            "{dnc} en opposition écartées)"
+        ).format(
+            added=result.added,
+            name=result.campaign,
+            already=result.already,
+            dnc=result.skipped_do_not_call,
+        )
+    )
+
+
+@campaign_group.command(
+    "fill", help=_("Ajoute à la file les entreprises d'un segment (sauf opposition).")
+)
+@click.argument("name")
+@_segment_options
+@as_option
+@db_option
+@click.pass_obj
+def fill_cmd(
+    app: AppContext,
+    name: str,
+    statuses: str | None,
+    trades: str | None,
+    departments: str | None,
+    as_login: str | None,
+) -> None:
+    db, person = acting_supervisor(app, as_login)
+    segment = service.Segment(_split(statuses), _split(trades), _split(departments))
+    _report_fill(service.fill(db, person, name, segment))
+
+
+@campaign_group.command("list", help=_("Liste les campagnes visibles."))
+@as_option
+@db_option
+@click.pass_obj
+def list_cmd(app: AppContext, as_login: str | None) -> None:
+    db, person = acting_supervisor(app, as_login)
+    infos = service.list_campaigns(db, person)
+    if not infos:
+        click.echo(_("aucune campagne"))
+    for info in infos:
+        click.echo(_line(info))
+
+
+def _status_command(action: str, help_text: str) -> None:
+    @campaign_group.command(action, help=help_text)
+    @click.argument("name")
+    @as_option
+    @db_option
+    @click.pass_obj
+    def cmd(app: AppContext, name: str, as_login: str | None) -> None:
+        db, person = acting_supervisor(app, as_login)
+        click.echo(_line(service.change_status(db, person, name, action)))
+
+
+_status_command("pause", _("Suspend une campagne (plus aucun appel proposé)."))
+_status_command("resume", _("Reprend une campagne suspendue."))
+_status_command("close", _("Clôt une campagne (définitif)."))
