@@ -1,0 +1,353 @@
+"""The lockdown report: the roll-up across lockdowns as an XLSX workbook and one self-contained
+HTML page (inline SVG charts, inline CSS, no script), in French, ready to send.
+
+All figures come from `rollup.rollup` (one roll-up service); this module only lays them out.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import xlsxwriter
+
+from outreach.db.engine import Database
+from outreach.domain.outcomes import OUTCOMES_BY_CODE
+from outreach.domain.referrals import REFERRAL_KINDS
+from outreach.services import rollup as rollups
+from outreach.services.audit import record_audit
+from outreach.services.clock import from_db, utcnow
+from outreach.services.selection import PARIS, CallFilter, resolve
+from outreach.services.types import AgentInfo
+
+NO_LOCKDOWN = "Hors confinement"
+MEASURE_LABELS = {
+    "contacts": "Contacts (appels)",
+    "businesses_contacted": "Entreprises contactées",
+    "businesses_reached": "Entreprises jointes",
+    "referrals": "Orientations",
+    **{k.code: k.label_fr for k in REFERRAL_KINDS},
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ReportData:
+    generated_at: datetime  # aware, Paris
+    author: str
+    scope: str  # "national" or a chamber code
+    by_lockdown: rollups.Rollup
+    by_chamber: rollups.Rollup
+    by_lockdown_chamber: rollups.Rollup
+    by_outcome: rollups.Rollup
+
+
+@dataclass(frozen=True, slots=True)
+class ReportFiles:
+    xlsx: Path
+    html: Path
+
+
+def collect(db: Database, person: AgentInfo, filters: CallFilter | None = None) -> ReportData:
+    """Every roll-up the report shows, for `person`'s scope."""
+    sel = resolve(db, person, filters)
+    now = from_db(utcnow())
+    assert now is not None
+    return ReportData(
+        generated_at=now.astimezone(PARIS),
+        author=person.name or person.login,
+        scope=sel.described.get("chamber") or "national",
+        by_lockdown=rollups.rollup(db, sel, ("lockdown",)),
+        by_chamber=rollups.rollup(db, sel, ("chamber",)),
+        by_lockdown_chamber=rollups.rollup(db, sel, ("lockdown", "chamber")),
+        by_outcome=rollups.rollup(db, sel, ("outcome",)),
+    )
+
+
+def _lockdown(name: Any) -> str:
+    return NO_LOCKDOWN if name is None else str(name).replace("confinement-", "Confinement ")
+
+
+def _outcome(code: str) -> str:
+    o = OUTCOMES_BY_CODE.get(code)
+    return o.label_fr if o else code
+
+
+def _pct(done: int, target: int) -> str:
+    return f"{100 * done / target:.1f}".replace(".", ",") if target else "-"
+
+
+def _fr(n: float) -> str:
+    return f"{n:,.0f}".replace(",", "\u202f")
+
+
+# --- XLSX ----------------------------------------------------------------------------------------
+
+
+def write_xlsx(data: ReportData, path: Path) -> None:
+    book = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False})
+    bold = book.add_format({"bold": True})
+    head = book.add_format({"bold": True, "bg_color": "#DDE7F0", "text_wrap": True})
+    num = book.add_format({"num_format": "# ##0"})
+
+    def sheet(name: str, by_labels: list[str], rows: list[list[Any]], measures: list[str]) -> Any:
+        ws = book.add_worksheet(name)
+        header = [*by_labels, *(MEASURE_LABELS[m] for m in measures)]
+        for c, h in enumerate(header):
+            ws.write_string(0, c, h, head)
+        for r, row in enumerate(rows, start=1):
+            for c, v in enumerate(row):
+                if isinstance(v, int):
+                    ws.write_number(r, c, v, num)
+                else:
+                    ws.write_string(
+                        r, c, "" if v is None else str(v), bold if r == len(rows) else None
+                    )
+        ws.set_column(0, len(by_labels) - 1, 24)
+        ws.set_column(len(by_labels), len(header), 16)
+        ws.freeze_panes(1, len(by_labels))
+        return ws
+
+    measures = list(rollups.MEASURES)
+    lk = data.by_lockdown
+    rows = [[_lockdown(r["lockdown"]), *(r[m] for m in measures)] for r in lk.rows]
+    rows.append(["Total", *(lk.total[m] for m in measures)])
+    ws = sheet("Confinements", ["Confinement"], rows, measures)
+    chart = book.add_chart({"type": "column"})
+    chart.add_series(
+        {
+            "name": MEASURE_LABELS["contacts"],
+            "categories": ["Confinements", 1, 0, len(lk.rows), 0],
+            "values": ["Confinements", 1, 1, len(lk.rows), 1],
+        }
+    )
+    chart.add_series(
+        {
+            "name": MEASURE_LABELS["businesses_contacted"],
+            "categories": ["Confinements", 1, 0, len(lk.rows), 0],
+            "values": ["Confinements", 1, 2, len(lk.rows), 2],
+        }
+    )
+    chart.set_title({"name": "Contacts par confinement"})
+    ws.insert_chart(len(rows) + 2, 0, chart)
+    done = lk.total["digital_diagnostic"]
+    ws.write_string(len(rows) + 1, 0, "Diagnostics numériques / objectif", bold)
+    ws.write_string(
+        len(rows) + 1,
+        1,
+        f"{done} / {rollups.DIAGNOSTIC_TARGET} ({_pct(done, rollups.DIAGNOSTIC_TARGET)} %)",
+    )
+
+    ch = data.by_chamber
+    rows = [[r["chamber"], *(r[m] for m in measures)] for r in ch.rows]
+    rows.append(["Total", *(ch.total[m] for m in measures)])
+    sheet("Chambres", ["Chambre"], rows, measures)
+
+    lc = data.by_lockdown_chamber
+    rows = [[_lockdown(r["lockdown"]), r["chamber"], *(r[m] for m in measures)] for r in lc.rows]
+    rows.append(["Total", "", *(lc.total[m] for m in measures)])
+    sheet("Confinements x chambres", ["Confinement", "Chambre"], rows, measures)
+
+    oc = data.by_outcome
+    rows = [[_outcome(r["outcome"]), r["contacts"], r["businesses_contacted"]] for r in oc.rows]
+    rows.append(["Total", oc.total["contacts"], oc.total["businesses_contacted"]])
+    sheet("Résultats", ["Résultat"], rows, ["contacts", "businesses_contacted"])
+
+    rows = [[k.label_fr, lk.total[k.code]] for k in REFERRAL_KINDS]
+    rows.append(["Total", lk.total["referrals"]])
+    ws = book.add_worksheet("Orientations")
+    ws.write_string(0, 0, "Orientation", head)
+    ws.write_string(0, 1, "Nombre", head)
+    for r, (label, value) in enumerate(rows, start=1):
+        ws.write_string(r, 0, label, bold if r == len(rows) else None)
+        ws.write_number(r, 1, value, num)
+    ws.set_column(0, 0, 34)
+    book.close()
+
+
+# --- HTML + SVG ----------------------------------------------------------------------------------
+
+
+def svg_bars(items: list[tuple[str, int]], *, title: str, tone: int = 0, width: int = 720) -> str:
+    """A horizontal bar chart as inline SVG (labels left, values right of each bar)."""
+    bar, gap, label_w, value_w = 22, 8, 220, 90
+    height = 34 + len(items) * (bar + gap)
+    top = max((v for _l, v in items), default=0) or 1
+    span = width - label_w - value_w
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" role="img" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}"><title>{html.escape(title)}</title>'
+    ]
+    for i, (label, value) in enumerate(items):
+        y = 24 + i * (bar + gap)
+        w = max(1, round(span * value / top)) if value else 0
+        parts.append(
+            f'<text x="{label_w - 8}" y="{y + bar * 0.7:.0f}" text-anchor="end" class="l">'
+            f"{html.escape(label)}</text>"
+            f'<rect x="{label_w}" y="{y}" width="{w}" height="{bar}" class="b{tone}"/>'
+            f'<text x="{label_w + w + 6}" y="{y + bar * 0.7:.0f}" class="v">{_fr(value)}</text>'
+        )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def svg_gauge(done: int, target: int, *, width: int = 720) -> str:
+    share = min(1.0, done / target) if target else 0.0
+    w = round((width - 2) * share)
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" role="img" width="{width}" height="34" '
+        f'viewBox="0 0 {width} 34"><title>Diagnostics numériques : {done} sur {target}</title>'
+        f'<rect x="1" y="1" width="{width - 2}" height="32" class="track"/>'
+        f'<rect x="1" y="1" width="{w}" height="32" class="b1"/>'
+        f'<text x="{width / 2:.0f}" y="22" text-anchor="middle" class="g">'
+        f"{_fr(done)} / {_fr(target)} ({_pct(done, target)} %)</text></svg>"
+    )
+
+
+def _table(head: list[str], rows: list[list[Any]], total: list[Any] | None = None) -> str:
+    def cell(v: Any, tag: str = "td") -> str:
+        if isinstance(v, int):
+            return f'<{tag} class="n">{_fr(v)}</{tag}>'
+        return f"<{tag}>{html.escape('' if v is None else str(v))}</{tag}>"
+
+    out = ["<table><thead><tr>", *(cell(h, "th") for h in head), "</tr></thead><tbody>"]
+    for row in rows:
+        out += ["<tr>", *(cell(v) for v in row), "</tr>"]
+    if total is not None:
+        out += ['<tr class="total">', *(cell(v) for v in total), "</tr>"]
+    out.append("</tbody></table>")
+    return "".join(out)
+
+
+CSS = """
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:2rem auto;
+max-width:60rem;color:#1d2a35;line-height:1.4;padding:0 1rem}
+h1{font-size:1.6rem;margin-bottom:.2rem}h2{font-size:1.2rem;margin-top:2.2rem;
+border-bottom:2px solid #dde7f0;padding-bottom:.2rem}.meta{color:#5a6b7a}
+.kpis{display:flex;flex-wrap:wrap;gap:1rem;margin:1.2rem 0}.kpi{flex:1 1 10rem;
+background:#f2f6fa;border-radius:8px;padding:.8rem 1rem}.kpi b{display:block;font-size:1.6rem}
+table{border-collapse:collapse;margin:.8rem 0;font-size:.92rem}th,td{padding:.25rem .6rem;
+border-bottom:1px solid #e3e9ef;text-align:left}td.n,th.n{text-align:right;
+font-variant-numeric:tabular-nums}tr.total td{font-weight:bold;border-top:2px solid #9fb3c6}
+svg text{font-size:13px;fill:#1d2a35}svg .v{fill:#5a6b7a}svg .g{font-weight:bold}
+.b0{fill:#2f6f9f}.b1{fill:#4c9a6a}.b2{fill:#c27c2c}.b3{fill:#8a5aa6}.b4{fill:#b04a4a}
+.b5{fill:#5a8a9a}.track{fill:#e8eef3}
+@media print{body{margin:0}h2{break-after:avoid}}
+"""
+
+
+def render_html(data: ReportData) -> str:
+    lk, ch, lc, oc = data.by_lockdown, data.by_chamber, data.by_lockdown_chamber, data.by_outcome
+    t = lk.total
+    lockdowns = [r["lockdown"] for r in lk.rows]
+    scope = "Réseau national" if data.scope == "national" else f"Chambre {data.scope}"
+    kpis = [
+        ("Contacts", t["contacts"]),
+        ("Entreprises contactées", t["businesses_contacted"]),
+        ("Entreprises jointes", t["businesses_reached"]),
+        ("Commerces fermés aidés (clic et collecte)", t["click_and_collect"]),
+        ("Diagnostics numériques", t["digital_diagnostic"]),
+    ]
+    measures = [
+        "contacts",
+        "businesses_contacted",
+        "businesses_reached",
+        "referrals",
+        "click_and_collect",
+        "digital_diagnostic",
+    ]
+    per_chamber: dict[str, dict[Any, int]] = {}
+    for r in lc.rows:
+        per_chamber.setdefault(r["chamber"], {})[r["lockdown"]] = r["contacts"]
+    chamber_rows = [
+        [code, *(per_chamber.get(code, {}).get(lkd, 0) for lkd in lockdowns), row["contacts"]]
+        for row in ch.rows
+        for code in [row["chamber"]]
+    ]
+    body = [
+        "<!DOCTYPE html>",
+        '<html lang="fr"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        "<title>Bilan des appels pendant les confinements</title>",
+        f"<style>{CSS}</style></head><body>",
+        "<h1>Bilan des appels aux entreprises artisanales pendant les confinements</h1>",
+        f'<p class="meta">{html.escape(scope)} · établi le '
+        f"{data.generated_at:%d/%m/%Y à %H:%M} par {html.escape(data.author)} · "
+        "source : table <code>calls</code> (contacts = appels, entreprises = distinctes)</p>",
+        '<div class="kpis">',
+        *(f'<div class="kpi">{html.escape(k)}<b>{_fr(v)}</b></div>' for k, v in kpis),
+        "</div>",
+        "<h2>Diagnostics numériques : objectif de 5 000</h2>",
+        svg_gauge(t["digital_diagnostic"], rollups.DIAGNOSTIC_TARGET),
+        "<h2>Contacts par confinement</h2>",
+        svg_bars(
+            [(_lockdown(r["lockdown"]), r["contacts"]) for r in lk.rows],
+            title="Contacts par confinement",
+        ),
+        _table(
+            ["Confinement", *(MEASURE_LABELS[m] for m in measures)],
+            [[_lockdown(r["lockdown"]), *(r[m] for m in measures)] for r in lk.rows],
+            ["Total (entreprises comptées une fois)", *(t[m] for m in measures)],
+        ),
+        "<h2>Contacts par chambre</h2>",
+        svg_bars(
+            [(r["chamber"], r["contacts"]) for r in sorted(ch.rows, key=lambda r: -r["contacts"])],
+            title="Contacts par chambre",
+            tone=1,
+        ),
+        _table(
+            ["Chambre", *(_lockdown(x) for x in lockdowns), "Total"],
+            chamber_rows,
+            ["Total", *(r["contacts"] for r in lk.rows), t["contacts"]],
+        ),
+        "<h2>Résultats des appels</h2>",
+        svg_bars(
+            [
+                (_outcome(r["outcome"]), r["contacts"])
+                for r in sorted(oc.rows, key=lambda r: -r["contacts"])
+            ],
+            title="Résultats des appels",
+        ),
+        "<h2>Orientations</h2>",
+        svg_bars(
+            [(k.label_fr, t[k.code]) for k in REFERRAL_KINDS], title="Orientations par type", tone=3
+        ),
+        _table(
+            ["Orientation", *(_lockdown(x) for x in lockdowns), "Total"],
+            [[k.label_fr, *(r[k.code] for r in lk.rows), t[k.code]] for k in REFERRAL_KINDS],
+            ["Total", *(r["referrals"] for r in lk.rows), t["referrals"]],
+        ),
+        "</body></html>",
+    ]
+    return "\n".join(body)
+
+
+def write_report(
+    db: Database,
+    person: AgentInfo,
+    out_dir: Path,
+    *,
+    filters: CallFilter | None = None,
+    stem: str = "bilan-confinements",
+) -> ReportFiles:
+    """Write `<stem>.xlsx` and `<stem>.html` into `out_dir` (created if needed); audited."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    data = collect(db, person, filters)
+    files = ReportFiles(out_dir / f"{stem}.xlsx", out_dir / f"{stem}.html")
+    write_xlsx(data, files.xlsx)
+    files.html.write_text(render_html(data), encoding="utf-8")
+    with db.writing() as session:
+        record_audit(
+            session,
+            agent_id=person.id,
+            action="export",
+            entity="lockdown_report",
+            detail={
+                "scope": data.scope,
+                "files": [str(files.xlsx), str(files.html)],
+                "rows": len(data.by_lockdown.rows),
+            },
+        )
+    return files
