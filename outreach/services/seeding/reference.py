@@ -67,19 +67,17 @@ def load_reference(session: Session) -> Reference:
             )
         )
     return Reference(
-        chamber_ids=dict(session.execute(select(m.Chamber.code, m.Chamber.id)).tuples().all()),
+        chamber_ids=dict(session.execute(select(m.Chamber.code, m.Chamber.id)).all()),
         department_chambers=dict(
-            session.execute(select(m.Department.code, m.Department.chamber_id)).tuples().all()
+            session.execute(select(m.Department.code, m.Department.chamber_id)).all()
         ),
         lockdowns=lockdowns,
-        reached=dict(
-            session.execute(select(m.OutcomeRow.code, m.OutcomeRow.reached)).tuples().all()
-        ),
+        reached=dict(session.execute(select(m.OutcomeRow.code, m.OutcomeRow.reached)).all()),
         referral_kinds=frozenset(session.scalars(select(m.ReferralKindRow.code))),
         platforms=tuple(session.scalars(select(m.Platform.name).order_by(m.Platform.id))),
         next_ids={
             table: (session.scalar(select(func.max(model.id))) or 0) + 1
             for table, model in _MODELS.items()
         },
-        logins=dict(session.execute(select(m.Agent.login, m.Agent.id)).tuples().all()),
+        logins=dict(session.execute(select(m.Agent.login, m.Agent.id)).all()),
     )

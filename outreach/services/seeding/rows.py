@@ -267,7 +267,7 @@ class SeedRows:
                 due += [("demo", m) for m in (-45, -10, 60, 120, day + 60, day + 180)]
             free = [b for b in pool if b not in special]
             for b, (owner, minutes) in zip(
-                rng.sample(free, min(len(free), len(due))), due, strict=False
+                rng.sample(free, min(len(free) // 2, len(due))), due, strict=False
             ):
                 special[b] = ("callback", owner, now + timedelta(minutes=minutes))
         return special
