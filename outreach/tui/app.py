@@ -35,7 +35,7 @@ class OutreachApp(App[None]):
     COMMAND_PALETTE_BINDING = "ctrl+p"
     BINDINGS = [
         Binding("ctrl+q", "quit", _("Quitter"), id="app.quit"),
-        Binding("f1", "help", _("Aide"), id="app.help"),
+        Binding("f1", "help", _("Aide"), id="app.help", show=False),
     ]
 
     agent: reactive[AgentInfo | None] = reactive(None)

@@ -21,7 +21,18 @@ def referral_label(code: str) -> str:
     return entry.label(language()) if entry else code
 
 
-def status_label(status: str) -> str:
+def referral_status_label(status: str) -> str:
+    return {
+        "proposed": _("proposée"),
+        "accepted": _("acceptée"),
+        "done": _("réalisée"),
+        "declined": _("refusée"),
+    }.get(status, status)
+
+
+def status_label(status: str, *, short: bool = False) -> str:
+    if short and status == "closed_admin":
+        return _("fermée (confinement)")
     return {
         "open": _("ouverte"),
         "closed_admin": _("fermée administrativement (confinement)"),

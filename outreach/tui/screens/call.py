@@ -89,14 +89,16 @@ class CallScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield StatusBar()
         yield Static("", id="banner", classes="banner")
-        with Horizontal(id="call-body"):
-            with Vertical(id="call-left"):
+        history = HistoryTable(id="history")
+        history.border_title = _("Historique")
+        with Vertical(id="call-body"):
+            with Horizontal(id="call-top"):
                 yield BusinessCard(id="business")
-                yield HistoryTable(id="history")
-            with Vertical(id="call-right"):
-                yield ScriptForm(id="script")
-                yield Label(_("Notes (n)"), id="notes-label")
-                yield Input(placeholder=_("notes de l'appel"), id="notes")
+                with Vertical(id="call-right"):
+                    yield ScriptForm(id="script")
+                    yield Label(_("Notes (n)"), id="notes-label")
+                    yield Input(placeholder=_("notes de l'appel"), id="notes", compact=True)
+            yield history
         yield OutcomeBar(id="outcomes")
         yield Footer()
 

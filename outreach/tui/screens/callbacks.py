@@ -46,7 +46,7 @@ class CallbacksScreen(Screen[CallbackItem | None]):
 
     def on_mount(self) -> None:
         table = self.query_one("#callbacks", DataTable)
-        table.add_columns(_("Quand"), _("État"), _("Entreprise"), _("Campagne"), _("Pour"))
+        table.add_columns(_("Quand"), _("État"), _("Pour"), _("Entreprise"), _("Campagne"))
         table.focus()
         self.action_reload()
 
@@ -69,9 +69,9 @@ class CallbacksScreen(Screen[CallbackItem | None]):
             table.add_row(
                 short_datetime(item.callback_at, zone),
                 _("à appeler") if item.due else _("plus tard"),
+                _("moi") if item.personal else _("l'équipe"),
                 item.business_name,
                 item.campaign_name,
-                _("moi") if item.personal else _("l'équipe"),
             )
         self.query_one("#callbacks-empty", Static).update(
             "" if self.items else _("Aucun rappel pour le moment.")

@@ -12,6 +12,7 @@ from textual.widgets import DataTable, Footer, Static
 
 from outreach.i18n import _
 from outreach.services import queue
+from outreach.services.types import CampaignSummary
 from outreach.tui.messages import CampaignsLoaded
 from outreach.tui.widgets.status_bar import StatusBar
 
@@ -32,7 +33,7 @@ class CampaignsScreen(Screen[None]):
 
     def __init__(self) -> None:
         super().__init__()
-        self.campaigns: list = []
+        self.campaigns: list[CampaignSummary] = []
 
     @property
     def oapp(self) -> OutreachApp:
@@ -47,14 +48,14 @@ class CampaignsScreen(Screen[None]):
 
     def on_mount(self) -> None:
         table = self.query_one("#campaigns", DataTable)
+        table.add_column(_("Campagne"), width=28)
         table.add_columns(
-            _("Campagne"),
             _("Périmètre"),
             _("Confinement"),
             _("En file"),
             _("Rappels dus"),
-            _("Mes appels (jour)"),
-            _("Joints (jour)"),
+            _("Mes appels"),
+            _("Joints"),
         )
         table.focus()
 

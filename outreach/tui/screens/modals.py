@@ -21,6 +21,15 @@ from outreach.tui.format import in_zone, parse_local_time
 CSS_PATH = "modals.tcss"
 
 
+def suggest_callback(local_now: datetime) -> datetime:
+    """Two hours later on the hour, or the next morning at 10:00 outside 9:00-19:00."""
+    later = (local_now + timedelta(hours=2)).replace(minute=0, second=0, microsecond=0)
+    if 9 <= later.hour < 19 and later.date() == local_now.date():
+        return later
+    morning = local_now.replace(hour=10, minute=0, second=0, microsecond=0)
+    return morning if local_now < morning else morning + timedelta(days=1)
+
+
 class CallbackTimeModal(ModalScreen[tuple[datetime, bool] | None]):
     """When to call back, in the business's time zone; personal (default) or for the team."""
 
@@ -33,7 +42,7 @@ class CallbackTimeModal(ModalScreen[tuple[datetime, bool] | None]):
 
     def compose(self) -> ComposeResult:
         local = in_zone(self.now, self.zone)
-        suggestion = (local + timedelta(hours=2)).replace(minute=0)
+        suggestion = suggest_callback(local)
         with Vertical(classes="modal"):
             yield Static(_("Rappel : {name}").format(name=self.business), classes="modal-title")
             yield Label(

@@ -10,6 +10,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static
 
+from outreach.domain.siret import format_siret
 from outreach.i18n import _
 from outreach.services import queue
 from outreach.services.types import BusinessHit
@@ -75,10 +76,10 @@ class SearchScreen(Screen[tuple[int, str, int] | None]):
             )
             table.add_row(
                 b.name,
-                b.siret,
+                format_siret(b.siret),
                 b.city or "",
                 b.phone_display or "",
-                _("OPPOSITION") if b.do_not_call else status_label(b.status),
+                _("OPPOSITION") if b.do_not_call else status_label(b.status, short=True),
                 campaigns or "-",
             )
         status = (

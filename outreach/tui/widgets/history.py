@@ -1,41 +1,56 @@
-"""Earlier calls of the business, every campaign, newest first; then its earlier referrals."""
+"""Earlier calls of the business, every campaign, newest first; then its earlier referrals.
+
+A wrapped table (not a DataTable): nothing to select here, and long campaign names or notes
+wrap instead of pushing the outcome off a 100-column screen.
+"""
 
 from __future__ import annotations
 
-from textual.widgets import DataTable
+from rich.table import Table
+from textual.containers import VerticalScroll
+from textual.widgets import Static
 
 from outreach.i18n import _
 from outreach.services.types import ClaimedTask
-from outreach.tui.format import outcome_label, referral_label, short_datetime
+from outreach.tui.format import in_zone, outcome_label, referral_label, referral_status_label
 
 
-class HistoryTable(DataTable[str]):
-    def on_mount(self) -> None:
-        self.cursor_type = "row"
-        self.zebra_stripes = True
-        self.add_columns(_("Quand"), _("Qui"), _("Campagne"), _("Résultat"), _("Notes"))
+def _when(moment, zone: str) -> str:  # type: ignore[no-untyped-def]
+    return in_zone(moment, zone).strftime("%d/%m/%y %H:%M")
+
+
+class HistoryTable(VerticalScroll):
+    def compose(self):  # type: ignore[no-untyped-def]
+        yield Static(id="history-table")
 
     def show(self, task: ClaimedTask, zone: str) -> None:
-        self.clear()
+        table = Table(expand=True, box=None, padding=(0, 1), show_edge=False)
+        table.add_column(_("Quand"), no_wrap=True, style="dim")
+        table.add_column(_("Résultat"), ratio=3)
+        table.add_column(_("Qui"), no_wrap=True)
+        table.add_column(_("Notes"), ratio=3)
+        table.add_column(_("Campagne"), ratio=2, style="dim")
         for item in task.history:
             result = outcome_label(item.outcome)
             if item.referral_kinds:
                 result += " → " + ", ".join(referral_label(k) for k in item.referral_kinds)
-            self.add_row(
-                short_datetime(item.started_at, zone),
-                item.agent_login,
-                item.campaign,
+            table.add_row(
+                _when(item.started_at, zone),
                 result,
+                item.agent_login,
                 item.notes or "",
+                item.campaign,
             )
         for ref in task.referrals:
             kind = referral_label(ref.kind) + (f" ({ref.partner})" if ref.partner else "")
-            self.add_row(
-                short_datetime(ref.at, zone),
-                "",
-                ref.campaign,
+            table.add_row(
+                _when(ref.at, zone),
                 _("Orientation : {kind}").format(kind=kind),
-                ref.status,
+                "",
+                referral_status_label(ref.status),
+                ref.campaign,
             )
         if not task.history and not task.referrals:
-            self.add_row("", "", "", _("premier appel"), "")
+            table.add_row("", _("premier appel"), "", "", "")
+        self.query_one("#history-table", Static).update(table)
+        self.scroll_home(animate=False)

@@ -33,7 +33,7 @@ class ScriptForm(VerticalScroll):
         for index, question in enumerate(script):
             hint = f"  [{' / '.join(question.choices)}]" if question.choices else ""
             widgets.append(Label(question.text + hint, classes="question", markup=False))
-            widgets.append(Input(id=f"answer-{index}", classes="answer"))
+            widgets.append(Input(id=f"answer-{index}", classes="answer", compact=True))
         self.mount_all(widgets)
 
     def answers(self) -> dict[str, str]:
