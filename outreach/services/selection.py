@@ -46,6 +46,7 @@ class Selection:
     since: datetime | None  # naive UTC, inclusive
     until: datetime | None  # naive UTC, exclusive
     described: dict[str, Any]
+    upto_id: int | None = None  # only calls with id <= this (a consistent cut for the dashboard)
 
     def conditions(self, calls: Any = Call) -> list[ColumnElement[bool]]:
         """WHERE clauses over `calls` (the Call entity or an alias/table of it)."""
@@ -58,6 +59,8 @@ class Selection:
             out.append(calls.started_at >= self.since)
         if self.until is not None:
             out.append(calls.started_at < self.until)
+        if self.upto_id is not None:
+            out.append(calls.id <= self.upto_id)
         return out
 
     def matches(self, chamber_id: int, campaign_id: int, started_at: datetime) -> bool:
