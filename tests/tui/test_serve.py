@@ -1,0 +1,192 @@
+"""`outreach serve` in a real browser: headless Chromium (Debian's chromium, installed by .ci/run)
+loads the page, the app starts behind it, and typing a login in the browser logs in (the audit
+row proves the app ran against our database). Also: no serving beyond localhost without PINs."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import aiohttp
+from click.testing import CliRunner
+from sqlalchemy import select
+
+from outreach.cli import cli
+from outreach.cli.tui import is_local_host
+from outreach.db.engine import Database
+from outreach.db.models import Agent, AuditLog
+from tests.tui.conftest import World
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait_port(port: int, proc: subprocess.Popen[bytes], timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"the process ended early ({proc.returncode})")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise AssertionError(f"nothing listens on port {port}")
+
+
+class Cdp:
+    """Just enough of the Chrome DevTools protocol: send a command, wait for its answer."""
+
+    def __init__(self, ws: aiohttp.ClientWebSocketResponse) -> None:
+        self.ws = ws
+        self.next_id = 0
+
+    async def __call__(self, method: str, **params: object) -> dict:  # type: ignore[type-arg]
+        self.next_id += 1
+        await self.ws.send_str(json.dumps({"id": self.next_id, "method": method, "params": params}))
+        while True:
+            msg = json.loads((await self.ws.receive()).data)
+            if msg.get("id") == self.next_id:
+                if "error" in msg:
+                    raise AssertionError(f"{method}: {msg['error']}")
+                return msg.get("result", {})
+
+    async def js(self, expression: str) -> object:
+        result = await self("Runtime.evaluate", expression=expression, returnByValue=True)
+        return result["result"].get("value")
+
+    async def key(self, key: str, code: int, text: str) -> None:
+        for kind in ("keyDown", "keyUp"):
+            await self(
+                "Input.dispatchKeyEvent",
+                type=kind,
+                key=key,
+                code=key,
+                windowsVirtualKeyCode=code,
+                **({"text": text} if kind == "keyDown" else {}),
+            )
+
+
+def _logins(db: Database) -> list[str]:
+    with db.reading() as s:
+        return list(
+            s.execute(
+                select(Agent.login)
+                .join(AuditLog, AuditLog.agent_id == Agent.id)
+                .where(AuditLog.action == "login")
+            ).scalars()
+        )
+
+
+async def _browse(url: str, profile: Path, db: Database, shot: Path) -> str:
+    browser = subprocess.Popen(
+        [CHROMIUM, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--remote-debugging-port=0"]
+        + ["--window-size=1200,800", "about:blank"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        port_file = profile / "DevToolsActivePort"
+        deadline = time.monotonic() + 30
+        while not port_file.exists() or not port_file.read_text().strip():
+            assert time.monotonic() < deadline, "chromium did not start"
+            await asyncio.sleep(0.1)
+        devtools = int(port_file.read_text().split()[0])
+        async with aiohttp.ClientSession() as http:
+            async with http.get(f"http://127.0.0.1:{devtools}/json/list") as resp:
+                pages = [p for p in await resp.json() if p["type"] == "page"]
+            async with http.ws_connect(pages[0]["webSocketDebuggerUrl"], max_msg_size=0) as ws:
+                cdp = Cdp(ws)
+                await cdp("Page.enable")
+                await cdp("Page.navigate", url=url)
+                # textual.js marks the body "-first-byte" once the app's first screen arrives
+                classes = ""
+                for _ in range(300):
+                    classes = str(await cdp.js("document.body ? document.body.className : ''"))
+                    if "-first-byte" in classes:
+                        break
+                    await asyncio.sleep(0.1)
+                assert "-first-byte" in classes, f"the app never drew in the page ({classes!r})"
+                await asyncio.sleep(1.0)
+                await cdp.js("document.querySelector('.xterm-helper-textarea').focus()")
+                await cdp("Input.insertText", text="claire")
+                await cdp.key("Enter", 13, "\r")
+                await asyncio.sleep(0.3)
+                await cdp.key("Enter", 13, "\r")
+                for _ in range(150):
+                    if "claire" in _logins(db):
+                        break
+                    await asyncio.sleep(0.1)
+                await asyncio.sleep(1.0)
+                png = await cdp("Page.captureScreenshot", format="png")
+                import base64
+
+                shot.write_bytes(base64.b64decode(png["data"]))
+                return classes
+    finally:
+        browser.terminate()
+        try:
+            browser.wait(10)
+        except subprocess.TimeoutExpired:
+            browser.kill()
+
+
+def test_serve_in_headless_chromium(world: World, tmp_path: Path) -> None:
+    assert Path(CHROMIUM).exists(), "chromium is missing: apt-get install -y chromium (.ci/run)"
+    port = _free_port()
+    url = world.db.url.render_as_string(hide_password=False)
+    env = {**os.environ, "OUTREACH_DATA_DIR": str(tmp_path / "data")}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "outreach", "--db", url, "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,  # its own process group: the app processes end with it
+    )
+    try:
+        _wait_port(port, server)
+        shot = tmp_path / "serve.png"
+        asyncio.run(_browse(f"http://127.0.0.1:{port}/", tmp_path / "chromium", world.db, shot))
+        assert _logins(world.db) == ["claire"], "typing in the browser did not log in"
+        assert shot.stat().st_size > 1000
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(10)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+        server.wait()
+
+
+def test_serve_refuses_other_hosts_without_pins(world: World) -> None:
+    url = world.db.url.render_as_string(hide_password=False)
+    result = CliRunner().invoke(
+        cli, ["--db", url, "serve", "--host", "0.0.0.0"], obj=None, catch_exceptions=False
+    )
+    assert result.exit_code == 2
+    assert "--pin-required" in result.output
+    assert is_local_host("127.0.0.1") and is_local_host("localhost") and is_local_host("::1")
+    assert not is_local_host("0.0.0.0") and not is_local_host("192.168.1.10")
