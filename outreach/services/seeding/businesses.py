@@ -81,26 +81,75 @@ def siret_of(body: int, nic_index: int) -> tuple[str, str]:
     return siren, f"{siren}{_NICS[nic_index]}{nic_key}"
 
 
-def _names(pools: Pools) -> tuple[Callable[[random.Random, str, str], str], ...]:
-    last, first, places = pools.last_names, pools.first_names, pools.places
+# A name and its folded key are built from the same parts: fold("Boulangerie Martin") is
+# fold("Boulangerie") + " " + fold("Martin"), so the key costs a concatenation (the tests check
+# name_key == fold(name) on every seeded row).
+Namer = Callable[[random.Random, str, str, str, str], tuple[str, str]]
+_VOWELS = frozenset("AEIOUYÉÈÊÎÔÂH")
 
-    def pick(rng: random.Random, seq: Sequence[str]) -> str:
-        return seq[int(rng.random() * len(seq))]
+
+def _namers(pools: Pools) -> tuple[Namer, ...]:
+    last, first, places = pools.last_names, pools.first_names, pools.places
+    last_k = tuple(fold(x) for x in last)
+    first_k = tuple(fold(x) for x in first)
+    places_k = tuple(fold(x) for x in places)
+    n_last, n_first, n_places = len(last), len(first), len(places)
+
+    def word_last(r: random.Random, w: str, wk: str, c: str, ck: str) -> tuple[str, str]:
+        i = int(r.random() * n_last)
+        return f"{w} {last[i]}", f"{wk} {last_k[i]}"
+
+    def word_first_last(r: random.Random, w: str, wk: str, c: str, ck: str) -> tuple[str, str]:
+        i, j = int(r.random() * n_first), int(r.random() * n_last)
+        return f"{w} {first[i]} {last[j]}", f"{wk} {first_k[i]} {last_k[j]}"
+
+    def sarl(r: random.Random, w: str, wk: str, c: str, ck: str) -> tuple[str, str]:
+        i = int(r.random() * n_last)
+        return f"SARL {last[i]} {w}", f"sarl {last_k[i]} {wk}"
+
+    def last_word(r: random.Random, w: str, wk: str, c: str, ck: str) -> tuple[str, str]:
+        i = int(r.random() * n_last)
+        return f"{last[i]} {w}", f"{last_k[i]} {wk}"
+
+    def word_place(r: random.Random, w: str, wk: str, c: str, ck: str) -> tuple[str, str]:
+        i = int(r.random() * n_places)
+        return f"{w} {places[i]}", f"{wk} {places_k[i]}"
+
+    def sons(r: random.Random, w: str, wk: str, c: str, ck: str) -> tuple[str, str]:
+        i = int(r.random() * n_last)
+        return f"{last[i]} et Fils", f"{last_k[i]} et fils"
+
+    def ets(r: random.Random, w: str, wk: str, c: str, ck: str) -> tuple[str, str]:
+        i = int(r.random() * n_last)
+        return f"Ets {last[i]}", f"ets {last_k[i]}"
+
+    def eurl(r: random.Random, w: str, wk: str, c: str, ck: str) -> tuple[str, str]:
+        i = int(r.random() * n_last)
+        return f"EURL {last[i]} {w}", f"eurl {last_k[i]} {wk}"
+
+    def word_city(r: random.Random, w: str, wk: str, c: str, ck: str) -> tuple[str, str]:
+        if c[:1].upper() in _VOWELS:
+            return f"{w} d'{c}", f"{wk} d {ck}"
+        return f"{w} de {c}", f"{wk} de {ck}"
+
+    def workshop(r: random.Random, w: str, wk: str, c: str, ck: str) -> tuple[str, str]:
+        i, j = int(r.random() * n_first), int(r.random() * n_last)
+        return f"Atelier {first[i]} {last[j]}", f"atelier {first_k[i]} {last_k[j]}"
 
     return (
-        lambda r, w, c: f"{w} {pick(r, last)}",
-        lambda r, w, c: f"{w} {pick(r, last)}",
-        lambda r, w, c: f"{w} {pick(r, last)}",
-        lambda r, w, c: f"{w} {pick(r, first)} {pick(r, last)}",
-        lambda r, w, c: f"SARL {pick(r, last)} {w}",
-        lambda r, w, c: f"{pick(r, last)} {w}",
-        lambda r, w, c: f"{w} {pick(r, places)}",
-        lambda r, w, c: f"{w} {pick(r, places)}",
-        lambda r, w, c: f"{pick(r, last)} et Fils",
-        lambda r, w, c: f"Ets {pick(r, last)}",
-        lambda r, w, c: f"EURL {pick(r, last)} {w}",
-        lambda r, w, c: f"{w} de {c}",
-        lambda r, w, c: f"Atelier {pick(r, first)} {pick(r, last)}",
+        word_last,
+        word_last,
+        word_last,
+        word_first_last,
+        sarl,
+        last_word,
+        word_place,
+        word_place,
+        sons,
+        ets,
+        eurl,
+        word_city,
+        workshop,
     )
 
 
@@ -111,8 +160,9 @@ class BusinessMaker:
         self.pools = pools
         self.rng = rng
         self.now = now
-        self.names = _names(pools)
-        self.fold_cache: dict[str, str] = {}
+        self.namers = _namers(pools)
+        self.trade_keys = tuple(fold(t.word) for t in TRADES)
+        self.city_keys = {c: fold(c) for cities in pools.cities.values() for c, _pc in cities}
         self.slugs = tuple(fold(n).replace(" ", "-") for n in pools.last_names)
         self.first_slugs = tuple(fold(n).replace(" ", "-") for n in pools.first_names)
         # unique SIREN bodies (8 digits, La Poste's 35600000 left out)
@@ -139,10 +189,10 @@ class BusinessMaker:
         pools = self.pools
         trade = TRADES[trade_index]
         city, postcode = pools.cities[department][int(rnd() * len(pools.cities[department]))]
-        name = self.names[int(rnd() * len(self.names))](self.rng, trade.word, city)
-        key = self.fold_cache.get(name)
-        if key is None:
-            key = self.fold_cache[name] = fold(name)
+        namer = self.namers[int(rnd() * len(self.namers))]
+        name, key = namer(
+            self.rng, trade.word, self.trade_keys[trade_index], city, self.city_keys[city]
+        )
         siren, siret = siret_of(self.bodies[index], int(rnd() * len(_NICS)))
         street = pools.streets[int(rnd() * len(pools.streets))]
         address = f"{1 + int(rnd() * 120)} {street}"
