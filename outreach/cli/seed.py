@@ -31,27 +31,37 @@ def _number(value: str | None, option: str, kind: type[int] | type[float]) -> fl
 
 @contextmanager
 def _progress_bar(label: str) -> Iterator[ProgressFn | None]:
-    """A rich progress bar on stderr when it is a terminal; nothing otherwise."""
+    """A rich progress bar on stderr when it is a terminal; nothing otherwise.
+
+    The bar starts with the first rows written, so a refused seed shows none.
+    """
     if not sys.stderr.isatty():
         yield None
         return
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
-    with Progress(
+    bar = Progress(
         "[progress.description]{task.description}",
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
         console=Console(stderr=True),
-        transient=False,
-    ) as bar:
-        task = bar.add_task(label, total=None)
+    )
+    task = bar.add_task(label, total=None)
 
-        def advance(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
+    def advance(done: int, total: int, stage: str) -> None:
+        if not bar.live.is_started:
+            bar.start()
+        if stage == "indexes":
+            bar.update(task, description=_("{label} : index").format(label=label))
+        bar.update(task, completed=done, total=total)
 
+    try:
         yield advance
+    finally:
+        if bar.live.is_started:
+            bar.stop()
 
 
 def _summary(report: SeedReport) -> None:

@@ -19,8 +19,9 @@ from outreach.services.seeding.rows import COUNTED, Batch, SeedRows
 from outreach.services.seeding.writer import write_batches
 
 DEFAULT_SEED = 2020
-# (done, total) of the counted rows, called after each batch.
-ProgressFn = Callable[[int, int], None]
+# (done, total, stage) of the counted rows, called after each batch; stage is "rows", then
+# "indexes" while the indexes are rebuilt.
+ProgressFn = Callable[[int, int, str], None]
 
 
 @dataclass(frozen=True)
@@ -94,8 +95,8 @@ def seed_plan(
         nonlocal done
         if table in COUNTED:
             done += count
-            if progress is not None:
-                progress(done, total)
+        if progress is not None:
+            progress(done, total, "indexes" if table == "indexes" else "rows")
 
     seconds = write_batches(db, rows.batches(), advance, _finish(rows))
     return SeedReport(

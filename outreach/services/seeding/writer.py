@@ -108,6 +108,8 @@ def write_batches(
                     if progress is not None:
                         progress(batch.table, len(batch.rows))
                 started = time.perf_counter()
+                if progress is not None:
+                    progress("indexes", 0)
                 for _name, sql in indexes:
                     cur.execute(sql)
                 for table, name, definition in foreign_keys:
