@@ -17,7 +17,8 @@ import click
 
 from outreach.cli.base import AppContext, cli, db_option
 from outreach.config import ENV_DATABASE_URL, data_dir
-from outreach.errors import ConfigError, InvalidInput
+from outreach.db.engine import Database
+from outreach.errors import ConfigError, InvalidInput, NotFound
 from outreach.i18n import _, language
 
 DEMO_LOGIN = "demo"
@@ -57,21 +58,32 @@ def tui_command(app: AppContext, pin_required: bool = False) -> None:
 )
 @click.pass_obj
 def demo_command(app: AppContext) -> None:
-    path = data_dir() / DEMO_FILE
-    if app.db_url is None:
-        app.db_url = f"sqlite:///{path}"
-    database = app.database(check=False)
-    from outreach.db import migrate
-
-    if migrate.current_revision(database) is None:
-        click.echo(
-            _("Création de la base de démonstration : {url}").format(url=database.display_url)
-        )
-        migrate.upgrade(database)
-        from outreach.services.seeding import seed_profile
-
-        seed_profile(database, "demo")
+    prepare_demo(app)
     _run_app(app, login=app.agent_login or DEMO_LOGIN, pin_required=False)
+
+
+def prepare_demo(app: AppContext) -> Database:
+    """The demo database (`demo.sqlite3` in the data directory unless --db is given), created,
+    migrated and seeded with the demo profile the first time."""
+    from outreach.db import migrate
+    from outreach.services.agents import get_agent
+
+    if app.db_url is None:
+        app.db_url = f"sqlite:///{data_dir() / DEMO_FILE}"
+    database = app.database(check=False)
+    if migrate.current_revision(database) is not None:
+        migrate.check_schema(database)
+        try:
+            get_agent(database, DEMO_LOGIN)
+            return database
+        except NotFound:
+            pass  # migrated but never seeded (say, an earlier run was interrupted)
+    click.echo(_("Création de la base de démonstration : {url}").format(url=database.display_url))
+    migrate.upgrade(database)
+    from outreach.services.seeding import seed_profile
+
+    seed_profile(database, "demo")
+    return database
 
 
 def is_local_host(host: str) -> bool:

@@ -8,7 +8,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from outreach.db.engine import Database
-from outreach.db.models import Business, Call, CallAnswer, CallTask, Referral
+from outreach.db.models import AuditLog, Business, Call, CallAnswer, CallTask, Referral
 from outreach.services.clock import utcnow
 from outreach.tui.screens.call import CallScreen
 from outreach.tui.screens.callbacks import CallbacksScreen
@@ -206,3 +206,55 @@ async def test_help_and_command_palette(world: World) -> None:
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, CallbacksScreen)
+
+
+async def test_hand_back_with_reason_then_leave(world: World) -> None:
+    db = world.db
+    app = app_for(db)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _login(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert _shown(app) == "Boulangerie du Marché"
+        await pilot.press("r")
+        await settle(pilot)
+        await pilot.press("down", "enter")  # the second reason
+        await settle(pilot)
+        assert _shown(app) == "Coiffure Élodie"
+        await pilot.press("escape")  # back to the campaigns: the business is handed back
+        await settle(pilot)
+        assert isinstance(app.screen, CampaignsScreen)
+    with db.reading() as s:
+        held = s.execute(select(CallTask.id).where(CallTask.claimed_by.is_not(None))).all()
+        details = s.execute(
+            select(AuditLog.entity_id, AuditLog.detail)
+            .where(AuditLog.action == "task.release")
+            .order_by(AuditLog.id)
+        ).all()
+    assert held == []
+    assert [(int(e), d["reason"]) for e, d in details] == [
+        (world.task_ids[0], "personal_link"),
+        (world.task_ids[1], "left_screen"),
+    ]
+    assert _calls(db) == []
+
+
+async def test_lease_is_renewed_while_the_screen_is_open(world: World) -> None:
+    db = world.db
+    app = app_for(db, lease_renew_seconds=0.3)
+
+    def lease() -> object:
+        with db.reading() as s:
+            return s.execute(
+                select(CallTask.lease_expires_at).where(CallTask.id == world.task_ids[0])
+            ).scalar()
+
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _login(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        first = lease()
+        assert first is not None
+        await pilot.pause(1.2)
+        await settle(pilot)
+        assert lease() > first  # type: ignore[operator]
