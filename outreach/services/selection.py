@@ -63,8 +63,12 @@ class Selection:
             out.append(calls.id <= self.upto_id)
         return out
 
-    def matches(self, chamber_id: int, campaign_id: int, started_at: datetime) -> bool:
+    def matches(
+        self, chamber_id: int, campaign_id: int, started_at: datetime, call_id: int = 0
+    ) -> bool:
         """The same test as `conditions`, in plain Python (for independent recounts)."""
+        if self.upto_id is not None and call_id > self.upto_id:
+            return False
         if self.chamber_id is not None and chamber_id != self.chamber_id:
             return False
         if self.campaign_ids is not None and campaign_id not in self.campaign_ids:
