@@ -33,7 +33,7 @@ from outreach.db.engine import Database, open_database
 from outreach.db.models import Agent, Business, Call, CallTask, Campaign, Chamber
 from outreach.domain.outcomes import OUTCOMES_BY_CODE
 from outreach.domain.siret import luhn_complete
-from outreach.errors import InvalidInput, NotFound
+from outreach.errors import InvalidInput, NotFound, OutreachError
 from outreach.i18n import _
 from outreach.services.clock import utcnow
 
@@ -180,7 +180,7 @@ def _top_up(db: Database, campaign_id: int, wanted: int) -> int:
     return max(0, wanted - int(open_now))
 
 
-def _agent_process(plan: Plan, index: int, start: Any, errors_out: Any) -> None:
+def _agent_process(plan: Plan, index: int, ready: Any, start: Any, errors_out: Any) -> None:
     """One simulated agent: claim, 'call', record a random outcome, log it; until the end."""
     agent_id = plan.agent_ids[index]
     log = open(Path(plan.log_dir) / f"agent-{index:03d}.jsonl", "a", buffering=1)
@@ -203,6 +203,10 @@ def _agent_process(plan: Plan, index: int, start: Any, errors_out: Any) -> None:
             if "postgresql" in plan.url
             else open_database(plan.url)
         )
+    if db is not None:
+        with db.engine.connect():
+            pass  # connect (and import the queue's statements) before the clock starts
+    ready.put(index)
     start.wait()
     deadline = time.monotonic() + plan.seconds
     while time.monotonic() < deadline:
@@ -402,20 +406,21 @@ def run_loadtest(
         log_dir = tempfile.mkdtemp(prefix="outreach-loadtest-")
         plan = Plan(url, campaign_id, agent_ids, chamber_id, seconds, bare, log_dir)
         ctx = mp.get_context("spawn")
-        start = ctx.Event()
-        results = ctx.Queue()
+        start, ready, results = ctx.Event(), ctx.Queue(), ctx.Queue()
         procs = [
-            ctx.Process(target=_agent_process, args=(plan, i, start, results))
+            ctx.Process(target=_agent_process, args=(plan, i, ready, start, results))
             for i in range(agents)
         ]
         for p in procs:
             p.start()
-        time.sleep(0.5)
         # every process imports and connects before the clock starts
-        ready_wait = time.monotonic()
-        while time.monotonic() - ready_wait < 5 + agents * 0.5 and not all(p.pid for p in procs):
-            time.sleep(0.1)
-        time.sleep(min(2 + agents * 0.15, 15))
+        try:
+            for _p in procs:
+                ready.get(timeout=300)
+        except Exception:
+            for p in procs:
+                p.terminate()
+            raise OutreachError(_("les agents simulés n'ont pas pu démarrer")) from None
         t0 = time.monotonic()
         start.set()
         reports = []

@@ -14,12 +14,26 @@ candidate subquery; SQLite: the same UPDATE ... RETURNING inside BEGIN IMMEDIATE
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import lru_cache
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, func, insert, or_, select, true, update
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    bindparam,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from outreach.db.engine import Database, retry_busy
-from outreach.db.models import Business, Call, CallTask
+from outreach.db.models import Business, CallTask
+from outreach.domain.geography import DEPARTMENTS
 from outreach.domain.windows import open_departments
 from outreach.errors import Forbidden, InvalidInput, NotFound
 from outreach.i18n import _
@@ -27,7 +41,7 @@ from outreach.services.audit import record_audit
 from outreach.services.clock import from_db, to_db, utcnow
 from outreach.services.queue.context import OPEN_STATES, QueueContext, load_context
 from outreach.services.queue.views import claimed_task
-from outreach.services.types import ClaimedTask
+from outreach.services.types import ClaimedTask, HistoryItem
 
 T = CallTask.__table__
 B = Business.__table__
@@ -40,131 +54,161 @@ def _now(now: datetime | None) -> datetime:
     return to_db(now) if now is not None else utcnow()
 
 
-def _callable_business() -> ColumnElement[bool]:
+def _callable_business(c: Any) -> ColumnElement[bool]:
     return ~exists().where(
-        B.c.id == T.c.business_id, or_(B.c.do_not_call == true(), B.c.status == "ceased")
+        B.c.id == c.business_id, or_(B.c.do_not_call == true(), B.c.status == "ceased")
     )
 
 
-def claim_statement(ctx: QueueContext, now: datetime, pg: bool):  # type: ignore[no-untyped-def]
-    """The one UPDATE ... RETURNING that claims the next task for `ctx` (None: nothing)."""
-    agent_id, campaign = ctx.agent.id, ctx.campaign
+@lru_cache(maxsize=64)
+def _claim_stmt(pg: bool, queue_open: bool, scoped: bool, windowed: bool):  # type: ignore[no-untyped-def]
+    """The claim for one shape of request, built once (values are bound parameters)."""
+    c = T.alias("cand").c
+    agent, campaign, now = bindparam("agent"), bindparam("campaign"), bindparam("now")
     mine = (
-        select(T.c.id)
-        .where(T.c.campaign_id == campaign.id, T.c.claimed_by == agent_id)
-        .where(T.c.state.in_(OPEN_STATES))
+        select(c.id)
+        .where(c.campaign_id == campaign, c.claimed_by == agent)
+        .where(c.state.in_(OPEN_STATES))
         .limit(1)
     )
     candidates = [mine.with_for_update() if pg else mine]
-    departments = open_departments(campaign.window, now)
-    if campaign.status == "active" and departments:
+    if queue_open:
         common = [
-            T.c.campaign_id == campaign.id,
-            or_(T.c.lease_expires_at.is_(None), T.c.lease_expires_at <= now),
-            _callable_business(),
+            c.campaign_id == campaign,
+            or_(c.lease_expires_at.is_(None), c.lease_expires_at <= now),
+            _callable_business(c),
         ]
-        if len(departments) < 101:
-            common.append(T.c.department.in_(sorted(departments)))
-        scoped = [] if ctx.chamber_id is None else [T.c.chamber_id == ctx.chamber_id]
+        if windowed:
+            common.append(c.department.in_(bindparam("departments", expanding=True)))
+        scope = [c.chamber_id == bindparam("chamber")] if scoped else []
         own = (
-            select(T.c.id)
-            .where(*common, T.c.state == "callback", T.c.callback_agent_id == agent_id)
-            .where(T.c.next_attempt_at <= now)
-            .order_by(T.c.next_attempt_at, T.c.id)
+            select(c.id)
+            .where(*common, c.state == "callback", c.callback_agent_id == agent)
+            .where(c.next_attempt_at <= now)
+            .order_by(c.next_attempt_at, c.id)
             .limit(1)
         )
         team = (
-            select(T.c.id)
-            .where(*common, *scoped, T.c.state == "callback", T.c.callback_team_at <= now)
-            .order_by(T.c.next_attempt_at, T.c.id)
+            select(c.id)
+            .where(*common, *scope, c.state == "callback", c.callback_team_at <= now)
+            .order_by(c.next_attempt_at, c.id)
             .limit(1)
         )
         queued = (
-            select(T.c.id)
-            .where(*common, *scoped, T.c.state == "queued")
-            .where(or_(T.c.next_attempt_at.is_(None), T.c.next_attempt_at <= now))
-            .order_by(T.c.priority.desc(), T.c.attempts, T.c.id)
+            select(c.id)
+            .where(*common, *scope, c.state == "queued")
+            .where(or_(c.next_attempt_at.is_(None), c.next_attempt_at <= now))
+            .order_by(c.priority.desc(), c.attempts, c.id)
             .limit(1)
         )
         for q in (own, team, queued):
             candidates.append(q.with_for_update(skip_locked=True) if pg else q)
-    pick = func.coalesce(*(c.scalar_subquery() for c in candidates))
+    pick = func.coalesce(*(q.scalar_subquery() for q in candidates))
     return (
         update(T)
         .where(T.c.id == pick)
         .values(
-            claimed_by=agent_id,
+            claimed_by=agent,
             claimed_at=now,
-            lease_expires_at=campaign.lease_until(now),
+            lease_expires_at=bindparam("lease"),
             updated_at=now,
         )
         .returning(T.c.id, T.c.business_id, T.c.state)
     )
 
 
-def cap_reached_until(
-    session: Session, business_id: int, cap: int, now: datetime
-) -> datetime | None:
+def claim_statement(ctx: QueueContext, now: datetime, pg: bool) -> tuple[Any, dict[str, Any]]:
+    """The one UPDATE ... RETURNING that claims the next task for `ctx`, and its parameters."""
+    campaign = ctx.campaign
+    departments = open_departments(campaign.window, now)
+    queue_open = campaign.status == "active" and bool(departments)
+    windowed = len(departments) < len(DEPARTMENTS)
+    params: dict[str, Any] = {
+        "agent": ctx.agent.id,
+        "campaign": campaign.id,
+        "now": now,
+        "lease": campaign.lease_until(now),
+    }
+    if queue_open and windowed:
+        params["departments"] = sorted(departments)
+    if ctx.chamber_id is not None:
+        params["chamber"] = ctx.chamber_id
+    stmt = _claim_stmt(pg, queue_open, ctx.chamber_id is not None, windowed)
+    return stmt, params
+
+
+def cap_reached_until(history: tuple[HistoryItem, ...], cap: int, now: datetime) -> datetime | None:
     """When the business may next be called under the rolling 30-day cap (None: it may now).
 
-    The cap counts every call to the business, in every campaign, started in the last 30 days.
+    The cap counts every call to the business, in every campaign, started in the last 30 days;
+    `history` is the business's latest calls, newest first (as the claimed task carries them).
     """
     if cap <= 0:
         return None
-    recent = (
-        session.execute(
-            select(Call.started_at)
-            .where(Call.business_id == business_id, Call.started_at > now - CAP_WINDOW)
-            .order_by(Call.started_at.desc())
-            .limit(cap)
-        )
-        .scalars()
-        .all()
-    )
+    since = from_db(now - CAP_WINDOW)
+    assert since is not None
+    recent = [h.started_at for h in history if h.started_at > since]
     if len(recent) < cap:
         return None
-    return recent[cap - 1] + CAP_WINDOW
+    return to_db(recent[cap - 1] + CAP_WINDOW)
 
 
-def _claim(
-    session: Session, agent_id: int, campaign_id: int, now: datetime, pg: bool
-) -> int | None:
-    ctx = load_context(session, agent_id, campaign_id)
-    stmt = claim_statement(ctx, now, pg)
-    for _attempt in range(_MAX_CAP_SKIPS):
-        row = session.execute(stmt).first()
-        if row is None:
-            return None
-        # Callbacks were asked for by the business: the 30-day cap applies to the queue only.
-        if row.state != "queued":
-            return int(row.id)
-        until = cap_reached_until(session, row.business_id, ctx.campaign.max_attempts_30d, now)
-        if until is None:
-            return int(row.id)
-        session.execute(
-            update(T)
-            .where(T.c.id == row.id)
-            .values(claimed_by=None, claimed_at=None, lease_expires_at=None, next_attempt_at=until)
-        )
-    return None
+def _claim_once(
+    db: Database, agent_id: int, campaign_id: int, now: datetime
+) -> tuple[ClaimedTask, int] | None:
+    pg = db.is_postgresql
+
+    def run() -> tuple[ClaimedTask, int] | None:
+        with db.writing() as session:
+            ctx = load_context(session, agent_id, campaign_id)
+            stmt, params = claim_statement(ctx, now, pg)
+            row = session.execute(stmt, params).first()
+            if row is None:
+                return None
+            if pg:  # reads in the same transaction: one round trip less
+                return claimed_task(session, row.id), ctx.campaign.max_attempts_30d
+        # SQLite: read once the write lock is released
+        with db.reading() as session:
+            return claimed_task(session, row.id), ctx.campaign.max_attempts_30d
+
+    return retry_busy(run)
 
 
 def claim_next(
     db: Database, agent_id: int, campaign_id: int, now: datetime | None = None
 ) -> ClaimedTask | None:
     """The next business for the agent in the campaign, held under a lease; None when nothing
-    can be claimed now (ask `why_empty`). An agent holding a task here gets that task back."""
+    can be claimed now (ask `why_empty`). An agent holding a task here gets that task back.
+
+    A queued business already called as often as the campaign's 30-day cap allows (in any
+    campaign) is put back, due when the oldest of those calls is 30 days old, and the claim
+    goes on to the next one. Callbacks, asked for by the business, are exempt.
+    """
     at = _now(now)
+    for _attempt in range(_MAX_CAP_SKIPS):
+        got = _claim_once(db, agent_id, campaign_id, at)
+        if got is None:
+            return None
+        task, cap = got
+        until = None if task.is_callback else cap_reached_until(task.history, cap, at)
+        if until is None:
+            return task
 
-    def run() -> int | None:
-        with db.writing() as session:
-            return _claim(session, agent_id, campaign_id, at, db.is_postgresql)
+        def push(task_id: int = task.task_id, until: datetime = until) -> None:
+            with db.writing() as session:
+                session.execute(
+                    update(T)
+                    .where(T.c.id == task_id, T.c.claimed_by == agent_id)
+                    .values(
+                        claimed_by=None,
+                        claimed_at=None,
+                        lease_expires_at=None,
+                        next_attempt_at=until,
+                    )
+                )
 
-    task_id = retry_busy(run)
-    if task_id is None:
-        return None
-    with db.reading() as session:
-        return claimed_task(session, task_id)
+        retry_busy(push)
+    return None
 
 
 def renew_lease(

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from outreach.db.models import Campaign, Chamber
+from outreach.db.models import Agent, Call, Campaign, Chamber
 from outreach.domain.windows import InvalidWindow, Window, parse_window
 from outreach.errors import Forbidden, InvalidInput, NotFound
 from outreach.i18n import _
-from outreach.services.agents import load_agent, works_every_chamber
+from outreach.services.agents import works_every_chamber
 from outreach.services.types import AgentInfo
 
 # states of a task still to be worked; follow_up belongs to the follow-up team, not the queue
@@ -52,38 +54,7 @@ class QueueContext:
     agent: AgentInfo
     campaign: CampaignRow
     chamber_id: int | None  # the chambers whose tasks the agent works here: one, or all (None)
-
-
-def load_campaign(session: Session, campaign_id: int) -> CampaignRow:
-    row = session.execute(
-        select(Campaign, Chamber.code)
-        .outerjoin(Chamber, Chamber.id == Campaign.chamber_id)
-        .where(Campaign.id == campaign_id)
-    ).first()
-    if row is None:
-        raise NotFound(_("campagne inconnue : n° {id}").format(id=campaign_id))
-    c, code = row
-    try:
-        window = parse_window(c.window_days, c.window_hours, bool(c.skip_holidays))
-    except InvalidWindow as exc:
-        raise InvalidInput(
-            _("campagne « {name} » : plage d'appel invalide ({reason})").format(
-                name=c.name, reason=exc
-            )
-        ) from None
-    return CampaignRow(
-        id=c.id,
-        name=c.name,
-        status=c.status,
-        chamber_id=c.chamber_id,
-        chamber_code=code,
-        max_attempts=c.max_attempts,
-        retry_delays=tuple(int(d) for d in (c.retry_delays or [60])),
-        window=window,
-        max_attempts_30d=c.max_attempts_30d,
-        callback_grace_minutes=c.callback_grace_minutes,
-        lease_minutes=c.lease_minutes,
-    )
+    existing_call: int | None = None  # a call already stored with the uuid being recorded
 
 
 def scope_chamber(agent: AgentInfo, campaign: CampaignRow) -> int | None:
@@ -104,7 +75,117 @@ def scope_chamber(agent: AgentInfo, campaign: CampaignRow) -> int | None:
     return None if works_every_chamber(agent) else agent.chamber_id
 
 
-def load_context(session: Session, agent_id: int, campaign_id: int) -> QueueContext:
-    agent = load_agent(session, agent_id)
-    campaign = load_campaign(session, campaign_id)
-    return QueueContext(agent, campaign, scope_chamber(agent, campaign))
+_CAMPAIGN_COLUMNS = (
+    "id",
+    "name",
+    "status",
+    "chamber_id",
+    "max_attempts",
+    "retry_delays",
+    "window_days",
+    "window_hours",
+    "skip_holidays",
+    "max_attempts_30d",
+    "callback_grace_minutes",
+    "lease_minutes",
+)
+
+
+def _campaign_row(values: dict[str, Any], chamber_code: str | None) -> CampaignRow:
+    try:
+        window = parse_window(
+            values["window_days"], values["window_hours"], bool(values["skip_holidays"])
+        )
+    except InvalidWindow as exc:
+        raise InvalidInput(
+            _("campagne « {name} » : plage d'appel invalide ({reason})").format(
+                name=values["name"], reason=exc
+            )
+        ) from None
+    return CampaignRow(
+        id=values["id"],
+        name=values["name"],
+        status=values["status"],
+        chamber_id=values["chamber_id"],
+        chamber_code=chamber_code,
+        max_attempts=values["max_attempts"],
+        retry_delays=tuple(int(d) for d in (values["retry_delays"] or [60])),
+        window=window,
+        max_attempts_30d=values["max_attempts_30d"],
+        callback_grace_minutes=values["callback_grace_minutes"],
+        lease_minutes=values["lease_minutes"],
+    )
+
+
+@cache
+def _campaign_stmt():  # type: ignore[no-untyped-def]
+    k, kc = Campaign.__table__, Chamber.__table__.alias("kc")
+    return (
+        select(*(k.c[name] for name in _CAMPAIGN_COLUMNS), kc.c.code.label("k_chamber"))
+        .select_from(k.outerjoin(kc, kc.c.id == k.c.chamber_id))
+        .where(k.c.id == bindparam("campaign"))
+    )
+
+
+def load_campaign(session: Session, campaign_id: int) -> CampaignRow:
+    row = session.execute(_campaign_stmt(), {"campaign": campaign_id}).first()
+    if row is None:
+        raise NotFound(_("campagne inconnue : n° {id}").format(id=campaign_id))
+    values = row._mapping
+    return _campaign_row(dict(values), values["k_chamber"])
+
+
+@cache
+def _context_stmt():  # type: ignore[no-untyped-def]
+    """Agent, campaign and (for a record) an existing call with the uuid: one round trip."""
+    a, ch = Agent.__table__, Chamber.__table__
+    k, kc = Campaign.__table__, Chamber.__table__.alias("kc")
+    c = Call.__table__
+    existing = select(c.c.id).where(c.c.uuid == bindparam("uuid")).scalar_subquery()
+    return (
+        select(
+            a.c.id.label("a_id"),
+            a.c.login.label("a_login"),
+            a.c.name.label("a_name"),
+            a.c.role.label("a_role"),
+            a.c.chamber_id.label("a_chamber_id"),
+            a.c.pin_hash.is_not(None).label("a_has_pin"),
+            ch.c.code.label("a_chamber"),
+            *(k.c[name] for name in _CAMPAIGN_COLUMNS),
+            kc.c.code.label("k_chamber"),
+            existing.label("existing_call"),
+        )
+        .select_from(
+            a.join(ch, ch.c.id == a.c.chamber_id)
+            .outerjoin(k, k.c.id == bindparam("campaign"))
+            .outerjoin(kc, kc.c.id == k.c.chamber_id)
+        )
+        .where(a.c.id == bindparam("agent"))
+    )
+
+
+def load_context(
+    session: Session, agent_id: int, campaign_id: int, uuid: str | None = None
+) -> QueueContext:
+    """Agent, campaign and scope in one query; NotFound for an unknown agent or campaign,
+    Forbidden for a campaign the agent may not work. With `uuid`, `existing_call` is the id of
+    the call already stored with it."""
+    row = session.execute(
+        _context_stmt(), {"agent": agent_id, "campaign": campaign_id, "uuid": uuid or ""}
+    ).first()
+    if row is None:
+        raise NotFound(_("agent inconnu : n° {id}").format(id=agent_id))
+    v = row._mapping
+    agent = AgentInfo(
+        id=v["a_id"],
+        login=v["a_login"],
+        name=v["a_name"],
+        role=v["a_role"],
+        chamber_id=v["a_chamber_id"],
+        chamber_code=v["a_chamber"],
+        has_pin=bool(v["a_has_pin"]),
+    )
+    if v["id"] is None:
+        raise NotFound(_("campagne inconnue : n° {id}").format(id=campaign_id))
+    campaign = _campaign_row(dict(v), v["k_chamber"])
+    return QueueContext(agent, campaign, scope_chamber(agent, campaign), v["existing_call"])

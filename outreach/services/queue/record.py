@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import and_, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -24,20 +25,22 @@ from outreach.domain.outcomes import outcome as catalogue_outcome
 from outreach.domain.referrals import REFERRAL_KINDS_BY_CODE, REFERRAL_STATUSES
 from outreach.errors import Forbidden, InvalidInput, NotFound
 from outreach.i18n import _
-from outreach.services.agents import load_agent
 from outreach.services.audit import record_audit
 from outreach.services.clock import from_db, to_db, utcnow
 from outreach.services.queue.context import (
     UNFINISHED_STATES,
     CampaignRow,
-    load_campaign,
-    scope_chamber,
+    load_context,
 )
 from outreach.services.queue.dnc import opt_out
 from outreach.services.types import CallInput, RecordResult
 
 T = CallTask.__table__
+B = Business.__table__
 MAX_CALLBACK_AHEAD = timedelta(days=366)
+# built once: the SET / VALUES clauses come from the parameters' keys
+_UPDATE_TASK = update(T).where(T.c.id == bindparam("task_pk"))
+_INSERT_CALL = insert(Call).returning(Call.id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,44 +149,104 @@ def _replayed(session: Session, call_id: int, uuid: str) -> RecordResult:
     )
 
 
-def _find_task(session: Session, call: CallInput, campaign: CampaignRow, business: Any) -> Any:
-    if call.task_id is not None:
-        task = session.execute(select(T).where(T.c.id == call.task_id).with_for_update()).first()
-        if task is None:
-            raise NotFound(_("tâche inconnue : n° {id}").format(id=call.task_id))
-        if task.campaign_id != campaign.id or task.business_id != business.id:
-            raise InvalidInput(
-                _("la tâche n° {id} ne correspond pas à cette campagne et cette entreprise").format(
-                    id=call.task_id
-                )
+_TASK_COLUMNS = (
+    T.c.id,
+    T.c.campaign_id,
+    T.c.business_id,
+    T.c.state,
+    T.c.attempts,
+    T.c.phone_index,
+    T.c.next_attempt_at,
+    T.c.claimed_by,
+    T.c.lease_expires_at,
+)
+_BUSINESS_COLUMNS = (
+    B.c.id.label("b_id"),
+    B.c.name.label("b_name"),
+    B.c.chamber_id.label("b_chamber_id"),
+    B.c.department.label("b_department"),
+    B.c.phone.label("b_phone"),
+    B.c.phone_alt.label("b_phone_alt"),
+    B.c.phone_alt_flagged.label("b_phone_alt_flagged"),
+    B.c.status.label("b_status"),
+    B.c.do_not_call.label("b_do_not_call"),
+)
+
+
+@cache
+def _task_stmt(by_id: bool, pg: bool):  # type: ignore[no-untyped-def]
+    """The task (locked on PostgreSQL) with its business: one round trip. Without a task id,
+    the business outer-joined to its task in the campaign (it may not be in it yet)."""
+    if by_id:
+        stmt = (
+            select(*_TASK_COLUMNS, *_BUSINESS_COLUMNS)
+            .select_from(T.join(B, B.c.id == T.c.business_id))
+            .where(T.c.id == bindparam("task"))
+        )
+        return stmt.with_for_update(of=T) if pg else stmt
+    stmt = (
+        select(*_TASK_COLUMNS, *_BUSINESS_COLUMNS)
+        .select_from(
+            B.outerjoin(
+                T, and_(T.c.business_id == B.c.id, T.c.campaign_id == bindparam("campaign"))
             )
-        return task
-    return session.execute(
-        select(T)
-        .where(T.c.campaign_id == campaign.id, T.c.business_id == business.id)
-        .with_for_update()
-    ).first()
+        )
+        .where(B.c.id == bindparam("business"))
+    )
+    return stmt.with_for_update(of=B) if pg else stmt
 
 
-def _record(session: Session, call: CallInput, now: datetime) -> RecordResult:
-    existing = session.execute(select(Call.id).where(Call.uuid == call.uuid)).scalar()
-    if existing is not None:
-        return _replayed(session, existing, call.uuid)
+@dataclass(frozen=True, slots=True)
+class _Business:
+    id: int
+    name: str
+    chamber_id: int
+    department: str
+    phone: str | None
+    phone_alt: str | None
+    phone_alt_flagged: bool
+    status: str
+    do_not_call: bool
+
+
+def _record(session: Session, call: CallInput, now: datetime, pg: bool) -> RecordResult:
+    ctx = load_context(session, call.agent_id, call.campaign_id, call.uuid)
+    if ctx.existing_call is not None:
+        return _replayed(session, ctx.existing_call, call.uuid)
     oc = _outcome(call.outcome)
     callback_at = _validate(call, oc, now)
-    agent = load_agent(session, call.agent_id)
-    campaign = load_campaign(session, call.campaign_id)
-    chamber = scope_chamber(agent, campaign)
-    business = session.execute(
-        select(Business.__table__).where(Business.id == call.business_id).with_for_update()
+    agent, campaign, chamber = ctx.agent, ctx.campaign, ctx.chamber_id
+    by_id = call.task_id is not None
+    row = session.execute(
+        _task_stmt(by_id, pg),
+        {"business": call.business_id, "task": call.task_id, "campaign": campaign.id},
     ).first()
-    if business is None:
+    if row is None:
+        if by_id:
+            raise NotFound(_("tâche inconnue : n° {id}").format(id=call.task_id))
         raise NotFound(_("entreprise inconnue : n° {id}").format(id=call.business_id))
+    if by_id and (row.campaign_id != campaign.id or row.business_id != call.business_id):
+        raise InvalidInput(
+            _("la tâche n° {id} ne correspond pas à cette campagne et cette entreprise").format(
+                id=call.task_id
+            )
+        )
+    business = _Business(
+        row.b_id,
+        row.b_name,
+        row.b_chamber_id,
+        row.b_department,
+        row.b_phone,
+        row.b_phone_alt,
+        bool(row.b_phone_alt_flagged),
+        row.b_status,
+        bool(row.b_do_not_call),
+    )
     if chamber is not None and business.chamber_id != chamber:
         raise Forbidden(
             _("« {name} » n'est pas dans le périmètre de votre chambre").format(name=business.name)
         )
-    task = _find_task(session, call, campaign, business)
+    task: Any = row if row.id is not None else None
     if task is None:
         # A call on a business not yet in the campaign (an inbound call found by search).
         task_id = session.execute(
@@ -199,7 +262,11 @@ def _record(session: Session, call: CallInput, now: datetime) -> RecordResult:
             )
             .returning(T.c.id)
         ).scalar_one()
-        task = session.execute(select(T).where(T.c.id == task_id)).one()
+        task = session.execute(select(*_TASK_COLUMNS).where(T.c.id == task_id)).one()
+    elif pg and not by_id:
+        task = session.execute(
+            select(*_TASK_COLUMNS).where(T.c.id == task.id).with_for_update()
+        ).one()
 
     holds = task.claimed_by == agent.id
     other_holds = (
@@ -234,7 +301,7 @@ def _record(session: Session, call: CallInput, now: datetime) -> RecordResult:
         )
         if nxt.phone_index is not None:
             values["phone_index"] = nxt.phone_index
-    session.execute(update(T).where(T.c.id == task.id).values(**values))
+    session.execute(_UPDATE_TASK, {"task_pk": task.id, **values})
 
     dialled = call.phone or (
         business.phone_alt if task.phone_index == 1 and business.phone_alt else business.phone
@@ -265,25 +332,24 @@ def _record(session: Session, call: CallInput, now: datetime) -> RecordResult:
         )
 
     call_id = session.execute(
-        insert(Call)
-        .values(
-            uuid=call.uuid,
-            task_id=task.id,
-            campaign_id=campaign.id,
-            business_id=business.id,
-            agent_id=agent.id,
-            chamber_id=business.chamber_id,
-            phone=dialled,
-            started_at=to_db(call.started_at),
-            ended_at=to_db(call.ended_at),
-            outcome=oc.code,
-            reached=oc.reached,
-            notes=(call.notes or None),
-            callback_at=callback_at,
-            lease_lost=lease_lost,
-            recorded_at=now,
-        )
-        .returning(Call.id)
+        _INSERT_CALL,
+        {
+            "uuid": call.uuid,
+            "task_id": task.id,
+            "campaign_id": campaign.id,
+            "business_id": business.id,
+            "agent_id": agent.id,
+            "chamber_id": business.chamber_id,
+            "phone": dialled,
+            "started_at": to_db(call.started_at),
+            "ended_at": to_db(call.ended_at),
+            "outcome": oc.code,
+            "reached": oc.reached,
+            "notes": (call.notes or None),
+            "callback_at": callback_at,
+            "lease_lost": lease_lost,
+            "recorded_at": now,
+        },
     ).scalar_one()
     if call.referrals:
         session.execute(
@@ -353,7 +419,7 @@ def record_call(db: Database, call: CallInput, now: datetime | None = None) -> R
 
     def run() -> RecordResult:
         with db.writing() as session:
-            return _record(session, call, at)
+            return _record(session, call, at, db.is_postgresql)
 
     def run_once_more_on_race() -> RecordResult:
         try:

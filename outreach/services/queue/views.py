@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from outreach.db.models import Agent, Business, Call, CallTask, Campaign, Chamber, Referral
@@ -91,9 +92,15 @@ def load_business_views(session: Session, ids: list[int]) -> dict[int, BusinessV
     return {r.id: business_view(r) for r in rows}
 
 
-def history(session: Session, business_id: int) -> tuple[HistoryItem, ...]:
-    """Earlier calls of the business in every campaign, newest first."""
-    calls = session.execute(
+@cache
+def _history_stmt():  # type: ignore[no-untyped-def]
+    latest = (
+        select(Call.id)
+        .where(Call.business_id == bindparam("business"))
+        .order_by(Call.started_at.desc(), Call.id.desc())
+        .limit(HISTORY_LIMIT)
+    )
+    return (
         select(
             Call.id,
             Call.started_at,
@@ -102,22 +109,41 @@ def history(session: Session, business_id: int) -> tuple[HistoryItem, ...]:
             Campaign.name.label("campaign"),
             Call.outcome,
             Call.notes,
+            Referral.created_at.label("r_at"),
+            Referral.kind,
+            Referral.partner,
+            Referral.status,
         )
         .join(Agent, Agent.id == Call.agent_id)
         .join(Campaign, Campaign.id == Call.campaign_id)
-        .where(Call.business_id == business_id)
-        .order_by(Call.started_at.desc(), Call.id.desc())
-        .limit(HISTORY_LIMIT)
-    ).all()
+        .outerjoin(Referral, Referral.call_id == Call.id)
+        .where(Call.id.in_(latest))
+        .order_by(Call.started_at.desc(), Call.id.desc(), Referral.id)
+    )
+
+
+def history_and_referrals(
+    session: Session, business_id: int
+) -> tuple[tuple[HistoryItem, ...], tuple[ReferralView, ...]]:
+    """The business's latest calls in every campaign (newest first) and their referrals: one
+    query."""
+    calls: dict[int, Any] = {}
     kinds: dict[int, list[str]] = {}
-    if calls:
-        for call_id, kind in session.execute(
-            select(Referral.call_id, Referral.kind)
-            .where(Referral.call_id.in_([c.id for c in calls]))
-            .order_by(Referral.id)
-        ):
-            kinds.setdefault(call_id, []).append(kind)
-    return tuple(
+    refs: list[ReferralView] = []
+    for r in session.execute(_history_stmt(), {"business": business_id}):
+        calls.setdefault(r.id, r)
+        if r.kind is not None:
+            kinds.setdefault(r.id, []).append(r.kind)
+            refs.append(
+                ReferralView(
+                    at=from_db(r.r_at),  # type: ignore[arg-type]
+                    kind=r.kind,
+                    partner=r.partner,
+                    status=r.status,
+                    campaign=r.campaign,
+                )
+            )
+    history = tuple(
         HistoryItem(
             started_at=from_db(c.started_at),  # type: ignore[arg-type]
             agent_login=c.login,
@@ -127,28 +153,10 @@ def history(session: Session, business_id: int) -> tuple[HistoryItem, ...]:
             notes=c.notes,
             referral_kinds=tuple(kinds.get(c.id, ())),
         )
-        for c in calls
+        for c in calls.values()
     )
-
-
-def referrals(session: Session, business_id: int) -> tuple[ReferralView, ...]:
-    rows = session.execute(
-        select(
-            Referral.created_at,
-            Referral.kind,
-            Referral.partner,
-            Referral.status,
-            Campaign.name,
-        )
-        .join(Call, Call.id == Referral.call_id)
-        .join(Campaign, Campaign.id == Call.campaign_id)
-        .where(Referral.business_id == business_id)
-        .order_by(Referral.created_at.desc(), Referral.id.desc())
-    ).all()
-    return tuple(
-        ReferralView(at=from_db(r[0]), kind=r[1], partner=r[2], status=r[3], campaign=r[4])  # type: ignore[arg-type]
-        for r in rows
-    )
+    refs.sort(key=lambda ref: ref.at, reverse=True)
+    return history, tuple(refs)
 
 
 def script_of(raw: Any) -> tuple[ScriptQuestion, ...]:
@@ -167,33 +175,48 @@ def script_of(raw: Any) -> tuple[ScriptQuestion, ...]:
     return tuple(out)
 
 
-def claimed_task(session: Session, task_id: int) -> ClaimedTask:
-    """Everything the call screen shows for a task just claimed (read after the claim)."""
-    t = session.execute(
+@cache
+def _task_stmt():  # type: ignore[no-untyped-def]
+    return (
         select(
-            CallTask,
-            Campaign.name,
+            CallTask.id.label("task_id"),
+            CallTask.campaign_id,
+            CallTask.state,
+            CallTask.attempts,
+            CallTask.phone_index,
+            CallTask.next_attempt_at,
+            CallTask.lease_expires_at,
+            Campaign.name.label("campaign_name"),
             Campaign.script,
             Campaign.script_intro,
+            *BUSINESS_COLUMNS,
         )
+        .select_from(CallTask)
         .join(Campaign, Campaign.id == CallTask.campaign_id)
-        .where(CallTask.id == task_id)
-    ).one()
-    task, campaign_name, script, intro = t
-    business = load_business_views(session, [task.business_id])[task.business_id]
-    phone = business.phone_alt if task.phone_index == 1 and business.phone_alt else business.phone
+        .join(Business, Business.id == CallTask.business_id)
+        .join(Chamber, Chamber.id == Business.chamber_id)
+        .where(CallTask.id == bindparam("task"))
+    )
+
+
+def claimed_task(session: Session, task_id: int) -> ClaimedTask:
+    """Everything the call screen shows for a task just claimed: two queries."""
+    t = session.execute(_task_stmt(), {"task": task_id}).one()
+    business = business_view(t)
+    phone = business.phone_alt if t.phone_index == 1 and business.phone_alt else business.phone
+    past, refs = history_and_referrals(session, business.id)
     return ClaimedTask(
-        task_id=task.id,
-        campaign_id=task.campaign_id,
-        campaign_name=campaign_name,
+        task_id=t.task_id,
+        campaign_id=t.campaign_id,
+        campaign_name=t.campaign_name,
         business=business,
         phone_to_call=phone,
-        attempts=task.attempts,
-        lease_expires_at=from_db(task.lease_expires_at),  # type: ignore[arg-type]
-        is_callback=task.state == "callback",
-        callback_at=from_db(task.next_attempt_at) if task.state == "callback" else None,
-        history=history(session, task.business_id),
-        referrals=referrals(session, task.business_id),
-        script=script_of(script),
-        script_intro=intro,
+        attempts=t.attempts,
+        lease_expires_at=from_db(t.lease_expires_at),  # type: ignore[arg-type]
+        is_callback=t.state == "callback",
+        callback_at=from_db(t.next_attempt_at) if t.state == "callback" else None,
+        history=past,
+        referrals=refs,
+        script=script_of(t.script),
+        script_intro=t.script_intro,
     )
