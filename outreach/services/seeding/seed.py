@@ -15,7 +15,8 @@ from outreach.services.audit import record_audit
 from outreach.services.clock import to_db, utcnow
 from outreach.services.seeding.plan import Plan, plan_for
 from outreach.services.seeding.reference import Reference, load_reference
-from outreach.services.seeding.rows import COUNTED, Batch, SeedRows
+from outreach.services.seeding.rows import SeedRows
+from outreach.services.seeding.tables import COUNTED, Batch
 from outreach.services.seeding.writer import write_batches
 
 DEFAULT_SEED = 2020

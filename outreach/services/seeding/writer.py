@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from outreach.db.engine import Database
-from outreach.services.seeding.rows import COLUMNS, Batch
+from outreach.services.seeding.tables import COLUMNS, Batch
 
 BIG_TABLES = ("businesses", "call_tasks", "calls", "call_answers", "referrals")
 Progress = Callable[[str, int], None]
