@@ -371,3 +371,25 @@ def test_cli_refuses_a_database_behind_the_schema(tmp_path: Path) -> None:
     assert "db upgrade" in r.output and "Traceback" not in r.output
     fresh = run("--db", str(tmp_path / "new.sqlite3"), "seed", "--profile", "demo")
     assert fresh.exit_code != 0 and "n'est pas initialisée" in fresh.output
+
+
+def test_demo_login_gets_work_from_the_queue_at_once(db: Database) -> None:
+    """The queue service, as the TUI calls it, hands `demo` an IDF business and its callbacks."""
+    from outreach.services.queue.callbacks import my_callbacks
+    from outreach.services.queue.claim import claim_next
+
+    seed_demo(db, seed=2, now=NOW)
+    with db.reading() as s:
+        demo = s.scalar(select(m.Agent.id).where(m.Agent.login == "demo"))
+        live = s.scalar(select(m.Campaign.id).where(m.Campaign.status == "active"))
+    assert demo is not None and live is not None
+    callbacks = my_callbacks(db, demo, live, now=NOW)
+    assert sum(1 for c in callbacks if c.personal and c.due) >= 2
+    claimed = claim_next(db, demo, live, now=NOW)
+    assert claimed is not None and claimed.business.chamber_code == "IDF"
+    for login in ("bre.agent1", "reu.agent2", "myt.agent1"):
+        with db.reading() as s:
+            agent = s.scalar(select(m.Agent.id).where(m.Agent.login == login))
+        assert agent is not None
+        got = claim_next(db, agent, live, now=NOW)
+        assert got is not None, login
