@@ -92,8 +92,12 @@ class DashboardFeed:
         self.scope = scope_of(supervisor)
         self.sel: Selection = resolve(db, supervisor, CallFilter())
         self.loaded = False
+        self.window = LATE_WINDOW
         self.watermark = 0
-        self.recent: set[int] = set()  # counted ids above watermark - LATE_WINDOW
+        self.today: Any = None  # the Paris day the "today" counters are for
+        self.per_hour = [0] * 24
+        self.agents_today: dict[int, list[int]] = {}
+        self.recent: set[int] = set()  # ids seen above watermark - window
         self.total = _Acc()
         self.lockdowns: dict[str | None, _Acc] = {}
         self.campaigns: dict[str | None, _Acc] = {}
@@ -124,7 +128,7 @@ class DashboardFeed:
             top = s.scalar(select(func.max(Call.id))) or 0
         cut = replace(self.sel, upto_id=top)
         by_lockdown = rollups.rollup(self.db, cut, ("lockdown",))
-        by_campaign = rollups.rollup(self.db, cut, ("campaign",))
+        by_campaign = rollups.rollup(self.db, cut, ("campaign",), with_total=False)
         self.total = _Acc(by_lockdown.total)
         self.lockdowns = {r["lockdown"]: _Acc(r) for r in by_lockdown.rows}
         self.campaigns = {r["campaign"]: _Acc(r) for r in by_campaign.rows}
@@ -139,43 +143,55 @@ class DashboardFeed:
         self.loaded = True
 
     def _counted(self, call_id: int) -> bool:
-        return call_id <= self.watermark - LATE_WINDOW or call_id in self.recent
+        return call_id <= self.watermark - self.window or call_id in self.recent
 
     def _add_new(self) -> None:
-        """Count the calls not counted yet (new ones and late commits in the window)."""
-        floor = max(0, self.watermark - LATE_WINDOW)
+        """Count the calls not counted yet (new ones, and late commits in the window)."""
+        floor = max(0, self.watermark - self.window)
         with self.db.reading() as s:
-            rows = s.execute(
-                select(Call.id, Call.business_id, Call.campaign_id, Call.reached)
-                .where(Call.id > floor, *self.sel.conditions())
-                .order_by(Call.id)
-            ).all()
-            new = [r for r in rows if r[0] not in self.recent]
-            if not new:
+            # ids only (an index-only range scan); the rows are read for the new ones alone
+            fresh = [
+                i for i in s.scalars(select(Call.id).where(Call.id > floor)) if i not in self.recent
+            ]
+            if not fresh:
                 return
-            if any(r[2] not in self.campaign_of for r in new):
-                self._names()  # a campaign created since the first load
-            new_ids = [r[0] for r in new]
+            new = []
+            for i in range(0, len(fresh), 900):
+                new += s.execute(
+                    select(
+                        Call.id,
+                        Call.business_id,
+                        Call.campaign_id,
+                        Call.reached,
+                        Call.agent_id,
+                        Call.started_at,
+                    ).where(Call.id.in_(fresh[i : i + 900]), *self.sel.conditions())
+                ).all()
+            new.sort(key=lambda r: r[0])
+            if any(r[2] not in self.campaign_of or r[4] not in self.agents for r in new):
+                self._names()  # a campaign or an agent created since the first load
             businesses = sorted({r[1] for r in new})
             history: dict[int, list[tuple[int, int, bool]]] = {}
             for i in range(0, len(businesses), 900):
-                chunk = businesses[i : i + 900]
                 for cid, bid, camp, reached in s.execute(
                     select(Call.id, Call.business_id, Call.campaign_id, Call.reached).where(
-                        Call.business_id.in_(chunk), *self.sel.conditions()
+                        Call.business_id.in_(businesses[i : i + 900]), *self.sel.conditions()
                     )
                 ):
                     history.setdefault(bid, []).append((cid, camp, bool(reached)))
             kinds: dict[int, list[str]] = {}
-            for i in range(0, len(new_ids), 900):
-                chunk = new_ids[i : i + 900]
+            ids = [r[0] for r in new]
+            for i in range(0, len(ids), 900):
                 for call_id, kind in s.execute(
-                    select(Referral.call_id, Referral.kind).where(Referral.call_id.in_(chunk))
+                    select(Referral.call_id, Referral.kind).where(
+                        Referral.call_id.in_(ids[i : i + 900])
+                    )
                 ):
                     kinds.setdefault(call_id, []).append(kind)
-        for call_id, bid, camp, reached in new:
+        done: set[int] = set()  # counted in this refresh, before the current call
+        for call_id, bid, camp, reached, agent_id, started in new:
             campaign, lockdown = self.campaign_of.get(camp, (str(camp), None))
-            earlier = [h for h in history.get(bid, []) if h[0] != call_id and self._counted(h[0])]
+            earlier = [h for h in history.get(bid, []) if h[0] in done or self._counted(h[0])]
             refs = kinds.get(call_id, [])
             groups = (
                 (self.total, lambda h: True),
@@ -195,55 +211,57 @@ class DashboardFeed:
                     acc.businesses_reached += 1
             for kind in refs:
                 self.kinds[kind] = self.kinds.get(kind, 0) + 1
-            self.recent.add(call_id)
-        self.watermark = max(self.watermark, max(new_ids))
-        low = self.watermark - LATE_WINDOW
+            self._count_today(agent_id, started, bool(reached), len(refs))
+            done.add(call_id)
+        # seen: counted above, or outside the scope (never to be read again)
+        self.recent.update(fresh)
+        self.watermark = max(self.watermark, max(fresh))
+        low = self.watermark - self.window
         self.recent = {i for i in self.recent if i > low}
+
+    def _count_today(self, agent_id: int, started: datetime, reached: bool, refs: int) -> None:
+        at = started.replace(tzinfo=UTC).astimezone(PARIS)
+        if at.date() != self.today:
+            return
+        self.per_hour[at.hour] += 1
+        acc = self.agents_today.setdefault(agent_id, [0, 0, 0])
+        acc[0] += 1
+        acc[1] += int(reached)
+        acc[2] += refs
 
     # -- today -----------------------------------------------------------------------------------
 
-    def _today(self, now: datetime) -> tuple[tuple[AgentToday, ...], int, tuple[int, ...]]:
-        local = (from_db(to_db(now)) or now).astimezone(PARIS)
-        start = to_db(datetime.combine(local.date(), dtime(0), tzinfo=PARIS))
-        end = to_db(datetime.combine(local.date() + timedelta(days=1), dtime(0), tzinfo=PARIS))
-        where = [Call.started_at >= start, Call.started_at < end]
-        if self.scope.chamber_id is not None:
-            where.append(Call.chamber_id == self.scope.chamber_id)
-        per_hour = [0] * 24
-        agents: dict[int, list[int]] = {}
+    def _load_today(self, day: Any) -> None:
+        """Today's counters from scratch (the first refresh, and after midnight in Paris)."""
+        start = to_db(datetime.combine(day, dtime(0), tzinfo=PARIS))
+        end = to_db(datetime.combine(day + timedelta(days=1), dtime(0), tzinfo=PARIS))
+        where = [Call.started_at >= start, Call.started_at < end, *self.sel.conditions()]
+        if self.loaded:
+            where.append(Call.id <= self.watermark)
         with self.db.reading() as s:
             rows = s.execute(
                 select(Call.id, Call.agent_id, Call.started_at, Call.reached).where(*where)
             ).all()
-            ref_count = {
-                call_id: int(n)
-                for call_id, n in s.execute(
+            refs = dict(
+                s.execute(
                     select(Referral.call_id, func.count(Referral.id))
                     .join(Call, Call.id == Referral.call_id)
                     .where(*where)
                     .group_by(Referral.call_id)
-                )
-            }
-        today = local.date()
+                ).all()
+            )
+        self.today = day
+        self.per_hour = [0] * 24
+        self.agents_today = {}
         for call_id, agent_id, started, reached in rows:
-            at = started.replace(tzinfo=UTC).astimezone(PARIS)
-            if at.date() != today:
-                continue
-            per_hour[at.hour] += 1
-            if agent_id not in self.agents:
-                self._names()
-            acc = agents.setdefault(agent_id, [0, 0, 0])
-            acc[0] += 1
-            acc[1] += int(bool(reached))
-            acc[2] += ref_count.get(call_id, 0)
-        people = sorted(
-            (
-                AgentToday(*self.agents.get(aid, (str(aid), str(aid))), *counts)
-                for aid, counts in agents.items()
-            ),
-            key=lambda a: (-a.contacts, a.login),
+            self._count_today(agent_id, started, bool(reached), int(refs.get(call_id, 0)))
+
+    def _people(self) -> tuple[AgentToday, ...]:
+        people = (
+            AgentToday(*self.agents.get(aid, (str(aid), str(aid))), *counts)
+            for aid, counts in self.agents_today.items()
         )
-        return tuple(people), sum(per_hour), tuple(per_hour)
+        return tuple(sorted(people, key=lambda a: (-a.contacts, a.login)))
 
     # -- the refresh -----------------------------------------------------------------------------
 
@@ -251,12 +269,15 @@ class DashboardFeed:
         """The dashboard now: full load the first time, the new calls only afterwards."""
         started = time.perf_counter()
         moment = now or datetime.now(UTC)
+        day = (from_db(to_db(moment)) or moment).astimezone(PARIS).date()
         full = not self.loaded
         if full:
             self._full_load()
+            self._load_today(day)
         else:
+            if day != self.today:
+                self._load_today(day)
             self._add_new()
-        agents, calls_today, per_hour = self._today(moment)
         order = {n: i for i, n in enumerate(self.lockdown_order)}
         lockdowns = tuple(
             acc.frozen(key)
@@ -274,12 +295,12 @@ class DashboardFeed:
             total=self.total.frozen(None),
             lockdowns=lockdowns,
             campaigns=campaigns,
-            agents_today=agents,
+            agents_today=self._people(),
             referrals_by_kind=tuple((k.code, self.kinds.get(k.code, 0)) for k in REFERRAL_KINDS),
             diagnostics=self.kinds.get("digital_diagnostic", 0),
             diagnostics_target=rollups.DIAGNOSTIC_TARGET,
-            calls_today=calls_today,
-            calls_per_hour=per_hour,
+            calls_today=sum(self.per_hour),
+            calls_per_hour=tuple(self.per_hour),
             refresh_ms=(time.perf_counter() - started) * 1000,
             full_load=full,
         )

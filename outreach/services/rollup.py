@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Date, case, cast, func, select
+from sqlalchemy import Date, case, cast, func, literal_column, select
 from sqlalchemy.orm import Session
 
 from outreach.db.engine import Database
@@ -101,6 +101,13 @@ def _day_expr(db: Database) -> Any:
     return func.date(Call.started_at) if db.is_sqlite else cast(Call.started_at, Date)
 
 
+def _scan(db: Database, column: Any) -> Any:
+    """`column + 0` on SQLite: a whole-table roll-up must read calls in one sequential pass;
+    walking ix_calls_campaign_started instead fetches every row in random order (24 s instead
+    of 2.7 s at national scale). `+ 0` is SQLite's documented way to keep a term off an index."""
+    return column.op("+")(literal_column("0")) if db.is_sqlite else column
+
+
 def _group_columns(db: Database, by: tuple[str, ...]) -> tuple[list[Any], bool]:
     cols: list[Any] = []
     needs_campaign = False
@@ -111,7 +118,7 @@ def _group_columns(db: Database, by: tuple[str, ...]) -> tuple[list[Any], bool]:
         elif dim == "chamber":
             cols.append(Call.chamber_id)
         elif dim == "campaign":
-            cols.append(Call.campaign_id)
+            cols.append(_scan(db, Call.campaign_id))
         elif dim == "outcome":
             cols.append(Call.outcome)
         elif dim == "agent":
@@ -156,7 +163,7 @@ def _measure(session: Session, db: Database, sel: Selection, by: tuple[str, ...]
         .join(Call, Call.id == Referral.call_id)
     )
     if needs_campaign:
-        per_business = per_business.join(Campaign, Campaign.id == Call.campaign_id)
+        per_business = per_business.join(Campaign, Campaign.id == _scan(db, Call.campaign_id))
         refs_q = refs_q.join(Campaign, Campaign.id == Call.campaign_id)
     where = sel.conditions()
     inner = per_business.where(*where).group_by(*cols, Call.business_id).subquery()
@@ -173,8 +180,11 @@ def _measure(session: Session, db: Database, sel: Selection, by: tuple[str, ...]
     return session.execute(calls_q).all(), session.execute(refs_q).all()
 
 
-def rollup(db: Database, sel: Selection, by: tuple[str, ...] = ("lockdown",)) -> Rollup:
-    """Measures per group of `by` over the selected calls, and the total row."""
+def rollup(
+    db: Database, sel: Selection, by: tuple[str, ...] = ("lockdown",), *, with_total: bool = True
+) -> Rollup:
+    """Measures per group of `by` over the selected calls, and the total row (all zeros when
+    `with_total` is False: a caller that has the total already saves a pass over calls)."""
     by = tuple(by)
     with db.reading() as session:
         names = _Names(session)
@@ -197,7 +207,7 @@ def rollup(db: Database, sel: Selection, by: tuple[str, ...] = ("lockdown",)) ->
             if kind in m:
                 m[kind] += count
         total = _zero()
-        if by:
+        if by and with_total:
             t_calls, t_refs = _measure(session, db, sel, ())
             total["contacts"], total["businesses_contacted"], total["businesses_reached"] = (
                 int(t_calls[0][0]),
@@ -208,7 +218,7 @@ def rollup(db: Database, sel: Selection, by: tuple[str, ...] = ("lockdown",)) ->
                 total["referrals"] += int(count)
                 if kind in total:
                     total[kind] += int(count)
-        else:
+        elif not by:
             total = groups.get((), _zero())
             groups.clear()
     rows = tuple(

@@ -77,19 +77,22 @@ def test_incremental_refresh_stays_exact(db: Database, world: World) -> None:
     )
     add_call(db, world, 22, "c2", "b6", "agent_idf", "reached", d(2021, 4, 6, 9, 30))
     add_call(db, world, 23, "c1", "b9", "agent_bre", "busy", d(2021, 4, 6, 15, 10))
+    # the same business twice in one refresh, new to lockdown 1: counted once there
+    add_call(db, world, 24, "c1", "b3", "agent_bre", "no_answer", d(2021, 4, 6, 15, 20))
+    add_call(db, world, 25, "c1", "b3", "agent_bre", "reached", d(2021, 4, 6, 15, 40))
     dash = feed.refresh(NOW)
     assert not dash.full_load
-    assert dash.total.contacts == 13 and dash.total.businesses_contacted == 7
+    assert dash.total.contacts == 15 and dash.total.businesses_contacted == 7
     assert_matches_rollup(db, "sup_nat", dash)
     # nothing new: the same figures
     again = feed.refresh(NOW)
     assert again.total == dash.total and again.lockdowns == dash.lockdowns
     # today, in Paris time: 10:00, 11:00, 11:30, 17:10
-    assert dash.calls_today == 4
+    assert dash.calls_today == 6
     assert dash.calls_per_hour[10] == 1 and dash.calls_per_hour[11] == 2
-    assert dash.calls_per_hour[17] == 1 and sum(dash.calls_per_hour) == 4
+    assert dash.calls_per_hour[17] == 3 and sum(dash.calls_per_hour) == 6
     people = {a.login: (a.contacts, a.reached, a.referrals) for a in dash.agents_today}
-    assert people == {"agent_bre": (3, 1, 1), "agent_idf": (1, 1, 0)}
+    assert people == {"agent_bre": (5, 2, 1), "agent_idf": (1, 1, 0)}
 
 
 def test_regional_dashboard(db: Database, world: World) -> None:
@@ -102,3 +105,23 @@ def test_regional_dashboard(db: Database, world: World) -> None:
     assert dash.total.contacts == 7  # the IDF call is not in BRE's scope
     assert [a.login for a in dash.agents_today] == ["agent_bre"]
     assert_matches_rollup(db, "sup_bre", dash)
+
+
+def test_late_commit_on_postgresql_is_counted(pg_db: Database) -> None:
+    """A call whose id is below ids already read (a transaction that committed late)."""
+    from sqlalchemy import text
+
+    world = build_world(pg_db)
+    feed = DashboardFeed(pg_db, require_supervisor(pg_db, "sup_nat"))
+    feed.refresh(NOW)
+    with pg_db.writing() as s:
+        top = s.execute(text("SELECT max(id) FROM calls")).scalar_one()
+        s.execute(text("SELECT setval('calls_id_seq', :v)"), {"v": top + 100})
+    add_call(pg_db, world, 40, "c2", "b2", "agent_bre", "reached", datetime(2021, 4, 6, 9, 0))
+    assert feed.refresh(NOW).total.contacts == 10
+    with pg_db.writing() as s:  # the late one: an id below the one just read
+        s.execute(text("SELECT setval('calls_id_seq', :v)"), {"v": top + 50})
+    add_call(pg_db, world, 41, "c2", "b5", "agent_bre", "reached", datetime(2021, 4, 6, 9, 5))
+    dash = feed.refresh(NOW)
+    assert dash.total.contacts == 11
+    assert_matches_rollup(pg_db, "sup_nat", dash)
