@@ -172,6 +172,13 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_businesses_phone"), ["phone"], unique=False)
         batch_op.create_index(batch_op.f("ix_businesses_phone_alt"), ["phone_alt"], unique=False)
         batch_op.create_index(batch_op.f("ix_businesses_siren"), ["siren"], unique=False)
+        batch_op.create_index(
+            "ix_businesses_no_call",
+            ["id"],
+            unique=False,
+            postgresql_where=sa.text("do_not_call OR status = 'ceased'"),
+            sqlite_where=sa.text("do_not_call OR status = 'ceased'"),
+        )
 
     op.create_table(
         "campaigns",
@@ -268,6 +275,11 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_call_tasks_claim",
             ["campaign_id", "state", "chamber_id", sa.text("priority DESC"), "attempts", "id"],
+            unique=False,
+        )
+        batch_op.create_index(
+            "ix_call_tasks_claim_all",
+            ["campaign_id", "state", sa.text("priority DESC"), "attempts", "id"],
             unique=False,
         )
         batch_op.create_index(
@@ -392,6 +404,7 @@ def downgrade() -> None:
         batch_op.drop_index("ix_call_tasks_claimed_by")
         batch_op.drop_index("ix_call_tasks_callback")
         batch_op.drop_index("ix_call_tasks_business")
+        batch_op.drop_index("ix_call_tasks_claim_all")
         batch_op.drop_index("ix_call_tasks_claim")
 
     op.drop_table("call_tasks")
@@ -401,6 +414,7 @@ def downgrade() -> None:
 
     op.drop_table("campaigns")
     with op.batch_alter_table("businesses", schema=None) as batch_op:
+        batch_op.drop_index("ix_businesses_no_call")
         batch_op.drop_index(batch_op.f("ix_businesses_siren"))
         batch_op.drop_index(batch_op.f("ix_businesses_phone_alt"))
         batch_op.drop_index(batch_op.f("ix_businesses_phone"))

@@ -90,6 +90,13 @@ class Business(Base):
         CheckConstraint(_in("status", BUSINESS_STATUSES), name="status"),
         CheckConstraint("length(siret) = 14", name="siret_length"),
         Index("ix_businesses_chamber_name", "chamber_id", "name_key"),
+        # the few businesses never to call: the claim's anti-join reads this, not the table
+        Index(
+            "ix_businesses_no_call",
+            "id",
+            postgresql_where=text("do_not_call OR status = 'ceased'"),
+            sqlite_where=text("do_not_call OR status = 'ceased'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -177,6 +184,15 @@ class CallTask(Base):
             "campaign_id",
             "state",
             "chamber_id",
+            text("priority DESC"),
+            "attempts",
+            "id",
+        ),
+        # the claim of CMA France and admins in a national campaign: every chamber, same order
+        Index(
+            "ix_call_tasks_claim_all",
+            "campaign_id",
+            "state",
             text("priority DESC"),
             "attempts",
             "id",

@@ -48,6 +48,11 @@ B = Business.__table__
 CAP_WINDOW = timedelta(days=30)
 DEFAULT_SKIP_MINUTES = 10
 _MAX_CAP_SKIPS = 20
+ALL_DEPARTMENTS = frozenset(d.code for d in DEPARTMENTS)
+DEPARTMENTS_OF_CHAMBER: dict[str, frozenset[str]] = {
+    chamber: frozenset(d.code for d in DEPARTMENTS if d.chamber == chamber)
+    for chamber in {d.chamber for d in DEPARTMENTS}
+}
 
 
 def _now(now: datetime | None) -> datetime:
@@ -103,7 +108,8 @@ def _claim_stmt(pg: bool, queue_open: bool, scoped: bool, windowed: bool):  # ty
         )
         for q in (own, team, queued):
             candidates.append(q.with_for_update(skip_locked=True) if pg else q)
-    pick = func.coalesce(*(q.scalar_subquery() for q in candidates))
+    subqueries = [q.scalar_subquery() for q in candidates]
+    pick = subqueries[0] if len(subqueries) == 1 else func.coalesce(*subqueries)
     return (
         update(T)
         .where(T.c.id == pick)
@@ -120,9 +126,15 @@ def _claim_stmt(pg: bool, queue_open: bool, scoped: bool, windowed: bool):  # ty
 def claim_statement(ctx: QueueContext, now: datetime, pg: bool) -> tuple[Any, dict[str, Any]]:
     """The one UPDATE ... RETURNING that claims the next task for `ctx`, and its parameters."""
     campaign = ctx.campaign
-    departments = open_departments(campaign.window, now)
+    # the départements the agent works here, and those of them open now
+    if ctx.chamber_id is None:
+        scope = ALL_DEPARTMENTS
+    else:
+        code = campaign.chamber_code if campaign.chamber_id is not None else ctx.agent.chamber_code
+        scope = DEPARTMENTS_OF_CHAMBER.get(code or "", frozenset())
+    departments = open_departments(campaign.window, now) & scope
     queue_open = campaign.status == "active" and bool(departments)
-    windowed = len(departments) < len(DEPARTMENTS)
+    windowed = departments != scope
     params: dict[str, Any] = {
         "agent": ctx.agent.id,
         "campaign": campaign.id,
