@@ -1,0 +1,109 @@
+"""Benchmark hook for `scripts/bench.py` (TUI start and memory); inert unless asked for.
+
+With OUTREACH_BENCH_FIRST_BUSINESS=<file> set, the app runs under an auto-pilot that opens the
+first campaign of the logged-in agent (`outreach --agent LOGIN`) as soon as the list is loaded,
+waits for the first business to be drawn, writes to <file> one JSON line (the wall-clock moment
+it was drawn, the process's resident memory) and exits. With OUTREACH_BENCH_CAMPAIGN=<name> it
+opens that campaign rather than the first one; with OUTREACH_BENCH_CALLS=<n> it then records n
+"no answer" outcomes (key 2) and measures memory after the last business is drawn.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import resource
+import time
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from textual.app import App
+    from textual.pilot import Pilot
+
+ENV_MARKER = "OUTREACH_BENCH_FIRST_BUSINESS"
+ENV_CAMPAIGN = "OUTREACH_BENCH_CAMPAIGN"
+ENV_CALLS = "OUTREACH_BENCH_CALLS"
+TIMEOUT = 120.0
+
+
+def _rss_kb() -> int:
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+async def _until(test: Callable[[], Any], deadline: float) -> Any:
+    while time.monotonic() < deadline:
+        got = test()
+        if got:
+            return got
+        await asyncio.sleep(0.002)
+    raise TimeoutError("bench hook: timed out")
+
+
+def _auto_pilot(path: str) -> Callable[[Pilot[Any]], Awaitable[None]]:
+    async def pilot_run(pilot: Pilot[Any]) -> None:
+        from outreach.tui.screens.call import CallScreen
+        from outreach.tui.screens.campaigns import CampaignsScreen
+
+        app = pilot.app
+        deadline = time.monotonic() + TIMEOUT
+        wanted = os.environ.get(ENV_CAMPAIGN)
+        try:
+            screen = await _until(
+                lambda: isinstance(app.screen, CampaignsScreen)
+                and app.screen.campaigns
+                and app.screen,
+                deadline,
+            )
+            chosen = next((c for c in screen.campaigns if c.name == wanted), screen.campaigns[0])
+            app.open_campaign(chosen)  # type: ignore[attr-defined]
+            call = await _until(
+                lambda: isinstance(app.screen, CallScreen)
+                and app.screen.current is not None
+                and app.screen,
+                deadline,
+            )
+            await pilot.pause()  # drawn
+            shown = time.time()
+            for _ in range(int(os.environ.get(ENV_CALLS) or 0)):
+                before = call.current.task_id
+                await pilot.press("2")
+                await _until(
+                    lambda b=before: call.current is not None and call.current.task_id != b,
+                    deadline,
+                )
+                await pilot.pause()
+            record = {
+                "shown_at": shown,
+                "rss_kb": _rss_kb(),
+                "max_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+            }
+        except Exception as exc:  # noqa: BLE001 - reported to the benchmark, which fails the row
+            record = {"error": repr(exc)}
+        with open(path, "w") as out:
+            out.write(json.dumps(record) + "\n")
+        app.exit()
+
+    return pilot_run
+
+
+def install(app: App[Any]) -> None:
+    """Run `app` under the benchmark auto-pilot when OUTREACH_BENCH_FIRST_BUSINESS is set."""
+    path = os.environ.get(ENV_MARKER)
+    if not path:
+        return
+    run = app.run
+
+    def run_with_pilot(*args: Any, **kwargs: Any) -> Any:
+        kwargs.setdefault("auto_pilot", _auto_pilot(path))
+        return run(*args, **kwargs)
+
+    app.run = run_with_pilot  # type: ignore[method-assign]
