@@ -33,19 +33,27 @@ _TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 _SIGNED_NUMBER = re.compile(r"[+-][0-9]+")
 
 
+_TRIGGER_SET = frozenset(_TRIGGERS)
+
+
 def neutralise(text: str) -> str:
     """`text`, made inert for a spreadsheet (see the module docstring)."""
-    if text.startswith(_TRIGGERS) and not _SIGNED_NUMBER.fullmatch(text):
+    if text and text[0] in _TRIGGER_SET and not _SIGNED_NUMBER.fullmatch(text):
         return "'" + text
     return text
 
 
 def _cell(value: Any) -> Any:
+    kind = type(value)
+    if kind is str:  # the common case first: millions of cells per export
+        if value and value[0] in _TRIGGER_SET and not _SIGNED_NUMBER.fullmatch(value):
+            return "'" + value
+        return value
     if value is None:
         return None
-    if isinstance(value, bool):
+    if kind is bool:
         return int(value)
-    if isinstance(value, int | float):
+    if kind is int or kind is float:
         return value
     if isinstance(value, datetime | date):
         return value.isoformat()
@@ -69,7 +77,7 @@ class CsvWriter:
         self.rows = 0
 
     def write(self, values: Sequence[Any]) -> None:
-        self._csv.writerow(["" if v is None else v for v in map(_cell, values)])
+        self._csv.writerow(map(_cell, values))  # the csv module writes None as ""
         self.rows += 1
 
     def close(self) -> None:

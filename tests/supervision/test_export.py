@@ -255,3 +255,13 @@ def test_cli_export(db_url: str, world: World, tmp_path: Path) -> None:
         obj=AppContext(),
     )
     assert r.exit_code == 1 and "dossier introuvable" in r.output
+
+
+def test_iso_times_follow_paris_summer_time() -> None:
+    from outreach.services.export import _iso
+
+    assert _iso(datetime(2021, 3, 28, 0, 59, 30)) == "2021-03-28T01:59:30+01:00"
+    assert _iso(datetime(2021, 3, 28, 1, 0)) == "2021-03-28T03:00:00+02:00"
+    assert _iso(datetime(2020, 10, 25, 0, 30)) == "2020-10-25T02:30:00+02:00"
+    assert _iso(datetime(2020, 10, 25, 1, 30, 0, 5)) == "2020-10-25T02:30:00.000005+01:00"
+    assert _iso(None) is None
