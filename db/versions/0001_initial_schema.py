@@ -287,7 +287,13 @@ def upgrade() -> None:
             ["callback_agent_id", "state", "next_attempt_at"],
             unique=False,
         )
-        batch_op.create_index("ix_call_tasks_claimed_by", ["claimed_by"], unique=False)
+        batch_op.create_index(
+            "ix_call_tasks_claimed_by",
+            ["claimed_by"],
+            unique=False,
+            postgresql_where=sa.text("claimed_by IS NOT NULL"),
+            sqlite_where=sa.text("claimed_by IS NOT NULL"),
+        )
         batch_op.create_index(
             "ix_call_tasks_due", ["campaign_id", "state", "next_attempt_at"], unique=False
         )

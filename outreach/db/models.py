@@ -200,7 +200,13 @@ class CallTask(Base):
         Index("ix_call_tasks_due", "campaign_id", "state", "next_attempt_at"),
         Index("ix_call_tasks_callback", "callback_agent_id", "state", "next_attempt_at"),
         Index("ix_call_tasks_business", "business_id"),
-        Index("ix_call_tasks_claimed_by", "claimed_by"),
+        # only held tasks: SQLite's statistics would otherwise see one value (NULL) and scan
+        Index(
+            "ix_call_tasks_claimed_by",
+            "claimed_by",
+            postgresql_where=text("claimed_by IS NOT NULL"),
+            sqlite_where=text("claimed_by IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
