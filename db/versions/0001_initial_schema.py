@@ -170,7 +170,13 @@ def upgrade() -> None:
             "ix_businesses_chamber_name", ["chamber_id", "name_key"], unique=False
         )
         batch_op.create_index(batch_op.f("ix_businesses_phone"), ["phone"], unique=False)
-        batch_op.create_index(batch_op.f("ix_businesses_phone_alt"), ["phone_alt"], unique=False)
+        batch_op.create_index(
+            "ix_businesses_phone_alt",
+            ["phone_alt"],
+            unique=False,
+            postgresql_where=sa.text("phone_alt IS NOT NULL"),
+            sqlite_where=sa.text("phone_alt IS NOT NULL"),
+        )
         batch_op.create_index(batch_op.f("ix_businesses_siren"), ["siren"], unique=False)
         batch_op.create_index(
             "ix_businesses_no_call",

@@ -90,6 +90,14 @@ class Business(Base):
         CheckConstraint(_in("status", BUSINESS_STATUSES), name="status"),
         CheckConstraint("length(siret) = 14", name="siret_length"),
         Index("ix_businesses_chamber_name", "chamber_id", "name_key"),
+        # most businesses have no second number: index only those that do (SQLite's planner
+        # would otherwise judge the index useless and scan the chamber on a phone search)
+        Index(
+            "ix_businesses_phone_alt",
+            "phone_alt",
+            postgresql_where=text("phone_alt IS NOT NULL"),
+            sqlite_where=text("phone_alt IS NOT NULL"),
+        ),
         # the few businesses never to call: the claim's anti-join reads this, not the table
         Index(
             "ix_businesses_no_call",
@@ -113,7 +121,7 @@ class Business(Base):
     department: Mapped[str] = mapped_column(ForeignKey("departments.code"))
     chamber_id: Mapped[int] = mapped_column(ForeignKey("chambers.id"))
     phone: Mapped[str | None] = mapped_column(String(16), index=True)  # E.164
-    phone_alt: Mapped[str | None] = mapped_column(String(16), index=True)  # E.164
+    phone_alt: Mapped[str | None] = mapped_column(String(16))  # E.164, partial index above
     phone_flagged: Mapped[bool] = mapped_column(
         Boolean, default=False, server_default=text("false")
     )

@@ -3,8 +3,9 @@
 Scope: the agent's chamber (CMA France and admins: every chamber). Every lookup is indexed:
 SIRET and SIREN by their unique/plain indexes, phones by exact E.164 match on `phone` and
 `phone_alt`, names by prefix on `name_key` (the folded name) with the chamber first in
-`ix_businesses_chamber_name`; only when a prefix finds too few does a substring scan run,
-limited to the agent's chamber.
+`ix_businesses_chamber_name`. Only when no name starts with the fragment does a substring scan
+run, over the agent's chamber (about 30-90 ms for a regional chamber at national scale; a
+CMA France search scans all 850,000 names, about 0.2-0.4 s).
 """
 
 from __future__ import annotations
@@ -67,35 +68,29 @@ def search_businesses(
         scope = [] if works_every_chamber(agent) else [Business.chamber_id == agent.chamber_id]
         compact = _SEPARATORS.sub("", text)
         rows: list = []  # type: ignore[type-arg]
+        phones = phone_candidates(text) if _PHONE_CHARS.match(text) else []
         if compact.isdigit() and len(compact) == 14:
             rows = _hits(session, [Business.siret == compact], scope, limit)
         elif compact.isdigit() and len(compact) == 9 and not compact.startswith("0"):
             rows = _hits(session, [Business.siren == compact], scope, limit)
-        if not rows and _PHONE_CHARS.match(text):
-            phones = phone_candidates(text)
-            if phones:
-                rows = _hits(session, [Business.phone.in_(phones)], scope, limit)
-                seen = {r.id for r in rows}
-                rows += [
-                    r
-                    for r in _hits(session, [Business.phone_alt.in_(phones)], scope, limit)
-                    if r.id not in seen
-                ]
-        key = fold(text)
-        if not rows and key:
+        elif phones:
+            rows = _hits(session, [Business.phone.in_(phones)], scope, limit)
+            seen = {r.id for r in rows}
+            rows += [
+                r
+                for r in _hits(session, [Business.phone_alt.in_(phones)], scope, limit)
+                if r.id not in seen
+            ]
+        elif key := fold(text):
+            # names: by prefix (indexed); a fragment inside the name only when no name starts so
             low, high = _prefix_bounds(key)
             rows = _hits(
                 session, [Business.name_key >= low, Business.name_key < high], scope, limit
             )
-            if len(rows) < limit:
-                seen = {r.id for r in rows}
-                more = _hits(
-                    session,
-                    [Business.name_key.contains(key, autoescape=True)],
-                    scope,
-                    limit + len(rows),
+            if not rows:
+                rows = _hits(
+                    session, [Business.name_key.contains(key, autoescape=True)], scope, limit
                 )
-                rows += [r for r in more if r.id not in seen][: limit - len(rows)]
         rows = rows[:limit]
         tasks: dict[int, list[tuple[int, str, str]]] = {}
         if rows:
