@@ -114,6 +114,12 @@ def write_batches(
                     cur.execute(sql)
                 for table, name, definition in foreign_keys:
                     cur.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
+                # Planner statistics for the loaded tables: without them SQLite searches a phone
+                # through the chamber index (ix_businesses_chamber_name) rather than
+                # ix_businesses_phone_alt, 6 times slower (scripts/bench.py, search_phone_p99).
+                if sqlite:
+                    cur.execute("PRAGMA analysis_limit = 1000")
+                cur.execute("ANALYZE")
                 if not sqlite:
                     for table in COLUMNS:
                         cur.execute(
