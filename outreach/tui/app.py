@@ -36,6 +36,8 @@ class OutreachApp(App[None]):
     BINDINGS = [
         Binding("ctrl+q", "quit", _("Quitter"), id="app.quit"),
         Binding("f1", "help", _("Aide"), id="app.help", show=False),
+        # supervisors' dashboard (outreach/tui/screens/dashboard.py, supervision work)
+        Binding("ctrl+d", "dashboard", _("Tableau de bord"), id="app.dashboard", show=False),
     ]
 
     agent: reactive[AgentInfo | None] = reactive(None)
@@ -49,6 +51,7 @@ class OutreachApp(App[None]):
         self.db = db
         self.settings = settings
         self.outbox = Outbox.for_database(db, settings.outbox_dir)
+        self.campaigns: list[CampaignSummary] = []  # the agent's active campaigns, last loaded
 
     # -- start, login -------------------------------------------------------------------------
 
@@ -151,6 +154,18 @@ class OutreachApp(App[None]):
         self.calls_today += 1
         if reached:
             self.reached_today += 1
+
+    # -- supervisors' dashboard (route added by the supervision work) ---------------------------
+
+    def action_dashboard(self) -> None:
+        from outreach.tui.screens.dashboard import DashboardScreen
+
+        if self.agent is None or isinstance(self.screen, DashboardScreen):
+            return
+        if not self.agent.is_supervisor:
+            self.notify(_("Tableau de bord réservé aux superviseurs"), severity="warning")
+            return
+        self.push_screen(DashboardScreen(self.db, self.agent.login, clock=self.settings.now_arg))
 
     # -- outbox -------------------------------------------------------------------------------
 

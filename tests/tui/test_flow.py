@@ -21,6 +21,7 @@ from outreach.tui.screens.modals import (
     ReferralModal,
 )
 from outreach.tui.screens.search import SearchScreen
+from tests.factories import make_business
 from tests.tui.conftest import World, app_for, build_world, settle
 
 
@@ -258,3 +259,27 @@ async def test_lease_is_renewed_while_the_screen_is_open(world: World) -> None:
         await pilot.pause(1.2)
         await settle(pilot)
         assert lease() > first  # type: ignore[operator]
+
+
+async def test_inbound_call_from_a_business_in_no_campaign(world: World) -> None:
+    """Found by its SIRET typed with spaces, from the campaigns list: it joins the agent's
+    campaign and the call is recorded there."""
+    newcomer = make_business(
+        world.db, "Plomberie Nouvelle", siret="73282932000223", phone="+33612340099"
+    )
+    app = app_for(world.db)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _login(pilot)
+        await pilot.press("s")
+        await pilot.press(*"732 829 320 00223", "enter")
+        await settle(pilot)
+        assert [h.business.name for h in app.screen.hits] == ["Plomberie Nouvelle"]
+        await pilot.press("enter")
+        await settle(pilot)
+        assert _shown(app) == "Plomberie Nouvelle"
+        await pilot.press("3")
+        await settle(pilot)
+    calls = _calls(world.db)
+    assert [(c.business_id, c.campaign_id, c.outcome) for c in calls] == [
+        (newcomer, world.campaign_id, "busy")
+    ]

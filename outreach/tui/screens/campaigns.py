@@ -74,6 +74,7 @@ class CampaignsScreen(Screen[None]):
 
     def on_campaigns_loaded(self, message: CampaignsLoaded) -> None:
         self.campaigns = message.campaigns
+        self.oapp.campaigns = message.campaigns
         table = self.query_one("#campaigns", DataTable)
         row = table.cursor_row
         table.clear()

@@ -105,25 +105,24 @@ class SearchScreen(Screen[tuple[int, str, int] | None]):
             return
         campaign = self._campaign_for(hit)
         if campaign is None:
-            status.update(_("Cette entreprise n'est dans aucune de vos campagnes."))
+            status.update(_("Aucune campagne active pour vous : voyez votre superviseur."))
             return
         self.dismiss((campaign[0], campaign[1], hit.business.id))
 
     def _campaign_for(self, hit: BusinessHit) -> tuple[int, str] | None:
-        """The campaign to record in: the one being worked if the business is in it, else the
-        business's first campaign, else the campaign being worked (the business joins it)."""
+        """The campaign to record in: the one being worked (the business joins it if need be),
+        else one of the agent's active campaigns the business is in, else the first of them."""
         from outreach.tui.screens.call import CallScreen
 
         below = self.oapp.screen_stack[-2] if len(self.oapp.screen_stack) > 1 else None
-        current = (
-            (below.campaign_id, below.campaign_name) if isinstance(below, CallScreen) else None
-        )
+        if isinstance(below, CallScreen):
+            return below.campaign_id, below.campaign_name
+        workable = {c.id: c.name for c in self.oapp.campaigns}
         for campaign_id, _name, _state in hit.campaigns:
-            if current and campaign_id == current[0]:
-                return current
-        if hit.campaigns:
-            return hit.campaigns[0][0], hit.campaigns[0][1]
-        return current
+            if campaign_id in workable:
+                return campaign_id, workable[campaign_id]
+        first = next(iter(workable.items()), None)
+        return first
 
     def action_focus_query(self) -> None:
         self.query_one("#query", Input).focus()
