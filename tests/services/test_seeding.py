@@ -393,3 +393,33 @@ def test_demo_login_gets_work_from_the_queue_at_once(db: Database) -> None:
         assert agent is not None
         got = claim_next(db, agent, live, now=NOW)
         assert got is not None, login
+
+
+def test_seeded_columns_cover_every_required_column() -> None:
+    """A NOT NULL column without a server default added to a model must be seeded too."""
+    from outreach.services.seeding import COLUMNS
+
+    for table, model in TABLE_MODELS.items():
+        columns = {c.name: c for c in model.__table__.columns}
+        assert set(COLUMNS[table]) <= set(columns), table
+        required = {
+            name
+            for name, c in columns.items()
+            if not c.nullable and c.server_default is None and not c.primary_key
+        }
+        assert required <= set(COLUMNS[table]), (table, required - set(COLUMNS[table]))
+
+
+def test_national_batches_come_parents_first(sqlite_db: Database) -> None:
+    from outreach.services.seeding import COLUMNS, load_reference, national_batches
+
+    with sqlite_db.reading() as s:
+        ref = load_reference(s)
+    order = ["agents", "campaigns", "businesses"]
+    seen: list[str] = []
+    for batch in national_batches(ref, scale=0.0005, seed=1, now=NOW):
+        assert all(len(row) == len(COLUMNS[batch.table]) for row in batch.rows)
+        if batch.table not in seen:
+            seen.append(batch.table)
+    assert seen[:3] == order
+    assert seen.index("call_tasks") < seen.index("calls") < seen.index("call_answers")

@@ -19,9 +19,13 @@ Fixed logins, in both profiles (no PIN is set by the seed):
   case: `idf.agent1`, `reu.superviseur`, ...; the national profile adds `<code>.agent4`...
 
 Same `--random-seed` (and the same clock), same data.
+
+A bare baseline (benchmarks) reuses the rows: `national_batches(load_reference(session), scale,
+seed, now)` yields `Batch(table, rows)` parents first, with the columns `COLUMNS[table]`.
 """
 
 from outreach.services.seeding.plan import PROFILES, demo_plan, national_plan, plan_for
+from outreach.services.seeding.reference import load_reference
 from outreach.services.seeding.seed import (
     SeedReport,
     national_batches,
@@ -29,11 +33,15 @@ from outreach.services.seeding.seed import (
     seed_national,
     seed_profile,
 )
+from outreach.services.seeding.tables import COLUMNS, Batch
 
 __all__ = [
+    "COLUMNS",
     "PROFILES",
+    "Batch",
     "SeedReport",
     "demo_plan",
+    "load_reference",
     "national_batches",
     "national_plan",
     "plan_for",
