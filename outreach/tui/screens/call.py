@@ -8,6 +8,7 @@ call goes to the local outbox and the screen says how many calls wait.
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import TYPE_CHECKING, cast
 
 from textual import on, work
@@ -38,8 +39,6 @@ from outreach.tui.widgets.script_form import ScriptForm
 from outreach.tui.widgets.status_bar import StatusBar
 
 if TYPE_CHECKING:
-    from datetime import datetime
-
     from outreach.tui.app import OutreachApp
 
 
@@ -230,22 +229,28 @@ class CallScreen(Screen[None]):
         entry = OUTCOMES_BY_CODE[code]
         task = self.current
         if entry.needs_callback_time:
-            self.app.push_screen(
-                CallbackTimeModal(
-                    task.business.name, task.business.timezone, self.oapp.settings.now()
-                ),
-                lambda picked: picked and self._save(code, callback=picked),
-            )
+
+            def picked(when: tuple[datetime, bool] | None) -> None:
+                if when is not None:
+                    self._save(code, callback=when)
+
+            now = self.oapp.settings.now()
+            modal = CallbackTimeModal(task.business.name, task.business.timezone, now)
+            self.app.push_screen(modal, picked)
         elif entry.needs_confirmation:
-            self.app.push_screen(
-                ConfirmDoNotCallModal(task.business.name),
-                lambda ok: ok and self._save(code),
-            )
+
+            def confirmed(ok: bool | None) -> None:
+                if ok:
+                    self._save(code)
+
+            self.app.push_screen(ConfirmDoNotCallModal(task.business.name), confirmed)
         elif entry.allows_referrals:
-            self.app.push_screen(
-                ReferralModal(task.business.name),
-                lambda referrals: referrals is not None and self._save(code, referrals=referrals),
-            )
+
+            def referred(referrals: tuple[ReferralInput, ...] | None) -> None:
+                if referrals is not None:
+                    self._save(code, referrals=referrals)
+
+            self.app.push_screen(ReferralModal(task.business.name), referred)
         else:
             self._save(code)
 

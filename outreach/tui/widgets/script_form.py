@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
+from textual.widget import Widget
 from textual.widgets import Input, Label, Static
 
 from outreach.services.types import ScriptQuestion
@@ -29,7 +30,7 @@ class ScriptForm(VerticalScroll):
         self.query_one("#script-intro", Static).update(intro or "")
         for widget in list(self.children)[1:]:
             widget.remove()
-        widgets = []
+        widgets: list[Widget] = []
         for index, question in enumerate(script):
             hint = f"  [{' / '.join(question.choices)}]" if question.choices else ""
             widgets.append(Label(question.text + hint, classes="question", markup=False))
