@@ -60,7 +60,9 @@ class _Clock:
     def __init__(self, starts_on: date, ends_on: date) -> None:
         origin = datetime(starts_on.year, starts_on.month, starts_on.day) - timedelta(days=1)
         days = (ends_on - starts_on).days + 3
-        self.minutes = [iso(origin + timedelta(minutes=k))[:17] for k in range(days * 1440)]
+        day_strings = [iso(origin + timedelta(days=d))[:11] for d in range(days)]
+        clock = [f"{h:02d}:{m:02d}:" for h in range(24) for m in range(60)]
+        self.minutes = [day + hhmm for day in day_strings for hhmm in clock]
         # every working minute (weekdays, 07:00-19:00 UTC) of the lockdown
         self.slots: list[int] = []
         for d in range(days - 2):

@@ -94,9 +94,18 @@ class Pools:
 
 
 def _unique(make, count: int, tries: int) -> tuple[str, ...]:  # type: ignore[no-untyped-def]
+    """Up to `count` distinct values of `make()`; stops early once it keeps repeating itself."""
     seen: dict[str, None] = {}
+    stale = 0
     for _ in range(tries):
-        seen[make()] = None
+        value = make()
+        if value in seen:
+            stale += 1
+            if stale > 1500:
+                break
+            continue
+        seen[value] = None
+        stale = 0
         if len(seen) >= count:
             break
     return tuple(seen)
