@@ -43,7 +43,9 @@ def _shown(app) -> str | None:  # type: ignore[no-untyped-def]
     return screen.current.business.name if screen.current else None
 
 
-async def test_every_outcome_by_its_key(sqlite_db: Database) -> None:
+async def test_every_outcome_by_its_key(db: Database) -> None:
+    """On SQLite and on PostgreSQL."""
+    sqlite_db = db
     world = build_world(sqlite_db, tasks=10)
     app = app_for(sqlite_db)
     async with app.run_test(size=(100, 30)) as pilot:

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from outreach.db.engine import Database, open_database
 from outreach.db.models import Call
 from outreach.tui.screens.call import CallScreen
-from tests.dbutil import Templates
+from tests.dbutil import Templates, _admin
 from tests.tui.conftest import app_for, build_world, settle
 
 
@@ -41,6 +41,47 @@ def movable(templates: Templates, tmp_path: Path) -> Iterator[MovableDatabase]:
     m = MovableDatabase(tmp_path, templates.sqlite())
     yield m
     m.db.dispose()
+
+
+class PgOutage:
+    """A PostgreSQL database that refuses connections for a while (a server away)."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.name = db.url.database
+
+    def take_away(self) -> None:
+        _admin(f'ALTER DATABASE "{self.name}" ALLOW_CONNECTIONS false')
+        _admin(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            f"WHERE datname = '{self.name}' AND pid <> pg_backend_pid()"
+        )
+
+    def bring_back(self) -> None:
+        _admin(f'ALTER DATABASE "{self.name}" ALLOW_CONNECTIONS true')
+
+
+async def test_outbox_on_postgresql_server_away(pg_db: Database) -> None:
+    build_world(pg_db, tasks=3)
+    outage = PgOutage(pg_db)
+    app = app_for(pg_db)
+    try:
+        async with app.run_test(size=(100, 30)) as pilot:
+            await _to_call_screen(pilot)
+            outage.take_away()
+            await pilot.press("4")  # voicemail
+            await settle(pilot)
+            assert app.outbox.count() == 1 and app.outbox_waiting == 1
+            kept = app.outbox.pending()[0]
+            outage.bring_back()
+            app.replay_outbox()
+            await settle(pilot)
+            assert app.outbox_waiting == 0 and not app.outbox.path.exists()
+            screen = app.screen
+            assert isinstance(screen, CallScreen) and screen.current is not None
+    finally:
+        outage.bring_back()
+    assert [(c[0], c[1]) for c in _calls(pg_db)] == [(kept.uuid, "voicemail")]
 
 
 def _calls(db: Database) -> list[tuple[str, str, int]]:
