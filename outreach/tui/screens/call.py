@@ -107,6 +107,7 @@ class CallScreen(Screen[None]):
         self.query_one("#call-body").display = False
         self.set_interval(self.oapp.settings.lease_renew_seconds, self._renew)
         self.set_interval(self.oapp.settings.empty_retry_seconds, self._retry_if_idle)
+        self.set_interval(30, self._tick)  # the local time at the business moves on
         if self._take_args is not None:
             task_id, business_id = self._take_args
             self.take(self.campaign_id, task_id=task_id, business_id=business_id)
@@ -155,6 +156,10 @@ class CallScreen(Screen[None]):
         self.query_one(ScriptForm).load(task.script, task.script_intro)
         self.query_one("#notes", Input).value = ""
         self.set_focus(None)
+
+    def _tick(self) -> None:
+        if self.current is not None:
+            self.query_one(BusinessCard).show(self.current, self.oapp.settings.now())
 
     # -- workers: claim, take, record, renew, release -------------------------------------------
 
