@@ -19,7 +19,15 @@ from outreach.domain.referrals import REFERRAL_KINDS_BY_CODE
 from outreach.services.seeding.campaigns import SPECS, CampaignSpec
 from outreach.services.seeding.plan import CampaignPlan
 from outreach.services.seeding.pools import NOTES
-from outreach.services.seeding.tables import BATCH_ROWS, COLUMNS, Batch, iso, uuid4_of
+from outreach.services.seeding.tables import (
+    BATCH_ROWS,
+    COLUMNS,
+    UUID4_CLEAR,
+    UUID4_SET,
+    Batch,
+    iso,
+    uuid4_of,
+)
 
 if TYPE_CHECKING:
     from outreach.services.seeding.rows import SeedRows
@@ -131,69 +139,86 @@ def history_batches(rows: SeedRows, key: str) -> Iterator[Batch]:
     follow_kinds = {code for code, kind in REFERRAL_KINDS_BY_CODE.items() if kind.follow_up}
     platforms = rows.ref.platforms
     diagnostics = rows.diagnostic if key == "l2" else None
+    # hot loop: everything it reads is a local name
     ids = rows.ids
+    next_task, next_call = ids["call_tasks"], ids["calls"]
+    next_answer, next_referral = ids["call_answers"], ids["referrals"]
+    dep_of, departments, dep_chamber = rows.dep_of, rows.departments, rows.dep_chamber
+    dep_offset, chamber_agents = rows.dep_offset, rows.chamber_agents
+    phone_of, alt_of = rows.maker.phones, rows.maker.alts
+    fate, bits, first_business = rows.fate, rows.bits, rows.first_business
+    sells_online, employees = rows.sells_online, rows.employees
+    max_attempts = cp.max_attempts
+    not_last, n_not_last = _NOT_LAST, len(_NOT_LAST)
+    last, n_last = _LAST, len(_LAST)
+    last_at_max, n_last_at_max = _LAST_AT_MAX, len(_LAST_AT_MAX)
+    talks, rings, seconds_s = _TALK, _RING, _SECONDS
+    n_talks, n_rings = len(_TALK), len(_RING)
+    notes, n_notes = NOTES, len(NOTES)
+    uuid_clear, uuid_set = UUID4_CLEAR, UUID4_SET
     buffers: dict[str, list[tuple[object, ...]]] = {t: [] for t in COLUMNS}
     tasks, calls = buffers["call_tasks"], buffers["calls"]
     for k, b in enumerate(members):
         a = attempts[k]
-        dep = rows.dep_of[b]
-        dep_code = rows.departments[dep]
-        chamber = rows.dep_chamber[dep]
-        agents = rows.chamber_agents[chamber]
-        phones = (rows.maker.phones[b], rows.maker.alts[b])
-        business_id = rows.first_business + b
-        offset = rows.dep_offset[dep]
+        dep = dep_of[b]
+        dep_code = departments[dep]
+        chamber = dep_chamber[dep]
+        agents = chamber_agents[chamber]
+        n_agents = len(agents)
+        phones = (phone_of[b], alt_of[b])
+        business_id = first_business + b
+        offset = dep_offset[dep]
         phone_index = 0
         slot = int(rnd() * first_span)
         forced = None
-        if rows.fate[b] and not rows.bits[b] & later_bits:
-            forced = "ceased" if rows.fate[b] == 1 else "do_not_call"
+        if fate[b] and not bits[b] & later_bits:
+            forced = "ceased" if fate[b] == 1 else "do_not_call"
         elif diagnostics is not None and diagnostics[b]:
             forced = "reached"
-        task_id = ids["call_tasks"]
-        ids["call_tasks"] = task_id + 1
+        task_id = next_task
+        next_task += 1
         state = "done"
         outcome = ""
         started = ended = ""
         for j in range(a):
             if j < a - 1:
-                outcome = _NOT_LAST[int(rnd() * len(_NOT_LAST))]
+                outcome = not_last[int(rnd() * n_not_last)]
                 if outcome == "wrong_number" and (phone_index or phones[1] is None):
                     outcome = "no_answer"
             elif forced:
                 outcome = forced
-            elif a == cp.max_attempts:
-                outcome = _LAST_AT_MAX[int(rnd() * len(_LAST_AT_MAX))]
+            elif a == max_attempts:
+                outcome = last_at_max[int(rnd() * n_last_at_max)]
             else:
-                outcome = _LAST[int(rnd() * len(_LAST))]
+                outcome = last[int(rnd() * n_last)]
             reached = reached_of[outcome]
             minute = slots[slot] + offset
             second = int(rnd() * 60)
-            talk = _TALK if reached else _RING
-            started = minutes[minute] + _SECONDS[second]
-            second += talk[int(rnd() * len(talk))]
-            ended = minutes[minute + second // 60] + _SECONDS[second % 60]
+            started = minutes[minute] + seconds_s[second]
+            second += talks[int(rnd() * n_talks)] if reached else rings[int(rnd() * n_rings)]
+            ended = minutes[minute + second // 60] + seconds_s[second % 60]
             next_slot = min(last_slot, slot + 30 + int(rnd() * 2000))
             callback_at = (
-                minutes[slots[next_slot] + offset] + _SECONDS[0] if outcome == "callback" else None
+                minutes[slots[next_slot] + offset] + seconds_s[0] if outcome == "callback" else None
             )
-            call_id = ids["calls"]
-            ids["calls"] = call_id + 1
+            call_id = next_call
+            next_call += 1
+            h = "%032x" % ((bits128(128) & uuid_clear) | uuid_set)  # as uuid4_of, inlined
             calls.append(
                 (
                     call_id,
-                    uuid4_of(bits128(128)),
+                    f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}",
                     task_id,
                     campaign_id,
                     business_id,
-                    agents[int(rnd() * len(agents))],
+                    agents[int(rnd() * n_agents)],
                     chamber,
                     phones[phone_index],
                     started,
                     ended,
                     outcome,
                     reached,
-                    NOTES[int(rnd() * len(NOTES))] if rnd() < 0.08 else None,
+                    notes[int(rnd() * n_notes)] if rnd() < 0.08 else None,
                     callback_at,
                     0,
                     ended,
@@ -205,17 +230,16 @@ def history_batches(rows: SeedRows, key: str) -> Iterator[Batch]:
         if outcome == "reached":
             for question, choices in questions:
                 if question == "vente_en_ligne":
-                    answer = "oui" if rows.sells_online[b] else "non"
+                    answer = "oui" if sells_online[b] else "non"
                 else:
                     answer = choices[int(rnd() * len(choices))]  # type: ignore[index,arg-type]
-                buffers["call_answers"].append(
-                    (rows._next("call_answers"), call_id, question, answer)
-                )
+                buffers["call_answers"].append((next_answer, call_id, question, answer))
+                next_answer += 1
             kinds = [kind for kind, p in referral_odds if rnd() < p]
             if forced == "reached":
                 kinds.append("digital_diagnostic")
             for kind in kinds:
-                if kind == "cheque_numerique" and rows.employees[b] >= 11:
+                if kind == "cheque_numerique" and employees[b] >= 11:
                     continue
                 status = _REFERRAL_STATUSES[int(rnd() * len(_REFERRAL_STATUSES))]
                 if kind == "digital_diagnostic" and status == "declined":
@@ -223,9 +247,10 @@ def history_batches(rows: SeedRows, key: str) -> Iterator[Batch]:
                 if kind in follow_kinds and status in ("proposed", "accepted"):
                     state = "follow_up"
                 partner = platforms[int(rnd() * len(platforms))] if kind == "platform" else None
+                next_referral += 1
                 buffers["referrals"].append(
                     (
-                        rows._next("referrals"),
+                        next_referral - 1,
                         call_id,
                         business_id,
                         kind,
@@ -237,9 +262,9 @@ def history_batches(rows: SeedRows, key: str) -> Iterator[Batch]:
                 )
         elif outcome not in ("refused", "ceased", "do_not_call"):
             state = "exhausted"
-        priority = 10 if rows.bits[b] & 8 and key != "cc" else 0
+        priority = 10 if bits[b] & 8 and key != "cc" else 0
         if key == "cc":
-            priority = 5 if rows.sells_online[b] else 10
+            priority = 5 if sells_online[b] else 10
         tasks.append(
             (
                 task_id,
@@ -266,6 +291,8 @@ def history_batches(rows: SeedRows, key: str) -> Iterator[Batch]:
         if len(calls) >= BATCH_ROWS:
             yield from _flush(rows, buffers)
             tasks, calls = buffers["call_tasks"], buffers["calls"]
+    ids["call_tasks"], ids["calls"] = next_task, next_call
+    ids["call_answers"], ids["referrals"] = next_answer, next_referral
     yield from _flush(rows, buffers)
 
 

@@ -39,8 +39,8 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 # The tables a progress bar counts (known in advance); answers and referrals ride along.
 COUNTED = ("agents", "campaigns", "businesses", "call_tasks", "calls")
 
-_UUID_CLEAR = ~((0xF000 << 64) | (0xC000 << 48))
-_UUID_SET = (0x4000 << 64) | (0x8000 << 48)
+UUID4_CLEAR = ~((0xF000 << 64) | (0xC000 << 48))
+UUID4_SET = (0x4000 << 64) | (0x8000 << 48)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,5 +56,5 @@ def iso(moment: datetime) -> str:
 
 def uuid4_of(bits: int) -> str:
     """The version-4 UUID made of 128 random bits (as `uuid.UUID(int=bits, version=4)`)."""
-    h = "%032x" % ((bits & _UUID_CLEAR) | _UUID_SET)
+    h = "%032x" % ((bits & UUID4_CLEAR) | UUID4_SET)
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
