@@ -55,9 +55,7 @@ from outreach.services import rollup as rollups
 from outreach.services.agents import get_agent
 from outreach.services.dashboard import DashboardFeed
 from outreach.services.queue import claim_next, record_call, search_businesses
-from outreach.services.seeding import national_batches
-from outreach.services.seeding.reference import load_reference
-from outreach.services.seeding.rows import COLUMNS
+from outreach.services.seeding import COLUMNS, load_reference, national_batches
 from outreach.services.seeding.writer import BIG_TABLES
 from outreach.services.selection import CallFilter, resolve
 from outreach.services.types import CallInput
@@ -996,12 +994,45 @@ def machine(bench_db: Database | None, backend: str) -> dict[str, Any]:
     return info
 
 
+def markdown(report: dict[str, Any]) -> str:
+    """The results of one run as a Markdown section (for docs/BENCHMARKS.md)."""
+    m = report["machine"]
+    lines = [
+        f"### {report['backend']}, scale {report['scale']:g} ({report['started']})",
+        "",
+        f"Command: `{report['command']}` ({report['seconds']:.0f} s in all)",
+        "",
+        f"Machine: {m['nproc']} CPUs ({m['cpu']}), {m['memory']} memory, Python {m['python']}, "
+        f"SQLite {m['sqlite']}"
+        + (f", PostgreSQL {m['postgresql']}" if m.get("postgresql") else "")
+        + f"; load average {m['loadavg_start'][0]:.1f} at the start, "
+        f"{m['loadavg_end'][0]:.1f} at the end.",
+        "",
+        "| measure | project | reference | ratio | target | result | detail |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in report["measures"].values():
+        ratio = "-" if r["ratio"] is None else f"{r['ratio']:.2f}x"
+        result = {True: "pass", False: "**FAIL**", None: "n/a"}[r["passed"]]
+        detail = ", ".join(
+            f"{k} {v:.1f}" if isinstance(v, float) else f"{k} {v}"
+            for k, v in r["detail"].items()
+            if not isinstance(v, list | dict) and k not in ("reference", "measured", "cli_stderr")
+        )
+        lines.append(
+            f"| {r['name']} | {_fmt(r['project'], r['unit'])} | "
+            f"{_fmt(r['reference'], r['unit'])} | {ratio} | {r['target']} | {result} | {detail} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--scale", type=float, default=1.0)
     p.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
     p.add_argument("--only", help="comma-separated measures: " + ",".join(GROUPS))
     p.add_argument("--json", type=Path, help="write the results here")
+    p.add_argument("--md", type=Path, help="also write the results as a Markdown section here")
     p.add_argument("--keep", action="store_true", help="keep the database (prints where)")
     p.add_argument("--agents", help="loadtest agent counts, e.g. 1,8 (default 1,8 / 1,32 on PG)")
     p.add_argument("--seconds", type=float, help="loadtest seconds per run (default by scale)")
@@ -1040,7 +1071,7 @@ def main(argv: list[str] | None = None) -> int:
                 log(f"measure {name}")
                 step()
         print_table(bench.rows)
-        if args.json:
+        if args.json or args.md:
             report = {
                 "command": " ".join([Path(sys.argv[0]).name, *(argv or sys.argv[1:])]),
                 "backend": args.db,
@@ -1050,7 +1081,10 @@ def main(argv: list[str] | None = None) -> int:
                 "machine": {**machine(db, args.db), "loadavg_end": os.getloadavg()},
                 "measures": {r.name: r.as_json() for r in bench.rows},
             }
-            args.json.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+            if args.json:
+                args.json.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+            if args.md:
+                args.md.write_text(markdown(report))
         failed = [r.name for r in bench.rows if r.passed is False]
         log(f"done in {time.time() - started:.0f} s; missed targets: {', '.join(failed) or 'none'}")
         return 0

@@ -58,17 +58,19 @@ def _auto_pilot(path: str) -> Callable[[Pilot[Any]], Awaitable[None]]:
         wanted = os.environ.get(ENV_CAMPAIGN)
         try:
             screen = await _until(
-                lambda: isinstance(app.screen, CampaignsScreen)
-                and app.screen.campaigns
-                and app.screen,
+                lambda: (
+                    isinstance(app.screen, CampaignsScreen) and app.screen.campaigns and app.screen
+                ),
                 deadline,
             )
             chosen = next((c for c in screen.campaigns if c.name == wanted), screen.campaigns[0])
             app.open_campaign(chosen)  # type: ignore[attr-defined]
             call = await _until(
-                lambda: isinstance(app.screen, CallScreen)
-                and app.screen.current is not None
-                and app.screen,
+                lambda: (
+                    isinstance(app.screen, CallScreen)
+                    and app.screen.current is not None
+                    and app.screen
+                ),
                 deadline,
             )
             await pilot.pause()  # drawn
