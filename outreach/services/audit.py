@@ -11,6 +11,8 @@ from sqlalchemy.orm import Session
 from outreach.db.models import AuditLog
 from outreach.services.clock import to_db, utcnow
 
+_INSERT = insert(AuditLog.__table__)
+
 
 def record_audit(
     session: Session,
@@ -23,13 +25,16 @@ def record_audit(
     at: datetime | None = None,
 ) -> None:
     """Add one audit row to the caller's transaction (committed or rolled back with the change)."""
+    # one statement built once (the table, not the ORM entity): the call queue writes one row
+    # per recorded call, so this is on the hot path
     session.execute(
-        insert(AuditLog).values(
-            at=to_db(at) if at else utcnow(),
-            agent_id=agent_id,
-            action=action,
-            entity=entity,
-            entity_id=None if entity_id is None else str(entity_id),
-            detail=detail,
-        )
+        _INSERT,
+        {
+            "at": to_db(at) if at else utcnow(),
+            "agent_id": agent_id,
+            "action": action,
+            "entity": entity,
+            "entity_id": None if entity_id is None else str(entity_id),
+            "detail": detail,
+        },
     )

@@ -40,7 +40,7 @@ B = Business.__table__
 MAX_CALLBACK_AHEAD = timedelta(days=366)
 # built once: the SET / VALUES clauses come from the parameters' keys
 _UPDATE_TASK = update(T).where(T.c.id == bindparam("task_pk"))
-_INSERT_CALL = insert(Call).returning(Call.id)
+_INSERT_CALL = insert(Call.__table__).returning(Call.__table__.c.id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -316,7 +316,7 @@ def _record(session: Session, call: CallInput, now: datetime, pg: bool) -> Recor
         biz_values["status"] = oc.business_status
     if biz_values:
         biz_values["updated_at"] = now
-        session.execute(update(Business).where(Business.id == business.id).values(**biz_values))
+        session.execute(update(B).where(B.c.id == business.id).values(**biz_values))
         record_audit(
             session,
             agent_id=agent.id,
@@ -353,7 +353,7 @@ def _record(session: Session, call: CallInput, now: datetime, pg: bool) -> Recor
     ).scalar_one()
     if call.referrals:
         session.execute(
-            insert(Referral),
+            insert(Referral.__table__),
             [
                 {
                     "call_id": call_id,
@@ -369,7 +369,7 @@ def _record(session: Session, call: CallInput, now: datetime, pg: bool) -> Recor
         )
     if call.answers:
         session.execute(
-            insert(CallAnswer),
+            insert(CallAnswer.__table__),
             [{"call_id": call_id, "question": k, "answer": v} for k, v in call.answers.items()],
         )
     if oc.opt_out and not business.do_not_call:

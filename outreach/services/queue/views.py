@@ -22,26 +22,35 @@ from outreach.services.types import (
 
 HISTORY_LIMIT = 50
 
+# tables, not ORM entities: plain Core statements run with less overhead
+TT = CallTask.__table__
+BT = Business.__table__
+CH = Chamber.__table__
+CL = Call.__table__
+AG = Agent.__table__
+KG = Campaign.__table__
+RF = Referral.__table__
+
 BUSINESS_COLUMNS = (
-    Business.id,
-    Business.siret,
-    Business.name,
-    Business.trade_code,
-    Business.trade_label,
-    Business.address,
-    Business.postcode,
-    Business.city,
-    Business.department,
-    Chamber.code.label("chamber_code"),
-    Business.phone,
-    Business.phone_alt,
-    Business.phone_flagged,
-    Business.phone_alt_flagged,
-    Business.status,
-    Business.sells_online,
-    Business.do_not_call,
-    Business.employees,
-    Business.email,
+    BT.c.id,
+    BT.c.siret,
+    BT.c.name,
+    BT.c.trade_code,
+    BT.c.trade_label,
+    BT.c.address,
+    BT.c.postcode,
+    BT.c.city,
+    BT.c.department,
+    CH.c.code.label("chamber_code"),
+    BT.c.phone,
+    BT.c.phone_alt,
+    BT.c.phone_flagged,
+    BT.c.phone_alt_flagged,
+    BT.c.status,
+    BT.c.sells_online,
+    BT.c.do_not_call,
+    BT.c.employees,
+    BT.c.email,
 )
 
 
@@ -82,43 +91,43 @@ def business_view(row: Any) -> BusinessView:
 
 
 def business_query():  # type: ignore[no-untyped-def]
-    return select(*BUSINESS_COLUMNS).join(Chamber, Chamber.id == Business.chamber_id)
+    return select(*BUSINESS_COLUMNS).join(CH, CH.c.id == BT.c.chamber_id)
 
 
 def load_business_views(session: Session, ids: list[int]) -> dict[int, BusinessView]:
     if not ids:
         return {}
-    rows = session.execute(business_query().where(Business.id.in_(ids))).all()
+    rows = session.execute(business_query().where(BT.c.id.in_(ids))).all()
     return {r.id: business_view(r) for r in rows}
 
 
 @cache
 def _history_stmt():  # type: ignore[no-untyped-def]
     latest = (
-        select(Call.id)
-        .where(Call.business_id == bindparam("business"))
-        .order_by(Call.started_at.desc(), Call.id.desc())
+        select(CL.c.id)
+        .where(CL.c.business_id == bindparam("business"))
+        .order_by(CL.c.started_at.desc(), CL.c.id.desc())
         .limit(HISTORY_LIMIT)
     )
     return (
         select(
-            Call.id,
-            Call.started_at,
-            Agent.login,
-            Agent.name,
-            Campaign.name.label("campaign"),
-            Call.outcome,
-            Call.notes,
-            Referral.created_at.label("r_at"),
-            Referral.kind,
-            Referral.partner,
-            Referral.status,
+            CL.c.id,
+            CL.c.started_at,
+            AG.c.login,
+            AG.c.name,
+            KG.c.name.label("campaign"),
+            CL.c.outcome,
+            CL.c.notes,
+            RF.c.created_at.label("r_at"),
+            RF.c.kind,
+            RF.c.partner,
+            RF.c.status,
         )
-        .join(Agent, Agent.id == Call.agent_id)
-        .join(Campaign, Campaign.id == Call.campaign_id)
-        .outerjoin(Referral, Referral.call_id == Call.id)
-        .where(Call.id.in_(latest))
-        .order_by(Call.started_at.desc(), Call.id.desc(), Referral.id)
+        .join(AG, AG.c.id == CL.c.agent_id)
+        .join(KG, KG.c.id == CL.c.campaign_id)
+        .outerjoin(RF, RF.c.call_id == CL.c.id)
+        .where(CL.c.id.in_(latest))
+        .order_by(CL.c.started_at.desc(), CL.c.id.desc(), RF.c.id)
     )
 
 
@@ -179,23 +188,23 @@ def script_of(raw: Any) -> tuple[ScriptQuestion, ...]:
 def _task_stmt():  # type: ignore[no-untyped-def]
     return (
         select(
-            CallTask.id.label("task_id"),
-            CallTask.campaign_id,
-            CallTask.state,
-            CallTask.attempts,
-            CallTask.phone_index,
-            CallTask.next_attempt_at,
-            CallTask.lease_expires_at,
-            Campaign.name.label("campaign_name"),
-            Campaign.script,
-            Campaign.script_intro,
+            TT.c.id.label("task_id"),
+            TT.c.campaign_id,
+            TT.c.state,
+            TT.c.attempts,
+            TT.c.phone_index,
+            TT.c.next_attempt_at,
+            TT.c.lease_expires_at,
+            KG.c.name.label("campaign_name"),
+            KG.c.script,
+            KG.c.script_intro,
             *BUSINESS_COLUMNS,
         )
-        .select_from(CallTask)
-        .join(Campaign, Campaign.id == CallTask.campaign_id)
-        .join(Business, Business.id == CallTask.business_id)
-        .join(Chamber, Chamber.id == Business.chamber_id)
-        .where(CallTask.id == bindparam("task"))
+        .select_from(TT)
+        .join(KG, KG.c.id == TT.c.campaign_id)
+        .join(BT, BT.c.id == TT.c.business_id)
+        .join(CH, CH.c.id == BT.c.chamber_id)
+        .where(TT.c.id == bindparam("task"))
     )
 
 
