@@ -233,6 +233,8 @@ def _agent_process(plan: Plan, index: int, ready: Any, start: Any, errors_out: A
             started = datetime.now(UTC)
             time.sleep(CALL_SECONDS)  # the call itself, so two holds of one task would overlap
             ended = datetime.now(UTC)
+            answers = {"online": rng.choice(("oui", "non"))}
+            referral = "click_and_collect" if code == "reached" and rng.random() < 0.3 else None
             if plan.bare:
                 bare.record(
                     call_uuid,
@@ -243,13 +245,10 @@ def _agent_process(plan: Plan, index: int, ready: Any, start: Any, errors_out: A
                     started.replace(tzinfo=None),
                     ended.replace(tzinfo=None),
                     retry=oc.effect == "retry",
+                    answers=answers,
+                    referral=referral,
                 )
             else:
-                refs = (
-                    (ReferralInput("click_and_collect"),)
-                    if code == "reached" and rng.random() < 0.3
-                    else ()
-                )
                 record_call(
                     db,  # type: ignore[arg-type]
                     CallInput(
@@ -262,8 +261,8 @@ def _agent_process(plan: Plan, index: int, ready: Any, start: Any, errors_out: A
                         started_at=started,
                         ended_at=ended,
                         callback_at=started + timedelta(days=1) if oc.needs_callback_time else None,
-                        referrals=refs,
-                        answers={"online": rng.choice(("oui", "non"))},
+                        referrals=(ReferralInput(referral),) if referral else (),
+                        answers=answers,
                     ),
                 )
             log.write(

@@ -42,6 +42,13 @@ INSERT_AUDIT = (
     "INSERT INTO audit_log (at, agent_id, action, entity, entity_id, detail)"
     " VALUES (:now, :agent, 'call.record', 'call', :entity, :detail)"
 )
+INSERT_ANSWER = (
+    "INSERT INTO call_answers (call_id, question, answer) VALUES (:call, :question, :answer)"
+)
+INSERT_REFERRAL = (
+    "INSERT INTO referrals (call_id, business_id, kind, partner, status, notes, created_at)"
+    " VALUES (:call, :business, :kind, NULL, 'proposed', NULL, :now)"
+)
 BUSINESS = (
     "SELECT b.id, b.siret, b.name, b.phone, b.phone_alt, b.department, b.chamber_id, ch.code"
     " FROM businesses b JOIN chambers ch ON ch.id = b.chamber_id WHERE b.id = :business"
@@ -116,6 +123,8 @@ class BareAgent:
                 "call": INSERT_CALL,
                 "update": UPDATE_TASK,
                 "audit": INSERT_AUDIT,
+                "answer": INSERT_ANSWER,
+                "referral": INSERT_REFERRAL,
                 "business": BUSINESS,
                 "history": HISTORY,
             }.items()
@@ -173,6 +182,8 @@ class BareAgent:
         started: datetime,
         now: datetime,
         retry: bool,
+        answers: dict[str, str] | None = None,
+        referral: str | None = None,
     ) -> int:
         def run(c: Any) -> int:
             existing = c.execute(self.sql["check"], {"uuid": uuid}).fetchone()
@@ -208,6 +219,15 @@ class BareAgent:
                     "task": task_id,
                 },
             )
+            for question, answer in (answers or {}).items():
+                c.execute(
+                    self.sql["answer"], {"call": call_id, "question": question, "answer": answer}
+                )
+            if referral:
+                c.execute(
+                    self.sql["referral"],
+                    {"call": call_id, "business": business_id, "kind": referral, "now": now},
+                )
             c.execute(
                 self.sql["audit"],
                 {
