@@ -67,7 +67,8 @@ def outbox_path(db: Database, directory: Path | None = None) -> Path:
 class ReplayReport:
     replayed: int  # entries committed (or found already committed) and removed
     remaining: int
-    error: str | None = None  # why replay stopped early (database still unreachable)
+    error: str | None = None  # why replay stopped early, or why the database refused a call
+    refused: int = 0  # calls the database refused (kept, never dropped: a person must look)
 
 
 class Outbox:
@@ -145,7 +146,7 @@ class Outbox:
         with self._locked():
             calls = self._read()
             kept: list[CallInput] = []
-            done = 0
+            done = refused = 0
             error: str | None = None
             for index, call in enumerate(calls):
                 try:
@@ -157,11 +158,12 @@ class Outbox:
                 except OutreachError as exc:
                     error = f"{call.uuid}: {exc}"
                     kept.append(call)
+                    refused += 1
                     continue
                 done += 1
                 # removed at once, so a crash now replays only what is not yet committed
                 self._rewrite(kept + calls[index + 1 :])
-            return ReplayReport(replayed=done, remaining=len(kept), error=error)
+            return ReplayReport(done, len(kept), error, refused)
 
 
 def record_or_keep(

@@ -52,6 +52,7 @@ class OutreachApp(App[None]):
         self.settings = settings
         self.outbox = Outbox.for_database(db, settings.outbox_dir)
         self.campaigns: list[CampaignSummary] = []  # the agent's active campaigns, last loaded
+        self._refusal_shown: str | None = None
 
     # -- start, login -------------------------------------------------------------------------
 
@@ -181,7 +182,9 @@ class OutreachApp(App[None]):
             self.post_message(OutboxChanged(0))
             return
         report = self.outbox.replay(lambda call: record_call(self.db, call))
-        self.post_message(OutboxChanged(report.remaining, report.replayed, report.error))
+        self.post_message(
+            OutboxChanged(report.remaining, report.replayed, report.error, report.refused)
+        )
 
     def on_outbox_changed(self, message: OutboxChanged) -> None:
         before = self.outbox_waiting
@@ -190,6 +193,17 @@ class OutreachApp(App[None]):
             self.notify(
                 _("{n} appel(s) en attente enregistré(s) dans la base").format(n=message.replayed),
                 title=_("Base de nouveau joignable"),
+            )
+        if message.refused and message.error != self._refusal_shown:
+            # once per distinct refusal, not at every replay
+            self._refusal_shown = message.error
+            self.notify(
+                _(
+                    "{n} appel(s) refusé(s) par la base, gardé(s) dans la boîte d'envoi : {error}"
+                ).format(n=message.refused, error=message.error),
+                title=_("Boîte d'envoi"),
+                severity="error",
+                timeout=15,
             )
         from outreach.tui.screens.call import CallScreen
 

@@ -60,6 +60,7 @@ class OutboxChanged(Message):
     waiting: int
     replayed: int = 0
     error: str | None = None
+    refused: int = 0
 
 
 @dataclass

@@ -78,7 +78,8 @@ def test_refused_call_is_kept_not_dropped(tmp_path: Path) -> None:
         return _ok(call)
 
     report = box.replay(record)
-    assert (report.replayed, report.remaining) == (1, 1)
+    assert (report.replayed, report.remaining, report.refused) == (1, 1, 1)
+    assert report.error == f"{bad.uuid}: refusé"
     assert [c.uuid for c in box.pending()] == [bad.uuid]
 
 
