@@ -14,5 +14,6 @@ from outreach.cli import tui as _tui  # noqa: F401,E402  isort: skip
 from outreach.cli import seed as _seed  # noqa: F401,E402  isort: skip
 from outreach.cli import loadtest as _loadtest  # noqa: F401,E402  isort: skip
 from outreach.cli import gdpr as _gdpr  # noqa: F401,E402  isort: skip
+from outreach.cli import backup as _backup  # noqa: F401,E402  isort: skip
 
 __all__ = ["cli", "main"]

@@ -1,0 +1,33 @@
+"""`outreach db backup PATH`: a consistent copy of a live SQLite database."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from outreach.cli.base import AppContext, db_option
+from outreach.cli.db import db_group
+from outreach.i18n import _
+from outreach.services.backup import backup_sqlite
+
+
+@db_group.command(
+    "backup",
+    help=_(
+        "Copie cohérente d'une base SQLite en service (API de sauvegarde en ligne de SQLite), "
+        "même pendant que des agents enregistrent. Pour PostgreSQL : pg_dump (voir le README)."
+    ),
+)
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help=_("Remplace le fichier s'il existe."))
+@db_option
+@click.pass_obj
+def db_backup(app: AppContext, path: Path, force: bool) -> None:
+    database = app.database(check=False)
+    done = backup_sqlite(database, path, overwrite=force)
+    click.echo(
+        _("copie de {url} dans {path} : {size} octets, intégrité : {check}").format(
+            url=database.display_url, path=done.path, size=done.size, check=done.integrity
+        )
+    )
