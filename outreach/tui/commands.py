@@ -44,6 +44,15 @@ class AppCommands(Provider):
                 *commands,
                 (_("Se déconnecter"), _("Revenir à l'écran de connexion"), app.action_logout),
             ]
+            if app.agent is not None and app.agent.is_supervisor:
+                commands.insert(
+                    0,
+                    (
+                        _("Tableau de bord"),
+                        _("Cumuls en direct de votre périmètre (superviseurs)"),
+                        app.action_dashboard,
+                    ),
+                )
         self._commands = commands
 
     async def discover(self) -> Hits:

@@ -21,7 +21,7 @@ from outreach.tui.screens.modals import (
     ReferralModal,
 )
 from outreach.tui.screens.search import SearchScreen
-from tests.factories import make_business
+from tests.factories import make_agent, make_business
 from tests.tui.conftest import World, app_for, build_world, settle
 
 
@@ -285,3 +285,17 @@ async def test_inbound_call_from_a_business_in_no_campaign(world: World) -> None
     assert [(c.business_id, c.campaign_id, c.outcome) for c in calls] == [
         (newcomer, world.campaign_id, "busy")
     ]
+
+
+async def test_supervisor_opens_the_dashboard_from_the_palette(world: World) -> None:
+    make_agent(world.db, "sophie", name="Sophie Leroy", chamber="IDF", role="supervisor")
+    app = app_for(world.db)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _login(pilot, "sophie")
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"tableau")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert type(app.screen).__name__ == "DashboardScreen"
