@@ -411,15 +411,27 @@ _KEEP_IF_EMPTY = (
 _REPLACE = ("name", "name_key", "department", "chamber_id", "siren", "updated_at")
 
 
-def _upsert_statement(session: Session) -> Any:
-    pg = session.get_bind().dialect.name == "postgresql"
-    stmt = (postgresql.insert if pg else sqlite.insert)(Business)
+def _on_conflict(stmt: Any) -> Any:
     excluded = stmt.excluded
     table = Business.__table__.c
     updates: dict[str, Any] = {c: excluded[c] for c in _REPLACE}
     updates.update({c: func.coalesce(excluded[c], table[c]) for c in _KEEP_IF_EMPTY})
     # status, do_not_call and the phone flags are the call centre's: an import never resets them
     return stmt.on_conflict_do_update(index_elements=["siret"], set_=updates)
+
+
+def _upsert(session: Session, rows: list[dict[str, Any]]) -> None:
+    """INSERT ... ON CONFLICT (siret) DO UPDATE, in Core (never one ORM object per row).
+
+    PostgreSQL: multi-row VALUES of 1,000 rows (17,000 parameters, under the 65,535 limit): one
+    round trip per 1,000 rows instead of one per row. SQLite: the driver's executemany (in C)."""
+    conn = session.connection()
+    table = Business.__table__
+    if conn.dialect.name == "postgresql":
+        for i in range(0, len(rows), 1_000):
+            conn.execute(_on_conflict(postgresql.insert(table).values(rows[i : i + 1_000])))
+    else:
+        conn.execute(_on_conflict(sqlite.insert(table)), rows)
 
 
 def _write_batch(
@@ -432,7 +444,7 @@ def _write_batch(
     sirets = list(rows)
     with db.writing() as session:
         existing = set(session.scalars(select(Business.siret).where(Business.siret.in_(sirets))))
-        session.execute(_upsert_statement(session), list(rows.values()))
+        _upsert(session, list(rows.values()))
         queued = 0
         if queue_into is not None:
             queued = enqueue(session, queue_into[0], queue_into[1], [Business.siret.in_(sirets)])
