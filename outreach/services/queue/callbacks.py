@@ -8,6 +8,7 @@ from sqlalchemy import and_, or_, select
 
 from outreach.db.engine import Database
 from outreach.db.models import Business, CallTask, Campaign
+from outreach.errors import Forbidden
 from outreach.services.agents import load_agent
 from outreach.services.clock import from_db, to_db, utcnow
 from outreach.services.queue.context import load_campaign, scope_chamber
@@ -33,7 +34,7 @@ def my_callbacks(
         for c in campaigns:
             try:
                 chamber = scope_chamber(agent, c)
-            except Exception:  # noqa: BLE001 - a campaign outside the agent's reach lists nothing
+            except Forbidden:  # a regional campaign of another chamber lists nothing
                 continue
             team = CallTask.callback_team_at <= at
             if chamber is not None:

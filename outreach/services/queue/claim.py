@@ -96,6 +96,7 @@ def _claim_stmt(pg: bool, queue_open: bool, scoped: bool, windowed: bool):  # ty
         team = (
             select(c.id)
             .where(*common, *scope, c.state == "callback", c.callback_team_at <= now)
+            .where(c.next_attempt_at <= now)
             .order_by(c.next_attempt_at, c.id)
             .limit(1)
         )
@@ -274,30 +275,29 @@ def release_task(
 
     def run() -> bool:
         with db.writing() as session:
-            row = session.execute(
-                update(T)
+            held = session.execute(
+                select(T.c.next_attempt_at)
                 .where(T.c.id == task_id, T.c.claimed_by == agent_id)
+                .with_for_update()
+            ).first()
+            if held is None:
+                return False
+            # a skipped business (or callback) waits `delay_minutes` before it is offered again
+            later = at + timedelta(minutes=delay_minutes)
+            due = held.next_attempt_at
+            if delay_minutes and (due is None or due < later):
+                due = later
+            session.execute(
+                update(T)
+                .where(T.c.id == task_id)
                 .values(
                     claimed_by=None,
                     claimed_at=None,
                     lease_expires_at=None,
-                    next_attempt_at=func.coalesce(
-                        T.c.next_attempt_at, at + timedelta(minutes=delay_minutes)
-                    )
-                    if delay_minutes
-                    else T.c.next_attempt_at,
+                    next_attempt_at=due,
                     updated_at=at,
                 )
-                .returning(T.c.id, T.c.state, T.c.next_attempt_at)
-            ).first()
-            if row is None:
-                return False
-            if row.state == "queued" and delay_minutes:
-                later = at + timedelta(minutes=delay_minutes)
-                if row.next_attempt_at is None or row.next_attempt_at < later:
-                    session.execute(
-                        update(T).where(T.c.id == task_id).values(next_attempt_at=later)
-                    )
+            )
             record_audit(
                 session,
                 agent_id=agent_id,
