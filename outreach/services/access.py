@@ -54,7 +54,12 @@ def sees_all(person: AgentInfo) -> bool:
 
 def require_supervisor(db: Database, login: str) -> AgentInfo:
     """The supervisor `login`; Forbidden (in French) for an agent, NotFound for an unknown login."""
-    person = get_agent(db, login)
+    return ensure_supervisor(get_agent(db, login))
+
+
+def ensure_supervisor(person: AgentInfo) -> AgentInfo:
+    """`person` if a supervisor or admin, else Forbidden: every supervisors' service checks it
+    itself (through `scope_of`), so an agent is refused whichever function it calls."""
     if not person.is_supervisor:
         raise Forbidden(
             _(
@@ -66,7 +71,9 @@ def require_supervisor(db: Database, login: str) -> AgentInfo:
 
 
 def scope_of(person: AgentInfo) -> Scope:
-    """The whole network for CMA France and admins, else the supervisor's own chamber."""
+    """The whole network for CMA France and admins, else the supervisor's own chamber;
+    Forbidden for an agent."""
+    ensure_supervisor(person)
     if sees_all(person):
         return Scope(None, None)
     return Scope(person.chamber_id, person.chamber_code)

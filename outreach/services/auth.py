@@ -19,7 +19,7 @@ from outreach.db.engine import Database, retry_busy
 from outreach.db.models import Agent
 from outreach.errors import Forbidden, InvalidInput, NotFound
 from outreach.i18n import _
-from outreach.services.agents import load_agent
+from outreach.services.agents import load_agent, works_every_chamber
 from outreach.services.audit import record_audit
 from outreach.services.clock import from_db, to_db, utcnow
 from outreach.services.types import AgentInfo
@@ -194,6 +194,17 @@ def set_pin(db: Database, login: str, pin: str | None, *, actor_id: int | None =
         if found is None:
             raise NotFound(_("agent inconnu : « {login} »").format(login=login.strip()))
         agent = found
+        if actor_id is not None and actor_id != agent.id:
+            # someone else's PIN: a supervisor of the agent's chamber (or of the whole network)
+            actor = load_agent(session, actor_id)
+            if not actor.is_supervisor or (
+                not works_every_chamber(actor) and actor.chamber_id != agent.chamber_id
+            ):
+                raise Forbidden(
+                    _("{actor} ne peut pas changer le code PIN de {login}").format(
+                        actor=actor.login, login=agent.login
+                    )
+                )
         session.execute(
             update(Agent)
             .where(Agent.id == agent.id)

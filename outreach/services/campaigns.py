@@ -32,7 +32,7 @@ from outreach.db.models import (
 )
 from outreach.errors import Forbidden, InvalidInput, NotFound
 from outreach.i18n import _
-from outreach.services.access import scope_of, sees_all
+from outreach.services.access import ensure_supervisor, scope_of, sees_all
 from outreach.services.audit import record_audit
 from outreach.services.clock import utcnow
 from outreach.services.types import AgentInfo
@@ -204,6 +204,7 @@ def _load(session: Session, name: str) -> Campaign:
 
 
 def _may_change(person: AgentInfo, chamber_id: int | None) -> None:
+    ensure_supervisor(person)
     if sees_all(person):
         return
     if chamber_id != person.chamber_id:
@@ -432,6 +433,7 @@ def fill(db: Database, person: AgentInfo, name: str, segment: Segment) -> FillRe
 
 def find_campaign(session: Session, person: AgentInfo, name: str) -> tuple[int, int | None]:
     """(campaign id, chamber to queue into) for `person` filling `name`; Forbidden otherwise."""
+    ensure_supervisor(person)
     campaign = _load(session, name)
     if campaign.status == "closed":
         raise InvalidInput(_("campagne {name} close : rien à y ajouter").format(name=name))
