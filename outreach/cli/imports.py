@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -51,7 +52,19 @@ def import_businesses_cmd(
     as_login: str | None,
 ) -> None:
     db, person = acting_supervisor(app, as_login)
-    kwargs = dict(chamber=chamber, campaign=campaign, dry_run=dry_run, rejects=rejects)
+
+    def run(progress: Callable[[int], None] | None = None) -> service.ImportSummary:
+        return service.import_businesses(
+            db,
+            person,
+            file,
+            chamber=chamber,
+            campaign=campaign,
+            dry_run=dry_run,
+            rejects=rejects,
+            progress=progress,
+        )
+
     if on_terminal():
         from rich.progress import Progress, SpinnerColumn, TimeElapsedColumn
 
@@ -63,11 +76,9 @@ def import_businesses_cmd(
             transient=True,
         ) as bar:
             task = bar.add_task(_("lignes lues"), total=None)
-            summary = service.import_businesses(
-                db, person, file, progress=lambda n: bar.update(task, completed=n), **kwargs
-            )
+            summary = run(lambda n: bar.update(task, completed=n))
     else:
-        summary = service.import_businesses(db, person, file, **kwargs)
+        summary = run()
     if dry_run:
         click.echo(_("essai à blanc : rien n'a été écrit dans la base"))
     click.echo(

@@ -125,7 +125,7 @@ def rollup_cmd(
         for row in result.rows:
             keys = ["" if row[d] is None else row[d] for d in result.by]
             writer.writerow([*keys, *(row[m] for m in service.MEASURES)])
-        total = [result.total[m] for m in service.MEASURES]
+        total: list[object] = [result.total[m] for m in service.MEASURES]
         if result.by:
             total = ["total", *([""] * (len(result.by) - 1)), *total]
         writer.writerow(total)

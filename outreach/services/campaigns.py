@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Select, func, literal, or_, select
+from sqlalchemy import func, literal, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -348,7 +348,7 @@ def enqueue(
     conditions = [*where, Business.do_not_call.is_(False), Business.status != "ceased"]
     if chamber_id is not None:
         conditions.append(Business.chamber_id == chamber_id)
-    source: Select[Any] = select(
+    source = select(
         literal(campaign_id),
         Business.id,
         Business.chamber_id,

@@ -76,11 +76,20 @@ class _Acc:
     __slots__ = GROUP_MEASURES
 
     def __init__(self, row: dict[str, Any] | None = None) -> None:
-        for m in GROUP_MEASURES:
-            setattr(self, m, int(row[m]) if row else 0)
+        get = (lambda m: int(row[m])) if row else (lambda m: 0)
+        self.contacts: int = get("contacts")
+        self.businesses_contacted: int = get("businesses_contacted")
+        self.businesses_reached: int = get("businesses_reached")
+        self.referrals: int = get("referrals")
 
     def frozen(self, key: str | None) -> DashGroup:
-        return DashGroup(key, *(getattr(self, m) for m in GROUP_MEASURES))
+        return DashGroup(
+            key,
+            self.contacts,
+            self.businesses_contacted,
+            self.businesses_reached,
+            self.referrals,
+        )
 
 
 class DashboardFeed:
@@ -155,7 +164,7 @@ class DashboardFeed:
             ]
             if not fresh:
                 return
-            new = []
+            new: list[Any] = []
             for i in range(0, len(fresh), 900):
                 new += s.execute(
                     select(

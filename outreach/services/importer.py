@@ -22,9 +22,9 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -426,7 +426,7 @@ def _upsert(session: Session, rows: list[dict[str, Any]]) -> None:
     PostgreSQL: multi-row VALUES of 1,000 rows (17,000 parameters, under the 65,535 limit): one
     round trip per 1,000 rows instead of one per row. SQLite: the driver's executemany (in C)."""
     conn = session.connection()
-    table = Business.__table__
+    table = cast(Table, Business.__table__)
     if conn.dialect.name == "postgresql":
         for i in range(0, len(rows), 1_000):
             conn.execute(_on_conflict(postgresql.insert(table).values(rows[i : i + 1_000])))
@@ -448,6 +448,15 @@ def _write_batch(
         queued = 0
         if queue_into is not None:
             queued = enqueue(session, queue_into[0], queue_into[1], [Business.siret.in_(sirets)])
+        # each batch commits on its own: its audit row goes with it (an interrupted import
+        # leaves no unaudited rows); the summary row follows at the end
+        record_audit(
+            session,
+            agent_id=person.id,
+            action="import.batch",
+            entity="businesses",
+            detail={"new": len(sirets) - len(existing), "queued": queued, "sirets": sirets},
+        )
     return len(sirets) - len(existing), queued
 
 
