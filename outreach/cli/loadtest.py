@@ -40,16 +40,24 @@ from outreach.i18n import _
 @click.option(
     "--bare", is_flag=True, help=_("Mêmes transactions en SQL brut (pilote direct), pour comparer.")
 )
+@click.option(
+    "--compare",
+    is_flag=True,
+    help=_(
+        "Alterne projet et SQL brut par tranches de 5 s (même charge machine) et donne le "
+        "rapport des appels par seconde."
+    ),
+)
 @db_option
 @click.pass_obj
 def loadtest(
-    app: AppContext, agents: int, seconds: float, campaign: str | None, bare: bool
+    app: AppContext, agents: int, seconds: float, campaign: str | None, bare: bool, compare: bool
 ) -> None:
     from outreach.services.loadtest import run_loadtest
 
     db = app.database()
     url = db.url.render_as_string(hide_password=False)
-    summary = run_loadtest(url, agents, seconds, campaign=campaign, bare=bare)
+    summary = run_loadtest(url, agents, seconds, campaign=campaign, bare=bare, compare=compare)
     click.echo(json.dumps(summary, indent=2, ensure_ascii=False))
     if not summary["ok"]:
         raise SystemExit(1)

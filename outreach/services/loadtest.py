@@ -9,7 +9,9 @@ the agents' logs and from the calls' started/ended times), no agent holds two ta
 
 Without `--campaign` it works on its own campaign "Test de charge" (open every day, all day)
 with its own businesses and agents (logins charge-01, charge-02, ...), made on first use.
-`bare=True` runs the same transactions in hand-written SQL on the raw driver (loadtest_bare).
+`bare=True` runs the same transactions in hand-written SQL on the raw driver (loadtest_bare);
+`compare=True` has every agent alternate between the two in 5-second slices, so both sides are
+measured under the same machine load, and reports each side's calls per second and the ratio.
 """
 
 from __future__ import annotations
@@ -63,8 +65,9 @@ class Plan:
     agent_ids: tuple[int, ...]
     chamber_id: int | None
     seconds: float
-    bare: bool
+    mode: str  # project, bare, or compare (both, alternating in slices)
     log_dir: str
+    slice_seconds: float = 5.0
 
 
 def _ensure_agents(db: Database, count: int, chamber_code: str) -> tuple[int, ...]:
@@ -181,7 +184,13 @@ def _top_up(db: Database, campaign_id: int, wanted: int) -> int:
 
 
 def _agent_process(plan: Plan, index: int, ready: Any, start: Any, errors_out: Any) -> None:
-    """One simulated agent: claim, 'call', record a random outcome, log it; until the end."""
+    """One simulated agent: claim, 'call', record a random outcome, log it; until the end.
+
+    In "compare" mode every agent switches between the project's services and the bare twin
+    at the same slice boundaries, so both are measured under the same machine load."""
+    from outreach.services.queue import claim_next, record_call
+    from outreach.services.types import CallInput, ReferralInput
+
     agent_id = plan.agent_ids[index]
     log = open(Path(plan.log_dir) / f"agent-{index:03d}.jsonl", "a", buffering=1)
     rng = random.Random(agent_id * 7919 + index)
@@ -189,42 +198,35 @@ def _agent_process(plan: Plan, index: int, ready: Any, start: Any, errors_out: A
     errors: Counter[str] = Counter()
     samples: list[str] = []
     claims = empties = 0
-    if plan.bare:
+    bare = db = None
+    if plan.mode in ("bare", "compare"):
         from outreach.services.loadtest_bare import BareAgent
 
         bare = BareAgent(plan.url, agent_id, plan.campaign_id, plan.chamber_id)
-        db = None
-    else:
-        from outreach.services.queue import claim_next, record_call
-        from outreach.services.types import CallInput, ReferralInput
-
-        db = (
-            open_database(plan.url, pool_size=1, max_overflow=2)
-            if "postgresql" in plan.url
-            else open_database(plan.url)
-        )
-    if db is not None:
+    if plan.mode in ("project", "compare"):
+        pool = {"pool_size": 1, "max_overflow": 2} if "postgresql" in plan.url else {}
+        db = open_database(plan.url, **pool)
         with db.engine.connect():
-            pass  # connect (and import the queue's statements) before the clock starts
+            pass  # connect before the clock starts
     ready.put(index)
     start.wait()
-    deadline = time.monotonic() + plan.seconds
-    while time.monotonic() < deadline:
+    t0 = time.monotonic()
+    deadline = t0 + plan.seconds
+    while (now := time.monotonic()) < deadline:
+        mode = plan.mode
+        if mode == "compare":
+            mode = "project" if int((now - t0) / plan.slice_seconds) % 2 == 0 else "bare"
         try:
-            if plan.bare:
-                got = bare.claim(utcnow())
-                if got is None:
-                    empties += 1
-                    time.sleep(0.05)
-                    continue
-                task_id, business_id = got
+            if mode == "bare":
+                got = bare.claim(utcnow())  # type: ignore[union-attr]
             else:
                 task = claim_next(db, agent_id, plan.campaign_id)  # type: ignore[arg-type]
-                if task is None:
-                    empties += 1
-                    time.sleep(0.05)
-                    continue
-                task_id, business_id = task.task_id, task.business.id
+                got = None if task is None else (task.task_id, task.business.id)
+            if got is None:
+                empties += 1
+                time.sleep(0.05)
+                continue
+            task_id, business_id = got
             claims += 1
             code = rng.choices(codes, weights)[0]
             oc = OUTCOMES_BY_CODE[code]
@@ -235,8 +237,8 @@ def _agent_process(plan: Plan, index: int, ready: Any, start: Any, errors_out: A
             ended = datetime.now(UTC)
             answers = {"online": rng.choice(("oui", "non"))}
             referral = "click_and_collect" if code == "reached" and rng.random() < 0.3 else None
-            if plan.bare:
-                bare.record(
+            if mode == "bare":
+                bare.record(  # type: ignore[union-attr]
                     call_uuid,
                     task_id,
                     business_id,
@@ -265,18 +267,15 @@ def _agent_process(plan: Plan, index: int, ready: Any, start: Any, errors_out: A
                         answers=answers,
                     ),
                 )
-            log.write(
-                json.dumps(
-                    {
-                        "uuid": call_uuid,
-                        "task": task_id,
-                        "agent": agent_id,
-                        "from": started.timestamp(),
-                        "to": ended.timestamp(),
-                    }
-                )
-                + "\n"
-            )
+            entry = {
+                "uuid": call_uuid,
+                "task": task_id,
+                "agent": agent_id,
+                "from": started.timestamp(),
+                "to": ended.timestamp(),
+                "mode": mode,
+            }
+            log.write(json.dumps(entry) + "\n")
         except Exception as exc:  # noqa: BLE001 - counted and reported, the agent carries on
             errors[type(exc).__name__] += 1
             if len(samples) < 3:
@@ -292,9 +291,9 @@ def _agent_process(plan: Plan, index: int, ready: Any, start: Any, errors_out: A
             "samples": samples,
         }
     )
-    if plan.bare:
+    if bare is not None:
         bare.close()
-    elif db is not None:
+    if db is not None:
         db.dispose()
 
 
@@ -319,6 +318,25 @@ def _overlaps(intervals: dict[int, list[tuple[float, float, int]]]) -> int:
             if stop > end:
                 end, holder = stop, agent
     return found
+
+
+def _compare(entries: list[dict[str, Any]], seconds: float, slice_seconds: float) -> dict[str, Any]:
+    """Calls per second of each side of a "compare" run (alternating slices, same load)."""
+    spent = {"project": 0.0, "bare": 0.0}
+    k = 0
+    while k * slice_seconds < seconds:
+        side = "project" if k % 2 == 0 else "bare"
+        spent[side] += min(slice_seconds, seconds - k * slice_seconds)
+        k += 1
+    out: dict[str, Any] = {}
+    for side in ("project", "bare"):
+        calls = sum(1 for e in entries if e.get("mode") == side)
+        rate = calls / spent[side] if spent[side] else 0.0
+        out[side] = {"calls": calls, "seconds": spent[side], "calls_per_second": round(rate, 1)}
+    bare_rate = out["bare"]["calls_per_second"]
+    out["ratio"] = round(out["project"]["calls_per_second"] / bare_rate, 2) if bare_rate else None
+    out["slice_seconds"] = slice_seconds
+    return out
 
 
 def verify(
@@ -364,7 +382,13 @@ def verify(
 
 
 def run_loadtest(
-    url: str, agents: int, seconds: float, campaign: str | None = None, bare: bool = False
+    url: str,
+    agents: int,
+    seconds: float,
+    campaign: str | None = None,
+    bare: bool = False,
+    compare: bool = False,
+    slice_seconds: float = 5.0,
 ) -> dict[str, Any]:
     """Run the load test and return its JSON-ready summary (see the module's docstring)."""
     if agents < 1 or seconds <= 0:
@@ -403,7 +427,8 @@ def run_loadtest(
             ).scalar_one()
         since = utcnow()
         log_dir = tempfile.mkdtemp(prefix="outreach-loadtest-")
-        plan = Plan(url, campaign_id, agent_ids, chamber_id, seconds, bare, log_dir)
+        mode = "compare" if compare else "bare" if bare else "project"
+        plan = Plan(url, campaign_id, agent_ids, chamber_id, seconds, mode, log_dir, slice_seconds)
         ctx = mp.get_context("spawn")
         start, ready, results = ctx.Event(), ctx.Queue(), ctx.Queue()
         procs = [
@@ -448,7 +473,7 @@ def run_loadtest(
         )
         return {
             "backend": db.url.get_backend_name(),
-            "mode": "bare" if bare else "project",
+            "mode": mode,
             "agents": agents,
             "seconds": round(elapsed, 2),
             "campaign": campaign or CAMPAIGN_NAME,
@@ -463,6 +488,7 @@ def run_loadtest(
             "error_samples": samples[:5],
             "agents_reporting": len(reports),
             "invariants": checks,
+            **({"compare": _compare(entries, seconds, slice_seconds)} if compare else {}),
             "ok": ok,
             "logs": log_dir,
         }

@@ -61,6 +61,12 @@ def test_thirty_two_processes_on_postgresql(pg_db: Database) -> None:
 
 
 @pytest.mark.slow
-def test_bare_twin_keeps_the_same_invariants(sqlite_db: Database) -> None:
-    summary = run_loadtest(_url(sqlite_db), agents=4, seconds=2, bare=True)
+def test_compare_alternates_project_and_bare_with_the_same_invariants(
+    sqlite_db: Database,
+) -> None:
+    summary = run_loadtest(_url(sqlite_db), agents=4, seconds=4, compare=True, slice_seconds=1)
     _check(sqlite_db, summary, 4)
+    compare = summary["compare"]
+    assert compare["project"]["calls"] > 0 and compare["bare"]["calls"] > 0
+    assert compare["project"]["calls"] + compare["bare"]["calls"] == summary["calls_recorded"]
+    assert compare["ratio"] is not None
