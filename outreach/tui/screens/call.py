@@ -297,10 +297,11 @@ class CallScreen(Screen[None]):
         result = record_or_keep(
             app.db, app.outbox, call, lambda db, c: queue.record_call(db, c, now=now)
         )
-        if result is None:
+        if result is None:  # offline: the count first, so the banner shows it
             app.post_message(OutboxChanged(app.outbox.count()))
-        self.post_message(CallSaved(call.outcome, result))
+        # the next business before the counts: redrawing them meanwhile slows the claim (GIL)
         self._post_next(call.agent_id)
+        self.post_message(CallSaved(call.outcome, result))
 
     def on_call_saved(self, message: CallSaved) -> None:
         entry = OUTCOMES_BY_CODE[message.outcome]
