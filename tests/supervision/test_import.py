@@ -175,7 +175,11 @@ def test_regional_scope_campaign_queue_and_audit(
     assert reasons[3] == "département 75 hors de la chambre BRE"
     with db.reading() as sess:
         tasks = sess.execute(select(CallTask.business_id, CallTask.chamber_id)).all()
-        audit = sess.execute(select(AuditLog.agent_id, AuditLog.action, AuditLog.detail)).one()
+        audit = sess.execute(
+            select(AuditLog.agent_id, AuditLog.action, AuditLog.detail).where(
+                AuditLog.action == "import"
+            )
+        ).one()
     assert tasks == [(business(db, S1).id, world.chamber["BRE"])]
     assert audit[0] == world.agent["sup_bre"] and audit[1] == "import"
     assert audit[2]["read"] == 5 and audit[2]["rejected"] == 4 and audit[2]["chamber"] == "BRE"
