@@ -1033,6 +1033,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--only", help="comma-separated measures: " + ",".join(GROUPS))
     p.add_argument("--json", type=Path, help="write the results here")
     p.add_argument("--md", type=Path, help="also write the results as a Markdown section here")
+    p.add_argument(
+        "--url",
+        help="measure this database (seeded with the national profile at --scale) instead of "
+        "seeding a fresh one; it is kept, with the calls and businesses the run adds",
+    )
     p.add_argument("--keep", action="store_true", help="keep the database (prints where)")
     p.add_argument("--agents", help="loadtest agent counts, e.g. 1,8 (default 1,8 / 1,32 on PG)")
     p.add_argument("--seconds", type=float, help="loadtest seconds per run (default by scale)")
@@ -1043,17 +1048,26 @@ def main(argv: list[str] | None = None) -> int:
         p.error(f"unknown measure(s): {', '.join(sorted(unknown))} (known: {', '.join(GROUPS)})")
     if args.seconds is None:
         args.seconds = 1.0 if args.scale < 0.05 else 10.0
+    if args.url:
+        args.db = "sqlite" if make_url(args.url).get_backend_name() == "sqlite" else "postgresql"
     workdir = Path(tempfile.mkdtemp(prefix="outreach-bench-"))
     target = Target(args.db, workdir)
-    url = target.new("main")
+    if args.url:  # an existing seeded database: no seeding, kept (and changed) afterwards
+        url = args.url
+        args.keep = True
+        only.discard("seed")
+    else:
+        url = target.new("main")
     started = time.time()
     log(f"bench: {args.db}, scale {args.scale:g}, work in {workdir}")
     bench = None
     try:
-        project_seed = seed_project(Bench(args, target, url, None, workdir))  # type: ignore[arg-type]
+        project_seed = 0.0
+        if not args.url:
+            project_seed = seed_project(Bench(args, target, url, None, workdir))  # type: ignore[arg-type]
+            log(f"seeded in {project_seed:.1f} s")
         db = open_database(url)
         bench = Bench(args, target, url, db, workdir)
-        log(f"seeded in {project_seed:.1f} s")
         steps: list[tuple[str, Callable[[], None]]] = [
             ("seed", lambda: measure_seed(bench, project_seed)),
             ("search", lambda: measure_search(bench)),
@@ -1095,6 +1109,7 @@ def main(argv: list[str] | None = None) -> int:
             log(f"kept: {url}")
         else:
             target.drop_all()
+        if not args.keep or args.url:  # with --url the work directory holds only temporary files
             shutil.rmtree(workdir, ignore_errors=True)
 
 
