@@ -172,8 +172,14 @@ def _claim_once(
     pg = db.is_postgresql
 
     def run() -> tuple[ClaimedTask, int] | None:
+        if not pg:
+            # SQLite has one writer at a time: read the agent and campaign before taking the
+            # write lock, so the lock is held for the claim statement alone
+            with db.reading() as session:
+                ctx = load_context(session, agent_id, campaign_id)
         with db.writing() as session:
-            ctx = load_context(session, agent_id, campaign_id)
+            if pg:
+                ctx = load_context(session, agent_id, campaign_id)
             stmt, params = claim_statement(ctx, now, pg)
             row = session.execute(stmt, params).first()
             if row is None:

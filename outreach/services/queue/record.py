@@ -30,6 +30,7 @@ from outreach.services.clock import from_db, to_db, utcnow
 from outreach.services.queue.context import (
     UNFINISHED_STATES,
     CampaignRow,
+    QueueContext,
     load_context,
 )
 from outreach.services.queue.dnc import opt_out
@@ -209,8 +210,11 @@ class _Business:
     do_not_call: bool
 
 
-def _record(session: Session, call: CallInput, now: datetime, pg: bool) -> RecordResult:
-    ctx = load_context(session, call.agent_id, call.campaign_id, call.uuid)
+def _record(
+    session: Session, call: CallInput, now: datetime, pg: bool, ctx: QueueContext | None = None
+) -> RecordResult:
+    if ctx is None:
+        ctx = load_context(session, call.agent_id, call.campaign_id, call.uuid)
     if ctx.existing_call is not None:
         return _replayed(session, ctx.existing_call, call.uuid)
     oc = _outcome(call.outcome)
@@ -418,8 +422,17 @@ def record_call(db: Database, call: CallInput, now: datetime | None = None) -> R
     at = to_db(now) if now is not None else utcnow()
 
     def run() -> RecordResult:
+        ctx = None
+        if db.is_sqlite:
+            # SQLite has one writer at a time: agent, campaign and replay check are read before
+            # the write lock (a replay racing in between hits the uuid's unique index and is
+            # then read as a replay)
+            with db.reading() as session:
+                ctx = load_context(session, call.agent_id, call.campaign_id, call.uuid)
+                if ctx.existing_call is not None:
+                    return _replayed(session, ctx.existing_call, call.uuid)
         with db.writing() as session:
-            return _record(session, call, at, db.is_postgresql)
+            return _record(session, call, at, db.is_postgresql, ctx)
 
     def run_once_more_on_race() -> RecordResult:
         try:

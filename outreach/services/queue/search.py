@@ -59,7 +59,7 @@ def search_businesses(
 ) -> list[BusinessHit]:
     """Businesses matching `query` (SIRET or SIREN with spaces, phone typed any way, or a name
     fragment) in the agent's scope, each with the campaigns it is in."""
-    text = (query or "").strip()
+    text = (query or "").replace("\x00", "").strip()  # PostgreSQL refuses U+0000
     if not text:
         raise InvalidInput(_("recherche vide : tapez un SIRET, un téléphone ou un nom"))
     limit = max(1, min(limit, 200))
