@@ -247,13 +247,30 @@ def _rows(path: Path, summary: ImportSummary) -> Iterator[tuple[int, list[Any]]]
         return
     encoding = sniff_encoding(path)
     summary.encoding = encoding
-    with path.open(encoding=encoding, newline="") as f:
+    # undecodable bytes (cp1252's five holes, a BOM before broken UTF-8) read as U+FFFD: the
+    # row is then checked like any other instead of stopping the whole file
+    with path.open(encoding=encoding, newline="", errors="replace") as f:
         first = f.readline()
         summary.delimiter = sniff_delimiter(first)
         f.seek(0)
         reader = csv.reader(f, delimiter=summary.delimiter)
-        for row in reader:
+        while True:
+            try:
+                row = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:  # a field past the csv module's limit...: reject the line
+                yield reader.line_num, _BrokenLine(str(exc))
+                continue
             yield reader.line_num, row
+
+
+class _BrokenLine(list[str]):
+    """A line the csv module could not read: counted as read, then rejected with the reason."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__([reason])
+        self.reason = reason
 
 
 def map_headers(headers: list[Any], summary: ImportSummary) -> dict[str, int]:
@@ -306,10 +323,15 @@ class _RowChecker:
         i = self.cols.get(key)
         if i is None or i >= len(cells):
             return ""
-        return _cell_text(cells[i], key)
+        text = _cell_text(cells[i], key)
+        if "\x00" in text:  # PostgreSQL cannot store it; a UTF-16 file is full of them
+            raise _Bad(self.headers[key], text.replace("\x00", "\\0")[:40], _("caractère nul"))
+        return text
 
     def check(self, cells: list[Any], now: Any) -> dict[str, Any]:
         h = self.headers
+        if isinstance(cells, _BrokenLine):
+            raise _Bad("-", "", _("ligne CSV illisible ({reason})").format(reason=cells.reason))
         raw_siret = self.get(cells, "siret")
         try:
             siret = parse_siret(raw_siret)
@@ -371,14 +393,17 @@ class _RowChecker:
         employees_text = self.get(cells, "employees")
         employees: int | None = None
         if employees_text:
-            if not employees_text.isdigit():
+            if (
+                not (employees_text.isascii() and employees_text.isdigit())
+                or len(employees_text) > 7
+            ):
                 raise _Bad(h["employees"], employees_text, _("nombre entier attendu"))
             employees = int(employees_text)
         return {
             "siret": siret,
             "siren": siret[:9],
             "name": name,
-            "name_key": fold(name),
+            "name_key": fold(name)[:200],  # folding may lengthen it (ß, ligatures)
             "trade_code": trade or None,
             "trade_label": self.get(cells, "trade_label")[:200] or None,
             "address": self.get(cells, "address")[:250] or None,

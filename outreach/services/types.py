@@ -111,12 +111,22 @@ class ClaimedTask:
     script_intro: str | None = None
 
 
+def without_nul(text: str | None) -> str | None:
+    """`text` without U+0000: PostgreSQL text cannot hold it (pasted text may carry one), so it
+    is dropped on every backend rather than making a call impossible to save."""
+    return text.replace("\x00", "") if text and "\x00" in text else text
+
+
 @dataclass(frozen=True, slots=True)
 class ReferralInput:
     kind: str  # a code of outreach.domain.referrals.REFERRAL_KINDS
     partner: str | None = None
     notes: str | None = None
     status: str = "proposed"
+
+    def __post_init__(self) -> None:
+        for name in ("partner", "notes"):
+            object.__setattr__(self, name, without_nul(getattr(self, name)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +147,13 @@ class CallInput:
     callback_personal: bool = True
     referrals: tuple[ReferralInput, ...] = ()
     answers: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "notes", without_nul(self.notes))
+        if any("\x00" in (v or "") for v in self.answers.values()):
+            object.__setattr__(
+                self, "answers", {k: without_nul(v) for k, v in self.answers.items()}
+            )
 
 
 @dataclass(frozen=True, slots=True)
