@@ -3,11 +3,33 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import click
 
 from outreach.cli.base import AppContext, cli, db_option
 from outreach.i18n import _
+
+
+def chaos_option(fn: Any) -> Any:
+    return click.option(
+        "--chaos",
+        is_flag=True,
+        help=_(
+            "Pannes pendant la charge : un quart des agents tués (SIGKILL) en plein appel et, "
+            "sur PostgreSQL, le serveur redémarré une fois ; puis appels perdus, doubles "
+            "prises et tâches récupérées."
+        ),
+    )(fn)
+
+
+def run_chaos_command(url: str, agents: int, seconds: float) -> None:
+    from outreach.services.chaos import run_chaos
+
+    summary = run_chaos(url, agents, seconds)
+    click.echo(json.dumps(summary, indent=2, ensure_ascii=False))
+    if not summary["ok"]:
+        raise SystemExit(1)
 
 
 @cli.command(
@@ -48,15 +70,25 @@ from outreach.i18n import _
         "rapport des appels par seconde."
     ),
 )
+@chaos_option
 @db_option
 @click.pass_obj
 def loadtest(
-    app: AppContext, agents: int, seconds: float, campaign: str | None, bare: bool, compare: bool
+    app: AppContext,
+    agents: int,
+    seconds: float,
+    campaign: str | None,
+    bare: bool,
+    compare: bool,
+    chaos: bool = False,
 ) -> None:
     from outreach.services.loadtest import run_loadtest
 
     db = app.database()
     url = db.url.render_as_string(hide_password=False)
+    if chaos:
+        run_chaos_command(url, agents, seconds)
+        return
     summary = run_loadtest(url, agents, seconds, campaign=campaign, bare=bare, compare=compare)
     click.echo(json.dumps(summary, indent=2, ensure_ascii=False))
     if not summary["ok"]:

@@ -1,0 +1,444 @@
+"""The chaos run (`outreach loadtest --chaos`): simulated agents work while a quarter of them are
+killed with SIGKILL in the middle of a call and, on PostgreSQL, the server is restarted once.
+
+Each agent is a process working like the app does: claim, call, then record through the outbox
+(`record_or_keep`: a call the database cannot take now is kept on disk and replayed with the
+same uuid). It logs every claim (task, lease) and every call it was told was saved. Afterwards,
+from the logs and the database:
+- lost calls: calls an agent was told were saved that are not in `calls` exactly once (after the
+  outboxes, the killed agents' too, are replayed as their app would on restart): must be 0;
+- double claims: one task held by two agents at once (claim to record, or to lease expiry when
+  the holder died): must be 0;
+- recovered tasks: every task a killed agent held is refused to others while its lease runs and
+  claimable once it has expired (a short 1-minute lease campaign is used);
+- survivors reconnect by themselves: each survivor saves calls after the server came back.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing as mp
+import os
+import random
+import shlex
+import signal
+import subprocess
+import tempfile
+import time
+import traceback
+import uuid as uuidlib
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import insert, select
+
+from outreach.db.engine import Database, open_database
+from outreach.db.models import CallTask, Campaign
+from outreach.domain.outcomes import OUTCOMES_BY_CODE
+from outreach.errors import Forbidden, InvalidInput, OutreachError
+from outreach.i18n import _
+from outreach.services.clock import from_db, utcnow
+from outreach.services.loadtest import (
+    LOAD_CHAMBER,
+    OUTCOME_WEIGHTS,
+    Plan,
+    _ensure_agents,
+    _overlaps,
+    _top_up,
+    verify,
+)
+
+CHAOS_CAMPAIGN = "Test de charge (chaos)"
+LEASE_MINUTES = 1
+KILL_FRACTION = 0.25
+ENV_RESTART = "OUTREACH_PG_RESTART"  # the command that restarts the server (else pg_ctlcluster)
+# the phone call itself lasts this long: a kill "mid-call" lands inside it
+CALL_SECONDS = (0.02, 0.08)
+IDLE, IN_CALL, RECORDING = 0, 1, 2
+
+
+def restart_command() -> list[str] | None:
+    """The command restarting the local PostgreSQL server, or None when none is known."""
+    if os.environ.get(ENV_RESTART):
+        return shlex.split(os.environ[ENV_RESTART])
+    base = Path("/etc/postgresql")
+    versions = sorted(p.name for p in base.iterdir()) if base.is_dir() else []
+    if not versions:
+        return None
+    return ["pg_ctlcluster", "--skip-systemctl-redirect", versions[-1], "main", "restart"]
+
+
+def _ensure_chaos_campaign(db: Database) -> int:
+    with db.writing() as s:
+        cid = s.execute(select(Campaign.id).where(Campaign.name == CHAOS_CAMPAIGN)).scalar()
+        if cid is None:
+            cid = s.execute(
+                insert(Campaign)
+                .values(
+                    name=CHAOS_CAMPAIGN,
+                    description=_("Campagne de test de charge (outreach loadtest)"),
+                    status="active",
+                    window_days="1234567",
+                    window_hours="00:00-24:00",
+                    skip_holidays=False,
+                    max_attempts=5,
+                    retry_delays=[60, 240, 1440],
+                    max_attempts_30d=10,
+                    lease_minutes=LEASE_MINUTES,
+                    script=[{"key": "online", "text": "Vendez-vous en ligne ?", "choices": None}],
+                    created_at=utcnow(),
+                )
+                .returning(Campaign.id)
+            ).scalar_one()
+        return int(cid)
+
+
+def _chaos_agent(
+    plan: Plan, index: int, ready: Any, start: Any, results: Any, state: Any, held: Any
+) -> None:
+    """One simulated agent (see the module's docstring); `state[index]` tells the conductor
+    when it is in a call, `held[index]` which task it holds."""
+    from outreach.services.outbox import UNREACHABLE, Outbox, record_or_keep
+    from outreach.services.queue import claim_next, record_call
+    from outreach.services.types import CallInput
+
+    agent_id = plan.agent_ids[index]
+    log = open(Path(plan.log_dir) / f"agent-{index:03d}.jsonl", "a", buffering=1)  # noqa: SIM115
+    outbox = Outbox(Path(plan.log_dir) / f"outbox-{index:03d}.jsonl")
+    rng = random.Random(agent_id * 104729 + index)
+    codes, weights = zip(*OUTCOME_WEIGHTS.items(), strict=True)
+    errors: Counter[str] = Counter()
+    samples: list[str] = []
+    counts = Counter[str]()
+    pool = {"pool_size": 1, "max_overflow": 2} if "postgresql" in plan.url else {}
+    db = open_database(plan.url, **pool)
+    with db.engine.connect():
+        pass
+    ready.put(index)
+    start.wait()
+    deadline = time.monotonic() + plan.seconds
+
+    def replay() -> None:
+        if outbox.path.exists():
+            report = outbox.replay(lambda c: record_call(db, c))
+            counts["replayed"] += report.replayed
+
+    while time.monotonic() < deadline:
+        try:
+            replay()
+            task = claim_next(db, agent_id, plan.campaign_id)
+            if task is None:
+                counts["empty"] += 1
+                time.sleep(0.05)
+                continue
+            counts["claims"] += 1
+            held[index] = task.task_id
+            claimed_at = time.time()
+            log.write(
+                json.dumps(
+                    {
+                        "event": "claim",
+                        "task": task.task_id,
+                        "agent": agent_id,
+                        "at": claimed_at,
+                        "lease": task.lease_expires_at.timestamp(),
+                    }
+                )
+                + "\n"
+            )
+            state[index] = IN_CALL
+            code = rng.choices(codes, weights)[0]
+            started = datetime.now(UTC)
+            time.sleep(rng.uniform(*CALL_SECONDS))
+            ended = datetime.now(UTC)
+            state[index] = RECORDING
+            call = CallInput(
+                uuid=str(uuidlib.uuid4()),
+                agent_id=agent_id,
+                campaign_id=plan.campaign_id,
+                business_id=task.business.id,
+                task_id=task.task_id,
+                outcome=code,
+                started_at=started,
+                ended_at=ended,
+                callback_at=started + timedelta(days=1)
+                if OUTCOMES_BY_CODE[code].needs_callback_time
+                else None,
+                answers={"online": rng.choice(("oui", "non"))},
+            )
+            kept = record_or_keep(db, outbox, call, record_call) is None
+            counts["kept" if kept else "recorded"] += 1
+            log.write(
+                json.dumps(
+                    {
+                        "event": "call",
+                        "uuid": call.uuid,
+                        "task": task.task_id,
+                        "agent": agent_id,
+                        "from": claimed_at,
+                        "to": ended.timestamp(),
+                        "kept": kept,
+                        "at": time.time(),
+                    }
+                )
+                + "\n"
+            )
+            state[index] = IDLE
+            held[index] = 0
+        except UNREACHABLE as exc:  # the server is away: wait and try again, reconnecting
+            state[index] = IDLE
+            counts["unreachable"] += 1
+            if len(samples) < 3:
+                samples.append(str(exc).splitlines()[0][:200])
+            time.sleep(0.2)
+        except Exception as exc:  # noqa: BLE001 - counted and reported, the agent carries on
+            state[index] = IDLE
+            errors[type(exc).__name__] += 1
+            if len(samples) < 3:
+                samples.append("".join(traceback.format_exception_only(exc)).strip()[:300])
+            time.sleep(0.05)
+    # the end of the shift: whatever waits in the outbox goes in (the server is back by now)
+    grace = time.monotonic() + 30
+    while outbox.path.exists() and outbox.count() and time.monotonic() < grace:
+        try:
+            replay()
+        except Exception:  # noqa: BLE001
+            time.sleep(0.5)
+    log.close()
+    results.put(
+        {
+            "index": index,
+            **counts,
+            "pending": outbox.count(),
+            "errors": dict(errors),
+            "samples": samples,
+        }
+    )
+    db.dispose()
+
+
+def _read(log_dir: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    claims, calls = [], []
+    for path in sorted(Path(log_dir).glob("agent-*.jsonl")):
+        for line in path.read_text().splitlines():
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                continue  # a line torn by SIGKILL
+            (claims if entry.get("event") == "claim" else calls).append(entry)
+    return claims, calls
+
+
+def _double_claims(claims: list[dict[str, Any]], calls: list[dict[str, Any]]) -> int:
+    """Holds of one task by two agents at once: each claim holds until its call is recorded,
+    or (no call: the agent died) until its lease expires."""
+    ends = {(c["agent"], c["task"], c["from"]): c["to"] for c in calls}
+    holds: dict[int, list[tuple[float, float, int]]] = {}
+    for c in claims:
+        end = ends.get((c["agent"], c["task"], c["at"]), c["lease"])
+        holds.setdefault(c["task"], []).append((c["at"], end, c["agent"]))
+    return _overlaps(holds)
+
+
+def _recover(
+    db: Database, campaign_id: int, checker: int, tasks: set[int], killed: set[int]
+) -> tuple[int, int]:
+    """(recovered, refused while leased) over the tasks the killed agents held: each must be
+    refused to another agent while its lease runs and claimable once it has expired."""
+    from outreach.services.queue import release_task, take_task
+
+    recovered = guarded = 0
+    for task_id in sorted(tasks):
+        with db.reading() as s:
+            row = s.execute(
+                select(CallTask.claimed_by, CallTask.lease_expires_at).where(CallTask.id == task_id)
+            ).one()
+        if row.claimed_by not in killed:
+            recovered += 1  # a survivor already took it over, or it was finished
+            continue
+        expiry = from_db(row.lease_expires_at)
+        assert expiry is not None
+        if expiry > datetime.now(UTC):
+            try:
+                take_task(db, checker, campaign_id, task_id=task_id)
+            except Forbidden:
+                guarded += 1
+            else:
+                release_task(db, checker, task_id, "chaos", delay_minutes=0)
+                continue  # taken while leased: a double claim, not a recovery
+        later = max(expiry, datetime.now(UTC)) + timedelta(seconds=1)
+        try:
+            take_task(db, checker, campaign_id, task_id=task_id, now=later)
+        except OutreachError:
+            continue
+        release_task(db, checker, task_id, "chaos", delay_minutes=0, now=later)
+        recovered += 1
+    return recovered, guarded
+
+
+def run_chaos(
+    url: str, agents: int, seconds: float, *, restart: bool | None = None
+) -> dict[str, Any]:
+    """The chaos run (see the module's docstring); its JSON-ready summary."""
+    if agents < 2 or seconds < 3:
+        raise InvalidInput(_("--chaos : au moins 2 agents et 3 secondes"))
+    db = open_database(url)
+    try:
+        restart = db.is_postgresql if restart is None else restart
+        command = restart_command() if restart else None
+        if restart and command is None:
+            raise InvalidInput(
+                _(
+                    "--chaos : commande de redémarrage de PostgreSQL inconnue (variable {env})"
+                ).format(env=ENV_RESTART)
+            )
+        campaign_id = _ensure_chaos_campaign(db)
+        prepared = _top_up(db, campaign_id, int(min(max(agents * seconds * 30, 3000), 40000)))
+        agent_ids = _ensure_agents(db, agents, LOAD_CHAMBER)
+        since = utcnow()
+        log_dir = tempfile.mkdtemp(prefix="outreach-chaos-")
+        plan = Plan(url, campaign_id, agent_ids, None, seconds, "project", log_dir)
+        ctx = mp.get_context("spawn")
+        start, ready, results = ctx.Event(), ctx.Queue(), ctx.Queue()
+        state, held = ctx.Array("i", agents, lock=False), ctx.Array("i", agents, lock=False)
+        procs = [
+            ctx.Process(target=_chaos_agent, args=(plan, i, ready, start, results, state, held))
+            for i in range(agents)
+        ]
+        for p in procs:
+            p.start()
+        try:
+            for _p in procs:
+                ready.get(timeout=300)
+        except Exception:
+            for p in procs:
+                p.kill()
+            raise OutreachError(_("les agents simulés n'ont pas pu démarrer")) from None
+        rng = random.Random(agents * 31 + int(seconds))
+        victims = rng.sample(range(agents), max(1, round(agents * KILL_FRACTION)))
+        # kills spread over 15%..60% of the run; the restart at 40%
+        spread = max(1, len(victims) - 1)
+        kill_at = [seconds * (0.15 + 0.45 * k / spread) for k in range(len(victims))]
+        schedule = list(zip(kill_at, victims, strict=True))
+        restart_at = seconds * 0.4 if command else None
+        killed: dict[int, int] = {}  # index -> task held when killed (0: none)
+        restart_window: tuple[float, float] | None = None
+        restart_error: str | None = None
+        t0 = time.monotonic()
+        start.set()
+        while time.monotonic() - t0 < seconds:
+            elapsed = time.monotonic() - t0
+            if schedule and elapsed >= schedule[0][0]:
+                _when, victim = schedule.pop(0)
+                wait_until = time.monotonic() + 2.0
+                while state[victim] != IN_CALL and time.monotonic() < wait_until:
+                    time.sleep(0.001)
+                os.kill(procs[victim].pid, signal.SIGKILL)  # type: ignore[arg-type]
+                killed[victim] = held[victim] if state[victim] == IN_CALL else 0
+                continue
+            if restart_at is not None and elapsed >= restart_at:
+                restart_at = None
+                began = time.time()
+                done = subprocess.run(command, capture_output=True, text=True, timeout=120)  # type: ignore[arg-type]
+                if done.returncode != 0:
+                    restart_error = (done.stderr or done.stdout).strip()[:300]
+                restart_window = (began, time.time())
+                continue
+            time.sleep(0.01)
+        reports = []
+        survivors = [i for i in range(agents) if i not in killed]
+        for _i in survivors:
+            try:
+                reports.append(results.get(timeout=seconds + 120))
+            except Exception:  # noqa: BLE001
+                break
+        for p in procs:
+            p.join(timeout=30)
+        # the killed agents' apps, restarted, replay what their outbox kept
+        from outreach.services.outbox import Outbox
+        from outreach.services.queue import record_call
+
+        replayed_after = 0
+        for victim in killed:
+            box = Outbox(Path(log_dir) / f"outbox-{victim:03d}.jsonl")
+            if box.path.exists():
+                replayed_after += box.replay(lambda c: record_call(db, c)).replayed
+        claims, calls = _read(log_dir)
+        checks = verify(db, calls, agent_ids, since)
+        double = _double_claims(claims, calls) + checks["overlapping_holds_in_calls"]
+        killed_ids = {agent_ids[i] for i in killed}
+        killed_tasks = {t for t in killed.values() if t}
+        # every task still held by a killed agent, too (a kill between claim and state flag)
+        with db.reading() as s:
+            killed_tasks |= set(
+                s.scalars(
+                    select(CallTask.id).where(
+                        CallTask.campaign_id == campaign_id,
+                        CallTask.claimed_by.in_(killed_ids or {-1}),
+                    )
+                )
+            )
+        checker = agent_ids[survivors[0]]
+        recovered, guarded = _recover(db, campaign_id, checker, killed_tasks, killed_ids)
+        reconnected = None
+        if restart_window is not None:
+            back = restart_window[1]
+            reconnected = len(
+                {c["agent"] for c in calls if c["at"] > back and c["agent"] not in killed_ids}
+            )
+        errors: Counter[str] = Counter()
+        samples: list[str] = []
+        for r in reports:
+            errors.update(r["errors"])
+            samples.extend(r["samples"])
+        lost = checks["reported_calls_missing_or_duplicated"]
+        pending = sum(r.get("pending", 0) for r in reports)
+        ok = (
+            lost == 0
+            and double == 0
+            and pending == 0
+            and recovered == len(killed_tasks)
+            and checks["agents_holding_two_tasks"] == 0
+            and len(reports) == len(survivors)
+            and restart_error is None
+            and (reconnected is None or reconnected == len(survivors))
+        )
+        return {
+            "backend": db.url.get_backend_name(),
+            "mode": "chaos",
+            "agents": agents,
+            "seconds": seconds,
+            "campaign": CHAOS_CAMPAIGN,
+            "lease_minutes": LEASE_MINUTES,
+            "tasks_prepared": prepared,
+            "claims": len(claims),
+            "calls": len(calls),
+            "calls_kept_then_replayed": sum(1 for c in calls if c["kept"]),
+            "kills": len(killed),
+            "kills_mid_call": sum(1 for t in killed.values() if t),
+            "server_restarts": 1 if restart_window else 0,
+            "server_restart_seconds": round(restart_window[1] - restart_window[0], 2)
+            if restart_window
+            else None,
+            "server_restart_error": restart_error,
+            "lost_calls": lost,
+            "double_claims": double,
+            "killed_agents_tasks": len(killed_tasks),
+            "tasks_refused_while_leased": guarded,
+            "recovered_tasks": recovered,
+            "survivors": len(survivors),
+            "survivors_reconnected": reconnected,
+            "calls_replayed_after_restart_of_killed_apps": replayed_after,
+            "outbox_pending": pending,
+            "unreachable_errors": sum(r.get("unreachable", 0) for r in reports),
+            "errors": sum(errors.values()),
+            "error_kinds": dict(errors),
+            "error_samples": samples[:5],
+            "invariants": checks,
+            "ok": ok,
+            "logs": log_dir,
+        }
+    finally:
+        db.dispose()
