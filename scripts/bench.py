@@ -1032,6 +1032,8 @@ def markdown(report: dict[str, Any]) -> str:
             f"| {r['name']} | {_fmt(r['project'], r['unit'])} | "
             f"{_fmt(r['reference'], r['unit'])} | {ratio} | {r['target']} | {result} | {detail} |"
         )
+    for name, error in report.get("errors", {}).items():
+        lines.append(f"\nCould not run `{name}`: {error.splitlines()[0][:300]}")
     return "\n".join(lines) + "\n"
 
 
@@ -1089,10 +1091,15 @@ def main(argv: list[str] | None = None) -> int:
             ("claim_record", lambda: measure_claim_record(bench)),
             ("import", lambda: measure_import(bench)),
         ]
+        errors: dict[str, str] = {}
         for name, step in steps:
             if name in only:
                 log(f"measure {name}")
-                step()
+                try:
+                    step()
+                except Exception as exc:  # noqa: BLE001 - one broken measure keeps the others
+                    errors[name] = f"{type(exc).__name__}: {exc}"[:2000]
+                    log(f"measure {name} FAILED: {errors[name]}")
         print_table(bench.rows)
         if args.json or args.md:
             report = {
@@ -1103,6 +1110,7 @@ def main(argv: list[str] | None = None) -> int:
                 "seconds": round(time.time() - started, 1),
                 "machine": {**machine(db, args.db), "loadavg_end": os.getloadavg()},
                 "measures": {r.name: r.as_json() for r in bench.rows},
+                "errors": errors,
             }
             if args.json:
                 args.json.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
@@ -1110,7 +1118,9 @@ def main(argv: list[str] | None = None) -> int:
                 args.md.write_text(markdown(report))
         failed = [r.name for r in bench.rows if r.passed is False]
         log(f"done in {time.time() - started:.0f} s; missed targets: {', '.join(failed) or 'none'}")
-        return 0
+        if errors:
+            log(f"measures that could not run: {', '.join(errors)}")
+        return 1 if errors else 0
     finally:
         if bench is not None:
             bench.db.dispose()
