@@ -220,7 +220,8 @@ def _chaos_agent(
 
 
 def _read(log_dir: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    claims, calls = [], []
+    claims: list[dict[str, Any]] = []
+    calls: list[dict[str, Any]] = []
     for path in sorted(Path(log_dir).glob("agent-*.jsonl")):
         for line in path.read_text().splitlines():
             try:

@@ -142,7 +142,7 @@ def business_record(db: Database, login: str, siret: str) -> dict[str, Any]:
             about = [("business", str(biz.id))]
             about += [("call_task", str(t.id)) for t in tasks]
             about += [("call", str(i)) for i in call_ids]
-            audit = []
+            audit: list[AuditLog] = []
             for entity in ("business", "call_task", "call"):
                 ids = [i for e, i in about if e == entity]
                 for chunk in range(0, len(ids), 500):
@@ -179,6 +179,11 @@ def business_record(db: Database, login: str, siret: str) -> dict[str, Any]:
     return retry_busy(run)
 
 
+def _count(result: Any) -> int:
+    """Rows changed by an UPDATE or DELETE (a CursorResult)."""
+    return int(result.rowcount or 0)
+
+
 def _erase_ids(session: Session, ids: list[int], now: datetime) -> tuple[int, int, int, int]:
     """Anonymise the businesses `ids` (rows kept); (calls, answers, referrals, tasks) touched."""
     session.execute(
@@ -195,25 +200,29 @@ def _erase_ids(session: Session, ids: list[int], now: datetime) -> tuple[int, in
         )
     )
     call_ids = select(Call.id).where(Call.business_id.in_(ids)).scalar_subquery()
-    answers = session.execute(delete(CallAnswer).where(CallAnswer.call_id.in_(call_ids))).rowcount
-    calls = session.execute(
-        update(Call).where(Call.business_id.in_(ids)).values(notes=None, phone=None)
-    ).rowcount
-    referrals = session.execute(
-        update(Referral).where(Referral.business_id.in_(ids)).values(notes=None)
-    ).rowcount
-    tasks = session.execute(
-        update(CallTask)
-        .where(CallTask.business_id.in_(ids), CallTask.state.in_(UNFINISHED_STATES))
-        .values(
-            state="cancelled",
-            claimed_by=None,
-            claimed_at=None,
-            lease_expires_at=None,
-            updated_at=now,
+    answers = _count(session.execute(delete(CallAnswer).where(CallAnswer.call_id.in_(call_ids))))
+    calls = _count(
+        session.execute(
+            update(Call).where(Call.business_id.in_(ids)).values(notes=None, phone=None)
         )
-    ).rowcount
-    return int(calls or 0), int(answers or 0), int(referrals or 0), int(tasks or 0)
+    )
+    referrals = _count(
+        session.execute(update(Referral).where(Referral.business_id.in_(ids)).values(notes=None))
+    )
+    tasks = _count(
+        session.execute(
+            update(CallTask)
+            .where(CallTask.business_id.in_(ids), CallTask.state.in_(UNFINISHED_STATES))
+            .values(
+                state="cancelled",
+                claimed_by=None,
+                claimed_at=None,
+                lease_expires_at=None,
+                updated_at=now,
+            )
+        )
+    )
+    return calls, answers, referrals, tasks
 
 
 def erase_business(

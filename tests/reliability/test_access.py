@@ -86,6 +86,7 @@ def world(db: Database) -> World:
         siret, phone = s.execute(
             select(Business.siret, Business.phone).where(Business.id == bre)
         ).one()
+    assert phone is not None
     return World(agent, other, sup, national, bre_campaign, idf, bre, bre_task, siret, phone)
 
 

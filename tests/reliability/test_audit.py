@@ -136,7 +136,9 @@ def test_every_mutating_service_leaves_an_audit_row(db: Database, tmp_path: Path
     rows = trail.new()
     assert any(r.action == "import" and r.agent_id == sup and r.detail for r in rows)
     assert any(
-        r.action == "import.batch" and r.agent_id == sup and siret in (r.detail or {})["sirets"]
+        r.action == "import.batch"
+        and r.agent_id == sup
+        and siret in list((r.detail or {})["sirets"])  # type: ignore[call-overload]
         for r in rows
     ), [r.action for r in rows]
     out = export.export(db, sup_info, export.ExportRequest("calls", "csv", tmp_path / "c.csv"))
@@ -188,7 +190,7 @@ def test_an_interrupted_import_audits_what_it_wrote(db: Database, tmp_path: Path
         written = set(s.scalars(select(Business.siret).where(Business.siret.in_(sirets))))
         audited: set[str] = set()
         for detail in s.scalars(select(AuditLog.detail).where(AuditLog.agent_id == sup.id)):
-            audited.update((detail or {}).get("sirets", []))
+            audited.update((detail or {}).get("sirets", []))  # type: ignore[arg-type]
     assert written == set(sirets[:2])
     assert written <= audited
 

@@ -196,7 +196,7 @@ def test_purge_older_than_three_years(db: Database, world: World) -> None:
     assert dnc[world.old] is True and dnc[world.old_plain] is False
     rows = _audit(db, "gdpr.purge")
     assert len(rows) == 1 and rows[0].detail
-    assert sorted(rows[0].detail["business_ids"]) == sorted([world.old, world.old_plain])  # type: ignore[arg-type]
+    assert sorted(rows[0].detail["business_ids"]) == sorted([world.old, world.old_plain])  # type: ignore[call-overload]
     # a second purge finds nothing more, and is still recorded
     assert gdpr.purge(db, "admin", "36m", now=NOW).businesses == 0
     assert len(_audit(db, "gdpr.purge")) == 2
