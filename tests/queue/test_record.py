@@ -295,3 +295,20 @@ def test_thirty_day_cap_across_campaigns(db: Database) -> None:
     assert _task(db, t2).next_attempt_at == (NOW + timedelta(days=30)).replace(tzinfo=None)
     got = claim_next(db, agent, c2, now=NOW + timedelta(days=30, minutes=1))
     assert got is not None and got.task_id == t2
+
+
+def test_callback_replayed_after_its_time_is_still_saved(db: Database) -> None:
+    """Invariant 2: a callback recorded while the database was away (outbox) replays later,
+    even once its time has passed; it is then simply due."""
+    agent, camp = _setup(db)
+    tid = make_task(db, camp, make_business(db))
+    t = claim_next(db, agent, camp, now=NOW)
+    when = NOW + timedelta(minutes=30)
+    call = _call(agent, t, "callback", callback_at=when)
+    replay_at = NOW + timedelta(hours=3)
+    res = record_call(db, call, now=replay_at)
+    assert not res.replayed and res.task_state == "callback"
+    assert _count(db, Call) == 1
+    assert _task(db, tid).next_attempt_at == when.replace(tzinfo=None)
+    again = record_call(db, call, now=replay_at + timedelta(minutes=1))
+    assert again.replayed and again.call_id == res.call_id and _count(db, Call) == 1

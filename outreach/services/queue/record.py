@@ -71,9 +71,12 @@ def _validate(call: CallInput, oc: Outcome, now: datetime) -> datetime | None:
         if call.callback_at is None:
             raise InvalidInput(_("rappel : indiquez la date et l'heure du rappel"))
         callback_at = to_db(call.callback_at)
-        if callback_at <= now:
+        # Judged against the moment the agent recorded it, not the moment the server stores
+        # it: a call kept in the outbox while the database was away must still replay.
+        decided = min(to_db(call.ended_at), now)
+        if callback_at <= decided:
             raise InvalidInput(_("rappel : la date et l'heure sont déjà passées"))
-        if callback_at > now + MAX_CALLBACK_AHEAD:
+        if callback_at > decided + MAX_CALLBACK_AHEAD:
             raise InvalidInput(_("rappel : date à plus d'un an"))
     if call.referrals and not oc.allows_referrals:
         raise InvalidInput(
