@@ -995,7 +995,6 @@ def machine(bench_db: Database | None, backend: str) -> dict[str, Any]:
         "cpu": cpu,
         "python": platform.python_version(),
         "sqlite": sqlite3.sqlite_version,
-        "loadavg_start": os.getloadavg(),
     }
     if backend == "postgresql" and bench_db is not None:
         with bench_db.reading() as s:
@@ -1070,6 +1069,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         url = target.new("main")
     started = time.time()
+    load_start = os.getloadavg()
     log(f"bench: {args.db}, scale {args.scale:g}, work in {workdir}")
     bench = None
     try:
@@ -1108,7 +1108,11 @@ def main(argv: list[str] | None = None) -> int:
                 "scale": args.scale,
                 "started": datetime.fromtimestamp(started, UTC).isoformat(timespec="seconds"),
                 "seconds": round(time.time() - started, 1),
-                "machine": {**machine(db, args.db), "loadavg_end": os.getloadavg()},
+                "machine": {
+                    **machine(db, args.db),
+                    "loadavg_start": load_start,
+                    "loadavg_end": os.getloadavg(),
+                },
                 "measures": {r.name: r.as_json() for r in bench.rows},
                 "errors": errors,
             }
