@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -57,8 +58,44 @@ def _store_lang(_ctx: click.Context, _param: click.Parameter, value: str | None)
         set_language(value)
 
 
-class OutreachGroup(click.Group):
+_SECTIONS = {"Options": "Options", "Commands": "Commandes", "Arguments": "Arguments"}
+
+
+class _Formatter(click.HelpFormatter):
+    """Click's help layout with its headings in the user's language (French by default)."""
+
+    def write_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
+        super().write_usage(prog, args, _("Utilisation : ") if prefix is None else prefix)
+
+    @contextmanager
+    def section(self, name: str) -> Iterator[None]:
+        with super().section(_(_SECTIONS.get(name, name))):
+            yield
+
+
+class _Context(click.Context):
+    formatter_class = _Formatter
+
+
+class _FrenchHelp:
+    context_class: type[click.Context] = _Context
+
+    def get_help_option(self, ctx: click.Context) -> click.Option | None:
+        option = super().get_help_option(ctx)  # type: ignore[misc]
+        if option is not None:
+            option.help = _("Affiche cette aide et quitte.")
+        return option  # type: ignore[no-any-return]
+
+
+class OutreachCommand(_FrenchHelp, click.Command):
+    pass
+
+
+class OutreachGroup(_FrenchHelp, click.Group):
     """Turns every error a person can act on into one line and a non-zero exit code."""
+
+    command_class = OutreachCommand
+    group_class = type  # subgroups are OutreachGroups too
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -86,7 +123,12 @@ class OutreachGroup(click.Group):
     ),
 )
 @click.version_option(
-    __version__, "-V", "--version", prog_name="outreach", message="%(prog)s %(version)s"
+    __version__,
+    "-V",
+    "--version",
+    prog_name="outreach",
+    message="%(prog)s %(version)s",
+    help=_("Affiche la version et quitte."),
 )
 @click.option(
     "--lang",
@@ -117,4 +159,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    main()
