@@ -22,17 +22,15 @@ class InvalidIdentifier(InvalidValue):
     """A SIREN or SIRET that cannot be accepted; `reason` says why, in French."""
 
 
+# a digit doubled, then its two digits summed (the Luhn step), as a digit again
+_LUHN_DOUBLED = str.maketrans("0123456789", "0246813579")
+
+
 def luhn_ok(digits: str) -> bool:
     """True when the Luhn sum of the digit string is a multiple of 10."""
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        d = ord(ch) - 48
-        if i % 2:
-            d *= 2
-            if d > 9:
-                d -= 9
-        total += d
-    return total % 10 == 0
+    kept = sum(map(int, digits[-1::-2]))
+    doubled = sum(map(int, digits[-2::-2].translate(_LUHN_DOUBLED)))
+    return (kept + doubled) % 10 == 0
 
 
 def luhn_complete(partial: str) -> str:

@@ -214,6 +214,8 @@ def _is_xlsx(path: Path) -> bool:
 
 
 def _cell_text(value: Any, key: str | None) -> str:
+    if type(value) is str:  # every CSV cell: the hot path
+        return value.strip()
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
