@@ -32,10 +32,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
 from outreach.db.engine import Database, open_database
-from outreach.db.models import CallTask, Campaign
+from outreach.db.models import CallTask
 from outreach.domain.outcomes import OUTCOMES_BY_CODE
 from outreach.errors import Forbidden, InvalidInput, OutreachError
 from outreach.i18n import _
@@ -47,6 +47,7 @@ from outreach.services.loadtest import (
     _ensure_agents,
     _overlaps,
     _top_up,
+    ensure_campaign,
     verify,
 )
 
@@ -68,31 +69,6 @@ def restart_command() -> list[str] | None:
     if not versions:
         return None
     return ["pg_ctlcluster", "--skip-systemctl-redirect", versions[-1], "main", "restart"]
-
-
-def _ensure_chaos_campaign(db: Database) -> int:
-    with db.writing() as s:
-        cid = s.execute(select(Campaign.id).where(Campaign.name == CHAOS_CAMPAIGN)).scalar()
-        if cid is None:
-            cid = s.execute(
-                insert(Campaign)
-                .values(
-                    name=CHAOS_CAMPAIGN,
-                    description=_("Campagne de test de charge (outreach loadtest)"),
-                    status="active",
-                    window_days="1234567",
-                    window_hours="00:00-24:00",
-                    skip_holidays=False,
-                    max_attempts=5,
-                    retry_delays=[60, 240, 1440],
-                    max_attempts_30d=10,
-                    lease_minutes=LEASE_MINUTES,
-                    script=[{"key": "online", "text": "Vendez-vous en ligne ?", "choices": None}],
-                    created_at=utcnow(),
-                )
-                .returning(Campaign.id)
-            ).scalar_one()
-        return int(cid)
 
 
 def _chaos_agent(
@@ -295,7 +271,7 @@ def run_chaos(
                     "--chaos : commande de redémarrage de PostgreSQL inconnue (variable {env})"
                 ).format(env=ENV_RESTART)
             )
-        campaign_id = _ensure_chaos_campaign(db)
+        campaign_id = ensure_campaign(db, CHAOS_CAMPAIGN, LEASE_MINUTES)
         prepared = _top_up(db, campaign_id, int(min(max(agents * seconds * 30, 3000), 40000)))
         agent_ids = _ensure_agents(db, agents, LOAD_CHAMBER)
         since = utcnow()

@@ -94,14 +94,15 @@ def _ensure_agents(db: Database, count: int, chamber_code: str) -> tuple[int, ..
         return tuple(int(have[login]) for login in logins)
 
 
-def _ensure_campaign(db: Database) -> int:
+def ensure_campaign(db: Database, name: str = CAMPAIGN_NAME, lease_minutes: int = 15) -> int:
+    """The load test's own campaign (made on first use): always open, short script."""
     with db.writing() as s:
-        cid = s.execute(select(Campaign.id).where(Campaign.name == CAMPAIGN_NAME)).scalar()
+        cid = s.execute(select(Campaign.id).where(Campaign.name == name)).scalar()
         if cid is None:
             cid = s.execute(
                 insert(Campaign)
                 .values(
-                    name=CAMPAIGN_NAME,
+                    name=name,
                     description=_("Campagne de test de charge (outreach loadtest)"),
                     status="active",
                     window_days="1234567",
@@ -110,6 +111,7 @@ def _ensure_campaign(db: Database) -> int:
                     max_attempts=5,
                     retry_delays=[60, 240, 1440],
                     max_attempts_30d=10,
+                    lease_minutes=lease_minutes,
                     script=[
                         {
                             "key": "online",
@@ -417,7 +419,7 @@ def run_loadtest(
                 )
             prepared = 0
         else:
-            campaign_id = _ensure_campaign(db)
+            campaign_id = ensure_campaign(db)
             chamber_code = LOAD_CHAMBER
             prepared = _top_up(db, campaign_id, int(min(max(agents * seconds * 40, 5000), 60000)))
         agent_ids = _ensure_agents(db, agents, chamber_code)
