@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -29,9 +30,12 @@ class AppContext:
         if self._db is None:
             self._db = open_database(self.db_url)
         if check:
-            from outreach.db.migrate import check_schema
+            from outreach.db.revision import HEAD_REVISION, stored_revision
 
-            check_schema(self._db)
+            if stored_revision(self._db) != HEAD_REVISION:
+                from outreach.db.migrate import check_schema  # Alembic: only when it differs
+
+                check_schema(self._db)
         return self._db
 
 
@@ -91,11 +95,39 @@ class OutreachCommand(_FrenchHelp, click.Command):
     pass
 
 
+# command name -> the modules that define it (they register on `cli` when imported)
+LAZY_COMMANDS: dict[str, tuple[str, ...]] = {
+    "campaign": ("outreach.cli.campaign",),
+    "db": ("outreach.cli.db", "outreach.cli.backup"),
+    "demo": ("outreach.cli.tui",),
+    "export": ("outreach.cli.export",),
+    "gdpr": ("outreach.cli.gdpr",),
+    "import": ("outreach.cli.imports",),
+    "loadtest": ("outreach.cli.loadtest",),
+    "rollup": ("outreach.cli.rollup",),
+    "seed": ("outreach.cli.seed",),
+    "serve": ("outreach.cli.tui",),
+    "set-pin": ("outreach.cli.tui",),
+    "tui": ("outreach.cli.tui",),
+}
+
+
 class OutreachGroup(_FrenchHelp, click.Group):
     """Turns every error a person can act on into one line and a non-zero exit code."""
 
     command_class = OutreachCommand
     group_class = type  # subgroups are OutreachGroups too
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        if self is cli:
+            return sorted(set(self.commands) | set(LAZY_COMMANDS))
+        return super().list_commands(ctx)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if self is cli and cmd_name in LAZY_COMMANDS:
+            for module in LAZY_COMMANDS[cmd_name]:
+                importlib.import_module(module)
+        return super().get_command(ctx, cmd_name)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:

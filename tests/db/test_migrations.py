@@ -84,3 +84,11 @@ def test_reference_data(db: Database) -> None:
         outcomes = {r[0]: r[1] for r in s.execute(sa.text("SELECT key, label_fr FROM outcomes"))}
         assert outcomes["1"] == "Joint" and outcomes["9"] == "Opposition (ne plus appeler)"
         assert s.execute(sa.text("SELECT count(*) FROM referral_kinds")).scalar() >= 7
+
+
+def test_head_revision_constant_is_alembic_head(db: Database) -> None:
+    """The start-up check reads HEAD_REVISION instead of loading Alembic: keep them equal."""
+    from outreach.db.revision import HEAD_REVISION, stored_revision
+
+    assert HEAD_REVISION == migrate.head_revision()
+    assert stored_revision(db) == HEAD_REVISION
