@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from outreach.cli.base import AppContext, cli, db_option
-from outreach.cli.supervision import acting_supervisor, as_option, on_terminal
+from outreach.cli.supervision import acting_supervisor, as_option, call_filter_options, on_terminal
 from outreach.i18n import _
 from outreach.services import export as service
 from outreach.services.rollup import parse_by
@@ -40,13 +40,7 @@ from outreach.services.selection import CallFilter
     type=click.Path(dir_okay=False, path_type=Path),
     help=_("Fichier à écrire."),
 )
-@click.option("--lockdown", metavar="NOM", help=_("Seulement ce confinement (ex. confinement-2)."))
-@click.option("--chamber", metavar="CODE", help=_("Seulement cette chambre (ex. BRE)."))
-@click.option("--campaign", metavar="NOM", help=_("Seulement cette campagne."))
-@click.option(
-    "--since", metavar="AAAA-MM-JJ", help=_("Appels à partir de ce jour (heure de Paris).")
-)
-@click.option("--until", metavar="AAAA-MM-JJ", help=_("Appels jusqu'à ce jour inclus."))
+@call_filter_options
 @click.option("--by", "by", metavar="DIMS", help=_("Regroupement des cumuls (export rollup)."))
 @click.option("--comma", is_flag=True, help=_("CSV à virgules, sans BOM."))
 @as_option
@@ -57,11 +51,7 @@ def export_cmd(
     kind: str,
     fmt: str,
     out: Path,
-    lockdown: str | None,
-    chamber: str | None,
-    campaign: str | None,
-    since: str | None,
-    until: str | None,
+    filters: CallFilter,
     by: str | None,
     comma: bool,
     as_login: str | None,
@@ -71,7 +61,7 @@ def export_cmd(
         kind=kind,
         fmt=fmt,
         out=out,
-        filters=CallFilter(lockdown, chamber, campaign, since, until),
+        filters=filters,
         comma=comma,
         by=parse_by(by),
     )

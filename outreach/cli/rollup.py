@@ -9,7 +9,7 @@ import sys
 import click
 
 from outreach.cli.base import AppContext, cli, db_option
-from outreach.cli.supervision import acting_supervisor, as_option
+from outreach.cli.supervision import acting_supervisor, as_option, call_filter_options
 from outreach.i18n import _
 from outreach.services import rollup as service
 from outreach.services.selection import CallFilter, resolve
@@ -78,13 +78,7 @@ def render_table(result: service.Rollup) -> str:
         dims=",".join(service.DIMENSIONS)
     ),
 )
-@click.option("--lockdown", metavar="NOM", help=_("Seulement ce confinement (ex. confinement-2)."))
-@click.option("--chamber", metavar="CODE", help=_("Seulement cette chambre (ex. BRE)."))
-@click.option("--campaign", metavar="NOM", help=_("Seulement cette campagne."))
-@click.option(
-    "--since", metavar="AAAA-MM-JJ", help=_("Appels à partir de ce jour (heure de Paris).")
-)
-@click.option("--until", metavar="AAAA-MM-JJ", help=_("Appels jusqu'à ce jour inclus."))
+@call_filter_options
 @click.option(
     "--format",
     "fmt",
@@ -104,18 +98,14 @@ def render_table(result: service.Rollup) -> str:
 def rollup_cmd(
     app: AppContext,
     by: str | None,
-    lockdown: str | None,
-    chamber: str | None,
-    campaign: str | None,
-    since: str | None,
-    until: str | None,
+    filters: CallFilter,
     fmt: str,
     verify: bool,
     as_login: str | None,
 ) -> None:
     dims = service.parse_by(by)
     db, person = acting_supervisor(app, as_login)
-    sel = resolve(db, person, CallFilter(lockdown, chamber, campaign, since, until))
+    sel = resolve(db, person, filters)
     result = service.verify(db, sel, dims) if verify else service.rollup(db, sel, dims)
     if fmt == "json":
         click.echo(json.dumps(result.as_json(), ensure_ascii=False, indent=2))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import sys
 from typing import Any
 
@@ -11,6 +12,7 @@ from outreach.cli.base import AppContext
 from outreach.db.engine import Database
 from outreach.i18n import _
 from outreach.services.access import identity, require_supervisor
+from outreach.services.selection import CallFilter
 from outreach.services.types import AgentInfo
 
 
@@ -22,6 +24,33 @@ def as_option(fn: Any) -> Any:
         metavar="LOGIN",
         help=_("Superviseur qui agit (sinon la variable OUTREACH_AS)."),
     )(fn)
+
+
+def call_filter_options(fn: Any) -> Any:
+    """`--lockdown --chamber --campaign --since --until`, handed to the command as one
+    `filters: CallFilter` argument (the same selection for roll-ups and exports)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        kwargs["filters"] = CallFilter(
+            *(kwargs.pop(name) for name in ("lockdown", "chamber", "campaign", "since", "until"))
+        )
+        return fn(*args, **kwargs)
+
+    options = (
+        click.option(
+            "--lockdown", metavar="NOM", help=_("Seulement ce confinement (ex. confinement-2).")
+        ),
+        click.option("--chamber", metavar="CODE", help=_("Seulement cette chambre (ex. BRE).")),
+        click.option("--campaign", metavar="NOM", help=_("Seulement cette campagne.")),
+        click.option(
+            "--since", metavar="AAAA-MM-JJ", help=_("Appels à partir de ce jour (heure de Paris).")
+        ),
+        click.option("--until", metavar="AAAA-MM-JJ", help=_("Appels jusqu'à ce jour inclus.")),
+    )
+    for option in reversed(options):
+        wrapper = option(wrapper)
+    return wrapper
 
 
 def acting_supervisor(app: AppContext, as_login: str | None) -> tuple[Database, AgentInfo]:

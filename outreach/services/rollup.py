@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from sqlalchemy import Date, case, cast, func, literal_column, select
@@ -356,10 +356,3 @@ def verify(db: Database, sel: Selection, by: tuple[str, ...] = ("lockdown",)) ->
     result = rollup(db, sel, by)
     raise_on(differences(result, recount(db, sel, by)))
     return result
-
-
-def dashboard(db: Database, supervisor: Any, now: datetime | None = None) -> Any:
-    """The supervisor's live totals (see outreach.services.dashboard, which keeps a cheap feed)."""
-    from outreach.services.dashboard import dashboard as build
-
-    return build(db, supervisor, now)

@@ -10,7 +10,7 @@ import pytest
 from outreach.db.engine import Database
 from outreach.services import rollup
 from outreach.services.access import require_supervisor
-from outreach.services.dashboard import Dashboard, DashboardFeed
+from outreach.services.dashboard import Dashboard, DashboardFeed, dashboard
 from outreach.services.selection import CallFilter, resolve
 from tests.supervision.builders import World, add_business, add_call, build_world
 
@@ -48,7 +48,7 @@ def assert_matches_rollup(db: Database, login: str, dash: Dashboard) -> None:
 
 
 def test_full_load_matches_rollup(db: Database, world: World) -> None:
-    dash = rollup.dashboard(db, require_supervisor(db, "sup_nat"), NOW)
+    dash = dashboard(db, require_supervisor(db, "sup_nat"), NOW)
     assert dash.full_load and dash.scope is None
     assert [g.key for g in dash.lockdowns] == ["confinement-1", "confinement-2", None]
     assert dash.total.contacts == 9 and dash.total.businesses_contacted == 6
