@@ -193,8 +193,6 @@ DEPARTMENTS: tuple[Department, ...] = tuple(
 )
 
 DEPARTMENTS_BY_CODE: dict[str, Department] = {d.code: d for d in DEPARTMENTS}
-CHAMBERS_BY_CODE: dict[str, Chamber] = {c.code: c for c in CHAMBERS}
-OVERSEAS_DEPARTMENTS = frozenset(d.code for d in _OVERSEAS)
 
 
 def department_of_postcode(postcode: str) -> str | None:

@@ -13,7 +13,6 @@ DONE = "done"  # task finished (a referral asking for follow-up turns it into fo
 RETRY = "retry"  # try again after a growing delay, until max attempts, then exhausted
 NEXT_PHONE = "next_phone"  # try the business's other phone, else exhausted and number flagged
 CALLBACK = "callback"  # call back at the time the agent picked, personally or for the team
-EFFECTS = (DONE, RETRY, NEXT_PHONE, CALLBACK)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +64,6 @@ OUTCOMES: tuple[Outcome, ...] = (
 
 OUTCOMES_BY_CODE: dict[str, Outcome] = {o.code: o for o in OUTCOMES}
 OUTCOMES_BY_KEY: dict[str, Outcome] = {o.key: o for o in OUTCOMES}
-REACHED_CODES: frozenset[str] = frozenset(o.code for o in OUTCOMES if o.reached)
 
 
 class UnknownOutcome(ValueError):
