@@ -17,13 +17,14 @@ from sqlalchemy.orm import Session
 
 from outreach.db.engine import Database
 from outreach.db.models import Call, Campaign, Lockdown
+from outreach.domain import geography
 from outreach.errors import InvalidInput, NotFound
 from outreach.i18n import _
 from outreach.services.access import chamber_scope
 from outreach.services.clock import to_db
 from outreach.services.types import AgentInfo
 
-PARIS = ZoneInfo("Europe/Paris")
+PARIS = ZoneInfo(geography.PARIS)
 
 
 @dataclass(frozen=True, slots=True)

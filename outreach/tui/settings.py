@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from outreach.domain.geography import PARIS
+
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
@@ -17,7 +19,7 @@ class TuiSettings:
     agent_login: str | None = None  # skip the login screen for this agent (unless it has a PIN)
     require_pin: bool = False  # every agent must type a PIN (the app served to other hosts)
     clock: Callable[[], datetime] | None = None  # a fixed clock for tests; None: real time
-    display_timezone: str = "Europe/Paris"  # the agent's own times (callbacks list, header)
+    display_timezone: str = PARIS  # the agent's own times (callbacks list, header)
     outbox_dir: Path | None = None  # None: the user data directory
     lease_renew_seconds: float = 60.0
     replay_seconds: float = 10.0

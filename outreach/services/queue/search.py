@@ -23,7 +23,7 @@ from outreach.errors import InvalidInput
 from outreach.i18n import _
 from outreach.services.agents import load_agent, works_every_chamber
 from outreach.services.queue.views import business_query, business_view
-from outreach.services.types import BusinessHit
+from outreach.services.types import BusinessHit, without_nul
 
 _SEPARATORS = re.compile(r"[\s.\-\u00a0\u202f]+")
 _PHONE_CHARS = re.compile(r"^[\d\s.\-+()\u00a0\u202f]+$")
@@ -59,7 +59,7 @@ def search_businesses(
 ) -> list[BusinessHit]:
     """Businesses matching `query` (SIRET or SIREN with spaces, phone typed any way, or a name
     fragment) in the agent's scope, each with the campaigns it is in."""
-    text = (query or "").replace("\x00", "").strip()  # PostgreSQL refuses U+0000
+    text = (without_nul(query) or "").strip()
     if not text:
         raise InvalidInput(_("recherche vide : tapez un SIRET, un téléphone ou un nom"))
     limit = max(1, min(limit, 200))
