@@ -120,21 +120,21 @@ class _Validator:
                     continue
                 patterns.append(f"(?:{desc.national_number_pattern})")
             if patterns:
-                self.by_length[length] = re.compile("|".join(patterns))
+                # the general pattern as a lookahead: both tested by one fullmatch
+                self.by_length[length] = re.compile(
+                    f"(?=(?:{self.general.pattern})\\Z)(?:{'|'.join(patterns)})"
+                )
 
     def valid(self, nsn: str) -> bool:
         typed = self.by_length.get(len(nsn))
-        return (
-            typed is not None
-            and self.general.fullmatch(nsn) is not None
-            and typed.fullmatch(nsn) is not None
-        )
+        return typed is not None and typed.fullmatch(nsn) is not None
 
 
 _CODE_PREFIXES = tuple((str(code), code) for code in _REGIONS_OF_CODE)
 _VALIDATORS = {
     region: _Validator(region) for regions in _REGIONS_OF_CODE.values() for region in regions
 }
+_FRANCE = _VALIDATORS["FR"]
 
 
 def _valid_in(region: str, nsn: str) -> bool:
@@ -169,6 +169,22 @@ def parse_phone(text: str, department: str | None = None, field: str = "phone") 
     `department` is the business's département code: it picks the overseas region for the
     numbers whose prefix does not (see the module notes).
     """
+    if type(text) is str:
+        # the common case, "01 23 45 67 89" for a metropolitan business, decided here: spaces,
+        # dots and dashes are separators _compact removes too. Anything else (or a number FR
+        # does not accept) takes the full path below, which returns the same for this case.
+        digits = text.replace(" ", "").replace(".", "").replace("-", "")
+        if (
+            len(digits) == 10
+            and digits[0] == "0"
+            and digits[1] != "0"
+            and digits.isascii()
+            and digits.isdigit()
+            and digits[:4] not in OVERSEAS_PREFIXES
+            and region_for_department(department) == "FR"
+            and _FRANCE.valid(digits[1:])
+        ):
+            return "+33" + digits[1:]
     compact = _compact(text, field)
     if compact[0] == "+":
         digits = compact[1:]
