@@ -8,6 +8,7 @@ session logs in for itself.
 
 from __future__ import annotations
 
+import gc
 import ipaddress
 import os
 import shlex
@@ -34,11 +35,18 @@ def _pin_option(fn):  # type: ignore[no-untyped-def]
 
 
 def _run_app(app: AppContext, *, login: str | None, pin_required: bool) -> None:
-    database = app.database()
-    from outreach.tui.app import make_app
-    from outreach.tui.settings import TuiSettings
+    gc.disable()  # imports: objects that live as long as the process, no cycles to find
+    try:
+        database = app.database()
+        from outreach.tui.app import make_app
+        from outreach.tui.settings import TuiSettings
 
-    make_app(database, TuiSettings(agent_login=login, require_pin=pin_required)).run()
+        tui = make_app(database, TuiSettings(agent_login=login, require_pin=pin_required))
+        # What is loaded so far is never collected: keep the collector's full passes off it.
+        gc.freeze()
+    finally:
+        gc.enable()
+    tui.run()
 
 
 @cli.command("tui", help=_("Ouvre l'application des conseillers (commande par défaut)."))

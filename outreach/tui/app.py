@@ -22,7 +22,7 @@ from outreach.services import auth
 from outreach.services.outbox import UNREACHABLE, Outbox
 from outreach.services.types import AgentInfo, CallbackItem, CampaignSummary
 from outreach.tui.commands import AppCommands
-from outreach.tui.messages import LoggedIn, LoginRefused, OutboxChanged
+from outreach.tui.messages import LoggedIn, LoginNeeded, OutboxChanged
 from outreach.tui.settings import TuiSettings
 
 HERE = Path(__file__).parent
@@ -30,7 +30,13 @@ HERE = Path(__file__).parent
 
 class OutreachApp(App[None]):
     TITLE = "outreach"
-    CSS_PATH = [HERE / "app.tcss", HERE / "widgets" / "widgets.tcss"]
+    # Every screen's stylesheet too, read once here: a screen whose CSS_PATH is not loaded yet
+    # makes Textual re-parse every stylesheet and restyle every widget when it is first shown.
+    CSS_PATH = [
+        HERE / "app.tcss",
+        HERE / "widgets" / "widgets.tcss",
+        *sorted((HERE / "screens").glob("*.tcss")),
+    ]
     COMMANDS = App.COMMANDS | {AppCommands}
     COMMAND_PALETTE_BINDING = "ctrl+p"
     BINDINGS = [
@@ -61,23 +67,39 @@ class OutreachApp(App[None]):
         self.sub_title = _("Centre d'appels CMA")
         self.set_interval(self.settings.replay_seconds, self.replay_outbox)
         self.replay_outbox()
+        login = self.settings.agent_login
+        if login:
+            # `--agent LOGIN`: the login form only if that agent must type a PIN (or is refused)
+            from outreach.tui.screens.login import StartScreen
+
+            self.push_screen(StartScreen())
+            self._direct_login(login)
+        else:
+            self._show_login(None)
+
+    def _show_login(self, login: str | None, error: str | None = None) -> None:
         from outreach.tui.screens.login import LoginScreen
 
-        self.push_screen(LoginScreen(self.settings.agent_login))
-        if self.settings.agent_login:
-            self._direct_login(self.settings.agent_login)
+        if len(self.screen_stack) > 1:
+            self.switch_screen(LoginScreen(login, error))
+        else:
+            self.push_screen(LoginScreen(login, error))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="login")
     def _direct_login(self, login: str) -> None:
         """`--agent LOGIN`: straight in, unless that agent must type a PIN."""
         if auth.login_needs_pin(self.db, login, require_pin=self.settings.require_pin):
+            self.post_message(LoginNeeded(login))
             return
         try:
             agent = auth.verify_login(self.db, login, None, now=self.settings.now_arg())
         except OutreachError as exc:
-            self.screen.post_message(LoginRefused(str(exc)))
+            self.post_message(LoginNeeded(login, str(exc)))
             return
         self.post_message(LoggedIn(agent))
+
+    def on_login_needed(self, message: LoginNeeded) -> None:
+        self._show_login(message.login, message.error)
 
     def on_logged_in(self, message: LoggedIn) -> None:
         from outreach.tui.screens.campaigns import CampaignsScreen
@@ -87,13 +109,11 @@ class OutreachApp(App[None]):
         self.switch_screen(CampaignsScreen())
 
     def action_logout(self) -> None:
-        from outreach.tui.screens.login import LoginScreen
-
         while len(self.screen_stack) > 2:
             self.pop_screen()
         self.agent = None
         self.campaign_name = ""
-        self.switch_screen(LoginScreen(None))
+        self._show_login(None)
 
     # -- navigation shared by every screen ----------------------------------------------------
 
@@ -176,11 +196,11 @@ class OutreachApp(App[None]):
     @work(thread=True, exclusive=True, exit_on_error=False, group="outbox")
     def replay_outbox(self) -> None:
         """Send the calls kept while the database was away (same uuid: recorded exactly once)."""
-        from outreach.services.queue import record_call
-
         if not self.outbox.path.exists():
             self.post_message(OutboxChanged(0))
             return
+        from outreach.services.queue import record_call
+
         report = self.outbox.replay(lambda call: record_call(self.db, call))
         self.post_message(
             OutboxChanged(report.remaining, report.replayed, report.error, report.refused)
@@ -205,16 +225,22 @@ class OutreachApp(App[None]):
                 severity="error",
                 timeout=15,
             )
-        from outreach.tui.screens.call import CallScreen
+        if before and not message.waiting:
+            from outreach.tui.screens.call import CallScreen
 
-        if before and not message.waiting and isinstance(self.screen, CallScreen):
-            self.screen.database_back()
+            if isinstance(self.screen, CallScreen):
+                self.screen.database_back()
 
     # -- the one place worker errors end ------------------------------------------------------
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state != WorkerState.ERROR or event.worker.error is None:
             return
+        from outreach.tui.screens.login import StartScreen
+
+        if event.worker.group == "login" and isinstance(self.screen, StartScreen):
+            # `--agent LOGIN` could not be checked (say, the database is away): the form, to retry
+            self._show_login(self.settings.agent_login)
         error = event.worker.error
         if isinstance(error, OutreachError):
             message = str(error)

@@ -29,6 +29,14 @@ class LoginRefused(Message):
 
 
 @dataclass
+class LoginNeeded(Message):
+    """`--agent LOGIN` cannot go straight in: the login form, with why (None: a PIN is needed)."""
+
+    login: str
+    error: str | None = None
+
+
+@dataclass
 class CampaignsLoaded(Message):
     campaigns: list[CampaignSummary]
 

@@ -3,8 +3,13 @@ and wrong ones are refused without telling which logins exist."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from sqlalchemy import update
 from textual.widgets import Input, Static
 
+from outreach.db.engine import open_database
+from outreach.db.models import Agent
 from outreach.services.auth import set_pin
 from outreach.tui.screens.campaigns import CampaignsScreen
 from outreach.tui.screens.login import LoginScreen
@@ -21,6 +26,32 @@ async def test_agent_option_skips_login(world: World) -> None:
         await settle(pilot)
         assert isinstance(app.screen, CampaignsScreen)
         assert app.agent is not None and app.agent.login == "claire"
+
+
+async def test_agent_option_refused_shows_the_form(world: World) -> None:
+    with world.db.writing() as s:
+        s.execute(update(Agent).where(Agent.login == "claire").values(active=False))
+    app = app_for(world.db, agent_login="claire")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, LoginScreen)
+        assert app.agent is None
+        assert app.screen.query_one("#login", Input).value == "claire"
+        assert "identifiant ou code PIN incorrect" in _error(app)
+        assert app.screen.focused is app.screen.query_one("#pin", Input)
+
+
+async def test_agent_option_without_database_shows_the_form(tmp_path: Path) -> None:
+    away = open_database(f"sqlite:///{tmp_path / 'away' / 'outreach.sqlite3'}")
+    app = app_for(away, agent_login="claire", outbox_dir=tmp_path / "outbox")
+    async with app.run_test(size=(100, 30)) as pilot:
+        for _ in range(200):  # the login worker fails: `settle` would raise its error
+            await pilot.pause(0.01)
+            if isinstance(app.screen, LoginScreen):
+                break
+        assert isinstance(app.screen, LoginScreen)  # to try again, not a blank screen
+        assert app.screen.query_one("#login", Input).value == "claire"
+    away.dispose()
 
 
 async def test_agent_with_pin_must_type_it(world: World) -> None:

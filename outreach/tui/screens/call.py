@@ -16,7 +16,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Label, Static
+from textual.widgets import Input, Label, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from outreach.domain.outcomes import OUTCOMES, OUTCOMES_BY_CODE
@@ -33,6 +33,7 @@ from outreach.tui.screens.modals import (
     ReleaseModal,
 )
 from outreach.tui.widgets.business_card import BusinessCard
+from outreach.tui.widgets.footer import KeyFooter
 from outreach.tui.widgets.history import HistoryTable
 from outreach.tui.widgets.outcome_bar import OutcomeBar
 from outreach.tui.widgets.script_form import ScriptForm
@@ -99,7 +100,7 @@ class CallScreen(Screen[None]):
                     yield Input(placeholder=_("notes de l'appel"), id="notes", compact=True)
             yield history
         yield OutcomeBar(id="outcomes")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.oapp.campaign_name = self.campaign_name

@@ -8,13 +8,14 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from outreach.i18n import _
 from outreach.services import queue
 from outreach.services.types import CallbackItem
 from outreach.tui.format import short_datetime
 from outreach.tui.messages import CallbacksLoaded
+from outreach.tui.widgets.footer import KeyFooter
 from outreach.tui.widgets.status_bar import StatusBar
 
 if TYPE_CHECKING:
@@ -42,7 +43,7 @@ class CallbacksScreen(Screen[CallbackItem | None]):
         yield Static(_("Mes rappels"), id="callbacks-title")
         yield DataTable(id="callbacks", cursor_type="row", zebra_stripes=True)
         yield Static("", id="callbacks-empty", classes="hint")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         table = self.query_one("#callbacks", DataTable)

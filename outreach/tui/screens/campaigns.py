@@ -8,12 +8,13 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from outreach.i18n import _
 from outreach.services import queue
 from outreach.services.types import CampaignSummary
 from outreach.tui.messages import CampaignsLoaded
+from outreach.tui.widgets.footer import KeyFooter
 from outreach.tui.widgets.status_bar import StatusBar
 
 if TYPE_CHECKING:
@@ -44,7 +45,7 @@ class CampaignsScreen(Screen[None]):
         yield Static(_("Mes campagnes"), id="campaigns-title")
         yield DataTable(id="campaigns", cursor_type="row", zebra_stripes=True)
         yield Static("", id="campaigns-empty", classes="hint")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         table = self.query_one("#campaigns", DataTable)

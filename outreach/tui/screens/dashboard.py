@@ -17,13 +17,14 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, ProgressBar, Sparkline, Static
+from textual.widgets import DataTable, ProgressBar, Sparkline, Static
 
 from outreach.db.engine import Database
 from outreach.domain.referrals import REFERRAL_KINDS_BY_CODE
 from outreach.i18n import _, language
 from outreach.services.access import require_supervisor
 from outreach.services.dashboard import Dashboard, DashboardFeed, DashGroup
+from outreach.tui.widgets.footer import KeyFooter
 
 REFRESH_SECONDS = 3.0
 
@@ -77,7 +78,7 @@ class DashboardScreen(Screen[None]):
                 yield Static(_("Appels par heure aujourd'hui"), id="dash-hours-title")
                 yield Sparkline([0] * 24, id="dash-sparkline")
                 yield Static(_("de 0 h à 23 h, heure de Paris"), id="dash-hours-axis")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         groups = (_("Contacts"), _("Entreprises"), _("Jointes"), _("Orientations"))

@@ -7,10 +7,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from outreach.domain.outcomes import OUTCOMES
 from outreach.i18n import _, language
+from outreach.tui.widgets.footer import KeyFooter
 from outreach.tui.widgets.status_bar import StatusBar
 
 
@@ -61,4 +62,4 @@ class HelpScreen(Screen[None]):
                 if screen is OutreachApp:
                     table.add_row("ctrl+p", _("Palette de commandes"))
                 yield Static(table)
-        yield Footer()
+        yield KeyFooter()

@@ -9,26 +9,36 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Input, Label, Static
+from textual.widgets import Button, Input, Label, Static
 from textual.worker import Worker, WorkerState
 
 from outreach.errors import OutreachError
 from outreach.i18n import _
 from outreach.services import auth
 from outreach.tui.messages import LoggedIn, LoginRefused
+from outreach.tui.widgets.footer import KeyFooter
 from outreach.tui.widgets.status_bar import StatusBar
 
 if TYPE_CHECKING:
     from outreach.tui.app import OutreachApp
 
 
+class StartScreen(Screen[None]):
+    """What `--agent LOGIN` shows while that login is checked: the status line, nothing else
+    (the login form follows only if a PIN is needed or the login is refused)."""
+
+    def compose(self) -> ComposeResult:
+        yield StatusBar()
+
+
 class LoginScreen(Screen[None]):
     CSS_PATH = "login.tcss"
     BINDINGS = [Binding("ctrl+q", "app.quit", _("Quitter"), id="login.quit")]
 
-    def __init__(self, login: str | None) -> None:
+    def __init__(self, login: str | None, error: str | None = None) -> None:
         super().__init__()
         self._login = login or ""
+        self._error = error
 
     @property
     def oapp(self) -> OutreachApp:
@@ -44,10 +54,12 @@ class LoginScreen(Screen[None]):
             yield Input(placeholder="••••", password=True, id="pin")
             yield Static("", id="login-error", classes="error")
             yield Button(_("Se connecter"), variant="primary", id="submit")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#pin" if self._login else "#login", Input).focus()
+        if self._error:
+            self.query_one("#login-error", Static).update(self._error)
 
     @on(Input.Submitted, "#login")
     def _to_pin(self) -> None:

@@ -8,7 +8,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import DataTable, Input, Static
 
 from outreach.domain.siret import format_siret
 from outreach.i18n import _
@@ -16,6 +16,7 @@ from outreach.services import queue
 from outreach.services.types import BusinessHit
 from outreach.tui.format import status_label, task_state_label
 from outreach.tui.messages import SearchDone
+from outreach.tui.widgets.footer import KeyFooter
 from outreach.tui.widgets.status_bar import StatusBar
 
 if TYPE_CHECKING:
@@ -45,7 +46,7 @@ class SearchScreen(Screen[tuple[int, str, int] | None]):
         yield Input(placeholder=_("SIRET, téléphone (tout format) ou nom, puis Entrée"), id="query")
         yield DataTable(id="hits", cursor_type="row", zebra_stripes=True)
         yield Static("", id="search-status", classes="hint")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#hits", DataTable).add_columns(

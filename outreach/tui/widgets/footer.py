@@ -1,0 +1,58 @@
+"""The key footer of every screen: Textual's Footer, rebuilt only when what it shows changes.
+
+Textual's Footer remounts all its keys each time the screen's bindings are "updated", which is
+every focus change (a screen mounting, `set_focus(None)` after each business, a field left),
+even when the keys shown stay the same. Each remount restyles every key: tens of milliseconds
+per business on the call screen. This one compares what it would show with what it shows and
+remounts only on a difference; several updates before the next refresh make one check.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from textual.widgets import Footer
+
+if TYPE_CHECKING:
+    from textual.screen import Screen
+
+
+class KeyFooter(Footer):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._shown: tuple[Any, ...] | None = None  # what the last compose showed
+        self._check_pending = False
+
+    def _showing(self) -> tuple[Any, ...]:
+        """Everything `Footer.compose` reads: equal tuples give the same keys on screen."""
+        active = self.screen.active_bindings
+        palette = None
+        if self.show_command_palette and self.app.ENABLE_COMMAND_PALETTE:
+            palette = active.get(self.app.COMMAND_PALETTE_BINDING)
+        return (
+            tuple(
+                (binding, enabled, tooltip)
+                for (_node, binding, enabled, tooltip) in active.values()
+                if binding.show
+            ),
+            None if palette is None else palette[1:],
+            self.compact,
+        )
+
+    def compose(self):  # type: ignore[no-untyped-def]
+        if self._bindings_ready:
+            self._shown = self._showing()
+        return super().compose()
+
+    def bindings_changed(self, screen: Screen[Any]) -> None:
+        self._bindings_ready = True
+        if not screen.app.app_focus:
+            return
+        if self.is_attached and screen is self.screen and not self._check_pending:
+            self._check_pending = True
+            self.call_after_refresh(self._recompose_if_changed)
+
+    async def _recompose_if_changed(self) -> None:
+        self._check_pending = False
+        if self.is_attached and self._showing() != self._shown:
+            await self.recompose()
