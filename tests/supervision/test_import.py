@@ -104,6 +104,45 @@ def test_rerun_adds_nothing_twice_and_keeps_do_not_call(
     assert business(db, S1).do_not_call is True
 
 
+def test_large_batches_store_each_row_in_file_order_and_count_new_ones(
+    db: Database, world: World, tmp_path: Path
+) -> None:
+    # more rows than one multi-row statement holds, in batches that do not split evenly
+    sirets = [make_siret(1000 + n) for n in range(130)]
+
+    def listing(name: str, rows: range) -> Path:
+        lines = ["SIRET;Raison sociale;Code postal;Téléphone"]
+        lines += [
+            f"{sirets[n]};Atelier {n:03d};35000;02 99 00 {n // 100:02d} {n % 100:02d}" for n in rows
+        ]
+        return write(tmp_path / name, "\n".join(lines) + "\n", "utf-8")
+
+    sup = require_supervisor(db, "sup_nat")
+    first = import_businesses(db, sup, listing("some.csv", range(40, 70)))
+    assert (first.new, first.updated) == (30, 0)
+    summary = import_businesses(db, sup, listing("all.csv", range(130)), batch_size=120)
+    assert (summary.read, summary.new, summary.updated, summary.rejected) == (130, 100, 30, 0)
+    with db.reading() as s:
+        stored = s.execute(
+            select(Business.siret, Business.name, Business.phone)
+            .where(Business.siret.in_(sirets))
+            .order_by(Business.id)
+        ).all()
+        batches = s.scalars(
+            select(AuditLog.detail)
+            .where(AuditLog.action == "import.batch")
+            .order_by(AuditLog.id.desc())
+            .limit(2)
+        ).all()
+    expected = {
+        sirets[n]: (f"Atelier {n:03d}", f"+3329900{n // 100:02d}{n % 100:02d}") for n in range(130)
+    }
+    assert {siret: (name, phone) for siret, name, phone in stored} == expected
+    order = [sirets.index(siret) for siret, _, _ in stored]
+    assert order == list(range(40, 70)) + [n for n in range(130) if not 40 <= n < 70]
+    assert sorted(d["new"] for d in batches) == [10, 90]  # type: ignore[index]
+
+
 def test_utf8_bom_comma_variants_and_empty_cells_keep_data(
     db: Database, world: World, tmp_path: Path
 ) -> None:
