@@ -175,9 +175,9 @@ def _claim_once(
         if not pg:
             # SQLite has one writer at a time: read the agent and campaign before taking the
             # write lock, so the lock is held for the claim statement alone
-            with db.reading() as session:
+            with db.read_conn() as session:
                 ctx = load_context(session, agent_id, campaign_id)
-        with db.writing() as session:
+        with db.write_conn() as session:
             if pg:
                 ctx = load_context(session, agent_id, campaign_id)
             stmt, params = claim_statement(ctx, now, pg)
@@ -187,7 +187,7 @@ def _claim_once(
             if pg:  # reads in the same transaction: one round trip less
                 return claimed_task(session, row.id), ctx.campaign.max_attempts_30d
         # SQLite: read once the write lock is released
-        with db.reading() as session:
+        with db.read_conn() as session:
             return claimed_task(session, row.id), ctx.campaign.max_attempts_30d
 
     return retry_busy(run)
@@ -214,7 +214,7 @@ def claim_next(
             return task
 
         def push(task_id: int = task.task_id, until: datetime = until) -> None:
-            with db.writing() as session:
+            with db.write_conn() as session:
                 session.execute(
                     update(T)
                     .where(T.c.id == task_id, T.c.claimed_by == agent_id)
@@ -238,7 +238,7 @@ def renew_lease(
     at = _now(now)
 
     def run() -> datetime | None:
-        with db.writing() as session:
+        with db.write_conn() as session:
             lease = session.execute(
                 select(CallTask.campaign_id).where(CallTask.id == task_id)
             ).scalar()
@@ -280,7 +280,7 @@ def release_task(
     at = _now(now)
 
     def run() -> bool:
-        with db.writing() as session:
+        with db.write_conn() as session:
             held = session.execute(
                 select(T.c.next_attempt_at)
                 .where(T.c.id == task_id, T.c.claimed_by == agent_id)
@@ -428,9 +428,9 @@ def take_task(
     at = _now(now)
 
     def run() -> int:
-        with db.writing() as session:
+        with db.write_conn() as session:
             return _take(session, agent_id, campaign_id, task_id, business_id, at)
 
     tid = retry_busy(run)
-    with db.reading() as session:
+    with db.read_conn() as session:
         return claimed_task(session, tid)

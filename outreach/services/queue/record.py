@@ -430,11 +430,11 @@ def record_call(db: Database, call: CallInput, now: datetime | None = None) -> R
             # SQLite has one writer at a time: agent, campaign and replay check are read before
             # the write lock (a replay racing in between hits the uuid's unique index and is
             # then read as a replay)
-            with db.reading() as session:
+            with db.read_conn() as session:
                 ctx = load_context(session, call.agent_id, call.campaign_id, call.uuid)
                 if ctx.existing_call is not None:
                     return _replayed(session, ctx.existing_call, call.uuid)
-        with db.writing() as session:
+        with db.write_conn() as session:
             return _record(session, call, at, db.is_postgresql, ctx)
 
     def run_once_more_on_race() -> RecordResult:
