@@ -8,13 +8,14 @@ an audit row: who, what, the filters, the format, the file and the number of row
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import String, cast, func, literal_column, select, true, type_coerce
+from sqlalchemy.dialects.postgresql import aggregate_order_by, array_agg
 from sqlalchemy.orm import Session
 
 from outreach.db.engine import Database
@@ -34,7 +35,14 @@ from outreach.i18n import _
 from outreach.services import rollup as rollups
 from outreach.services.audit import record_audit
 from outreach.services.selection import PARIS, CallFilter, Selection, resolve
-from outreach.services.sheets import FORMATS, XLSX_MAX_DATA_ROWS, open_writer
+from outreach.services.sheets import (
+    FORMATS,
+    XLSX_MAX_DATA_ROWS,
+    CsvWriter,
+    SheetWriter,
+    neutralised_sql,
+    open_writer,
+)
 from outreach.services.types import AgentInfo
 
 KINDS = ("calls", "referrals", "businesses", "do-not-call", "rollup")
@@ -170,37 +178,6 @@ def _stream(session: Session, stmt: Any) -> Iterator[Any]:
     yield from result
 
 
-def _grouped(rows: Iterator[Any]) -> Iterator[tuple[int, list[Any]]]:
-    """(call_id, [rest, ...]) from rows ordered by call_id."""
-    current: int | None = None
-    bucket: list[Any] = []
-    for row in rows:
-        if row[0] != current:
-            if current is not None:
-                yield current, bucket
-            current, bucket = row[0], []
-        bucket.append(row[1:])
-    if current is not None:
-        yield current, bucket
-
-
-class _Merge:
-    """Look up the children of a call id in a stream ordered by call id (a merge join)."""
-
-    def __init__(self, groups: Iterator[tuple[int, list[Any]]]) -> None:
-        self._groups = groups
-        self._head: tuple[int, list[Any]] | None = next(groups, None)
-
-    def take(self, call_id: int) -> list[Any]:
-        while self._head is not None and self._head[0] < call_id:
-            self._head = next(self._groups, None)
-        if self._head is not None and self._head[0] == call_id:
-            found = self._head[1]
-            self._head = next(self._groups, None)
-            return found
-        return []
-
-
 def _answer_keys(session: Session, sel: Selection) -> list[str]:
     """Script question keys: the selected campaigns' scripts, then any other key answered."""
     keys: list[str] = []
@@ -224,79 +201,201 @@ def _answer_keys(session: Session, sel: Selection) -> list[str]:
     return keys
 
 
-def _calls(session: Session, sel: Selection) -> tuple[list[str], int, Iterator[list[Any]]]:
-    names = _Lookups(session)
+_LOCAL_HOURS: dict[str, tuple[str, str] | None] = {}
+
+
+def _iso_text(stored: str | None) -> str | None:
+    """`_iso` of a time as SQLite holds it ('2020-11-02 09:00:00.000000', UTC), without
+    building datetimes: Paris is a whole number of hours off UTC and changes offset on the hour,
+    so the UTC hour ('2020-11-02 09') gives the local hour ('2020-11-02T10') and the offset
+    ('+01:00'), looked up once per hour; minutes and seconds are kept as they are."""
+    if stored is None:
+        return None
+    hour = stored[:13]
+    try:
+        hit = _LOCAL_HOURS[hour]
+    except KeyError:
+        if len(_LOCAL_HOURS) > 200_000:
+            _LOCAL_HOURS.clear()
+        hit = _LOCAL_HOURS[hour] = _local_hour(hour)
+    size = len(stored)
+    if hit is None or not (size == 19 or (size == 26 and stored[19] == ".")):
+        return _iso(datetime.fromisoformat(stored))  # any other shape: the long way
+    if size == 26 and stored.endswith(".000000"):  # isoformat() leaves out zero microseconds
+        return hit[0] + stored[13:19] + hit[1]
+    return hit[0] + stored[13:] + hit[1]
+
+
+def _local_hour(hour: str) -> tuple[str, str] | None:
+    """('2020-11-02T10', '+01:00') for the UTC hour '2020-11-02 09'; None when the text is no
+    such hour or the offset is not whole hours (Paris before 1911)."""
+    if len(hour) != 13 or hour[10] != " " or not hour[11:].isdigit():
+        return None
+    try:
+        moment = datetime.fromisoformat(hour + ":00:00")
+    except ValueError:
+        return None
+    local = _iso(moment)
+    assert local is not None
+    if local[13:19] != ":00:00" or len(local) != 25:
+        return None
+    return local[:13], local[19:]
+
+
+def _paris_sql(moment: Any) -> Any:
+    """`_iso` of a stored UTC time in PostgreSQL, the session's time zone being Paris."""
+    stamp = func.to_char(moment.op("AT TIME ZONE")("UTC"), 'YYYY-MM-DD"T"HH24:MI:SS.USTZH:TZM')
+    return func.replace(stamp, ".000000", "")  # isoformat() leaves out zero microseconds
+
+
+def _calls_query(sel: Selection, keys: list[str], *, sqlite: bool, copy: bool) -> Any:
+    """The calls export as one statement: calls with their business, agent, chamber, campaign
+    and lockdown, the referral kinds in order, one column per answer key (the last answer given
+    to that key), in call order. Times are Paris ISO text on PostgreSQL and the stored UTC text
+    on SQLite (see `_iso_text`). For a CSV made by COPY (`copy`) the text is neutralised in SQL
+    and the empty text is NULL (the csv module writes both as nothing, COPY writes "" for the
+    empty string); otherwise the writer neutralises."""
+
+    def cell(value: Any) -> Any:
+        return func.nullif(neutralised_sql(value), literal_column("''")) if copy else value
+
+    if sqlite:
+        ordered = (
+            select(Referral.kind)
+            .where(Referral.call_id == Call.id)
+            .order_by(Referral.id)
+            .correlate(Call)
+            .subquery()
+        )
+        kinds: Any = func.group_concat(ordered.c.kind, literal_column("','"))
+        kinds_from: Any = ordered
+        started, ended = (type_coerce(c, String) for c in (Call.started_at, Call.ended_at))
+    else:
+        # a literal separator: the neutralising CASE repeats the aggregate, computed once only
+        # if every copy is the same expression (a bound parameter each would not be)
+        kinds = func.string_agg(
+            Referral.kind, aggregate_order_by(literal_column("','"), Referral.id)
+        )
+        kinds_from = Referral
+        started, ended = _paris_sql(Call.started_at), _paris_sql(Call.ended_at)
+    kinds = func.coalesce(kinds, literal_column("''"))  # "" when the call has no referral
+    referral_kinds = select(cell(kinds)).select_from(kinds_from)
+    if not sqlite:
+        referral_kinds = referral_kinds.where(Referral.call_id == Call.id)
+    answers: list[Any] = []
+    answers_from: Any = None
+    if sqlite:  # one index search per key (ix_call_answers_call_id)
+        answers = [
+            select(CallAnswer.answer)
+            .where(CallAnswer.call_id == Call.id, CallAnswer.question == key)
+            .order_by(CallAnswer.id.desc())
+            .limit(1)
+            .scalar_subquery()
+            for key in keys
+        ]
+    elif keys:  # one index search per call, every key in the same pass
+        answers_from = (
+            select(
+                *(
+                    array_agg(aggregate_order_by(CallAnswer.answer, CallAnswer.id.desc()))
+                    .filter(CallAnswer.question == key)
+                    .self_group()[1]
+                    .label(f"answer_{n}")
+                    for n, key in enumerate(keys)
+                )
+            )
+            .where(CallAnswer.call_id == Call.id)
+            .lateral("answers")
+        )
+        answers = list(answers_from.c)
+    stmt = (
+        select(
+            cell(Call.uuid),
+            started,
+            ended,
+            cell(Agent.login),
+            cell(Chamber.code),
+            cell(func.coalesce(Campaign.name, cast(Call.campaign_id, String))),
+            cell(Lockdown.name),
+            cell(Business.siret),
+            cell(Business.name),
+            cell(Business.department),
+            cell(func.coalesce(Call.phone, Business.phone)),
+            cell(Call.outcome),
+            referral_kinds.scalar_subquery(),
+            cell(Call.notes),
+            *(cell(answer) for answer in answers),
+        )
+        .select_from(Call)
+        .join(Business, Business.id == Call.business_id)
+        .outerjoin(Agent, Agent.id == Call.agent_id)
+        .outerjoin(Chamber, Chamber.id == Call.chamber_id)
+        .outerjoin(Campaign, Campaign.id == Call.campaign_id)
+        .outerjoin(Lockdown, Lockdown.id == Campaign.lockdown_id)
+    )
+    if answers_from is not None:
+        stmt = stmt.outerjoin(answers_from, true())
+    return stmt.where(*sel.conditions()).order_by(Call.id)
+
+
+def _call_keys(session: Session, sel: Selection) -> tuple[list[str], list[str], int]:
+    """The answer keys, the export's columns and the number of calls."""
     keys = _answer_keys(session, sel)
     columns = list(CALL_COLUMNS) + [k if k not in CALL_COLUMNS else f"answer_{k}" for k in keys]
-    where = sel.conditions()
-    total = session.scalar(select(func.count(Call.id)).where(*where)) or 0
+    total = session.scalar(select(func.count(Call.id)).where(*sel.conditions())) or 0
+    return keys, columns, total
 
-    def rows() -> Iterator[list[Any]]:
-        refs = _Merge(
-            _grouped(
-                _stream(
-                    session,
-                    select(Referral.call_id, Referral.kind)
-                    .join(Call, Call.id == Referral.call_id)
-                    .where(*where)
-                    .order_by(Referral.call_id, Referral.id),
-                )
-            )
-        )
-        answers = _Merge(
-            _grouped(
-                _stream(
-                    session,
-                    select(CallAnswer.call_id, CallAnswer.question, CallAnswer.answer)
-                    .join(Call, Call.id == CallAnswer.call_id)
-                    .where(*where)
-                    .order_by(CallAnswer.call_id, CallAnswer.id),
-                )
-            )
-        )
-        calls = (
-            select(
-                Call.id,
-                Call.uuid,
-                Call.started_at,
-                Call.ended_at,
-                Call.agent_id,
-                Call.chamber_id,
-                Call.campaign_id,
-                Business.siret,
-                Business.name,
-                Business.department,
-                func.coalesce(Call.phone, Business.phone),
-                Call.outcome,
-                Call.notes,
-            )
-            .join(Business, Business.id == Call.business_id)
-            .where(*where)
-            .order_by(Call.id)
-        )
-        for cid, uuid, started, ended, agent, chamber, campaign, *rest in _stream(session, calls):
-            siret, bname, dep, phone, result, notes = rest
-            camp_name, lockdown = names.campaign.get(campaign, (str(campaign), None))
-            by_key = dict(answers.take(cid))
-            yield [
-                uuid,
-                _iso(started),
-                _iso(ended),
-                names.agent.get(agent),
-                names.chamber.get(chamber),
-                camp_name,
-                lockdown,
-                siret,
-                bname,
-                dep,
-                phone,
-                result,
-                ",".join(kind for (kind,) in refs.take(cid)),
-                notes,
-                *(by_key.get(k) for k in keys),
-            ]
 
-    return columns, total, rows()
+def _write_calls(
+    session: Session,
+    sel: Selection,
+    keys: list[str],
+    writer: SheetWriter,
+    total: int,
+    progress: Callable[[int, int], None] | None,
+) -> None:
+    """Stream the calls into `writer`, BATCH rows at a time, straight from the DBAPI cursor:
+    SQLite sends rows that only need their two times turned to Paris time; PostgreSQL sends
+    CSV lines through COPY, or finished rows for the other formats."""
+    conn = session.connection()
+    sqlite = conn.dialect.name == "sqlite"
+    copy = not sqlite and isinstance(writer, CsvWriter)
+    stmt = _calls_query(sel, keys, sqlite=sqlite, copy=copy)
+    if sqlite:
+        result = conn.execute(stmt)
+        cursor = result.cursor  # the sqlite3 cursor reads as it goes: no Row objects
+        iso = _iso_text
+        while fetched := cursor.fetchmany(BATCH):
+            writer.write_many([(r[0], iso(r[1]), iso(r[2]), *r[3:]) for r in fetched])
+            if progress is not None:
+                progress(writer.rows, total)
+        result.close()
+        return
+    conn.exec_driver_sql(f"SET LOCAL TIME ZONE '{PARIS.key}'")  # this transaction only
+    if copy:
+        assert isinstance(writer, CsvWriter)
+        compiled = stmt.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
+        sql = (
+            f"COPY ({compiled.string}) TO STDOUT WITH (FORMAT csv, DELIMITER '{writer.delimiter}')"
+        )
+        raw = conn.connection.driver_connection
+        assert raw is not None
+        with raw.cursor() as cursor, cursor.copy(sql, compiled.params) as lines:
+            batch: list[Any] = []
+            for line in lines:  # one CopyData message per row
+                batch.append(line)
+                if len(batch) == BATCH:
+                    writer.write_lines(batch)
+                    batch = []
+                    if progress is not None:
+                        progress(writer.rows, total)
+            writer.write_lines(batch)
+        return
+    result = conn.execution_options(stream_results=True, yield_per=BATCH).execute(stmt)
+    for part in result.partitions():
+        writer.write_many(part)
+        if progress is not None:
+            progress(writer.rows, total)
 
 
 def _referrals(session: Session, sel: Selection) -> tuple[list[str], int, Iterator[list[Any]]]:
@@ -480,8 +579,10 @@ def export(
             cache = conn.exec_driver_sql("PRAGMA cache_size").scalar()
             conn.exec_driver_sql(f"PRAGMA cache_size = -{EXPORT_CACHE_KB}")
         try:
+            keys: list[str] = []
+            rows: Iterator[Sequence[Any]] = iter(())
             if request.kind == "calls":
-                columns, total, rows = _calls(session, sel)
+                keys, columns, total = _call_keys(session, sel)
             elif request.kind == "referrals":
                 columns, total, rows = _referrals(session, sel)
             elif request.kind in ("businesses", "do-not-call"):
@@ -499,6 +600,8 @@ def export(
                 xlsx_max_rows=request.xlsx_max_rows,
             )
             try:
+                if request.kind == "calls":
+                    _write_calls(session, sel, keys, writer, total, progress)
                 for values in rows:
                     writer.write(values)
                     if progress is not None and writer.rows % BATCH == 0:

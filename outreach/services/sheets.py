@@ -13,6 +13,10 @@ E.164 phone must stay E.164. In XLSX every text value is written as a text cell 
 formula or a number), so phones show as "+33612345678"; in CSV, Excel may still display such a
 phone as the number 33612345678 when opening it: use XLSX for spreadsheets, CSV for programs.
 JSON Lines is for programs and is written as is.
+
+Big exports (the calls) hand the writers whole batches (`write_many`), or, for CSV from
+PostgreSQL's COPY, lines already made, with the text neutralised in SQL by `neutralised_sql`, the
+same rule as `neutralise` (`write_lines`).
 """
 
 from __future__ import annotations
@@ -25,7 +29,8 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import IO, Any, Protocol
 
-import xlsxwriter
+from sqlalchemy import and_, case, func, literal_column, not_, or_
+from sqlalchemy.sql.elements import ColumnElement
 
 FORMATS = ("csv", "xlsx", "jsonl")
 XLSX_MAX_DATA_ROWS = 1_048_575  # 1,048,576 rows per sheet, the first one is the header
@@ -41,6 +46,38 @@ def neutralise(text: str) -> str:
     if text and text[0] in _TRIGGER_SET and not _SIGNED_NUMBER.fullmatch(text):
         return "'" + text
     return text
+
+
+def neutralised_sql(text: ColumnElement[Any]) -> ColumnElement[Any]:
+    """`neutralise(text)` in PostgreSQL's SQL (for COPY); NULL stays NULL. Cheap in the common
+    case, one `ascii()` of the first character. `text` appears several times: give it a column,
+    not a subquery."""
+    first = func.ascii(text)  # the first character's code point, 0 for ''
+    # "+33612345678", "-12": a sign then ASCII digits only, like _SIGNED_NUMBER
+    digits: ColumnElement[str] = literal_column("'0123456789'")
+    signed = and_(
+        func.length(text) > literal_column("1"),
+        func.ltrim(func.substr(text, 2), digits) == literal_column("''"),
+    )
+    signs = ("+", "-")
+    neutral = or_(
+        first.in_([literal_column(str(ord(c))) for c in _TRIGGERS if c not in signs]),
+        and_(first.in_([literal_column(str(ord(c))) for c in signs]), not_(signed)),
+    )
+    return case((neutral, literal_column("''''").concat(text)), else_=text)
+
+
+def _needs_neutralising(rows: Sequence[Sequence[str | None]]) -> bool:
+    """Whether `_cell` would change some cell of `rows` (True too for a cell that is no text)."""
+    triggers = _TRIGGER_SET
+    try:
+        for values in rows:
+            for value in values:
+                if value and value[0] in triggers and neutralise(value) is not value:
+                    return True
+    except TypeError:  # a number or some other value: let _cell see it
+        return True
+    return False
 
 
 def _cell(value: Any) -> Any:
@@ -65,6 +102,9 @@ class SheetWriter(Protocol):
 
     def write(self, values: Sequence[Any]) -> None: ...
 
+    def write_many(self, rows: Sequence[Sequence[Any]]) -> None:
+        """`write` each row; rows of str, int or None only."""
+
     def close(self) -> None: ...
 
 
@@ -72,13 +112,32 @@ class CsvWriter:
     def __init__(self, path: Path, columns: Sequence[str], *, comma: bool = False) -> None:
         encoding = "utf-8" if comma else "utf-8-sig"  # utf-8-sig writes the BOM
         self._file: IO[str] = open(path, "w", encoding=encoding, newline="")  # noqa: SIM115
-        self._csv = csv.writer(self._file, delimiter="," if comma else ";")
+        self.delimiter = "," if comma else ";"
+        self._csv = csv.writer(self._file, delimiter=self.delimiter)
         self._csv.writerow(columns)
         self.rows = 0
 
     def write(self, values: Sequence[Any]) -> None:
         self._csv.writerow(map(_cell, values))  # the csv module writes None as ""
         self.rows += 1
+
+    def write_many(self, rows: Sequence[Sequence[str | None]]) -> None:
+        """`write` each row, for text and None only: the cells go through `_cell` only in the
+        batches where some text needs neutralising (a few, if any)."""
+        if _needs_neutralising(rows):
+            rows = [list(map(_cell, values)) for values in rows]
+        self._csv.writerows(rows)
+        self.rows += len(rows)
+
+    def write_lines(self, lines: Sequence[bytes | memoryview]) -> None:
+        """CSV lines in UTF-8, each ending with "\\n", as PostgreSQL's COPY ... WITH (FORMAT csv)
+        writes them with this writer's delimiter and NULL for the empty strings: the csv module's
+        quoting, with its "\\r\\n" line ends put back."""
+        if lines:
+            self._file.flush()
+            data = b"\r\n".join([line[:-1] for line in lines]) + b"\r\n"
+            self._file.buffer.write(data)  # type: ignore[attr-defined]
+        self.rows += len(lines)
 
     def close(self) -> None:
         self._file.close()
@@ -99,6 +158,10 @@ class JsonlWriter:
         self._file.write("\n")
         self.rows += 1
 
+    def write_many(self, rows: Sequence[Sequence[Any]]) -> None:
+        for values in rows:
+            self.write(values)
+
     def close(self) -> None:
         self._file.close()
 
@@ -112,6 +175,8 @@ class XlsxWriter:
         sheet_name: str = "data",
         max_rows: int = XLSX_MAX_DATA_ROWS,
     ) -> None:
+        import xlsxwriter  # only when asked for: CSV exports start faster
+
         self._book = xlsxwriter.Workbook(
             str(path),
             {
@@ -153,6 +218,10 @@ class XlsxWriter:
             else:
                 sheet.write_number(row, col, cell)
         self.rows += 1
+
+    def write_many(self, rows: Sequence[Sequence[Any]]) -> None:
+        for values in rows:
+            self.write(values)
 
     def close(self) -> None:
         self._book.close()

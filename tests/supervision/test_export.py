@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 from datetime import datetime
 from pathlib import Path
@@ -10,12 +11,12 @@ from pathlib import Path
 import openpyxl
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 
 from outreach.cli import cli
 from outreach.cli.base import AppContext
 from outreach.db.engine import Database
-from outreach.db.models import AuditLog, Business
+from outreach.db.models import AuditLog, Business, Call, CallAnswer
 from outreach.errors import Forbidden, InvalidInput
 from outreach.services.access import require_supervisor
 from outreach.services.export import CALL_COLUMNS, ExportRequest, export
@@ -265,3 +266,127 @@ def test_iso_times_follow_paris_summer_time() -> None:
     assert _iso(datetime(2020, 10, 25, 0, 30)) == "2020-10-25T02:30:00+02:00"
     assert _iso(datetime(2020, 10, 25, 1, 30, 0, 5)) == "2020-10-25T02:30:00.000005+01:00"
     assert _iso(None) is None
+
+
+def test_iso_text_is_iso_of_the_stored_text() -> None:
+    """SQLite rows are turned to Paris time from their stored text, an hour at a time: the same
+    strings as `_iso` on each side of both summer-time changes, with and without microseconds,
+    and for a time before 1911, when Paris was not a whole number of hours off UTC."""
+    from outreach.services.export import _iso, _iso_text
+
+    moments = [
+        datetime(2021, 3, 28, 0, 59, 59),
+        datetime(2021, 3, 28, 1, 0),
+        datetime(2021, 3, 28, 1, 0, 0, 1),
+        datetime(2020, 10, 25, 0, 30),
+        datetime(2020, 10, 25, 0, 59, 59, 999999),
+        datetime(2020, 10, 25, 1, 0),
+        datetime(2020, 10, 25, 1, 30, 0, 5),
+        datetime(2020, 12, 31, 23, 59, 59),
+        datetime(1900, 6, 1, 12, 0, 30),
+    ]
+    for moment in moments:
+        for stored in (f"{moment:%Y-%m-%d %H:%M:%S.%f}", f"{moment:%Y-%m-%d %H:%M:%S}"):
+            expected = _iso(moment if stored[19:] else moment.replace(microsecond=0))
+            assert _iso_text(stored) == expected, stored
+    assert _iso_text("2020-10-25 01:30:00.000005") == "2020-10-25T02:30:00.000005+01:00"
+    assert _iso_text("1900-06-01 12:00:30.000000") == "1900-06-01T12:09:51+00:09:21"
+    assert _iso_text(None) is None
+
+
+def test_calls_across_summer_time_changes(db: Database, world: World, tmp_path: Path) -> None:
+    """Times in Paris time on both backends, a call starting before a change and ending after."""
+    d = datetime
+    spring = add_call(db, world, 20, "c2", "b1", "agent_bre", "reached", d(2021, 3, 28, 0, 50))
+    autumn = add_call(db, world, 21, "c2", "b1", "agent_bre", "reached", d(2020, 10, 25, 0, 50))
+    with db.writing() as s:
+        for call_id, started, ended in (
+            (spring, d(2021, 3, 28, 0, 57, 30, 5), d(2021, 3, 28, 1, 0, 30, 5)),
+            (autumn, d(2020, 10, 25, 0, 58), d(2020, 10, 25, 1, 1)),
+        ):
+            s.execute(
+                update(Call).where(Call.id == call_id).values(started_at=started, ended_at=ended)
+            )
+    for fmt in ("csv", "jsonl"):
+        do(db, "sup_nat", "calls", fmt, tmp_path / f"c.{fmt}")
+    rows = {r["call_uuid"][-2:]: r for r in read_csv(tmp_path / "c.csv")}
+    records = [json.loads(line) for line in (tmp_path / "c.jsonl").read_text().splitlines()]
+    assert {r["call_uuid"][-2:]: r["started_at"] for r in records}["14"] == (
+        "2021-03-28T01:57:30.000005+01:00"
+    )
+    assert rows["14"]["started_at"] == "2021-03-28T01:57:30.000005+01:00"
+    assert rows["14"]["ended_at"] == "2021-03-28T03:00:30.000005+02:00"
+    assert rows["15"]["started_at"] == "2020-10-25T02:58:00+02:00"
+    assert rows["15"]["ended_at"] == "2020-10-25T02:01:00+01:00"
+
+
+TRICKY = [
+    "=1+1",
+    "+",
+    "-",
+    "+12",
+    "-12",
+    "+1 2",
+    "+12a",
+    "+٣",  # an Arabic-Indic digit is no ASCII digit: not a signed number
+    "@SUM(A1)",
+    "\tx",
+    "\rx",
+    "'=déjà neutre",
+    "",
+    "a;b",
+    'dit "oui"',
+    "ligne 1\nligne 2",
+    "ligne 1\r\nligne 2",
+    "\\.",
+    "é=",
+]
+
+
+def test_calls_csv_equals_the_rule_applied_to_the_values(
+    db: Database, world: World, tmp_path: Path
+) -> None:
+    """The fast CSV (SQLite rows in batches, PostgreSQL's COPY) holds exactly what the csv module
+    writes from the exported values with every text cell through `neutralise`: same bytes,
+    quoting, empty cells and BOM. Tricky text in the notes, the answers and a business name;
+    a call with several referrals and several answers, one key answered twice (the last wins)."""
+    add_business(db, world, "tab", 50, "BRE", "35", name="\t=cmd")
+    for n, text in enumerate(TRICKY, start=30):
+        add_call(
+            db,
+            world,
+            n,
+            "c2",
+            "tab" if n % 2 else "b2",
+            "agent_bre",
+            "reached",
+            datetime(2020, 11, 5, 10, n - 30),
+            ("click_and_collect", "platform", "website") if n % 3 == 0 else (),
+            notes=text,
+            answers={"open_online": TRICKY[-1 - (n - 30)], "other": text},
+        )
+    with db.writing() as s:  # a second answer to the same key: the export keeps the last one
+        s.execute(insert(CallAnswer).values(call_id=world.call[30], question="other", answer="2e"))
+    for fmt, comma in (("csv", False), ("csv", True), ("jsonl", False)):
+        do(db, "sup_nat", "calls", fmt, tmp_path / f"c{comma}.{fmt}", comma=comma)
+    records = [json.loads(line) for line in (tmp_path / "cFalse.jsonl").read_text().splitlines()]
+    columns = list(records[0])
+    assert columns[len(CALL_COLUMNS) :] == ["open_online", "other"]
+    by_uuid = {r["call_uuid"]: r for r in records}
+    first = by_uuid["00000000-0000-0000-0000-00000000001e"]
+    assert first["other"] == "2e" and first["notes"] == "=1+1" and first["open_online"] == "é="
+    assert first["referral_kinds"] == "click_and_collect,platform,website"
+    for comma in (False, True):
+        expected = io.StringIO()
+        writer = csv.writer(expected, delimiter="," if comma else ";")
+        writer.writerow(columns)
+        for record in records:
+            writer.writerow([neutralise(v) if isinstance(v, str) else v for v in record.values()])
+        bom = "" if comma else "\ufeff"
+        written = (tmp_path / f"c{comma}.csv").read_bytes()
+        assert written == (bom + expected.getvalue()).encode(), comma
+    rows = {r["call_uuid"]: r for r in read_csv(tmp_path / "cFalse.csv")}
+    assert rows["00000000-0000-0000-0000-00000000001e"]["notes"] == "'=1+1"
+    assert rows["00000000-0000-0000-0000-000000000021"]["notes"] == "+12"
+    assert rows["00000000-0000-0000-0000-000000000020"]["other"] == "'-"
+    assert rows["00000000-0000-0000-0000-00000000001f"]["business_name"] == "'\t=cmd"
