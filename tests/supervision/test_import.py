@@ -143,6 +143,20 @@ def test_large_batches_store_each_row_in_file_order_and_count_new_ones(
     assert sorted(d["new"] for d in batches) == [10, 90]  # type: ignore[index]
 
 
+def test_sqlite_statistics_follow_an_import(sqlite_db: Database, tmp_path: Path) -> None:
+    build_world(sqlite_db)
+    with sqlite_db.writing() as s:  # as a database filled only by imports: no statistics
+        s.connection().exec_driver_sql("ANALYZE")
+        s.connection().exec_driver_sql("DELETE FROM sqlite_stat1")
+    path = write(tmp_path / "liste.csv", CP1252, "cp1252")
+    import_businesses(sqlite_db, require_supervisor(sqlite_db, "sup_nat"), path)
+    with sqlite_db.reading() as s:
+        stats = s.connection().exec_driver_sql(
+            "SELECT idx FROM sqlite_stat1 WHERE tbl = 'businesses'"
+        )
+        assert "ix_businesses_phone" in set(stats.scalars())
+
+
 def test_utf8_bom_comma_variants_and_empty_cells_keep_data(
     db: Database, world: World, tmp_path: Path
 ) -> None:
