@@ -1,10 +1,12 @@
 """The key footer of every screen: Textual's Footer, rebuilt only when what it shows changes.
 
-Textual's Footer remounts all its keys each time the screen's bindings are "updated", which is
-every focus change (a screen mounting, `set_focus(None)` after each business, a field left),
-even when the keys shown stay the same. Each remount restyles every key: tens of milliseconds
-per business on the call screen. This one compares what it would show with what it shows and
-remounts only on a difference; several updates before the next refresh make one check.
+Textual's Footer mounts empty and remounts all its keys after the next refresh each time the
+screen's bindings are "updated", which is every focus change (a screen shown, `set_focus(None)`
+after each business, a field left), even when the keys shown stay the same. Each remount
+restyles every key: tens of milliseconds per business on the call screen, and an extra frame.
+This one shows its keys as soon as the screen first reports its bindings (once its first focus
+is set), then remounts only when the keys it would show differ from those it shows; several
+updates before the next refresh make one check.
 """
 
 from __future__ import annotations
@@ -45,12 +47,15 @@ class KeyFooter(Footer):
         return super().compose()
 
     def bindings_changed(self, screen: Screen[Any]) -> None:
+        first = not self._bindings_ready
         self._bindings_ready = True
         if not screen.app.app_focus:
             return
         if self.is_attached and screen is self.screen and not self._check_pending:
             self._check_pending = True
-            self.call_after_refresh(self._recompose_if_changed)
+            # the first keys right after the handler that set the screen's focus, not a frame later
+            schedule = self.call_next if first else self.call_after_refresh
+            schedule(self._recompose_if_changed)
 
     async def _recompose_if_changed(self) -> None:
         self._check_pending = False
