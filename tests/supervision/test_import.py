@@ -4,6 +4,8 @@ reasons, re-runs, dry runs, scope, do-not-call kept, campaign queueing, audit (b
 from __future__ import annotations
 
 import csv
+import threading
+import time
 from pathlib import Path
 
 import openpyxl
@@ -14,7 +16,7 @@ from sqlalchemy import func, select, update
 from outreach.cli import cli
 from outreach.cli.base import AppContext
 from outreach.db.engine import Database
-from outreach.db.models import AuditLog, Business, CallTask
+from outreach.db.models import AuditLog, Business, CallTask, Department
 from outreach.errors import Forbidden, InvalidInput
 from outreach.services.access import require_supervisor
 from outreach.services.importer import import_businesses
@@ -155,6 +157,51 @@ def test_sqlite_statistics_follow_an_import(sqlite_db: Database, tmp_path: Path)
             "SELECT idx FROM sqlite_stat1 WHERE tbl = 'businesses'"
         )
         assert "ix_businesses_phone" in set(stats.scalars())
+
+
+def test_postgresql_firm_added_by_another_import_meanwhile_is_updated(
+    pg_db: Database, tmp_path: Path
+) -> None:
+    # another transaction adds the SIRET after this import found it absent: the straight COPY
+    # of new rows waits on it, then meets the unique index, and the batch is upserted instead
+    build_world(pg_db)
+    path = write(
+        tmp_path / "liste.csv", f"siret;raison sociale;code postal\n{S1};Nouvelle;35000\n", "utf-8"
+    )
+    sup = require_supervisor(pg_db, "sup_nat")
+    other = pg_db.engine.connect()
+    other.execute(
+        Business.__table__.insert().values(
+            siret=S1,
+            siren=S1[:9],
+            name="Ancienne",
+            name_key="ancienne",
+            department="35",
+            chamber_id=select(Department.chamber_id)
+            .where(Department.code == "35")
+            .scalar_subquery(),
+            created_at=func.now(),
+            updated_at=func.now(),
+        )
+    )
+    done: list[object] = []
+    worker = threading.Thread(target=lambda: done.append(import_businesses(pg_db, sup, path)))
+    worker.start()
+    for _ in range(500):  # until the import waits on the other transaction's row
+        with pg_db.engine.connect() as watch:
+            waiting = watch.exec_driver_sql(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )
+            if waiting.scalar():
+                break
+        time.sleep(0.01)
+    other.commit()
+    other.close()
+    worker.join(30)
+    (summary,) = done
+    assert (summary.read, summary.new, summary.updated, summary.rejected) == (1, 0, 1, 0)  # type: ignore[attr-defined]
+    assert business(pg_db, S1).name == "Nouvelle"
 
 
 def test_utf8_bom_comma_variants_and_empty_cells_keep_data(
