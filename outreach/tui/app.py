@@ -96,7 +96,18 @@ class OutreachApp(App[None]):
         except OutreachError as exc:
             self.post_message(LoginNeeded(login, str(exc)))
             return
-        self.post_message(LoggedIn(agent))
+        self.enter_as(agent)
+
+    def enter_as(self, agent: AgentInfo) -> None:
+        """(In a login worker) `agent` is logged in: post it with the agent's campaigns, read in
+        the same worker so that the list shows with the campaigns screen."""
+        from outreach.services.queue import campaigns_for_agent
+
+        try:
+            campaigns = campaigns_for_agent(self.db, agent.id, now=self.settings.now_arg())
+        except UNREACHABLE:
+            campaigns = None  # the campaigns screen reads them again and says why it cannot
+        self.post_message(LoggedIn(agent, campaigns))
 
     def on_login_needed(self, message: LoginNeeded) -> None:
         self._show_login(message.login, message.error)
@@ -106,7 +117,7 @@ class OutreachApp(App[None]):
 
         self.agent = message.agent
         self.calls_today = self.reached_today = 0
-        self.switch_screen(CampaignsScreen())
+        self.switch_screen(CampaignsScreen(message.campaigns))
 
     def action_logout(self) -> None:
         while len(self.screen_stack) > 2:

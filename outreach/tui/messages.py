@@ -20,6 +20,7 @@ from outreach.services.types import (
 @dataclass
 class LoggedIn(Message):
     agent: AgentInfo
+    campaigns: list[CampaignSummary] | None = None  # read with the login (None: not read)
 
 
 @dataclass

@@ -26,12 +26,6 @@ from outreach.services.outbox import UNREACHABLE, record_or_keep
 from outreach.services.types import CallInput, ClaimedTask, ReferralInput
 from outreach.tui.format import outcome_label
 from outreach.tui.messages import CallSaved, LeaseLost, OutboxChanged, TaskReady
-from outreach.tui.screens.modals import (
-    CallbackTimeModal,
-    ConfirmDoNotCallModal,
-    ReferralModal,
-    ReleaseModal,
-)
 from outreach.tui.widgets.business_card import BusinessCard
 from outreach.tui.widgets.footer import KeyFooter
 from outreach.tui.widgets.history import HistoryTable
@@ -234,7 +228,9 @@ class CallScreen(Screen[None]):
             return
         entry = OUTCOMES_BY_CODE[code]
         task = self.current
+        # the modals (and their widgets) load on first use, not with the call screen
         if entry.needs_callback_time:
+            from outreach.tui.screens.modals import CallbackTimeModal
 
             def picked(when: tuple[datetime, bool] | None) -> None:
                 if when is not None:
@@ -244,6 +240,7 @@ class CallScreen(Screen[None]):
             modal = CallbackTimeModal(task.business.name, task.business.timezone, now)
             self.app.push_screen(modal, picked)
         elif entry.needs_confirmation:
+            from outreach.tui.screens.modals import ConfirmDoNotCallModal
 
             def confirmed(ok: bool | None) -> None:
                 if ok:
@@ -251,6 +248,7 @@ class CallScreen(Screen[None]):
 
             self.app.push_screen(ConfirmDoNotCallModal(task.business.name), confirmed)
         elif entry.allows_referrals:
+            from outreach.tui.screens.modals import ReferralModal
 
             def referred(referrals: tuple[ReferralInput, ...] | None) -> None:
                 if referrals is not None:
@@ -349,6 +347,8 @@ class CallScreen(Screen[None]):
     def action_release(self) -> None:
         if self.current is None or self.saving:
             return
+        from outreach.tui.screens.modals import ReleaseModal
+
         self.app.push_screen(ReleaseModal(self.current.business.name), self._released)
 
     def _released(self, reason: str | None) -> None:

@@ -32,9 +32,11 @@ class CampaignsScreen(Screen[None]):
         Binding("ctrl+l", "app.logout", _("Déconnexion"), id="campaigns.logout"),
     ]
 
-    def __init__(self) -> None:
+    def __init__(self, campaigns: list[CampaignSummary] | None = None) -> None:
+        """`campaigns`: the list read with the login, shown at once (not read again on entry)."""
         super().__init__()
         self.campaigns: list[CampaignSummary] = []
+        self._read_with_login = campaigns
 
     @property
     def oapp(self) -> OutreachApp:
@@ -59,9 +61,14 @@ class CampaignsScreen(Screen[None]):
             _("Joints"),
         )
         table.focus()
+        if self._read_with_login is not None:
+            self._show(self._read_with_login)
 
     def on_screen_resume(self) -> None:
         self.oapp.campaign_name = ""
+        if self._read_with_login is not None:
+            self._read_with_login = None  # just shown; read again when coming back
+            return
         self.action_reload()
 
     def action_reload(self) -> None:
@@ -74,12 +81,15 @@ class CampaignsScreen(Screen[None]):
         self.post_message(CampaignsLoaded(found))
 
     def on_campaigns_loaded(self, message: CampaignsLoaded) -> None:
-        self.campaigns = message.campaigns
-        self.oapp.campaigns = message.campaigns
+        self._show(message.campaigns)
+
+    def _show(self, campaigns: list[CampaignSummary]) -> None:
+        self.campaigns = campaigns
+        self.oapp.campaigns = campaigns
         table = self.query_one("#campaigns", DataTable)
         row = table.cursor_row
         table.clear()
-        for c in message.campaigns:
+        for c in campaigns:
             table.add_row(
                 c.name,
                 c.chamber_code or _("nationale"),
@@ -90,15 +100,13 @@ class CampaignsScreen(Screen[None]):
                 str(c.my_reached_today),
                 key=str(c.id),
             )
-        if message.campaigns:
-            table.move_cursor(row=min(row, len(message.campaigns) - 1))
+        if campaigns:
+            table.move_cursor(row=min(row, len(campaigns) - 1))
         self.query_one("#campaigns-empty", Static).update(
-            ""
-            if message.campaigns
-            else _("Aucune campagne active pour vous : voyez votre superviseur.")
+            "" if campaigns else _("Aucune campagne active pour vous : voyez votre superviseur.")
         )
-        self.oapp.calls_today = sum(c.my_calls_today for c in message.campaigns)
-        self.oapp.reached_today = sum(c.my_reached_today for c in message.campaigns)
+        self.oapp.calls_today = sum(c.my_calls_today for c in campaigns)
+        self.oapp.reached_today = sum(c.my_reached_today for c in campaigns)
 
     @on(DataTable.RowSelected, "#campaigns")
     def _selected(self, event: DataTable.RowSelected) -> None:

@@ -15,7 +15,7 @@ from textual.worker import Worker, WorkerState
 from outreach.errors import OutreachError
 from outreach.i18n import _
 from outreach.services import auth
-from outreach.tui.messages import LoggedIn, LoginRefused
+from outreach.tui.messages import LoginRefused
 from outreach.tui.widgets.footer import KeyFooter
 from outreach.tui.widgets.status_bar import StatusBar
 
@@ -87,7 +87,7 @@ class LoginScreen(Screen[None]):
         except OutreachError as exc:
             self.post_message(LoginRefused(str(exc)))
             return
-        self.post_message(LoggedIn(agent))
+        self.oapp.enter_as(agent)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         # the app reports the error; here the form just becomes usable again
