@@ -42,7 +42,6 @@ from outreach.errors import Forbidden, InvalidInput
 from outreach.i18n import _
 from outreach.services.access import scope_of
 from outreach.services.audit import record_audit
-from outreach.services.campaigns import enqueue, find_campaign
 from outreach.services.clock import utcnow
 from outreach.services.sheets import CsvWriter
 from outreach.services.types import AgentInfo
@@ -643,6 +642,8 @@ def _write_batch(
         new = _upsert(session, list(rows.values()))
         queued = 0
         if queue_into is not None:
+            from outreach.services.campaigns import enqueue  # only with --campaign
+
             queued = enqueue(session, queue_into[0], queue_into[1], [Business.siret.in_(sirets)])
         # each batch commits on its own: its audit row goes with it (an interrupted import
         # leaves no unaudited rows); the summary row follows at the end
@@ -729,7 +730,11 @@ def import_businesses(
     with db.reading() as session:
         dep_chamber = dict(session.execute(select(Department.code, Department.chamber_id)).all())
         codes = dict(session.execute(select(Chamber.code, Chamber.id)).all())
-        queue_into = find_campaign(session, person, campaign) if campaign else None
+        queue_into = None
+        if campaign:
+            from outreach.services.campaigns import find_campaign
+
+            queue_into = find_campaign(session, person, campaign)
     scope = scope_of(person)
     chamber_only: tuple[int, str] | None = None
     if chamber:
