@@ -6,6 +6,17 @@ the seeding, export or Alembic code, so the first business shows sooner.
 
 from __future__ import annotations
 
-from outreach.cli.base import cli, main
+import gc
+
+# Importing SQLAlchemy and click makes long-lived objects only: no cycles to look for, and
+# frozen afterwards so that no later collection walks them again.
+_collecting = gc.isenabled()
+gc.disable()
+try:
+    from outreach.cli.base import cli, main
+finally:
+    gc.freeze()
+    if _collecting:
+        gc.enable()
 
 __all__ = ["cli", "main"]

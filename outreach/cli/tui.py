@@ -42,10 +42,12 @@ def _run_app(app: AppContext, *, login: str | None, pin_required: bool) -> None:
         from outreach.tui.settings import TuiSettings
 
         tui = make_app(database, TuiSettings(agent_login=login, require_pin=pin_required))
-        # What is loaded so far is never collected: keep the collector's full passes off it.
+        # What is loaded so far is never collected: keep the collector's passes off it. The GC
+        # stays off while the app draws its first screens; the app turns it back on.
         gc.freeze()
-    finally:
+    except BaseException:
         gc.enable()
+        raise
     tui.run()
 
 

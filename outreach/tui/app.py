@@ -7,6 +7,7 @@ thread worker (through a service) and reports back with a message. Worker errors
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
 from textual import work
@@ -26,6 +27,7 @@ from outreach.tui.messages import LoggedIn, LoginNeeded, OutboxChanged
 from outreach.tui.settings import TuiSettings
 
 HERE = Path(__file__).parent
+GC_OFF_AT_START = 5.0  # seconds
 
 
 class OutreachApp(App[None]):
@@ -63,6 +65,9 @@ class OutreachApp(App[None]):
     # -- start, login -------------------------------------------------------------------------
 
     def on_mount(self) -> None:
+        # `outreach tui` starts with the cyclic GC off (cli/tui.py): back on once the first
+        # screens are drawn (the start-up frees almost everything by reference counting)
+        self.set_timer(GC_OFF_AT_START, gc.enable)
         self.title = "outreach"
         self.sub_title = _("Centre d'appels CMA")
         self.set_interval(self.settings.replay_seconds, self.replay_outbox)
