@@ -562,42 +562,35 @@ _PG_UPSERT = (
 )
 
 
-_PG_KNOWN = "SELECT siret FROM businesses WHERE siret = ANY(%s)"
 _PG_COPY_NEW = f"COPY businesses ({_NAMES}) FROM STDIN"
 
 
 def _upsert_postgresql(driver: Any, rows: list[tuple[Any, ...]]) -> int:
-    """The rows no business has yet are COPYed straight into the table (a fifth less server
-    time than through INSERT ... SELECT); the others go through the staged upsert. Should
-    another import add one of the "new" SIRETs meanwhile, the COPY fails on the unique index and
-    the whole batch takes the upsert instead."""
+    """The batch is first COPYed straight into the table: when none of its SIRETs is there yet
+    (a new list), that costs a fifth less server time than INSERT ... SELECT. A SIRET already
+    there stops the COPY on the unique index (on a re-run, at the first row): the batch is then
+    rolled back to the savepoint and upserted from the staged copy. No query looks the SIRETs
+    up first: with 5,000 of them PostgreSQL may choose to scan the whole table."""
     import psycopg
 
     with driver.cursor() as cur:
-        cur.execute(_PG_KNOWN, ([row[0] for row in rows],))
-        known = {siret for (siret,) in cur}
-        fresh = [row for row in rows if row[0] not in known]
-        if fresh:
-            cur.execute("SAVEPOINT import_copy")
-            try:
-                with cur.copy(_PG_COPY_NEW) as copy:
-                    for row in fresh:
-                        copy.write_row(row)
-            except psycopg.errors.UniqueViolation:
-                cur.execute("ROLLBACK TO SAVEPOINT import_copy")
-                fresh = []
-            else:
-                cur.execute("RELEASE SAVEPOINT import_copy")
-        if len(fresh) == len(rows):
-            return len(fresh)
-        staged = rows if not fresh else [row for row in rows if row[0] in known]
+        cur.execute("SAVEPOINT import_copy")
+        try:
+            with cur.copy(_PG_COPY_NEW) as copy:
+                for row in rows:
+                    copy.write_row(row)
+        except psycopg.errors.UniqueViolation:
+            cur.execute("ROLLBACK TO SAVEPOINT import_copy")
+        else:
+            cur.execute("RELEASE SAVEPOINT import_copy")
+            return len(rows)
         cur.execute(_PG_STAGE)
         with cur.copy(_PG_COPY) as copy:
-            for n, row in enumerate(staged):
+            for n, row in enumerate(rows):
                 copy.write_row((n, *row))
         cur.execute(_PG_UPSERT)
         added = cur.fetchone()
-        return len(fresh) + (int(added[0]) if added else 0)
+        return int(added[0]) if added else 0
 
 
 def _upsert(session: Session, rows: list[tuple[Any, ...]]) -> int:

@@ -162,8 +162,8 @@ def test_sqlite_statistics_follow_an_import(sqlite_db: Database, tmp_path: Path)
 def test_postgresql_firm_added_by_another_import_meanwhile_is_updated(
     pg_db: Database, tmp_path: Path
 ) -> None:
-    # another transaction adds the SIRET after this import found it absent: the straight COPY
-    # of new rows waits on it, then meets the unique index, and the batch is upserted instead
+    # another transaction adds the SIRET, not yet committed: the import's straight COPY waits
+    # on it, then meets the unique index, and the batch is upserted instead
     build_world(pg_db)
     path = write(
         tmp_path / "liste.csv", f"siret;raison sociale;code postal\n{S1};Nouvelle;35000\n", "utf-8"
