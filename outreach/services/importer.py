@@ -595,9 +595,9 @@ def _upsert_postgresql(driver: Any, rows: list[tuple[Any, ...]]) -> int:
 
 def _upsert(session: Session, rows: list[tuple[Any, ...]]) -> int:
     """INSERT ... ON CONFLICT (siret) DO UPDATE of `rows` (tuples of COLUMNS, unique SIRETs) in
-    the session's transaction, on the driver's connection: SQLite's executemany runs in C with
-    one prepared statement; PostgreSQL gets one COPY and one statement. Returns how many rows
-    were new (the rest updated a business already there)."""
+    the session's transaction, on the driver's connection (no SQLAlchemy parameter processing
+    per row): SQLite runs prepared statements of 50 rows; PostgreSQL a COPY (see
+    `_upsert_postgresql`). Returns how many rows were new (the rest updated a business)."""
     conn = session.connection()
     driver = conn.connection.driver_connection
     assert driver is not None
