@@ -21,7 +21,7 @@ from outreach.errors import Forbidden, InvalidInput
 from outreach.services.access import require_supervisor
 from outreach.services.export import CALL_COLUMNS, ExportRequest, export
 from outreach.services.selection import CallFilter
-from outreach.services.sheets import neutralise
+from outreach.services.sheets import CsvWriter, neutralise
 from tests.supervision.builders import World, add_business, add_call, build_world
 
 
@@ -390,3 +390,33 @@ def test_calls_csv_equals_the_rule_applied_to_the_values(
     assert rows["00000000-0000-0000-0000-000000000021"]["notes"] == "+12"
     assert rows["00000000-0000-0000-0000-000000000020"]["other"] == "'-"
     assert rows["00000000-0000-0000-0000-00000000001f"]["business_name"] == "'\t=cmd"
+
+
+@pytest.mark.parametrize("comma", [False, True])
+def test_csv_write_many_writes_what_write_writes(tmp_path: Path, comma: bool) -> None:
+    """Batches written whole (joined text when no cell needs quotes, the csv module otherwise,
+    `_cell` only when some text needs neutralising) give the same bytes as one `write` a row."""
+    batches: list[list[tuple[object, ...]]] = [
+        [("a", "b", "c"), ("dé", "", "+33612345678")],  # plain text: joined
+        [("a", None, "c")],  # None
+        [("a", "b;c", "d"), ("a", "b,c", "d")],  # a delimiter
+        [("a", 'dit "oui"', "d")],  # a quote
+        [("a", "1\n2", "d")],  # line breaks
+        [("a", "1\r2", "d")],
+        [("a", "b", "c"), ("=1+1", "-", "+12")],  # neutralised
+        [("a", "b", "-12"), ("@x", "\tx", "\rx")],
+        [("a", 1, "c")],  # a number
+        [("a", "b")],  # narrower than the header
+        [("a", "b", "c;d"), ("e", "f")],  # the same number of delimiters, in other places
+        [],
+    ]
+    one = CsvWriter(tmp_path / "one.csv", ["x", "y", "z"], comma=comma)
+    many = CsvWriter(tmp_path / "many.csv", ["x", "y", "z"], comma=comma)
+    for batch in batches:
+        for values in batch:
+            one.write(values)
+        many.write_many(batch)  # type: ignore[arg-type]
+    one.close()
+    many.close()
+    assert many.rows == one.rows == 16
+    assert (tmp_path / "many.csv").read_bytes() == (tmp_path / "one.csv").read_bytes()
