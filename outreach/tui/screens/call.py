@@ -119,7 +119,7 @@ class CallScreen(Screen[None]):
         banner.update(text)
         banner.display = True
 
-    def on_task_ready(self, message: TaskReady) -> None:
+    async def on_task_ready(self, message: TaskReady) -> None:
         self.saving = False
         self.current = message.task
         body = self.query_one("#call-body")
@@ -148,9 +148,11 @@ class CallScreen(Screen[None]):
         zone = self.oapp.settings.display_timezone
         self.query_one(BusinessCard).show(task, self.shown_at)
         self.query_one(HistoryTable).show(task, zone)
-        self.query_one(ScriptForm).load(task.script, task.script_intro)
+        mounting = self.query_one(ScriptForm).load(task.script, task.script_intro)
         self.query_one("#notes", Input).value = ""
         self.set_focus(None)
+        if mounting is not None:  # a new script: its fields in the same frame as the business
+            await mounting
 
     def _tick(self) -> None:
         if self.current is not None:

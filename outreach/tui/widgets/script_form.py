@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
-from textual.widget import Widget
+from textual.widget import AwaitMount, Widget
 from textual.widgets import Input, Label, Static
 
 from outreach.services.types import ScriptQuestion
@@ -21,11 +21,12 @@ class ScriptForm(VerticalScroll):
     def compose(self) -> ComposeResult:
         yield Static("", id="script-intro")
 
-    def load(self, script: tuple[ScriptQuestion, ...], intro: str | None) -> None:
+    def load(self, script: tuple[ScriptQuestion, ...], intro: str | None) -> AwaitMount | None:
+        """Show `script` (its fields cleared); the fields' mounting to await when it changed."""
         if script == self._script and intro == self._intro:
             for field in self.query(Input):
                 field.value = ""
-            return
+            return None
         self._script, self._intro = script, intro
         self.query_one("#script-intro", Static).update(intro or "")
         for widget in list(self.children)[1:]:
@@ -35,7 +36,7 @@ class ScriptForm(VerticalScroll):
             hint = f"  [{' / '.join(question.choices)}]" if question.choices else ""
             widgets.append(Label(question.text + hint, classes="question", markup=False))
             widgets.append(Input(id=f"answer-{index}", classes="answer", compact=True))
-        self.mount_all(widgets)
+        return self.mount_all(widgets)
 
     def answers(self) -> dict[str, str]:
         out: dict[str, str] = {}
