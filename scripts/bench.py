@@ -468,6 +468,8 @@ def measure_claim_record(bench: Bench) -> None:
                     "seconds": 2 * seconds,
                     "slice_seconds": slice_seconds,
                     "ok": summary["ok"],
+                    "project_calls": sides["project"]["calls"],
+                    "bare_calls": sides["bare"]["calls"],
                     "errors": summary["errors"],
                     "error_samples": summary["error_samples"][:2],
                 },
