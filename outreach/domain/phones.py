@@ -29,11 +29,13 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-
-import phonenumbers
-from phonenumbers import PhoneMetadata, PhoneNumberFormat, PhoneNumberType
+from types import ModuleType
+from typing import TYPE_CHECKING
 
 from outreach.domain.invalid import InvalidValue
+
+if TYPE_CHECKING:
+    import phonenumbers
 
 # Regions of the départements (971-976); every other département dials as FR.
 DEPARTMENT_REGIONS: dict[str, str] = {
@@ -98,13 +100,21 @@ def region_for_department(department: str | None) -> str:
     return DEPARTMENT_REGIONS.get(department.strip().upper(), "FR")
 
 
+def _lib() -> ModuleType:
+    """phonenumbers, imported on first use: its import and the validators' regexes cost about
+    30 ms, which displaying stored numbers (the agents' app) never needs."""
+    import phonenumbers
+
+    return phonenumbers
+
+
 class _Validator:
     """phonenumbers' validity test for one region, compiled once."""
 
     __slots__ = ("general", "by_length")
 
     def __init__(self, region: str) -> None:
-        meta = PhoneMetadata.metadata_for_region(region)
+        meta = _lib().PhoneMetadata.metadata_for_region(region)
         assert meta is not None, region
         general = meta.general_desc
         assert general is not None and general.national_number_pattern, region
@@ -131,10 +141,17 @@ class _Validator:
 
 
 _CODE_PREFIXES = tuple((str(code), code) for code in _REGIONS_OF_CODE)
-_VALIDATORS = {
-    region: _Validator(region) for regions in _REGIONS_OF_CODE.values() for region in regions
-}
-_FRANCE = _VALIDATORS["FR"]
+
+
+class _Validators(dict[str, _Validator]):
+    """Region -> its validator, compiled on first use."""
+
+    def __missing__(self, region: str) -> _Validator:
+        validator = self[region] = _Validator(region)
+        return validator
+
+
+_VALIDATORS = _Validators()
 
 
 def _valid_in(region: str, nsn: str) -> bool:
@@ -182,7 +199,7 @@ def parse_phone(text: str, department: str | None = None, field: str = "phone") 
             and digits.isdigit()
             and digits[:4] not in OVERSEAS_PREFIXES
             and region_for_department(department) == "FR"
-            and _FRANCE.valid(digits[1:])
+            and _VALIDATORS["FR"].valid(digits[1:])
         ):
             return "+33" + digits[1:]
     compact = _compact(text, field)
@@ -259,15 +276,16 @@ def _parse_international(text: str, digits: str, department: str | None, field: 
 @lru_cache(maxsize=4096)
 def _parse_foreign(digits: str) -> str:
     """E.164 of a number under a non-French country code, or the reason it is refused."""
+    pn = _lib()
     try:
-        number = phonenumbers.parse("+" + digits, None)
-    except phonenumbers.NumberParseException as exc:
-        if exc.error_type == phonenumbers.NumberParseException.INVALID_COUNTRY_CODE:
+        number = pn.parse("+" + digits, None)
+    except pn.NumberParseException as exc:
+        if exc.error_type == pn.NumberParseException.INVALID_COUNTRY_CODE:
             return "indicatif inconnu"
         return "longueur incorrecte"
-    if not phonenumbers.is_valid_number(number):
+    if not pn.is_valid_number(number):
         return "numéro non attribué"
-    return phonenumbers.format_number(number, PhoneNumberFormat.E164)
+    return pn.format_number(number, pn.PhoneNumberFormat.E164)
 
 
 def is_valid_phone(text: str, department: str | None = None) -> bool:
@@ -294,9 +312,10 @@ def format_national(e164: str) -> str:
 
 @lru_cache(maxsize=4096)
 def _stored(e164: str) -> phonenumbers.PhoneNumber | None:
+    pn = _lib()
     try:
-        return phonenumbers.parse(e164, None)
-    except phonenumbers.NumberParseException:
+        return pn.parse(e164, None)  # type: ignore[no-any-return]
+    except pn.NumberParseException:
         return None
 
 
@@ -304,7 +323,8 @@ def _format_slow(e164: str) -> str:
     number = _stored(e164)
     if number is None:
         return e164
-    return phonenumbers.format_number(number, PhoneNumberFormat.NATIONAL)
+    pn = _lib()
+    return pn.format_number(number, pn.PhoneNumberFormat.NATIONAL)  # type: ignore[no-any-return]
 
 
 def is_mobile(e164: str) -> bool:
@@ -312,5 +332,6 @@ def is_mobile(e164: str) -> bool:
     number = _stored(e164)
     if number is None:
         return False
-    kind = phonenumbers.number_type(number)
-    return kind in (PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE)
+    pn = _lib()
+    kind = pn.number_type(number)
+    return kind in (pn.PhoneNumberType.MOBILE, pn.PhoneNumberType.FIXED_LINE_OR_MOBILE)
