@@ -2,6 +2,10 @@
 
 Times are stored in UTC (naive `DateTime` columns holding UTC on both backends, so SQLite and
 PostgreSQL compare them the same way).
+
+The schema itself is Alembic's (db/versions): the three partial indexes carry their WHERE for
+SQLite here and for both backends in the migration. Naming `postgresql_where` here would import
+SQLAlchemy's PostgreSQL dialect (about 30 ms) into every start of the agents' app on SQLite.
 """
 
 from __future__ import annotations
@@ -95,14 +99,12 @@ class Business(Base):
         Index(
             "ix_businesses_phone_alt",
             "phone_alt",
-            postgresql_where=text("phone_alt IS NOT NULL"),
             sqlite_where=text("phone_alt IS NOT NULL"),
         ),
         # the few businesses never to call: the claim's anti-join reads this, not the table
         Index(
             "ix_businesses_no_call",
             "id",
-            postgresql_where=text("do_not_call OR status = 'ceased'"),
             sqlite_where=text("do_not_call OR status = 'ceased'"),
         ),
     )
@@ -212,7 +214,6 @@ class CallTask(Base):
         Index(
             "ix_call_tasks_claimed_by",
             "claimed_by",
-            postgresql_where=text("claimed_by IS NOT NULL"),
             sqlite_where=text("claimed_by IS NOT NULL"),
         ),
     )
