@@ -93,7 +93,7 @@ class Row:
     reference: float | None = None
     target: str = ""
     # "max_ratio" (project/reference <= limit), "min_ratio" (>=), "max" (project <= limit),
-    # "min" (project >= limit)
+    # "min" (project >= limit), "info" (no target here)
     rule: str = "max"
     limit: float = 0.0
     detail: dict[str, Any] = field(default_factory=dict)
@@ -114,6 +114,8 @@ class Row:
             return self.ratio is not None and self.ratio >= self.limit
         if self.rule == "max":
             return self.project <= self.limit
+        if self.rule == "info":  # a figure with no target on this backend
+            return None
         return self.project >= self.limit
 
     def as_json(self) -> dict[str, Any]:
@@ -524,8 +526,9 @@ def measure_claim_latency(bench: Bench) -> None:
             "ms",
             pct(times, 0.99),
             None,
-            "p99 < 5 ms",
-            "max",
+            # the issue sets this target on SQLite; PostgreSQL's figure is shown without one
+            "p99 < 5 ms" if bench.sqlite else "(p99 < 5 ms on SQLite)",
+            "max" if bench.sqlite else "info",
             5.0,
             {"p50_ms": pct(times, 0.5), "claims": len(times), "tasks_queued": int(queued)},
         )
