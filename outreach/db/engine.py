@@ -135,8 +135,8 @@ def _note_idle(_dbapi_connection: Any, record: Any) -> None:
 def _ping_if_idle(engine: Engine) -> Callable[[Any, Any, Any], None]:
     """Pessimistic disconnect handling for connections that sat idle in the pool.
 
-    SQLAlchemy's `pool_pre_ping` costs one round trip on every checkout: at a few milliseconds
-    a claim, that is a third of an agent's time on the server. A connection handed back less than
+    SQLAlchemy's `pool_pre_ping` costs one round trip on every checkout: one more per unit of
+    work, two more per claim and record, on the agents' hot path. A connection handed back less than
     PING_AFTER_IDLE_S ago was working then and is used as is; one idle longer (a server restart
     may have happened meanwhile) is pinged first and, if dead, replaced by a fresh connection
     transparently (DisconnectionError makes the pool reconnect). A connection that dies while in

@@ -6,8 +6,8 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert
-from sqlalchemy.orm import Session
 
+from outreach.db.engine import Executor
 from outreach.db.models import AuditLog
 from outreach.services.clock import to_db, utcnow
 
@@ -15,7 +15,7 @@ _INSERT = insert(AuditLog.__table__)
 
 
 def record_audit(
-    session: Session,
+    session: Executor,
     *,
     agent_id: int | None,
     action: str,

@@ -29,9 +29,8 @@ from sqlalchemy import (
     true,
     update,
 )
-from sqlalchemy.orm import Session
 
-from outreach.db.engine import Database, retry_busy
+from outreach.db.engine import Database, Executor, retry_busy
 from outreach.db.models import Business, CallTask
 from outreach.domain.geography import DEPARTMENTS
 from outreach.domain.windows import open_departments
@@ -319,7 +318,7 @@ def release_task(
 
 
 def _take(
-    session: Session,
+    session: Executor,
     agent_id: int,
     campaign_id: int,
     task_id: int | None,

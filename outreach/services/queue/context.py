@@ -8,8 +8,8 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import bindparam, select
-from sqlalchemy.orm import Session
 
+from outreach.db.engine import Executor
 from outreach.db.models import Agent, Call, Campaign, Chamber
 from outreach.domain.windows import InvalidWindow, Window, parse_window
 from outreach.errors import Forbidden, InvalidInput, NotFound
@@ -127,7 +127,7 @@ def _campaign_stmt():  # type: ignore[no-untyped-def]
     )
 
 
-def load_campaign(session: Session, campaign_id: int) -> CampaignRow:
+def load_campaign(session: Executor, campaign_id: int) -> CampaignRow:
     row = session.execute(_campaign_stmt(), {"campaign": campaign_id}).first()
     if row is None:
         raise NotFound(_("campagne inconnue : n° {id}").format(id=campaign_id))
@@ -165,7 +165,7 @@ def _context_stmt():  # type: ignore[no-untyped-def]
 
 
 def load_context(
-    session: Session, agent_id: int, campaign_id: int, uuid: str | None = None
+    session: Executor, agent_id: int, campaign_id: int, uuid: str | None = None
 ) -> QueueContext:
     """Agent, campaign and scope in one query; NotFound for an unknown agent or campaign,
     Forbidden for a campaign the agent may not work. With `uuid`, `existing_call` is the id of

@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from outreach.db.engine import Database, retry_busy
+from outreach.db.engine import Database, Executor, retry_busy
 from outreach.db.models import Business, CallTask
 from outreach.errors import Forbidden, InvalidInput, NotFound
 from outreach.i18n import _
@@ -25,7 +25,7 @@ T = CallTask.__table__
 
 
 def opt_out(
-    session: Session,
+    session: Executor,
     business_id: int,
     agent_id: int | None,
     now: datetime,

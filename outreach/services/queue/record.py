@@ -16,9 +16,8 @@ from typing import Any
 
 from sqlalchemy import and_, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.orm import Session
 
-from outreach.db.engine import Database, is_disconnect_error, retry_busy, unavailable
+from outreach.db.engine import Database, Executor, is_disconnect_error, retry_busy, unavailable
 from outreach.db.models import AuditLog, Business, Call, CallAnswer, CallTask, Referral
 from outreach.domain.outcomes import CALLBACK, DONE, NEXT_PHONE, RETRY, Outcome, UnknownOutcome
 from outreach.domain.outcomes import outcome as catalogue_outcome
@@ -131,7 +130,7 @@ def _next_state(
     raise AssertionError(f"effect {oc.effect!r} not handled")
 
 
-def _replayed(session: Session, call_id: int, uuid: str) -> RecordResult:
+def _replayed(session: Executor, call_id: int, uuid: str) -> RecordResult:
     detail = session.execute(
         select(AuditLog.detail)
         .where(
@@ -214,7 +213,7 @@ class _Business:
 
 
 def _record(
-    session: Session, call: CallInput, now: datetime, pg: bool, ctx: QueueContext | None = None
+    session: Executor, call: CallInput, now: datetime, pg: bool, ctx: QueueContext | None = None
 ) -> RecordResult:
     if ctx is None:
         ctx = load_context(session, call.agent_id, call.campaign_id, call.uuid)

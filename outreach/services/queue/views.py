@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
+from outreach.db.engine import Executor
 from outreach.db.models import Agent, Business, Call, CallTask, Campaign, Chamber, Referral
 from outreach.domain.geography import timezone_of
 from outreach.domain.phones import format_national
@@ -132,7 +133,7 @@ def _history_stmt():  # type: ignore[no-untyped-def]
 
 
 def history_and_referrals(
-    session: Session, business_id: int
+    session: Executor, business_id: int
 ) -> tuple[tuple[HistoryItem, ...], tuple[ReferralView, ...]]:
     """The business's latest calls in every campaign (newest first) and their referrals: one
     query."""
@@ -208,7 +209,7 @@ def _task_stmt():  # type: ignore[no-untyped-def]
     )
 
 
-def claimed_task(session: Session, task_id: int) -> ClaimedTask:
+def claimed_task(session: Executor, task_id: int) -> ClaimedTask:
     """Everything the call screen shows for a task just claimed: two queries."""
     t = session.execute(_task_stmt(), {"task": task_id}).one()
     business = business_view(t)
