@@ -7,6 +7,7 @@ the domain rules (phones, calling windows) read it from here without touching th
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 PARIS = "Europe/Paris"
 
@@ -195,22 +196,10 @@ DEPARTMENTS: tuple[Department, ...] = tuple(
 DEPARTMENTS_BY_CODE: dict[str, Department] = {d.code: d for d in DEPARTMENTS}
 
 
-# postcode as given -> its département: an import asks for the same few thousand again and again
-_KNOWN_POSTCODES: dict[str, str] = {}
-
-
+# an import asks for the same few thousand postcodes again and again
+@lru_cache(maxsize=65_536)
 def department_of_postcode(postcode: str) -> str | None:
     """The département a French postcode belongs to (Corsica split at 20200), or None."""
-    known = _KNOWN_POSTCODES.get(postcode)
-    if known is not None:
-        return known
-    code = _department_of_postcode(postcode)
-    if code is not None and len(_KNOWN_POSTCODES) < 100_000:  # bounded: 5 digits, some spaces
-        _KNOWN_POSTCODES[postcode] = code
-    return code
-
-
-def _department_of_postcode(postcode: str) -> str | None:
     pc = postcode.strip().replace(" ", "")
     if len(pc) != 5 or not pc.isdigit():
         return None
