@@ -29,7 +29,7 @@ from outreach.i18n import _
 from outreach.services.access import Scope, require_supervisor, scope_of
 from outreach.services.audit import record_audit
 from outreach.services.clock import to_db, utcnow
-from outreach.services.queue.context import UNFINISHED_STATES
+from outreach.services.queue.dnc import cancel_unfinished_tasks
 from outreach.services.types import AgentInfo
 
 ERASED_NAME = "[effacé RGPD]"
@@ -209,19 +209,7 @@ def _erase_ids(session: Session, ids: list[int], now: datetime) -> tuple[int, in
     referrals = _count(
         session.execute(update(Referral).where(Referral.business_id.in_(ids)).values(notes=None))
     )
-    tasks = _count(
-        session.execute(
-            update(CallTask)
-            .where(CallTask.business_id.in_(ids), CallTask.state.in_(UNFINISHED_STATES))
-            .values(
-                state="cancelled",
-                claimed_by=None,
-                claimed_at=None,
-                lease_expires_at=None,
-                updated_at=now,
-            )
-        )
-    )
+    tasks = len(cancel_unfinished_tasks(session, list(ids), now))
     return calls, answers, referrals, tasks
 
 

@@ -24,6 +24,27 @@ from outreach.services.queue.context import UNFINISHED_STATES
 T = CallTask.__table__
 
 
+def cancel_unfinished_tasks(
+    session: Executor, business_ids: list[int], now: datetime, *, keep_task_id: int | None = None
+) -> list[int]:
+    """Cancel every unfinished task of these businesses in every campaign, releasing any lease
+    (but `keep_task_id`); the ids of the tasks cancelled. Opting out and erasure both end here."""
+    stmt = (
+        update(T)
+        .where(T.c.business_id.in_(business_ids), T.c.state.in_(UNFINISHED_STATES))
+        .values(
+            state="cancelled",
+            claimed_by=None,
+            claimed_at=None,
+            lease_expires_at=None,
+            updated_at=now,
+        )
+    )
+    if keep_task_id is not None:
+        stmt = stmt.where(T.c.id != keep_task_id)
+    return [int(i) for i in session.execute(stmt.returning(T.c.id)).scalars()]
+
+
 def opt_out(
     session: Executor,
     business_id: int,
@@ -40,27 +61,14 @@ def opt_out(
         .where(Business.id == business_id)
         .values(do_not_call=True, do_not_call_at=now, updated_at=now)
     )
-    stmt = (
-        update(T)
-        .where(T.c.business_id == business_id, T.c.state.in_(UNFINISHED_STATES))
-        .values(
-            state="cancelled",
-            claimed_by=None,
-            claimed_at=None,
-            lease_expires_at=None,
-            updated_at=now,
-        )
-    )
-    if keep_task_id is not None:
-        stmt = stmt.where(T.c.id != keep_task_id)
-    cancelled = session.execute(stmt.returning(T.c.id)).scalars().all()
+    cancelled = cancel_unfinished_tasks(session, [business_id], now, keep_task_id=keep_task_id)
     record_audit(
         session,
         agent_id=agent_id,
         action="business.do_not_call",
         entity="business",
         entity_id=business_id,
-        detail={"reason": reason, "tasks_cancelled": sorted(int(i) for i in cancelled)},
+        detail={"reason": reason, "tasks_cancelled": sorted(cancelled)},
         at=now,
     )
     return len(cancelled)
