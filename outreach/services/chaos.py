@@ -48,6 +48,7 @@ from outreach.services.loadtest import (
     _overlaps,
     _top_up,
     ensure_campaign,
+    start_agents,
     verify,
 )
 
@@ -278,21 +279,14 @@ def run_chaos(
         log_dir = tempfile.mkdtemp(prefix="outreach-chaos-")
         plan = Plan(url, campaign_id, agent_ids, None, seconds, "project", log_dir)
         ctx = mp.get_context("spawn")
-        start, ready, results = ctx.Event(), ctx.Queue(), ctx.Queue()
+        start, results = ctx.Event(), ctx.Queue()
         state, held = ctx.Array("i", agents, lock=False), ctx.Array("i", agents, lock=False)
-        procs = [
-            ctx.Process(target=_chaos_agent, args=(plan, i, ready, start, results, state, held))
-            for i in range(agents)
-        ]
-        for p in procs:
-            p.start()
-        try:
-            for _p in procs:
-                ready.get(timeout=300)
-        except Exception:
-            for p in procs:
-                p.kill()
-            raise OutreachError(_("les agents simulés n'ont pas pu démarrer")) from None
+        procs = start_agents(
+            ctx,
+            agents,
+            _chaos_agent,
+            lambda i, ready: (plan, i, ready, start, results, state, held),
+        )
         rng = random.Random(agents * 31 + int(seconds))
         victims = rng.sample(range(agents), max(1, round(agents * KILL_FRACTION)))
         # kills spread over 15%..60% of the run; the restart at 40%

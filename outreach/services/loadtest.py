@@ -24,6 +24,7 @@ import time
 import traceback
 import uuid as uuidlib
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -383,6 +384,26 @@ def verify(
     }
 
 
+def start_agents(
+    ctx: Any, agents: int, target: Callable[..., None], args: Callable[[int, Any], tuple[Any, ...]]
+) -> list[Any]:
+    """Start `agents` simulated agent processes (`target(*args(i, ready))`) and wait until each
+    has imported and connected (puts on `ready`), so that no clock starts before they can work.
+    A process that does not report within 5 minutes: all are killed, one clear error."""
+    ready = ctx.Queue()
+    procs = [ctx.Process(target=target, args=args(i, ready)) for i in range(agents)]
+    for p in procs:
+        p.start()
+    try:
+        for _p in procs:
+            ready.get(timeout=300)
+    except Exception:
+        for p in procs:
+            p.kill()
+        raise OutreachError(_("les agents simulés n'ont pas pu démarrer")) from None
+    return procs
+
+
 def run_loadtest(
     url: str,
     agents: int,
@@ -432,21 +453,10 @@ def run_loadtest(
         mode = "compare" if compare else "bare" if bare else "project"
         plan = Plan(url, campaign_id, agent_ids, chamber_id, seconds, mode, log_dir, slice_seconds)
         ctx = mp.get_context("spawn")
-        start, ready, results = ctx.Event(), ctx.Queue(), ctx.Queue()
-        procs = [
-            ctx.Process(target=_agent_process, args=(plan, i, ready, start, results))
-            for i in range(agents)
-        ]
-        for p in procs:
-            p.start()
-        # every process imports and connects before the clock starts
-        try:
-            for _p in procs:
-                ready.get(timeout=300)
-        except Exception:
-            for p in procs:
-                p.terminate()
-            raise OutreachError(_("les agents simulés n'ont pas pu démarrer")) from None
+        start, results = ctx.Event(), ctx.Queue()
+        procs = start_agents(
+            ctx, agents, _agent_process, lambda i, ready: (plan, i, ready, start, results)
+        )
         t0 = time.monotonic()
         start.set()
         reports = []
