@@ -1,8 +1,17 @@
 """French first, English available.
 
 Message ids are the French texts (French is the default, so a missing catalogue still reads
-right); `locale/en/LC_MESSAGES/outreach.po` holds the English catalogue. The language is
+right); `locale/en/LC_MESSAGES/outreach.po` holds the English catalogue, read as text when first
+needed (no compile step: a fresh `pip install -e .` has working catalogues). The language is
 OUTREACH_LANG (fr or en), else the locale (LC_ALL, LC_MESSAGES, LANG), else French.
+
+- `_(message)`: the message in the current language.
+- `ngettext(singular, plural, n)`: the form for `n` (French: 0 and 1 are singular; the
+  catalogue's `Plural-Forms` header for the others); the catalogue entry has `msgid_plural` and
+  `msgstr[0]`, `msgstr[1]`.
+- `N_(message, **fields)`: for text fixed at import but shown later (click help, key binding
+  descriptions): returns the French text, and `_()` of that text, where it is shown, gives it in
+  the language of that moment.
 """
 
 from __future__ import annotations
@@ -10,6 +19,9 @@ from __future__ import annotations
 import ast
 import gettext
 import os
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
@@ -40,55 +52,112 @@ def language() -> str:
     return _current or set_language(None)
 
 
-def parse_po(text: str) -> dict[str, str]:
-    """msgid -> msgstr from the text of a .po file (plain entries; empty msgstr skipped)."""
-    catalogue: dict[str, str] = {}
-    key: str | None = None
-    field: str | None = None
-    parts: dict[str, list[str]] = {"msgid": [], "msgstr": []}
+def _french_plural(n: int) -> int:
+    return 0 if n <= 1 else 1
+
+
+@dataclass
+class Catalogue:
+    """The entries of one .po file: plain messages, and plural messages by their singular id."""
+
+    messages: dict[str, str] = field(default_factory=dict)
+    plurals: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    plural_index: Callable[[int], int] = _french_plural
+
+
+def read_po(text: str) -> Catalogue:
+    """The catalogue in the text of a .po file (entries with an empty translation skipped)."""
+    catalogue = Catalogue()
+    entry: dict[str, list[str]] = {}
+    current: list[str] | None = None
 
     def flush() -> None:
-        msgid, msgstr = "".join(parts["msgid"]), "".join(parts["msgstr"])
-        if msgid and msgstr:
-            catalogue[msgid] = msgstr
-        parts["msgid"].clear()
-        parts["msgstr"].clear()
+        msgid = "".join(entry.get("msgid", []))
+        if not msgid:
+            header = "".join(entry.get("msgstr", []))
+            found = re.search(r"Plural-Forms:.*?plural=([^;\n]+)", header)
+            if found:
+                catalogue.plural_index = gettext.c2py(found.group(1).strip())
+        elif "msgid_plural" in entry:
+            forms = tuple(
+                "".join(entry[key])
+                for key in sorted((k for k in entry if k.startswith("msgstr[")), key=_form_number)
+            )
+            if forms and all(forms):
+                catalogue.plurals[msgid] = forms
+        else:
+            msgstr = "".join(entry.get("msgstr", []))
+            if msgstr:
+                catalogue.messages[msgid] = msgstr
+        entry.clear()
 
     for line in text.splitlines():
         line = line.strip()
         if not line or line.startswith("#"):
             continue
-        if line.startswith("msgid "):
-            if key is not None:
-                flush()
-            key, field = "entry", "msgid"
-            line = line[6:]
-        elif line.startswith("msgstr "):
-            field = "msgstr"
-            line = line[7:]
-        if field and line.startswith('"'):
-            parts[field].append(ast.literal_eval(line))
+        if line.startswith('"'):
+            if current is not None:
+                current.append(ast.literal_eval(line))
+            continue
+        keyword, _space, rest = line.partition(" ")
+        if keyword == "msgid" and entry:
+            flush()
+        current = entry.setdefault(keyword, [])
+        current.append(ast.literal_eval(rest))
     flush()
     return catalogue
 
 
-class _PoTranslations(gettext.NullTranslations):
-    def __init__(self, catalogue: dict[str, str]) -> None:
-        super().__init__()
-        self._catalogue = catalogue
+def _form_number(key: str) -> int:
+    return int(key[len("msgstr[") : -1])
 
-    def gettext(self, message: str) -> str:
-        return self._catalogue.get(message, message)
+
+def parse_po(text: str) -> dict[str, str]:
+    """msgid -> msgstr for the plain entries of a .po file (empty msgstr skipped)."""
+    return read_po(text).messages
 
 
 @cache
-def _translations(lang: str) -> gettext.NullTranslations:
+def _catalogue(lang: str) -> Catalogue:
     po = _LOCALE_DIR / lang / "LC_MESSAGES" / "outreach.po"
     if lang == "fr" or not po.exists():
-        return gettext.NullTranslations()
-    return _PoTranslations(parse_po(po.read_text(encoding="utf-8")))
+        return Catalogue()
+    return read_po(po.read_text(encoding="utf-8"))
+
+
+# French text shown later -> (message id, fields), from N_()
+_deferred: dict[str, tuple[str, dict[str, object]]] = {}
+
+
+def N_(message: str, **fields: object) -> str:  # noqa: N802 (the gettext convention)
+    """Mark text fixed now and shown later: returns the French text (formatted with `fields`);
+    `_()` of it where it is shown gives it in the language of that moment."""
+    text = message.format(**fields) if fields else message
+    if fields:
+        _deferred[text] = (message, fields)
+    return text
 
 
 def _(message: str) -> str:
     """The message in the current language."""
-    return _translations(language()).gettext(message)
+    if language() == "fr":
+        return message
+    catalogue = _catalogue(language())
+    found = catalogue.messages.get(message)
+    if found is not None:
+        return found
+    deferred = _deferred.get(message)
+    if deferred is not None:
+        msgid, fields = deferred
+        return catalogue.messages.get(msgid, msgid).format(**fields)
+    return message
+
+
+def ngettext(singular: str, plural: str, n: int) -> str:
+    """The form of the message for the number `n`, in the current language."""
+    catalogue = _catalogue(language())
+    forms = catalogue.plurals.get(singular)
+    if forms is None:
+        return singular if _french_plural(n) == 0 else plural
+    index = catalogue.plural_index(n)
+    return forms[min(index, len(forms) - 1)]

@@ -8,19 +8,19 @@ import click
 
 from outreach.cli.base import AppContext, db_option
 from outreach.cli.db import db_group
-from outreach.i18n import _
+from outreach.i18n import N_, _
 from outreach.services.backup import backup_sqlite
 
 
 @db_group.command(
     "backup",
-    help=_(
+    help=N_(
         "Copie cohérente d'une base SQLite en service (API de sauvegarde en ligne de SQLite), "
         "même pendant que des agents enregistrent. Pour PostgreSQL : pg_dump (voir le README)."
     ),
 )
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--force", is_flag=True, help=_("Remplace le fichier s'il existe."))
+@click.option("--force", is_flag=True, help=N_("Remplace le fichier s'il existe."))
 @db_option
 @click.pass_obj
 def db_backup(app: AppContext, path: Path, force: bool) -> None:

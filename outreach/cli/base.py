@@ -14,7 +14,7 @@ from sqlalchemy.exc import OperationalError
 from outreach import __version__
 from outreach.db.engine import Database, open_database, unavailable
 from outreach.errors import OutreachError
-from outreach.i18n import _, set_language
+from outreach.i18n import N_, _, set_language
 
 
 @dataclass
@@ -53,7 +53,7 @@ def db_option(fn: Any) -> Any:
         expose_value=False,
         is_eager=True,
         callback=_store_db,
-        help=_("Base de données (URL SQLAlchemy ou chemin SQLite). Sinon OUTREACH_DATABASE_URL."),
+        help=N_("Base de données (URL SQLAlchemy ou chemin SQLite). Sinon OUTREACH_DATABASE_URL."),
     )(fn)
 
 
@@ -81,14 +81,43 @@ class _Context(click.Context):
     formatter_class = _Formatter
 
 
+@contextmanager
+def _shown_in_language(*items: Any) -> Iterator[None]:
+    """Help texts are French (marked with `N_`) until shown: translate them for the time of the
+    display, so that `outreach --lang en --help` reads English whatever was imported when."""
+    saved = [(item, item.help, getattr(item, "short_help", None)) for item in items]
+    try:
+        for item, help_text, short_help in saved:
+            if help_text:
+                item.help = _(help_text)
+            if short_help:
+                item.short_help = _(short_help)
+        yield
+    finally:
+        for item, help_text, short_help in saved:
+            item.help = help_text
+            if short_help:
+                item.short_help = short_help
+
+
 class _FrenchHelp:
     context_class: type[click.Context] = _Context
 
     def get_help_option(self, ctx: click.Context) -> click.Option | None:
         option = super().get_help_option(ctx)  # type: ignore[misc]
-        if option is not None:
-            option.help = _("Affiche cette aide et quitte.")
+        if option is not None and not getattr(option, "_outreach_help", False):
+            option.help = N_("Affiche cette aide et quitte.")
+            option._outreach_help = True  # type: ignore[attr-defined]
         return option  # type: ignore[no-any-return]
+
+    def get_help(self, ctx: click.Context) -> str:
+        params = [p for p in self.get_params(ctx) if hasattr(p, "help")]  # type: ignore[attr-defined]
+        with _shown_in_language(self, *params):
+            return super().get_help(ctx)  # type: ignore[misc,no-any-return]
+
+    def get_short_help_str(self, limit: int = 45) -> str:
+        with _shown_in_language(self):
+            return super().get_short_help_str(limit)  # type: ignore[misc,no-any-return]
 
 
 class OutreachCommand(_FrenchHelp, click.Command):
@@ -149,7 +178,7 @@ class OutreachGroup(_FrenchHelp, click.Group):
     cls=OutreachGroup,
     invoke_without_command=True,
     context_settings={"help_option_names": ["-h", "--help"]},
-    help=_(
+    help=N_(
         "outreach : le centre d'appels des Chambres de Métiers et de l'Artisanat.\n\n"
         "Sans commande, ouvre l'application des conseillers."
     ),
@@ -160,7 +189,7 @@ class OutreachGroup(_FrenchHelp, click.Group):
     "--version",
     prog_name="outreach",
     message="%(prog)s %(version)s",
-    help=_("Affiche la version et quitte."),
+    help=N_("Affiche la version et quitte."),
 )
 @click.option(
     "--lang",
@@ -168,11 +197,11 @@ class OutreachGroup(_FrenchHelp, click.Group):
     expose_value=False,
     is_eager=True,
     callback=_store_lang,
-    help=_("Langue (sinon OUTREACH_LANG ou la locale ; français par défaut)."),
+    help=N_("Langue (sinon OUTREACH_LANG ou la locale ; français par défaut)."),
 )
 @db_option
 @click.option(
-    "--agent", "agent_login", metavar="LOGIN", help=_("Se connecter directement comme cet agent.")
+    "--agent", "agent_login", metavar="LOGIN", help=N_("Se connecter directement comme cet agent.")
 )
 @click.pass_context
 def cli(ctx: click.Context, agent_login: str | None) -> None:

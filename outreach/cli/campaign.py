@@ -6,7 +6,7 @@ import click
 
 from outreach.cli.base import AppContext, cli, db_option
 from outreach.cli.supervision import acting_supervisor, as_option
-from outreach.i18n import _
+from outreach.i18n import N_, _
 from outreach.services import campaigns as service
 
 
@@ -28,7 +28,7 @@ def _line(c: service.CampaignInfo) -> str:
     )
 
 
-@cli.group("campaign", help=_("Campagnes d'appels : créer, lister, suspendre, clore, remplir."))
+@cli.group("campaign", help=N_("Campagnes d'appels : créer, lister, suspendre, clore, remplir."))
 def campaign_group() -> None:
     pass
 
@@ -38,67 +38,67 @@ def _segment_options(fn):  # type: ignore[no-untyped-def]
         "--status",
         "statuses",
         metavar="STATUTS",
-        help=_("Statuts des entreprises, ex. closed_admin (open, closed_admin, ceased)."),
+        help=N_("Statuts des entreprises, ex. closed_admin (open, closed_admin, ceased)."),
     )(fn)
     fn = click.option(
         "--trades",
         metavar="CODES",
-        help=_("Métiers (codes NAF/NAFA ou préfixes), ex. 96.02A,96.02B."),
+        help=N_("Métiers (codes NAF/NAFA ou préfixes), ex. 96.02A,96.02B."),
     )(fn)
-    fn = click.option("--departments", metavar="CODES", help=_("Départements, ex. 35,56."))(fn)
+    fn = click.option("--departments", metavar="CODES", help=N_("Départements, ex. 35,56."))(fn)
     return fn
 
 
 @campaign_group.command(
-    "create", help=_("Crée une campagne (et la remplit si un segment est donné).")
+    "create", help=N_("Crée une campagne (et la remplit si un segment est donné).")
 )
 @click.argument("name")
 @click.option(
-    "--lockdown", metavar="NOM", help=_("Confinement de la campagne (ex. confinement-2).")
+    "--lockdown", metavar="NOM", help=N_("Confinement de la campagne (ex. confinement-2).")
 )
 @click.option(
     "--chamber",
     metavar="CODE",
-    help=_("Chambre (sinon nationale ; un superviseur régional crée pour sa chambre)."),
+    help=N_("Chambre (sinon nationale ; un superviseur régional crée pour sa chambre)."),
 )
-@click.option("--description", help=_("Description."))
+@click.option("--description", help=N_("Description."))
 @click.option(
     "--max-attempts",
     type=int,
     default=5,
     show_default=True,
-    help=_("Tentatives au plus par entreprise."),
+    help=N_("Tentatives au plus par entreprise."),
 )
 @click.option(
     "--retry-delays",
     default="60,240,1440",
     show_default=True,
-    help=_("Délais entre tentatives, en minutes."),
+    help=N_("Délais entre tentatives, en minutes."),
 )
 @click.option(
-    "--days", default="12345", show_default=True, help=_("Jours d'appel ISO (1 = lundi).")
+    "--days", default="12345", show_default=True, help=N_("Jours d'appel ISO (1 = lundi).")
 )
 @click.option(
     "--hours",
     default="10:00-13:00,14:00-20:00",
     show_default=True,
-    help=_("Plages d'appel, heure locale de l'entreprise."),
+    help=N_("Plages d'appel, heure locale de l'entreprise."),
 )
 @click.option(
     "--question",
     "questions",
     multiple=True,
     metavar="CLÉ=TEXTE",
-    help=_("Question du script (répétable) : clé=texte[|choix|choix]."),
+    help=N_("Question du script (répétable) : clé=texte[|choix|choix]."),
 )
 @click.option(
     "--script",
     "script_file",
     type=click.Path(dir_okay=False),
-    help=_("Fichier de script : une ligne clé=texte[|choix...] par question."),
+    help=N_("Fichier de script : une ligne clé=texte[|choix...] par question."),
 )
-@click.option("--intro", help=_("Texte d'introduction lu par le conseiller."))
-@click.option("--paused", is_flag=True, help=_("Créer la campagne suspendue."))
+@click.option("--intro", help=N_("Texte d'introduction lu par le conseiller."))
+@click.option("--paused", is_flag=True, help=N_("Créer la campagne suspendue."))
 @_segment_options
 @as_option
 @db_option
@@ -160,7 +160,7 @@ def _report_fill(result: service.FillResult) -> None:
 
 
 @campaign_group.command(
-    "fill", help=_("Ajoute à la file les entreprises d'un segment (sauf opposition).")
+    "fill", help=N_("Ajoute à la file les entreprises d'un segment (sauf opposition).")
 )
 @click.argument("name")
 @_segment_options
@@ -180,7 +180,7 @@ def fill_cmd(
     _report_fill(service.fill(db, person, name, segment))
 
 
-@campaign_group.command("list", help=_("Liste les campagnes visibles."))
+@campaign_group.command("list", help=N_("Liste les campagnes visibles."))
 @as_option
 @db_option
 @click.pass_obj
@@ -204,6 +204,6 @@ def _status_command(action: str, help_text: str) -> None:
         click.echo(_line(service.change_status(db, person, name, action)))
 
 
-_status_command("pause", _("Suspend une campagne (plus aucun appel proposé)."))
-_status_command("resume", _("Reprend une campagne suspendue."))
-_status_command("close", _("Clôt une campagne (définitif)."))
+_status_command("pause", N_("Suspend une campagne (plus aucun appel proposé)."))
+_status_command("resume", N_("Reprend une campagne suspendue."))
+_status_command("close", N_("Clôt une campagne (définitif)."))

@@ -6,16 +6,16 @@ import click
 
 from outreach.cli.base import AppContext, cli, db_option
 from outreach.db import migrate
-from outreach.i18n import _
+from outreach.i18n import N_, _
 
 
-@cli.group("db", help=_("Administration de la base : migrations, état."))
+@cli.group("db", help=N_("Administration de la base : migrations, état."))
 def db_group() -> None:
     pass
 
 
 @db_group.command(
-    "upgrade", help=_("Met la base à la dernière révision du schéma (la crée si besoin).")
+    "upgrade", help=N_("Met la base à la dernière révision du schéma (la crée si besoin).")
 )
 @db_option
 @click.pass_obj
@@ -36,7 +36,7 @@ def db_upgrade(app: AppContext) -> None:
         )
 
 
-@db_group.command("current", help=_("Affiche la révision de la base et celle du programme."))
+@db_group.command("current", help=N_("Affiche la révision de la base et celle du programme."))
 @db_option
 @click.pass_obj
 def db_current(app: AppContext) -> None:
@@ -48,7 +48,7 @@ def db_current(app: AppContext) -> None:
     )
 
 
-@db_group.command("downgrade", help=_("Ramène la base à une révision antérieure (admin)."))
+@db_group.command("downgrade", help=N_("Ramène la base à une révision antérieure (admin)."))
 @click.argument("revision")
 @db_option
 @click.pass_obj

@@ -8,7 +8,7 @@ import click
 
 from outreach.cli.base import AppContext, cli, db_option
 from outreach.cli.supervision import acting_supervisor, as_option, call_filter_options, on_terminal
-from outreach.i18n import _
+from outreach.i18n import N_, _
 from outreach.services import export as service
 from outreach.services.rollup import parse_by
 from outreach.services.selection import CallFilter
@@ -16,7 +16,7 @@ from outreach.services.selection import CallFilter
 
 @cli.command(
     "export",
-    help=_(
+    help=N_(
         "Exporte les appels, les orientations, les entreprises, la liste d'opposition "
         "(do-not-call, à transmettre aux partenaires) ou les cumuls.\n\n"
         "CSV par défaut en UTF-8 avec BOM et « ; » (s'ouvre tel quel dans Excel et LibreOffice "
@@ -31,18 +31,18 @@ from outreach.services.selection import CallFilter
     type=click.Choice(["csv", "xlsx", "jsonl"]),
     default="csv",
     show_default=True,
-    help=_("Format du fichier."),
+    help=N_("Format du fichier."),
 )
 @click.option(
     "--out",
     "out",
     required=True,
     type=click.Path(dir_okay=False, path_type=Path),
-    help=_("Fichier à écrire."),
+    help=N_("Fichier à écrire."),
 )
 @call_filter_options
-@click.option("--by", "by", metavar="DIMS", help=_("Regroupement des cumuls (export rollup)."))
-@click.option("--comma", is_flag=True, help=_("CSV à virgules, sans BOM."))
+@click.option("--by", "by", metavar="DIMS", help=N_("Regroupement des cumuls (export rollup)."))
+@click.option("--comma", is_flag=True, help=N_("CSV à virgules, sans BOM."))
 @as_option
 @db_option
 @click.pass_obj

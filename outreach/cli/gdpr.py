@@ -9,14 +9,14 @@ import click
 
 from outreach.cli.base import AppContext, cli, db_option
 from outreach.cli.supervision import as_option
-from outreach.i18n import _
+from outreach.i18n import N_, _
 from outreach.services import gdpr as service
 from outreach.services.access import identity
 
 
 @cli.group(
     "gdpr",
-    help=_(
+    help=N_(
         "RGPD : ce qui est conservé sur une entreprise (droit d'accès), effacement, "
         "purge des données de prospection de plus de 3 ans. Réservé aux superviseurs."
     ),
@@ -52,15 +52,15 @@ def _text(record: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-@gdpr_group.command("show", help=_("Tout ce qui est conservé sur une entreprise (droit d'accès)."))
-@click.option("--siret", required=True, metavar="SIRET", help=_("SIRET de l'entreprise."))
+@gdpr_group.command("show", help=N_("Tout ce qui est conservé sur une entreprise (droit d'accès)."))
+@click.option("--siret", required=True, metavar="SIRET", help=N_("SIRET de l'entreprise."))
 @click.option(
     "--format",
     "fmt",
     type=click.Choice(["text", "json"]),
     default="text",
     show_default=True,
-    help=_("Texte lisible ou JSON."),
+    help=N_("Texte lisible ou JSON."),
 )
 @as_option
 @db_option
@@ -75,13 +75,13 @@ def gdpr_show(app: AppContext, siret: str, fmt: str, as_login: str | None) -> No
 
 @gdpr_group.command(
     "erase",
-    help=_(
+    help=N_(
         "Efface les données personnelles d'une entreprise (nom, adresse, téléphones, courriel, "
         "notes, réponses). Les appels restent comptés et l'opposition est conservée."
     ),
 )
-@click.option("--siret", required=True, metavar="SIRET", help=_("SIRET de l'entreprise."))
-@click.option("--reason", default="", metavar="TEXTE", help=_("Motif (ex. demande du gérant)."))
+@click.option("--siret", required=True, metavar="SIRET", help=N_("SIRET de l'entreprise."))
+@click.option("--reason", default="", metavar="TEXTE", help=N_("Motif (ex. demande du gérant)."))
 @as_option
 @db_option
 @click.pass_obj
@@ -103,13 +103,13 @@ def gdpr_erase(app: AppContext, siret: str, reason: str, as_login: str | None) -
 
 @gdpr_group.command(
     "purge",
-    help=_(
+    help=N_(
         "Durée de conservation : efface les entreprises dont le dernier contact est plus ancien "
         "que la durée donnée (CNIL : 3 ans pour la prospection). Comptes et oppositions gardés."
     ),
 )
 @click.option(
-    "--older-than", "older_than", required=True, metavar="DURÉE", help=_("Ex. 3y, 36m, 1095d.")
+    "--older-than", "older_than", required=True, metavar="DURÉE", help=N_("Ex. 3y, 36m, 1095d.")
 )
 @as_option
 @db_option

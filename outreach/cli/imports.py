@@ -9,18 +9,18 @@ import click
 
 from outreach.cli.base import AppContext, cli, db_option
 from outreach.cli.supervision import acting_supervisor, as_option, on_terminal
-from outreach.i18n import _
+from outreach.i18n import N_, _, ngettext
 from outreach.services import importer as service
 
 
-@cli.group("import", help=_("Importe des listes (entreprises)."))
+@cli.group("import", help=N_("Importe des listes (entreprises)."))
 def import_group() -> None:
     pass
 
 
 @import_group.command(
     "businesses",
-    help=_(
+    help=N_(
         "Importe une liste d'entreprises (CSV UTF-8, UTF-8 avec BOM ou Windows-1252, séparateur "
         "« ; », « , » ou tabulation ; ou XLSX). En-têtes reconnus : SIRET, Raison sociale / "
         "Dénomination, Enseigne, Code APE / NAFA, Adresse, Code postal, Commune, Téléphone, "
@@ -29,15 +29,17 @@ def import_group() -> None:
     ),
 )
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--chamber", metavar="CODE", help=_("Chambre de la liste (refuse les autres)."))
+@click.option("--chamber", metavar="CODE", help=N_("Chambre de la liste (refuse les autres)."))
 @click.option(
-    "--campaign", metavar="NOM", help=_("Met aussi ces entreprises dans la file de cette campagne.")
+    "--campaign",
+    metavar="NOM",
+    help=N_("Met aussi ces entreprises dans la file de cette campagne."),
 )
-@click.option("--dry-run", is_flag=True, help=_("Vérifie tout, n'écrit rien dans la base."))
+@click.option("--dry-run", is_flag=True, help=N_("Vérifie tout, n'écrit rien dans la base."))
 @click.option(
     "--rejects",
     type=click.Path(dir_okay=False, path_type=Path),
-    help=_("Fichier des rejets (défaut : FICHIER.rejets.csv à côté du fichier)."),
+    help=N_("Fichier des rejets (défaut : FICHIER.rejets.csv à côté du fichier)."),
 )
 @as_option
 @db_option
@@ -91,9 +93,11 @@ def import_businesses_cmd(
     )
     if campaign:
         click.echo(
-            _("{n} entreprises ajoutées à la file de {campaign}").format(
-                n=summary.queued, campaign=campaign
-            )
+            ngettext(
+                "{n} entreprise ajoutée à la file de {campaign}",
+                "{n} entreprises ajoutées à la file de {campaign}",
+                summary.queued,
+            ).format(n=summary.queued, campaign=campaign)
         )
     if summary.ignored_columns:
         click.echo(_("colonnes ignorées : {cols}").format(cols=", ".join(summary.ignored_columns)))

@@ -8,14 +8,14 @@ from typing import Any
 import click
 
 from outreach.cli.base import AppContext, cli, db_option
-from outreach.i18n import _
+from outreach.i18n import N_
 
 
 def chaos_option(fn: Any) -> Any:
     return click.option(
         "--chaos",
         is_flag=True,
-        help=_(
+        help=N_(
             "Pannes pendant la charge : un quart des agents tués (SIGKILL) en plein appel et, "
             "sur PostgreSQL, le serveur redémarré une fois ; puis appels perdus, doubles "
             "prises et tâches récupérées."
@@ -34,7 +34,7 @@ def run_chaos_command(url: str, agents: int, seconds: float) -> None:
 
 @cli.command(
     "loadtest",
-    help=_(
+    help=N_(
         "Test de charge : N agents simulés (processus séparés) prennent des entreprises et "
         "enregistrent des résultats au hasard, puis les invariants sont vérifiés dans la base. "
         "Affiche un résumé JSON."
@@ -45,27 +45,29 @@ def run_chaos_command(url: str, agents: int, seconds: float) -> None:
     type=click.IntRange(1, 256),
     default=8,
     show_default=True,
-    help=_("Nombre d'agents simulés."),
+    help=N_("Nombre d'agents simulés."),
 )
 @click.option(
     "--seconds",
     type=click.FloatRange(0.5, 3600),
     default=30,
     show_default=True,
-    help=_("Durée du test, en secondes."),
+    help=N_("Durée du test, en secondes."),
 )
 @click.option(
     "--campaign",
     metavar="NOM",
-    help=_("Campagne existante à travailler (sinon la campagne « Test de charge »)."),
+    help=N_("Campagne existante à travailler (sinon la campagne « Test de charge »)."),
 )
 @click.option(
-    "--bare", is_flag=True, help=_("Mêmes transactions en SQL brut (pilote direct), pour comparer.")
+    "--bare",
+    is_flag=True,
+    help=N_("Mêmes transactions en SQL brut (pilote direct), pour comparer."),
 )
 @click.option(
     "--compare",
     is_flag=True,
-    help=_(
+    help=N_(
         "Alterne projet et SQL brut par tranches de 5 s (même charge machine) et donne le "
         "rapport des appels par seconde."
     ),

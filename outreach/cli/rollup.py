@@ -10,7 +10,7 @@ import click
 
 from outreach.cli.base import AppContext, cli, db_option
 from outreach.cli.supervision import acting_supervisor, as_option, call_filter_options
-from outreach.i18n import _
+from outreach.i18n import N_, _
 from outreach.services import rollup as service
 from outreach.services.selection import CallFilter, resolve
 
@@ -65,7 +65,7 @@ def render_table(result: service.Rollup) -> str:
 
 @cli.command(
     "rollup",
-    help=_(
+    help=N_(
         "Cumuls des appels : contacts, entreprises contactées et jointes, orientations par type, "
         "par confinement, chambre, campagne, résultat, conseiller ou jour, avec le total."
     ),
@@ -74,8 +74,9 @@ def render_table(result: service.Rollup) -> str:
     "--by",
     "by",
     metavar="DIMS",
-    help=_("Regroupement, séparé par des virgules : {dims} (défaut : lockdown).").format(
-        dims=",".join(service.DIMENSIONS)
+    help=N_(
+        "Regroupement, séparé par des virgules : {dims} (défaut : lockdown).",
+        dims=",".join(service.DIMENSIONS),
     ),
 )
 @call_filter_options
@@ -85,12 +86,12 @@ def render_table(result: service.Rollup) -> str:
     type=click.Choice(["table", "json", "csv"]),
     default="table",
     show_default=True,
-    help=_("Format de sortie."),
+    help=N_("Format de sortie."),
 )
 @click.option(
     "--verify",
     is_flag=True,
-    help=_("Recompte tout depuis la table calls et échoue à la moindre différence."),
+    help=N_("Recompte tout depuis la table calls et échoue à la moindre différence."),
 )
 @as_option
 @db_option

@@ -10,7 +10,7 @@ import click
 
 from outreach.cli.base import AppContext, cli, db_option
 from outreach.errors import InvalidInput
-from outreach.i18n import _
+from outreach.i18n import N_, _
 from outreach.services.seeding import PROFILES, SeedReport, plan_for
 from outreach.services.seeding.seed import DEFAULT_SEED, ProgressFn, seed_plan
 
@@ -93,7 +93,7 @@ def _summary(report: SeedReport) -> None:
 
 @cli.command(
     "seed",
-    help=_(
+    help=N_(
         "Remplit une base neuve (migrée, sans entreprises) de données réalistes. Profils : "
         "demo (3 000 entreprises, campagne en cours, rappels du jour) ou national (les chiffres "
         "du réseau en 2020-21 : 850 000 entreprises appelées au 2e confinement, 2,35 millions "
@@ -105,17 +105,18 @@ def _summary(report: SeedReport) -> None:
     "profile",
     required=True,
     metavar="|".join(PROFILES),
-    help=_("Profil : demo ou national."),
+    help=N_("Profil : demo ou national."),
 )
 @click.option(
-    "--scale", "scale", metavar="F", help=_("Échelle du profil national (1.0 par défaut).")
+    "--scale", "scale", metavar="F", help=N_("Échelle du profil national (1.0 par défaut).")
 )
 @click.option(
     "--random-seed",
     "random_seed",
     metavar="N",
-    help=_("Graine : la même graine donne les mêmes données ({default} par défaut).").format(
-        default=DEFAULT_SEED
+    help=N_(
+        "Graine : la même graine donne les mêmes données ({default} par défaut).",
+        default=DEFAULT_SEED,
     ),
 )
 @db_option

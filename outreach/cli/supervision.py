@@ -10,7 +10,7 @@ import click
 
 from outreach.cli.base import AppContext
 from outreach.db.engine import Database
-from outreach.i18n import _
+from outreach.i18n import N_
 from outreach.services.access import identity, require_supervisor
 from outreach.services.selection import CallFilter
 from outreach.services.types import AgentInfo
@@ -22,7 +22,7 @@ def as_option(fn: Any) -> Any:
         "--as",
         "as_login",
         metavar="LOGIN",
-        help=_("Superviseur qui agit (sinon la variable OUTREACH_AS)."),
+        help=N_("Superviseur qui agit (sinon la variable OUTREACH_AS)."),
     )(fn)
 
 
@@ -39,14 +39,14 @@ def call_filter_options(fn: Any) -> Any:
 
     options = (
         click.option(
-            "--lockdown", metavar="NOM", help=_("Seulement ce confinement (ex. confinement-2).")
+            "--lockdown", metavar="NOM", help=N_("Seulement ce confinement (ex. confinement-2).")
         ),
-        click.option("--chamber", metavar="CODE", help=_("Seulement cette chambre (ex. BRE).")),
-        click.option("--campaign", metavar="NOM", help=_("Seulement cette campagne.")),
+        click.option("--chamber", metavar="CODE", help=N_("Seulement cette chambre (ex. BRE).")),
+        click.option("--campaign", metavar="NOM", help=N_("Seulement cette campagne.")),
         click.option(
-            "--since", metavar="AAAA-MM-JJ", help=_("Appels à partir de ce jour (heure de Paris).")
+            "--since", metavar="AAAA-MM-JJ", help=N_("Appels à partir de ce jour (heure de Paris).")
         ),
-        click.option("--until", metavar="AAAA-MM-JJ", help=_("Appels jusqu'à ce jour inclus.")),
+        click.option("--until", metavar="AAAA-MM-JJ", help=N_("Appels jusqu'à ce jour inclus.")),
     )
     for option in reversed(options):
         wrapper = option(wrapper)

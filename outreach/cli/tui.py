@@ -20,7 +20,7 @@ from outreach.cli.base import AppContext, cli, db_option
 from outreach.config import ENV_DATABASE_URL, data_dir
 from outreach.db.engine import Database
 from outreach.errors import ConfigError, InvalidInput, NotFound
-from outreach.i18n import _, language
+from outreach.i18n import N_, _, language
 
 DEMO_LOGIN = "demo"
 DEMO_FILE = "demo.sqlite3"
@@ -30,7 +30,9 @@ def _pin_option(fn):  # type: ignore[no-untyped-def]
     return click.option(
         "--pin-required",
         is_flag=True,
-        help=_("Chaque agent doit taper son code PIN (obligatoire pour servir d'autres machines)."),
+        help=N_(
+            "Chaque agent doit taper son code PIN (obligatoire pour servir d'autres machines)."
+        ),
     )(fn)
 
 
@@ -51,7 +53,7 @@ def _run_app(app: AppContext, *, login: str | None, pin_required: bool) -> None:
     tui.run()
 
 
-@cli.command("tui", help=_("Ouvre l'application des conseillers (commande par défaut)."))
+@cli.command("tui", help=N_("Ouvre l'application des conseillers (commande par défaut)."))
 @db_option
 @_pin_option
 @click.pass_obj
@@ -61,7 +63,7 @@ def tui_command(app: AppContext, pin_required: bool = False) -> None:
 
 @cli.command(
     "demo",
-    help=_(
+    help=N_(
         "Crée au premier lancement une base de démonstration locale (SQLite, dans le dossier "
         "de données) et ouvre l'application comme l'agent « demo »."
     ),
@@ -107,16 +109,16 @@ def is_local_host(host: str) -> bool:
 
 @cli.command(
     "serve",
-    help=_(
+    help=N_(
         "Sert l'application dans le navigateur (textual-serve). Écoute sur 127.0.0.1 sauf "
         "--host ; une autre adresse exige --pin-required."
     ),
 )
 @db_option
-@click.option("--host", default="127.0.0.1", show_default=True, help=_("Adresse d'écoute."))
-@click.option("--port", default=8000, show_default=True, type=int, help=_("Port d'écoute."))
+@click.option("--host", default="127.0.0.1", show_default=True, help=N_("Adresse d'écoute."))
+@click.option("--port", default=8000, show_default=True, type=int, help=N_("Port d'écoute."))
 @click.option(
-    "--public-url", default=None, metavar="URL", help=_("Adresse publique (derrière un proxy).")
+    "--public-url", default=None, metavar="URL", help=N_("Adresse publique (derrière un proxy).")
 )
 @_pin_option
 @click.pass_obj
@@ -145,11 +147,11 @@ def serve_command(
     ).serve()
 
 
-@cli.command("set-pin", help=_("Définit (ou avec --clear retire) le code PIN d'un agent."))
+@cli.command("set-pin", help=N_("Définit (ou avec --clear retire) le code PIN d'un agent."))
 @db_option
 @click.argument("login")
-@click.option("--clear", is_flag=True, help=_("Retire le code PIN."))
-@click.option("--pin", envvar="OUTREACH_PIN", default=None, help=_("Le code (sinon demandé)."))
+@click.option("--clear", is_flag=True, help=N_("Retire le code PIN."))
+@click.option("--pin", envvar="OUTREACH_PIN", default=None, help=N_("Le code (sinon demandé)."))
 @click.pass_obj
 def set_pin_command(app: AppContext, login: str, clear: bool, pin: str | None) -> None:
     from outreach.services import auth
