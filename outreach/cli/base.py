@@ -129,6 +129,7 @@ LAZY_COMMANDS: dict[str, tuple[str, ...]] = {
     "campaign": ("outreach.cli.campaign",),
     "db": ("outreach.cli.db", "outreach.cli.backup"),
     "demo": ("outreach.cli.tui",),
+    "dnc": ("outreach.cli.dnc",),
     "export": ("outreach.cli.export",),
     "gdpr": ("outreach.cli.gdpr",),
     "import": ("outreach.cli.imports",),

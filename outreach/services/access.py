@@ -11,12 +11,15 @@ OUTREACH_AS environment variable (e.g. `export OUTREACH_AS=m.dupont`).
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from outreach.db.engine import Database
-from outreach.db.models import Chamber
+from outreach.db.models import Business, Chamber
 from outreach.errors import Forbidden, InvalidInput, NotFound
 from outreach.i18n import _
 from outreach.services.agents import NATIONAL_CHAMBER, get_agent, works_every_chamber
@@ -106,3 +109,33 @@ def chamber_scope(db: Database, person: AgentInfo, chamber_code: str | None) -> 
     if code == NATIONAL_CHAMBER and own.national:
         return own
     return Scope(rows[code], code)
+
+
+def clean_siret(text: str) -> str:
+    """The 14 digits of a SIRET as typed (spaces, dots, dashes allowed); InvalidInput else."""
+    compact = re.sub(r"[\s.\-\u00a0\u202f]", "", text or "")
+    # any 14 digits: a stored SIRET is looked up even if its check digit is wrong
+    if not (compact.isascii() and compact.isdigit() and len(compact) == 14):
+        raise InvalidInput(_("SIRET invalide : « {value} » (14 chiffres)").format(value=text))
+    return compact
+
+
+def business_in_scope(
+    session: Session, person: AgentInfo, siret: str, *, lock: bool = False
+) -> Any:
+    """The business `siret` (an ORM row, for services only) if `person` supervises its chamber:
+    NotFound for an unknown SIRET, Forbidden outside the person's scope or for an agent."""
+    stmt = select(Business).where(Business.siret == clean_siret(siret))
+    if lock:
+        stmt = stmt.with_for_update()
+    found = session.execute(stmt).scalar_one_or_none()
+    if found is None:
+        raise NotFound(_("aucune entreprise avec le SIRET {siret}").format(siret=siret))
+    scope = scope_of(person)
+    if not scope.national and found.chamber_id != scope.chamber_id:
+        raise Forbidden(
+            _(
+                "{login} supervise la chambre {own} : cette entreprise n'est pas dans son périmètre"
+            ).format(login=person.login, own=scope.chamber_code)
+        )
+    return found

@@ -24,13 +24,12 @@ from sqlalchemy.orm import Session
 from outreach.db.engine import Database, retry_busy
 from outreach.db.models import AuditLog, Business, Call, CallAnswer, CallTask, Referral
 from outreach.domain.text import fold
-from outreach.errors import Forbidden, InvalidInput, NotFound
+from outreach.errors import InvalidInput
 from outreach.i18n import _
-from outreach.services.access import Scope, require_supervisor, scope_of
+from outreach.services.access import Scope, business_in_scope, require_supervisor, scope_of
 from outreach.services.audit import record_audit
 from outreach.services.clock import to_db, utcnow
 from outreach.services.queue.dnc import cancel_unfinished_tasks
-from outreach.services.types import AgentInfo
 
 ERASED_NAME = "[effacé RGPD]"
 PURGE_BATCH = 500
@@ -75,31 +74,6 @@ def parse_age(text: str) -> timedelta:
     return timedelta(days=n * days)
 
 
-def _siret(text: str) -> str:
-    compact = re.sub(r"[\s.\-\u00a0\u202f]", "", text or "")
-    # any 14 digits: a stored SIRET is looked up even if its check digit is wrong
-    if not (compact.isascii() and compact.isdigit() and len(compact) == 14):
-        raise InvalidInput(_("SIRET invalide : « {value} » (14 chiffres)").format(value=text))
-    return compact
-
-
-def _business(session: Session, person: AgentInfo, siret: str, *, lock: bool = False) -> Any:
-    stmt = select(Business).where(Business.siret == _siret(siret))
-    if lock:
-        stmt = stmt.with_for_update()
-    found = session.execute(stmt).scalar_one_or_none()
-    if found is None:
-        raise NotFound(_("aucune entreprise avec le SIRET {siret}").format(siret=siret))
-    scope = scope_of(person)
-    if not scope.national and found.chamber_id != scope.chamber_id:
-        raise Forbidden(
-            _(
-                "{login} supervise la chambre {own} : cette entreprise n'est pas dans son périmètre"
-            ).format(login=person.login, own=scope.chamber_code)
-        )
-    return found
-
-
 def _jsonable(value: Any) -> Any:
     if isinstance(value, datetime | date):
         return value.isoformat()
@@ -118,7 +92,7 @@ def business_record(db: Database, login: str, siret: str) -> dict[str, Any]:
 
     def run() -> dict[str, Any]:
         with db.writing() as session:
-            biz = _business(session, person, siret)
+            biz = business_in_scope(session, person, siret)
             tasks = session.scalars(
                 select(CallTask).where(CallTask.business_id == biz.id).order_by(CallTask.id)
             ).all()
@@ -223,7 +197,7 @@ def erase_business(
 
     def run() -> Erasure:
         with db.writing() as session:
-            biz = _business(session, person, siret, lock=True)
+            biz = business_in_scope(session, person, siret, lock=True)
             already = biz.name == ERASED_NAME and biz.phone is None and biz.address is None
             calls, answers, refs, tasks = _erase_ids(session, [biz.id], at)
             record_audit(

@@ -57,6 +57,7 @@ def test_every_label_has_an_english_translation() -> None:
     po = ROOT / "outreach/locale/en/LC_MESSAGES/outreach.po"
     english = parse_po(po.read_text(encoding="utf-8"))
     files = [*TUI.rglob("*.py"), ROOT / "outreach/services/auth.py", ROOT / "outreach/cli/tui.py"]
+    files += [ROOT / "outreach/cli/dnc.py", ROOT / "outreach/services/oppositions.py"]
     ids = {m for f in files for m in _msgids(f)} | {label for _c, label in RELEASE_REASONS}
     missing = sorted(m for m in ids if m not in english)
     assert missing == []

@@ -103,14 +103,17 @@ def _reason(reason: str) -> str:
 
 def set_do_not_call(
     db: Database, supervisor_id: int, business_id: int, reason: str, now: datetime | None = None
-) -> int:
-    """A supervisor records an opposition received outside a call; tasks cancelled."""
+) -> int | None:
+    """A supervisor records an opposition received outside a call; the number of tasks
+    cancelled, or None if the business already had one (kept as it was, with its date)."""
     reason = _reason(reason)
     at = to_db(now) if now else utcnow()
 
-    def run() -> int:
+    def run() -> int | None:
         with db.writing() as session:
             sid, already = _supervisor_on(session, supervisor_id, business_id)
+            if already:
+                return None
             return opt_out(session, business_id, sid, at, reason=reason)
 
     return retry_busy(run)

@@ -1,0 +1,145 @@
+"""`outreach dnc add|lift|show|list`: oppositions (do-not-call) managed by supervisors."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import click
+
+from outreach.cli.base import AppContext, cli, db_option
+from outreach.cli.supervision import as_option
+from outreach.i18n import _
+from outreach.services import oppositions as service
+from outreach.services.access import identity
+from outreach.services.selection import PARIS
+
+
+def format_datetime(moment: datetime) -> str:
+    """Paris time, to the minute: what a supervisor in France reads."""
+    return moment.astimezone(PARIS).strftime("%Y-%m-%d %H:%M")
+
+
+_SIRET = click.option("--siret", required=True, metavar="SIRET", help=_("SIRET de l'entreprise."))
+_REASON = click.option(
+    "--reason", default="", metavar="TEXTE", help=_("Motif (obligatoire), ex. courrier du gérant.")
+)
+
+
+@cli.group(
+    "dnc",
+    help=_(
+        "Oppositions (ne plus appeler) : enregistrer, lever, consulter. Réservé aux "
+        "superviseurs, dans le périmètre de leur chambre ; chaque changement est journalisé."
+    ),
+)
+def dnc_group() -> None:
+    pass
+
+
+@dnc_group.command(
+    "add",
+    help=_(
+        "Enregistre une opposition reçue hors appel : l'entreprise n'est plus appelée dans "
+        "aucune campagne (ses tâches en cours sont annulées)."
+    ),
+)
+@_SIRET
+@_REASON
+@as_option
+@db_option
+@click.pass_obj
+def dnc_add(app: AppContext, siret: str, reason: str, as_login: str | None) -> None:
+    done = service.add(app.database(), identity(as_login), siret, reason)
+    if not done.changed:
+        click.echo(_("SIRET {siret} : déjà en opposition, rien changé").format(siret=done.siret))
+        return
+    click.echo(
+        _("SIRET {siret} : opposition enregistrée, {n} tâches annulées").format(
+            siret=done.siret, n=done.tasks_cancelled
+        )
+    )
+
+
+@dnc_group.command(
+    "lift",
+    help=_(
+        "Lève une opposition (ex. erreur de saisie). Les tâches annulées ne sont pas rouvertes : "
+        "ajoutez l'entreprise à une campagne si besoin."
+    ),
+)
+@_SIRET
+@_REASON
+@as_option
+@db_option
+@click.pass_obj
+def dnc_lift(app: AppContext, siret: str, reason: str, as_login: str | None) -> None:
+    done = service.lift(app.database(), identity(as_login), siret, reason)
+    if not done.changed:
+        click.echo(_("SIRET {siret} : aucune opposition à lever").format(siret=done.siret))
+        return
+    click.echo(_("SIRET {siret} : opposition levée").format(siret=done.siret))
+
+
+def _history(o: service.Opposition) -> list[str]:
+    lines = []
+    for e in o.history:
+        what = _("opposition") if e.action == "business.do_not_call" else _("levée")
+        lines.append(
+            "  {at}  {what}  {who}  {reason}".format(
+                at=format_datetime(e.at),
+                what=what,
+                who=e.agent_login or "-",
+                reason=e.reason or "",
+            ).rstrip()
+        )
+    return lines
+
+
+@dnc_group.command("show", help=_("L'opposition d'une entreprise et son historique."))
+@_SIRET
+@as_option
+@db_option
+@click.pass_obj
+def dnc_show(app: AppContext, siret: str, as_login: str | None) -> None:
+    o = service.show(app.database(), identity(as_login), siret)
+    if o.do_not_call:
+        state = (
+            _("en opposition depuis le {at}").format(at=format_datetime(o.since))
+            if o.since
+            else _("en opposition")
+        )
+    else:
+        state = _("pas d'opposition")
+    click.echo(f"{o.siret} {o.name} [{o.chamber_code}] : {state}")
+    for line in _history(o):
+        click.echo(line)
+
+
+@dnc_group.command(
+    "list", help=_("Les entreprises en opposition du périmètre, les plus récentes d'abord.")
+)
+@click.option("--chamber", metavar="CODE", help=_("Seulement cette chambre (ex. BRE)."))
+@click.option(
+    "--limit", type=click.IntRange(min=1), default=50, show_default=True, help=_("Lignes au plus.")
+)
+@as_option
+@db_option
+@click.pass_obj
+def dnc_list(app: AppContext, chamber: str | None, limit: int, as_login: str | None) -> None:
+    total, rows = service.listing(app.database(), identity(as_login), chamber, limit)
+    click.echo(_("{n} entreprises en opposition").format(n=total))
+    for o in rows:
+        reason = next(
+            (e.reason for e in reversed(o.history) if e.action == "business.do_not_call"), None
+        )
+        click.echo(
+            "  {siret}  {since}  [{chamber}]  {name}  {reason}".format(
+                siret=o.siret,
+                since=format_datetime(o.since) if o.since else "-",
+                chamber=o.chamber_code,
+                name=o.name,
+                reason=reason or "",
+            ).rstrip()
+        )
+    if total > len(rows):
+        click.echo(_("… et {n} autres (--limit)").format(n=total - len(rows)))
