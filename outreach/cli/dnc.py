@@ -8,7 +8,7 @@ import click
 
 from outreach.cli.base import AppContext, cli, db_option
 from outreach.cli.supervision import as_option
-from outreach.i18n import _
+from outreach.i18n import N_, _, ngettext
 from outreach.services import oppositions as service
 from outreach.services.access import identity
 from outreach.services.selection import PARIS
@@ -19,15 +19,15 @@ def format_datetime(moment: datetime) -> str:
     return moment.astimezone(PARIS).strftime("%Y-%m-%d %H:%M")
 
 
-_SIRET = click.option("--siret", required=True, metavar="SIRET", help=_("SIRET de l'entreprise."))
+_SIRET = click.option("--siret", required=True, metavar="SIRET", help=N_("SIRET de l'entreprise."))
 _REASON = click.option(
-    "--reason", default="", metavar="TEXTE", help=_("Motif (obligatoire), ex. courrier du gérant.")
+    "--reason", default="", metavar="TEXTE", help=N_("Motif (obligatoire), ex. courrier du gérant.")
 )
 
 
 @cli.group(
     "dnc",
-    help=_(
+    help=N_(
         "Oppositions (ne plus appeler) : enregistrer, lever, consulter. Réservé aux "
         "superviseurs, dans le périmètre de leur chambre ; chaque changement est journalisé."
     ),
@@ -38,7 +38,7 @@ def dnc_group() -> None:
 
 @dnc_group.command(
     "add",
-    help=_(
+    help=N_(
         "Enregistre une opposition reçue hors appel : l'entreprise n'est plus appelée dans "
         "aucune campagne (ses tâches en cours sont annulées)."
     ),
@@ -54,15 +54,17 @@ def dnc_add(app: AppContext, siret: str, reason: str, as_login: str | None) -> N
         click.echo(_("SIRET {siret} : déjà en opposition, rien changé").format(siret=done.siret))
         return
     click.echo(
-        _("SIRET {siret} : opposition enregistrée, {n} tâches annulées").format(
-            siret=done.siret, n=done.tasks_cancelled
-        )
+        ngettext(
+            "SIRET {siret} : opposition enregistrée, {n} tâche annulée",
+            "SIRET {siret} : opposition enregistrée, {n} tâches annulées",
+            done.tasks_cancelled,
+        ).format(siret=done.siret, n=done.tasks_cancelled)
     )
 
 
 @dnc_group.command(
     "lift",
-    help=_(
+    help=N_(
         "Lève une opposition (ex. erreur de saisie). Les tâches annulées ne sont pas rouvertes : "
         "ajoutez l'entreprise à une campagne si besoin."
     ),
@@ -95,7 +97,7 @@ def _history(o: service.Opposition) -> list[str]:
     return lines
 
 
-@dnc_group.command("show", help=_("L'opposition d'une entreprise et son historique."))
+@dnc_group.command("show", help=N_("L'opposition d'une entreprise et son historique."))
 @_SIRET
 @as_option
 @db_option
@@ -116,18 +118,22 @@ def dnc_show(app: AppContext, siret: str, as_login: str | None) -> None:
 
 
 @dnc_group.command(
-    "list", help=_("Les entreprises en opposition du périmètre, les plus récentes d'abord.")
+    "list", help=N_("Les entreprises en opposition du périmètre, les plus récentes d'abord.")
 )
-@click.option("--chamber", metavar="CODE", help=_("Seulement cette chambre (ex. BRE)."))
+@click.option("--chamber", metavar="CODE", help=N_("Seulement cette chambre (ex. BRE)."))
 @click.option(
-    "--limit", type=click.IntRange(min=1), default=50, show_default=True, help=_("Lignes au plus.")
+    "--limit", type=click.IntRange(min=1), default=50, show_default=True, help=N_("Lignes au plus.")
 )
 @as_option
 @db_option
 @click.pass_obj
 def dnc_list(app: AppContext, chamber: str | None, limit: int, as_login: str | None) -> None:
     total, rows = service.listing(app.database(), identity(as_login), chamber, limit)
-    click.echo(_("{n} entreprises en opposition").format(n=total))
+    click.echo(
+        ngettext("{n} entreprise en opposition", "{n} entreprises en opposition", total).format(
+            n=total
+        )
+    )
     for o in rows:
         reason = next(
             (e.reason for e in reversed(o.history) if e.action == "business.do_not_call"), None

@@ -83,7 +83,7 @@ def test_add_show_lift_list(db: Database, db_url: str, people: dict[str, int]) -
 
     code, out = _run(db_url, "dnc", "list", "--as", "sup_idf")
     assert code == 0, out
-    assert out.splitlines()[0] == "1 entreprises en opposition"
+    assert out.splitlines()[0] == "1 entreprise en opposition"
     assert siret in out and _siret(db, other) not in out and "courrier du gérant" in out
 
     code, out = _run(
@@ -104,7 +104,7 @@ def test_add_show_lift_list(db: Database, db_url: str, people: dict[str, int]) -
     code, out = _run(db_url, "dnc", "show", "--siret", siret, "--as", "sup_idf")
     assert ": pas d'opposition" in out and "levée  sup_idf  erreur de saisie" in out
     code, out = _run(db_url, "dnc", "list", "--as", "sup_idf")
-    assert out.splitlines() == ["0 entreprises en opposition"]
+    assert out.splitlines() == ["0 entreprise en opposition"]
 
 
 def test_refused_outside_scope_for_agents_and_bad_input(
@@ -133,6 +133,6 @@ def test_refused_outside_scope_for_agents_and_bad_input(
     code, out = _run(db_url, *args, "--as", "sup_bre")
     assert code == 0, out
     code, out = _run(db_url, "dnc", "list", "--chamber", "BRE", "--as", "sup_bre")
-    assert out.splitlines()[0] == "1 entreprises en opposition"
+    assert out.splitlines()[0] == "1 entreprise en opposition"
     code, out = _run(db_url, "dnc", "list", "--as", "sup_idf")
-    assert out.splitlines()[0] == "0 entreprises en opposition"
+    assert out.splitlines()[0] == "0 entreprise en opposition"
