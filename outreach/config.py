@@ -28,6 +28,14 @@ def default_database_url() -> str:
     return f"sqlite:///{data_dir() / 'outreach.sqlite3'}"
 
 
+def is_default_database(url: URL) -> bool:
+    """Whether `url` is what commands open without `--db` (so a hint needs no `--db`)."""
+    try:
+        return url == resolve_database_url(None)
+    except ConfigError:
+        return False
+
+
 def resolve_database_url(cli_value: str | None = None) -> URL:
     """`--db URL`, else OUTREACH_DATABASE_URL, else the SQLite file in the user data directory.
 

@@ -6,6 +6,7 @@ import importlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import click
@@ -13,7 +14,7 @@ from sqlalchemy.exc import OperationalError
 
 from outreach import __version__
 from outreach.db.engine import Database, open_database, unavailable
-from outreach.errors import OutreachError
+from outreach.errors import OutreachError, SchemaMismatch
 from outreach.i18n import N_, _, set_language
 
 
@@ -29,6 +30,15 @@ class AppContext:
         """The configured database; with `check`, refuse one whose schema is not the code's."""
         if self._db is None:
             self._db = open_database(self.db_url)
+        if check and _missing_sqlite_file(self._db):
+            # connecting would leave an empty file behind: say what to run instead
+            from outreach.db.migrate import how_to_create
+
+            raise SchemaMismatch(
+                _("aucune base à {path} : {fix}").format(
+                    path=self._db.url.database, fix=how_to_create(self._db)
+                )
+            )
         if check:
             from outreach.db.revision import HEAD_REVISION, stored_revision
 
@@ -37,6 +47,10 @@ class AppContext:
 
                 check_schema(self._db)
         return self._db
+
+
+def _missing_sqlite_file(db: Database) -> bool:
+    return db.is_sqlite and not Path(str(db.url.database)).exists()
 
 
 def _store_db(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
@@ -60,6 +74,33 @@ def db_option(fn: Any) -> Any:
 def _store_lang(_ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
     if value:
         set_language(value)
+
+
+def _lang_option() -> click.Option:
+    return click.Option(
+        ["--lang"],
+        type=click.Choice(["fr", "en"]),
+        expose_value=False,
+        is_eager=True,
+        callback=_store_lang,
+        help=N_("Langue (sinon OUTREACH_LANG ou la locale ; français par défaut)."),
+    )
+
+
+def _store_agent(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+    if value:
+        ctx.ensure_object(AppContext).agent_login = value
+
+
+def agent_option(fn: Any) -> Any:
+    """`--agent LOGIN` on the app's commands (also accepted before the command name)."""
+    return click.option(
+        "--agent",
+        metavar="LOGIN",
+        expose_value=False,
+        callback=_store_agent,
+        help=N_("Se connecter directement comme cet agent."),
+    )(fn)
 
 
 _SECTIONS = {"Options": "Options", "Commands": "Commandes", "Arguments": "Arguments"}
@@ -121,7 +162,11 @@ class _FrenchHelp:
 
 
 class OutreachCommand(_FrenchHelp, click.Command):
-    pass
+    """Every command also takes `--lang`, where users type it (`outreach rollup --lang en`)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.params.append(_lang_option())
 
 
 # command name -> the modules that define it (they register on `cli` when imported)
@@ -201,13 +246,10 @@ class OutreachGroup(_FrenchHelp, click.Group):
     help=N_("Langue (sinon OUTREACH_LANG ou la locale ; français par défaut)."),
 )
 @db_option
-@click.option(
-    "--agent", "agent_login", metavar="LOGIN", help=N_("Se connecter directement comme cet agent.")
-)
+@agent_option
 @click.pass_context
-def cli(ctx: click.Context, agent_login: str | None) -> None:
-    app = ctx.ensure_object(AppContext)
-    app.agent_login = agent_login
+def cli(ctx: click.Context) -> None:
+    ctx.ensure_object(AppContext)
     if ctx.invoked_subcommand is None:
         tui = cli.get_command(ctx, "tui")
         if tui is None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 import sys
 from typing import Any
 
@@ -10,8 +11,8 @@ import click
 
 from outreach.cli.base import AppContext
 from outreach.db.engine import Database
-from outreach.i18n import N_
-from outreach.services.access import identity, require_supervisor
+from outreach.i18n import N_, _
+from outreach.services.access import ENV_AS, ensure_supervisor, identity, require_supervisor
 from outreach.services.selection import CallFilter
 from outreach.services.types import AgentInfo
 
@@ -54,9 +55,18 @@ def call_filter_options(fn: Any) -> Any:
 
 
 def acting_supervisor(app: AppContext, as_login: str | None) -> tuple[Database, AgentInfo]:
-    """The database and the supervisor acting: `--as`, else OUTREACH_AS; refused for an agent."""
+    """The database and the supervisor acting: `--as`, else OUTREACH_AS, else (in a terminal)
+    asked for, with the PIN when that login has one; refused for an agent."""
     db = app.database()
-    return db, require_supervisor(db, identity(as_login))
+    if as_login or os.environ.get(ENV_AS, "").strip() or not sys.stdin.isatty():
+        return db, require_supervisor(db, identity(as_login))
+    from outreach.services.auth import login_needs_pin, verify_login
+
+    login = click.prompt(_("Superviseur qui agit (identifiant)")).strip()
+    pin = None
+    if login_needs_pin(db, login):
+        pin = click.prompt(_("Code PIN de {login}").format(login=login), hide_input=True)
+    return db, ensure_supervisor(verify_login(db, login, pin))
 
 
 def on_terminal() -> bool:

@@ -16,14 +16,13 @@ import sys
 
 import click
 
-from outreach.cli.base import AppContext, cli, db_option
-from outreach.config import ENV_DATABASE_URL, data_dir
+from outreach.cli.base import AppContext, agent_option, cli, db_option
+from outreach.config import ENV_DATABASE_URL
 from outreach.db.engine import Database
 from outreach.errors import ConfigError, InvalidInput, NotFound
 from outreach.i18n import N_, _, language
 
 DEMO_LOGIN = "demo"
-DEMO_FILE = "demo.sqlite3"
 
 
 def _pin_option(fn):  # type: ignore[no-untyped-def]
@@ -55,6 +54,7 @@ def _run_app(app: AppContext, *, login: str | None, pin_required: bool) -> None:
 
 @cli.command("tui", help=N_("Ouvre l'application des conseillers (commande par défaut)."))
 @db_option
+@agent_option
 @_pin_option
 @click.pass_obj
 def tui_command(app: AppContext, pin_required: bool = False) -> None:
@@ -68,6 +68,8 @@ def tui_command(app: AppContext, pin_required: bool = False) -> None:
         "de données) et ouvre l'application comme l'agent « demo »."
     ),
 )
+@db_option
+@agent_option
 @click.pass_obj
 def demo_command(app: AppContext) -> None:
     prepare_demo(app)
@@ -75,13 +77,12 @@ def demo_command(app: AppContext) -> None:
 
 
 def prepare_demo(app: AppContext) -> Database:
-    """The demo database (`demo.sqlite3` in the data directory unless --db is given), created,
-    migrated and seeded with the demo profile the first time."""
+    """The database every command uses (the default one unless --db or OUTREACH_DATABASE_URL
+    says otherwise), created, migrated and seeded with the demo profile the first time: the
+    supervisors' commands then see the demo's data."""
     from outreach.db import migrate
     from outreach.services.agents import get_agent
 
-    if app.db_url is None:
-        app.db_url = f"sqlite:///{data_dir() / DEMO_FILE}"
     database = app.database(check=False)
     if migrate.current_revision(database) is not None:
         migrate.check_schema(database)
@@ -90,7 +91,12 @@ def prepare_demo(app: AppContext) -> Database:
             return database
         except NotFound:
             pass  # migrated but never seeded (say, an earlier run was interrupted)
-    click.echo(_("Création de la base de démonstration : {url}").format(url=database.display_url))
+    click.echo(
+        _(
+            "Création de la base de démonstration : {url} (la base de toutes les commandes "
+            "outreach, sauf --db ou OUTREACH_DATABASE_URL)"
+        ).format(url=database.display_url)
+    )
     migrate.upgrade(database)
     from outreach.services.seeding import seed_profile
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 
 from alembic import command
@@ -10,6 +11,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.exc import OperationalError
 
+from outreach.config import is_default_database
 from outreach.db.engine import Database, unavailable
 from outreach.errors import SchemaMismatch
 from outreach.i18n import _
@@ -63,6 +65,20 @@ def downgrade(db: Database, revision: str) -> None:
     _run(db, "downgrade", revision)
 
 
+def command_for(db: Database, *words: str) -> str:
+    """`outreach WORDS` as the user must type it for `db`: with `--db` unless it is the default."""
+    if is_default_database(db.url):
+        return " ".join(("outreach", *words))
+    where = str(db.url.database) if db.is_sqlite else db.display_url
+    return " ".join(("outreach", "--db", shlex.quote(where), *words))
+
+
+def how_to_create(db: Database) -> str:
+    return _("lancez « {demo} » (base de démonstration) ou « {upgrade} » (base vide)").format(
+        demo=command_for(db, "demo"), upgrade=command_for(db, "db", "upgrade")
+    )
+
+
 def check_schema(db: Database) -> None:
     """SchemaMismatch, saying what to do, unless the database is at the code's revision."""
     current = current_revision(db)
@@ -70,10 +86,12 @@ def check_schema(db: Database) -> None:
     if current == head:
         return
     script = ScriptDirectory.from_config(alembic_config())
-    fix = _("lancez : outreach --db '{url}' db upgrade").format(url=db.display_url)
+    fix = _("lancez : {command}").format(command=command_for(db, "db", "upgrade"))
     if current is None:
         raise SchemaMismatch(
-            _("la base {url} n'est pas initialisée ; {fix}").format(url=db.display_url, fix=fix)
+            _("la base {url} n'est pas initialisée : {fix}").format(
+                url=db.display_url, fix=how_to_create(db)
+            )
         )
     known = {rev.revision for rev in script.walk_revisions()}
     if current not in known:

@@ -72,7 +72,8 @@ def test_database_behind_says_how_to_fix(empty_db: Database) -> None:
 
 def test_database_never_upgraded(tmp_path: Path) -> None:
     done = outreach("--db", str(tmp_path / "new.sqlite3"), "rollup", "--as", "cmaf.admin")
-    _one_clear_line(done, "n'est pas initialisée", "db upgrade")
+    _one_clear_line(done, "aucune base à", "db upgrade", "demo")
+    assert not (tmp_path / "new.sqlite3").exists()
 
 
 def test_database_from_a_newer_version(db: Database) -> None:

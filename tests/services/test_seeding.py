@@ -370,7 +370,7 @@ def test_cli_refuses_a_database_behind_the_schema(tmp_path: Path) -> None:
     assert r.exit_code != 0
     assert "db upgrade" in r.output and "Traceback" not in r.output
     fresh = run("--db", str(tmp_path / "new.sqlite3"), "seed", "--profile", "demo")
-    assert fresh.exit_code != 0 and "n'est pas initialisée" in fresh.output
+    assert fresh.exit_code != 0 and "aucune base à" in fresh.output
 
 
 def test_demo_login_gets_work_from_the_queue_at_once(db: Database) -> None:

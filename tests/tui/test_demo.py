@@ -3,10 +3,14 @@ opens as `demo`, who is calling a demo business after one key."""
 
 from __future__ import annotations
 
+import json
+
+from click.testing import CliRunner
 from sqlalchemy import func, select
 
+from outreach.cli import cli
 from outreach.cli.base import AppContext
-from outreach.cli.tui import DEMO_FILE, prepare_demo
+from outreach.cli.tui import prepare_demo
 from outreach.config import data_dir
 from outreach.db.models import Business
 from outreach.tui.screens.call import CallScreen
@@ -16,10 +20,14 @@ from tests.tui.conftest import app_for, settle
 
 async def test_demo_prepares_once_and_opens_as_demo() -> None:
     db = prepare_demo(AppContext())
-    assert db.url.database == str(data_dir() / DEMO_FILE)
+    assert db.url.database == str(data_dir() / "outreach.sqlite3")  # every command's default
     with db.reading() as s:
         businesses = s.execute(select(func.count()).select_from(Business)).scalar_one()
     assert businesses > 0
+    # the supervisors' commands see the demo's data without --db
+    rollup = CliRunner().invoke(cli, ["rollup", "--as", "cmaf.superviseur", "--format", "json"])
+    assert rollup.exit_code == 0, rollup.output
+    assert json.loads(rollup.output)["total"]["contacts"] > 0
     again = prepare_demo(AppContext())  # already there: not seeded twice
     with again.reading() as s:
         assert s.execute(select(func.count()).select_from(Business)).scalar_one() == businesses

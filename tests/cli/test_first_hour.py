@@ -1,0 +1,134 @@
+"""A new user's first commands (issue #16): one default database, options where they are typed,
+`--as` asked for in a terminal."""
+
+from __future__ import annotations
+
+import os
+import pty
+import select
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from outreach.cli import cli
+from outreach.config import data_dir
+from outreach.db.engine import Database
+from outreach.services.auth import set_pin
+from tests.factories import make_agent
+
+
+def test_a_read_command_on_no_database_creates_no_file_and_says_what_to_run() -> None:
+    result = CliRunner().invoke(cli, ["rollup", "--as", "cmaf.superviseur"])
+    assert result.exit_code != 0
+    line = result.output.strip()
+    assert "Traceback" not in line and len(line.splitlines()) == 1
+    default = data_dir() / "outreach.sqlite3"
+    assert f"aucune base à {default}" in line
+    # the default database needs no --db in the fix
+    assert "« outreach demo »" in line and "« outreach db upgrade »" in line
+    assert not default.exists()
+
+
+def test_another_missing_file_names_it_in_the_fix(tmp_path: Path) -> None:
+    missing = tmp_path / "ailleurs.sqlite3"
+    result = CliRunner().invoke(cli, ["--db", str(missing), "rollup", "--as", "x"])
+    assert f"« outreach --db {missing} demo »" in result.output
+    assert not missing.exists()
+
+
+def test_an_empty_file_is_not_initialised_and_gets_the_same_fix(tmp_path: Path) -> None:
+    empty = tmp_path / "vide.sqlite3"
+    empty.touch()
+    result = CliRunner().invoke(cli, ["--db", str(empty), "campaign", "list", "--as", "x"])
+    assert "n'est pas initialisée" in result.output and "demo" in result.output
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["tui", "--agent", "bre.agent2"],
+        ["--agent", "bre.agent2", "tui"],
+        ["demo", "--agent", "bre.agent2"],
+    ],
+)
+def test_agent_is_accepted_before_and_after_the_command(
+    args: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import outreach.cli.tui as tui_cli
+
+    opened: list[str | None] = []
+    monkeypatch.setattr(tui_cli, "prepare_demo", lambda app: None)
+    monkeypatch.setattr(tui_cli, "_run_app", lambda app, login, pin_required: opened.append(login))
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    assert opened == ["bre.agent2"]
+
+
+def test_lang_is_accepted_after_the_command() -> None:
+    result = CliRunner().invoke(cli, ["rollup", "--lang", "en", "--as", "x", "--db", "/nope/x.db"])
+    assert result.output.startswith("error: no database at /nope/x.db")
+
+
+def _in_a_terminal(args: list[str], answers: list[str], env: dict[str, str]) -> str:
+    """Run `outreach ARGS` on a pseudo-terminal, typing each answer after each prompt."""
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "outreach", *args],
+        stdin=follower,
+        stdout=follower,
+        stderr=follower,
+        env={**os.environ, **env},
+        close_fds=True,
+    )
+    os.close(follower)
+    seen = b""
+    pending = list(answers)
+    deadline = time.monotonic() + 60  # a hung prompt fails the test instead of hanging it
+    while time.monotonic() < deadline:
+        ready, _w, _x = select.select([leader], [], [], 1)
+        if not ready:
+            if proc.poll() is not None:
+                break
+            continue
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        seen += chunk
+        if pending and seen.rstrip().endswith(b":"):
+            os.write(leader, pending.pop(0).encode() + b"\r")
+    proc.wait(timeout=30)
+    os.close(leader)
+    return seen.decode("utf-8", "replace")
+
+
+def test_supervisor_is_asked_for_in_a_terminal_with_the_pin(sqlite_db: Database) -> None:
+    make_agent(sqlite_db, "sup.pin", chamber="CMAF", role="supervisor")
+    set_pin(sqlite_db, "sup.pin", "4321")
+    url = sqlite_db.url.render_as_string(hide_password=False)
+    env = {"OUTREACH_DATABASE_URL": url, "OUTREACH_AS": ""}
+    out = _in_a_terminal(["campaign", "list"], ["sup.pin", "4321"], env)
+    assert "Superviseur qui agit (identifiant):" in out and "Code PIN de sup.pin:" in out
+    assert "4321" not in out  # the PIN is not echoed
+    assert "aucune campagne" in out, out
+    wrong = _in_a_terminal(["campaign", "list"], ["sup.pin", "0000"], env)
+    assert "identifiant ou code PIN incorrect" in wrong
+
+
+def test_without_a_terminal_the_supervisor_must_be_given(sqlite_db: Database) -> None:
+    url = sqlite_db.url.render_as_string(hide_password=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "outreach", "--db", url, "campaign", "list"],
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=60,
+        env={k: v for k, v in os.environ.items() if k != "OUTREACH_AS"},
+    )
+    assert done.returncode != 0 and "--as" in done.stderr and "OUTREACH_AS" in done.stderr
