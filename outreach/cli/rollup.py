@@ -5,14 +5,18 @@ from __future__ import annotations
 import csv
 import json
 import sys
+from pathlib import Path
 
 import click
 
 from outreach.cli.base import AppContext, cli, db_option
 from outreach.cli.supervision import acting_supervisor, as_option, call_filter_options
-from outreach.i18n import N_, _
+from outreach.errors import InvalidInput
+from outreach.i18n import N_, _, ngettext
+from outreach.services import agent_times
 from outreach.services import rollup as service
 from outreach.services.selection import CallFilter, resolve
+from outreach.services.sheets import open_writer
 
 
 def _n(value: int) -> str:
@@ -83,15 +87,29 @@ def render_table(result: service.Rollup) -> str:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["table", "json", "csv"]),
+    type=click.Choice(["table", "json", "csv", "xlsx"]),
     default="table",
     show_default=True,
-    help=N_("Format de sortie."),
+    help=N_("Format de sortie (xlsx : avec --out)."),
 )
 @click.option(
     "--verify",
     is_flag=True,
     help=N_("Recompte tout depuis la table calls et échoue à la moindre différence."),
+)
+@click.option(
+    "--times",
+    is_flag=True,
+    help=N_(
+        "Avec --by agent : temps par conseiller et par jour (connecté, disponible, en appel, "
+        "clôture, pause par motif), appels, joints, orientations, appels par heure."
+    ),
+)
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help=N_("Fichier à écrire (obligatoire en xlsx)."),
 )
 @as_option
 @db_option
@@ -102,8 +120,19 @@ def rollup_cmd(
     filters: CallFilter,
     fmt: str,
     verify: bool,
+    times: bool,
+    out: Path | None,
     as_login: str | None,
 ) -> None:
+    if fmt == "xlsx" and out is None:
+        raise InvalidInput(_("--format xlsx : indiquez le fichier avec --out"))
+    if times:
+        _times(app, by, filters, fmt, verify, out, as_login)
+        return
+    if out is not None or fmt == "xlsx":
+        raise InvalidInput(
+            _("--out et xlsx : avec --times, sinon utilisez « outreach export rollup »")
+        )
     dims = service.parse_by(by)
     db, person = acting_supervisor(app, as_login)
     sel = resolve(db, person, filters)
@@ -124,3 +153,47 @@ def rollup_cmd(
         click.echo(render_table(result))
     if verify:
         click.echo(_("vérifié : le cumul est égal au recomptage des appels"), err=True)
+
+
+def _times(
+    app: AppContext,
+    by: str | None,
+    filters: CallFilter,
+    fmt: str,
+    verify: bool,
+    out: Path | None,
+    as_login: str | None,
+) -> None:
+    """`--times`: the advisers' day, per adviser and day, from agent_state_events and calls."""
+    if service.parse_by(by, ("agent",)) not in (("agent",), ("agent", "day")):
+        raise InvalidInput(_("--times : regroupement --by agent uniquement"))
+    if filters.lockdown or filters.campaign:
+        raise InvalidInput(_("--times : pas de filtre --lockdown ni --campaign (temps de travail)"))
+    db, person = acting_supervisor(app, as_login)
+    sel = resolve(db, person, filters)
+    report = (agent_times.verify if verify else agent_times.agent_times)(db, sel)
+    cols = list(report.columns)
+    if fmt in ("csv", "xlsx") and out is not None:
+        writer = open_writer(fmt, out, cols, comma=True, sheet_name="agent_times")
+        for row in report.rows:
+            writer.write([row[c] for c in cols])
+        writer.close()
+    elif fmt == "csv":
+        w = csv.writer(sys.stdout, lineterminator="\n")
+        w.writerow(cols)
+        w.writerows([row[c] for c in cols] for row in report.rows)
+    else:  # json (the table format has no room for a dozen columns: json too)
+        text = json.dumps(report.as_json(), ensure_ascii=False, indent=2)
+        if out is not None:
+            out.write_text(text + "\n", encoding="utf-8")
+        else:
+            click.echo(text)
+    if out is not None:
+        click.echo(
+            ngettext(
+                "{n} ligne écrite dans {path}", "{n} lignes écrites dans {path}", len(report.rows)
+            ).format(n=len(report.rows), path=out),
+            err=True,
+        )
+    if verify:
+        click.echo(_("vérifié : les temps sont égaux au recomptage des états"), err=True)

@@ -43,6 +43,7 @@ CAMPAIGN_STATUSES = ("draft", "active", "paused", "closed")
 # queued: waiting or held under a lease (claimed_by + lease_expires_at); callback: a callback is
 # set; follow_up: reached with a referral to follow up; done, exhausted, cancelled: finished.
 TASK_STATES = ("queued", "callback", "follow_up", "done", "exhausted", "cancelled")
+AGENT_STATES = ("ready", "on_call", "wrap_up", "paused", "logged_out")
 
 
 class Base(DeclarativeBase):
@@ -333,3 +334,45 @@ class Platform(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120), unique=True)
     category: Mapped[str] = mapped_column(String(32))
+
+
+class PauseReasonRow(Base):
+    """The pause-reason catalogue (data: seeded from `outreach.domain.agent_states`)."""
+
+    __tablename__ = "pause_reasons"
+
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    key: Mapped[str] = mapped_column(String(1))
+    label_fr: Mapped[str] = mapped_column(String(80))
+    label_en: Mapped[str] = mapped_column(String(80))
+    max_minutes: Mapped[int | None] = mapped_column(Integer)
+    needs_note: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
+
+
+class AgentStateEvent(Base):
+    """One change of an adviser's state. The open row (ended_at NULL) is the current state; a
+    live app pushes `expires_at` forward (heartbeat), so a crashed app's state ends there."""
+
+    __tablename__ = "agent_state_events"
+    __table_args__ = (
+        CheckConstraint(_in("state", AGENT_STATES), name="state"),
+        Index("ix_agent_state_events_agent_at", "agent_id", "at"),
+        Index("ix_agent_state_events_at", "at"),
+        # the current states only (one per adviser): what the live board reads
+        Index(
+            "ix_agent_state_events_open",
+            "agent_id",
+            sqlite_where=text("ended_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id"))
+    at: Mapped[datetime] = mapped_column(DateTime)
+    state: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(ForeignKey("pause_reasons.code"))
+    note: Mapped[str | None] = mapped_column(String(200))
+    business_id: Mapped[int | None] = mapped_column(ForeignKey("businesses.id"))
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime)  # the next state's `at`
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime)  # lease; None: logged_out

@@ -7,6 +7,7 @@ thread worker (through a service) and reports back with a message. Worker errors
 
 from __future__ import annotations
 
+import asyncio
 import gc
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from outreach.i18n import _
 from outreach.services import auth
 from outreach.services.outbox import UNREACHABLE, Outbox
 from outreach.services.types import AgentInfo, CallbackItem, CampaignSummary
+from outreach.tui.agent_day import AgentDay
 from outreach.tui.commands import AppCommands
 from outreach.tui.messages import LoggedIn, LoginNeeded, OutboxChanged
 from outreach.tui.settings import TuiSettings
@@ -61,6 +63,7 @@ class OutreachApp(App[None]):
         self.outbox = Outbox.for_database(db, settings.outbox_dir)
         self.campaigns: list[CampaignSummary] = []  # the agent's active campaigns, last loaded
         self._refusal_shown: str | None = None
+        self.day = AgentDay(self)  # the adviser's state (ready, on call, paused...)
 
     # -- start, login -------------------------------------------------------------------------
 
@@ -72,6 +75,7 @@ class OutreachApp(App[None]):
         self.sub_title = _("Centre d'appels CMA")
         self.set_interval(self.settings.replay_seconds, self.replay_outbox)
         self.replay_outbox()
+        self.set_interval(self.settings.heartbeat_seconds, self.day.heartbeat)
         login = self.settings.agent_login
         if login:
             # `--agent LOGIN`: the login form only if that agent must type a PIN (or is refused)
@@ -122,14 +126,23 @@ class OutreachApp(App[None]):
 
         self.agent = message.agent
         self.calls_today = self.reached_today = 0
+        self.day.track("ready")
         self.switch_screen(CampaignsScreen(message.campaigns))
 
     def action_logout(self) -> None:
         while len(self.screen_stack) > 2:
             self.pop_screen()
+        self.day.track("logged_out")
         self.agent = None
         self.campaign_name = ""
         self._show_login(None)
+
+    async def action_quit(self) -> None:
+        """Logged out first (written before the app ends), then quit."""
+        if self.agent is not None:
+            self.day.track("logged_out")
+            await asyncio.to_thread(self.day.drain)
+        self.exit()
 
     # -- navigation shared by every screen ----------------------------------------------------
 

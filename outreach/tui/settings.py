@@ -24,6 +24,7 @@ class TuiSettings:
     lease_renew_seconds: float = 60.0
     replay_seconds: float = 10.0
     empty_retry_seconds: float = 30.0
+    heartbeat_seconds: float = 60.0  # the adviser's state confirmed (services.agent_states.LEASE)
 
     def now(self) -> datetime:
         """Now, aware UTC (the fixed clock when one is set)."""

@@ -125,6 +125,8 @@ class CallScreen(Screen[None]):
         body = self.query_one("#call-body")
         if message.task is None:
             body.display = False
+            if not self.oapp.day.paused:
+                self.oapp.day.track("ready")
             if message.offline is not None:
                 waiting = self.oapp.outbox_waiting
                 self._show_banner(
@@ -143,6 +145,7 @@ class CallScreen(Screen[None]):
             return
         task = message.task
         self.shown_at = self.oapp.settings.now()
+        self.oapp.day.track("on_call", business_id=task.business.id)
         self.query_one("#banner").display = False
         body.display = True
         zone = self.oapp.settings.display_timezone
@@ -230,6 +233,7 @@ class CallScreen(Screen[None]):
             return
         entry = OUTCOMES_BY_CODE[code]
         task = self.current
+        self.oapp.day.track("wrap_up")  # until the next business (or back on call if cancelled)
         # the modals (and their widgets) load on first use, not with the call screen
         if entry.needs_callback_time:
             from outreach.tui.screens.modals import CallbackTimeModal
@@ -237,6 +241,8 @@ class CallScreen(Screen[None]):
             def picked(when: tuple[datetime, bool] | None) -> None:
                 if when is not None:
                     self._save(code, callback=when)
+                else:
+                    self._back_on_call()
 
             now = self.oapp.settings.now()
             modal = CallbackTimeModal(task.business.name, task.business.timezone, now)
@@ -247,6 +253,8 @@ class CallScreen(Screen[None]):
             def confirmed(ok: bool | None) -> None:
                 if ok:
                     self._save(code)
+                else:
+                    self._back_on_call()
 
             self.app.push_screen(ConfirmDoNotCallModal(task.business.name), confirmed)
         elif entry.allows_referrals:
@@ -255,10 +263,16 @@ class CallScreen(Screen[None]):
             def referred(referrals: tuple[ReferralInput, ...] | None) -> None:
                 if referrals is not None:
                     self._save(code, referrals=referrals)
+                else:
+                    self._back_on_call()
 
             self.app.push_screen(ReferralModal(task.business.name), referred)
         else:
             self._save(code)
+
+    def _back_on_call(self) -> None:
+        if self.current is not None:
+            self.oapp.day.track("on_call", business_id=self.current.business.id)
 
     def _save(
         self,
@@ -391,4 +405,5 @@ class CallScreen(Screen[None]):
                 group="release",
             )
         self.current = None
+        self.oapp.day.track("ready")
         self.app.pop_screen()

@@ -1,0 +1,101 @@
+"""The adviser's state as the app knows it, written through `services.agent_states` in order.
+
+Screens say what the adviser does (`track`: a business shown, an outcome key, a pause...); each
+change is queued with the moment it happened and written by a thread worker, one at a time and
+in order, so a quick wrap-up then next business never lands the wrong way round. The app's
+heartbeat writes the current state again (the service extends its lease). A database away just
+skips the write: the next heartbeat puts the state back.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from outreach.errors import OutreachError
+from outreach.services import agent_states
+from outreach.services.outbox import UNREACHABLE
+
+if TYPE_CHECKING:
+    from outreach.tui.app import OutreachApp
+
+
+@dataclass(frozen=True, slots=True)
+class Wanted:
+    state: str
+    at: datetime  # aware UTC
+    reason: str | None = None
+    note: str | None = None
+    business_id: int | None = None
+
+
+class AgentDay:
+    """The adviser's current state in the app and the writer of its changes."""
+
+    def __init__(self, app: OutreachApp) -> None:
+        self.app = app
+        self.current: Wanted | None = None
+        self._pending: deque[tuple[int, Wanted]] = deque()
+        self._lock = threading.Lock()
+
+    @property
+    def paused(self) -> bool:
+        return self.current is not None and self.current.state == "paused"
+
+    def track(
+        self,
+        state: str,
+        *,
+        reason: str | None = None,
+        note: str | None = None,
+        business_id: int | None = None,
+    ) -> None:
+        """The adviser is now in `state` (queued, written in a thread worker)."""
+        agent = self.app.agent
+        if agent is None:
+            return
+        self.current = Wanted(state, self.app.settings.now(), reason, note, business_id)
+        self._pending.append((agent.id, self.current))
+        self._start()
+
+    def heartbeat(self) -> None:
+        """The current state again, now: the service extends its lease."""
+        agent, wanted = self.app.agent, self.current
+        if agent is None or wanted is None:
+            return
+        again = Wanted(wanted.state, self.app.settings.now(), *_details(wanted))
+        self._pending.append((agent.id, again))
+        self._start()
+
+    def _start(self) -> None:
+        self.app.run_worker(self._drain, thread=True, exit_on_error=False, group="agent_state")
+
+    def drain(self) -> None:
+        """Write every queued change, in order (also called at exit, in the caller's thread)."""
+        self._drain()
+
+    def _drain(self) -> None:
+        with self._lock:
+            while self._pending:
+                agent_id, wanted = self._pending.popleft()
+                try:
+                    agent_states.set_state(
+                        self.app.db,
+                        agent_id,
+                        wanted.state,
+                        reason=wanted.reason,
+                        note=wanted.note,
+                        business_id=wanted.business_id,
+                        now=wanted.at,
+                    )
+                except UNREACHABLE:
+                    continue  # the heartbeat writes the state again when the database is back
+                except OutreachError as exc:
+                    self.app.log.error(f"agent state {wanted.state}: {exc}")
+
+
+def _details(w: Wanted) -> tuple[str | None, str | None, int | None]:
+    return w.reason, w.note, w.business_id
