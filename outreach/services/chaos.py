@@ -48,6 +48,7 @@ from outreach.services.loadtest import (
     _overlaps,
     _top_up,
     ensure_campaign,
+    preparing,
     start_agents,
     verify,
 )
@@ -272,9 +273,11 @@ def run_chaos(
                     "--chaos : commande de redémarrage de PostgreSQL inconnue (variable {env})"
                 ).format(env=ENV_RESTART)
             )
-        campaign_id = ensure_campaign(db, CHAOS_CAMPAIGN, LEASE_MINUTES)
-        prepared = _top_up(db, campaign_id, int(min(max(agents * seconds * 30, 3000), 40000)))
-        agent_ids = _ensure_agents(db, agents, LOAD_CHAMBER)
+        with preparing():
+            campaign_id = ensure_campaign(db, CHAOS_CAMPAIGN, LEASE_MINUTES)
+            wanted = int(min(max(agents * seconds * 30, 3000), 40000))
+            prepared = _top_up(db, campaign_id, wanted)
+            agent_ids = _ensure_agents(db, agents, LOAD_CHAMBER)
         since = utcnow()
         log_dir = tempfile.mkdtemp(prefix="outreach-chaos-")
         plan = Plan(url, campaign_id, agent_ids, None, seconds, "project", log_dir)

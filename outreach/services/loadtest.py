@@ -24,13 +24,16 @@ import time
 import traceback
 import uuid as uuidlib
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from outreach.db.engine import Database, open_database
 from outreach.db.models import Agent, Business, Call, CallTask, Campaign, Chamber
@@ -69,6 +72,21 @@ class Plan:
     mode: str  # project, bare, or compare (both, alternating in slices)
     log_dir: str
     slice_seconds: float = 5.0
+
+
+@contextmanager
+def preparing() -> Iterator[None]:
+    """A database error while a load test prepares its campaign, businesses and agents becomes
+    one clear message (an unreachable server is left to the caller's own message)."""
+    try:
+        yield
+    except OperationalError:
+        raise
+    except SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        raise OutreachError(
+            _("le test de charge n'a pas pu préparer la base : {reason}").format(reason=reason)
+        ) from None
 
 
 def _ensure_agents(db: Database, count: int, chamber_code: str) -> tuple[int, ...]:
@@ -127,8 +145,34 @@ def ensure_campaign(db: Database, name: str = CAMPAIGN_NAME, lease_minutes: int 
         return int(cid)
 
 
+# The load test's own SIREN bodies: 98000000 to 99999999. A seeded or imported database may
+# already hold any of them: those are skipped (ON CONFLICT DO NOTHING), never an error.
+_FIRST_BODY, _LAST_BODY = 98_000_000, 99_999_999
+
+
+def load_siret(i: int) -> tuple[str, str]:
+    """(SIREN, SIRET) of the load test's i-th business: both pass the Luhn check."""
+    siren = luhn_complete(f"{_FIRST_BODY + i:08d}")
+    return siren, luhn_complete(siren + "0001")
+
+
+def _insert_new(session: Any, rows: list[dict[str, Any]]) -> list[Any]:
+    """Insert the businesses whose SIRET is free; (id, department) of those inserted."""
+    dialect = session.get_bind().dialect.name
+    make = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = (
+        make(Business)
+        .on_conflict_do_nothing(index_elements=["siret"])
+        .returning(Business.id, Business.department)
+    )
+    return list(session.execute(stmt, rows).all())
+
+
 def _top_up(db: Database, campaign_id: int, wanted: int) -> int:
-    """Queue fresh businesses in the load-test campaign until `wanted` tasks are open."""
+    """Queue fresh businesses in the load-test campaign until `wanted` tasks are open.
+
+    Their SIRETs are the load test's own (`load_siret`); one already in the database (seeded,
+    imported, or made by an earlier run) is skipped, so this works on any database."""
     with db.reading() as s:
         open_now = s.execute(
             select(func.count())
@@ -141,48 +185,53 @@ def _top_up(db: Database, campaign_id: int, wanted: int) -> int:
         chamber = s.execute(select(Chamber.id).where(Chamber.code == LOAD_CHAMBER)).scalar_one()
     need = wanted - int(open_now)
     now = utcnow()
+    i = int(made)
     while need > 0:
-        batch = min(need, 5000)
+        if i > _LAST_BODY - _FIRST_BODY:
+            raise OutreachError(
+                _(
+                    "plus de SIRET libre pour le test de charge ({n} entreprises déjà faites)"
+                ).format(n=made)
+            )
+        batch = range(i, min(i + min(need, 5000), _LAST_BODY - _FIRST_BODY + 1))
         rows = []
-        for i in range(made, made + batch):
-            siren = luhn_complete(f"98{i:06d}")
-            siret = luhn_complete(siren + "0001")
-            dep = LOAD_DEPARTMENTS[i % len(LOAD_DEPARTMENTS)]
+        for k in batch:
+            siren, siret = load_siret(k)
+            dep = LOAD_DEPARTMENTS[k % len(LOAD_DEPARTMENTS)]
             rows.append(
                 {
                     "siret": siret,
                     "siren": siren,
-                    "name": f"Test de charge {i:06d}",
-                    "name_key": f"test de charge {i:06d}",
+                    "name": f"Test de charge {k:06d}",
+                    "name_key": f"test de charge {k:06d}",
                     "department": dep,
                     "chamber_id": chamber,
-                    "phone": f"+3361{i % 10**7:07d}",
-                    "phone_alt": f"+3314{i % 10**7:07d}" if i % 3 == 0 else None,
+                    "phone": f"+3361{k % 10**7:07d}",
+                    "phone_alt": f"+3314{k % 10**7:07d}" if k % 3 == 0 else None,
                     "created_at": now,
                     "updated_at": now,
                 }
             )
         with db.writing() as s:
-            ids = s.execute(
-                insert(Business).returning(Business.id, Business.department), rows
-            ).all()
-            s.execute(
-                insert(CallTask),
-                [
-                    {
-                        "campaign_id": campaign_id,
-                        "business_id": bid,
-                        "chamber_id": chamber,
-                        "department": dep,
-                        "priority": random.choice((0, 0, 0, 1, 2)),
-                        "created_at": now,
-                        "updated_at": now,
-                    }
-                    for bid, dep in ids
-                ],
-            )
-        made += batch
-        need -= batch
+            ids = _insert_new(s, rows)
+            if ids:
+                s.execute(
+                    insert(CallTask),
+                    [
+                        {
+                            "campaign_id": campaign_id,
+                            "business_id": bid,
+                            "chamber_id": chamber,
+                            "department": dep,
+                            "priority": random.choice((0, 0, 0, 1, 2)),
+                            "created_at": now,
+                            "updated_at": now,
+                        }
+                        for bid, dep in ids
+                    ],
+                )
+        i = batch.stop
+        need -= len(ids)
     return max(0, wanted - int(open_now))
 
 
@@ -404,6 +453,38 @@ def start_agents(
     return procs
 
 
+def _prepare(
+    db: Database, agents: int, seconds: float, campaign: str | None
+) -> tuple[int, str, int]:
+    """(campaign id, chamber code of its agents, tasks prepared) of a load test."""
+    if campaign:
+        with db.reading() as s:
+            row = s.execute(
+                select(Campaign.id, Campaign.chamber_id).where(Campaign.name == campaign)
+            ).first()
+        if row is None:
+            raise NotFound(_("campagne inconnue : « {name} »").format(name=campaign))
+        campaign_id = int(row.id)
+        with db.reading() as s:
+            chamber_code = (
+                s.execute(
+                    select(Chamber.code)
+                    .join(CallTask, CallTask.chamber_id == Chamber.id)
+                    .where(CallTask.campaign_id == campaign_id, CallTask.state == "queued")
+                    .group_by(Chamber.code)
+                    .order_by(func.count().desc())
+                    .limit(1)
+                ).scalar()
+                or LOAD_CHAMBER
+            )
+        prepared = 0
+    else:
+        campaign_id = ensure_campaign(db)
+        chamber_code = LOAD_CHAMBER
+        prepared = _top_up(db, campaign_id, int(min(max(agents * seconds * 40, 5000), 60000)))
+    return campaign_id, chamber_code, prepared
+
+
 def run_loadtest(
     url: str,
     agents: int,
@@ -418,36 +499,13 @@ def run_loadtest(
         raise InvalidInput(_("il faut au moins un agent et une durée positive"))
     db = open_database(url)
     try:
-        if campaign:
+        with preparing():
+            campaign_id, chamber_code, prepared = _prepare(db, agents, seconds, campaign)
+            agent_ids = _ensure_agents(db, agents, chamber_code)
             with db.reading() as s:
-                row = s.execute(
-                    select(Campaign.id, Campaign.chamber_id).where(Campaign.name == campaign)
-                ).first()
-            if row is None:
-                raise NotFound(_("campagne inconnue : « {name} »").format(name=campaign))
-            campaign_id = int(row.id)
-            with db.reading() as s:
-                chamber_code = (
-                    s.execute(
-                        select(Chamber.code)
-                        .join(CallTask, CallTask.chamber_id == Chamber.id)
-                        .where(CallTask.campaign_id == campaign_id, CallTask.state == "queued")
-                        .group_by(Chamber.code)
-                        .order_by(func.count().desc())
-                        .limit(1)
-                    ).scalar()
-                    or LOAD_CHAMBER
-                )
-            prepared = 0
-        else:
-            campaign_id = ensure_campaign(db)
-            chamber_code = LOAD_CHAMBER
-            prepared = _top_up(db, campaign_id, int(min(max(agents * seconds * 40, 5000), 60000)))
-        agent_ids = _ensure_agents(db, agents, chamber_code)
-        with db.reading() as s:
-            chamber_id = s.execute(
-                select(Chamber.id).where(Chamber.code == chamber_code)
-            ).scalar_one()
+                chamber_id = s.execute(
+                    select(Chamber.id).where(Chamber.code == chamber_code)
+                ).scalar_one()
         since = utcnow()
         log_dir = tempfile.mkdtemp(prefix="outreach-loadtest-")
         mode = "compare" if compare else "bare" if bare else "project"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 import random
-import time
 
 import phonenumbers
 import pytest
@@ -265,24 +264,3 @@ def test_parsed_numbers_are_valid_and_display_as_phonenumbers_does() -> None:
         assert parse_phone(e164, department) == e164
         checked += 1
     assert checked > 1000
-
-
-def test_parse_phone_is_fast_enough_for_imports() -> None:
-    """An 850,000-row import at 20,000 rows/s with two phones a row leaves 25 µs per phone."""
-    rng = random.Random(1)
-    typed = [
-        f"0{rng.choice('1234567')} {rng.randrange(100):02d} {rng.randrange(100):02d} "
-        f"{rng.randrange(100):02d} {rng.randrange(100):02d}"
-        for _ in range(20_000)
-    ] + [f"0692 {rng.randrange(1_000_000):06d}" for _ in range(5_000)]
-    best = float("inf")
-    for _ in range(3):
-        started = time.perf_counter()
-        for text in typed:
-            try:
-                parse_phone(text, "974")
-            except InvalidPhone:
-                pass
-        best = min(best, (time.perf_counter() - started) / len(typed))
-    # Shared 2-core machine: assert a quarter of the budget's headroom, not a benchmark.
-    assert best * 1e6 < 25, f"{best * 1e6:.1f} µs per phone"

@@ -70,7 +70,6 @@ def test_sqlite_busy_is_retried_not_shown(sqlite_db: Database) -> None:
     """Another connection holds the write lock briefly: the record waits, never 'locked'."""
     import sqlite3
     import threading
-    import time
 
     agent = make_agent(sqlite_db)
     camp = make_campaign(sqlite_db)
@@ -81,8 +80,13 @@ def test_sqlite_busy_is_retried_not_shown(sqlite_db: Database) -> None:
         sqlite_db.url.database or "", isolation_level=None, check_same_thread=False
     )
     blocker.execute("BEGIN IMMEDIATE")
-    threading.Timer(0.5, lambda: blocker.execute("COMMIT")).start()
-    t0 = time.monotonic()
+    committed = threading.Event()
+
+    def commit() -> None:
+        blocker.execute("COMMIT")
+        committed.set()
+
+    threading.Timer(0.5, commit).start()
     res = record_call(
         sqlite_db,
         CallInput(
@@ -97,5 +101,6 @@ def test_sqlite_busy_is_retried_not_shown(sqlite_db: Database) -> None:
         ),
         now=NOW,
     )
-    assert res.task_state == "done" and time.monotonic() - t0 >= 0.4
+    # it waited for the other connection's commit, then went through
+    assert res.task_state == "done" and committed.is_set()
     blocker.close()

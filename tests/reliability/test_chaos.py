@@ -70,6 +70,11 @@ def test_chaos_cli_with_a_postgresql_restart(monkeypatch: pytest.MonkeyPatch) ->
         db = open_database(url)
         migrate.upgrade(db)
         db.dispose()
+        # a seeded database, as a new user tries it: the load test's SIRETs must not collide
+        seeded = CliRunner().invoke(
+            cli, ["--db", url, "seed", "--profile", "demo", "--random-seed", "3"]
+        )
+        assert seeded.exit_code == 0, seeded.output
         out = CliRunner().invoke(
             cli, ["--db", url, "loadtest", "--agents", "8", "--seconds", "12", "--chaos"]
         )
