@@ -11,8 +11,8 @@ a noisy machine. The project's side always goes through the project's own servic
 reference is the plain driver (or tool) doing the same work. Prints a table (measure, project,
 reference, ratio, target, pass/fail) and writes the JSON with --json.
 
-Measures (names for --only): seed, claim_record, claim_latency, rollup, dashboard, export,
-import, search, tui_keys, tui_start (which also gives tui_memory).
+Measures (names for --only): seed, claim_record, claim_latency, rollup, dashboard, board,
+export, import, search, tui_keys, tui_start (which also gives tui_memory).
 `--scale 0.002` is the CI smoke test (tests/test_bench_smoke.py): it asserts nothing about speed.
 """
 
@@ -51,8 +51,10 @@ from outreach.db import migrate
 from outreach.db.engine import Database, open_database
 from outreach.db.models import Business, Campaign
 from outreach.domain.siret import luhn_complete
+from outreach.services import agent_states
 from outreach.services import rollup as rollups
 from outreach.services.agents import get_agent
+from outreach.services.board import BoardFeed
 from outreach.services.dashboard import DashboardFeed
 from outreach.services.queue import claim_next, record_call, search_businesses
 from outreach.services.seeding import COLUMNS, load_reference, national_batches
@@ -70,6 +72,7 @@ GROUPS = (
     "claim_latency",
     "rollup",
     "dashboard",
+    "board",
     "export",
     "import",
     "search",
@@ -639,6 +642,37 @@ def measure_dashboard(bench: Bench) -> None:
     )
 
 
+def measure_board(bench: Bench) -> None:
+    """The live agent board of the national supervisor (every seeded adviser: 11,000 x scale),
+    refreshed after a few advisers changed state each time."""
+    supervisor = get_agent(bench.db, SUPERVISOR)
+    feed = BoardFeed(bench.db, supervisor)
+    first = feed.refresh()  # the advisers' names are read once
+    movers = [r.agent_id for r in first.rows if r.state in ("on_call", "wrap_up")][:10]
+    times = []
+    for i in range(10):
+        for agent_id in movers:
+            if i % 2 == 0:
+                agent_states.set_state(bench.db, agent_id, "paused", reason="admin")
+            else:
+                agent_states.set_state(bench.db, agent_id, "ready")
+        t0 = time.perf_counter()
+        board = feed.refresh()
+        times.append((time.perf_counter() - t0) * 1000)
+    bench.add(
+        Row(
+            "board_refresh",
+            "ms",
+            statistics.median(times),
+            None,
+            "< 100 ms",
+            "max",
+            100.0,
+            {"max_ms": max(times), "advisers": len(board.rows), "states": board.counts},
+        )
+    )
+
+
 # --- export ---------------------------------------------------------------------------------------
 
 
@@ -1183,6 +1217,7 @@ def main(argv: list[str] | None = None) -> int:
             ("claim_latency", lambda: measure_claim_latency(bench)),
             ("rollup", lambda: measure_rollup(bench)),
             ("dashboard", lambda: measure_dashboard(bench)),
+            ("board", lambda: measure_board(bench)),
             ("export", lambda: measure_export(bench)),
             ("tui_keys", lambda: measure_tui_keys(bench)),
             ("tui_start", lambda: measure_tui_start(bench)),

@@ -22,6 +22,7 @@ EXPECTED = {
     "claim_latency_p99": False,
     "rollup_lockdowns": True,
     "dashboard_refresh": False,
+    "board_refresh": False,
     "export_calls": True,
     "export_memory": True,
     "tui_outcome_to_next": False,

@@ -18,6 +18,9 @@ STATES: tuple[str, ...] = (READY, ON_CALL, WRAP_UP, PAUSED, LOGGED_OUT)
 # the states of a logged-in adviser (everything but logged_out)
 WORKING: tuple[str, ...] = (READY, ON_CALL, WRAP_UP, PAUSED)
 
+# the board's order: who needs a look first
+ORDERED_FOR_BOARD: tuple[str, ...] = (PAUSED, WRAP_UP, ON_CALL, READY, LOGGED_OUT)
+
 STATE_LABELS: dict[str, tuple[str, str]] = {
     READY: ("Disponible", "Ready"),
     ON_CALL: ("En appel", "On call"),

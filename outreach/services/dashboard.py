@@ -27,6 +27,7 @@ from outreach.db.models import Agent, Call, Campaign, Lockdown, Referral
 from outreach.domain.referrals import REFERRAL_KINDS
 from outreach.services import rollup as rollups
 from outreach.services.access import scope_of
+from outreach.services.board import Board, BoardFeed
 from outreach.services.clock import from_db, to_db, utcnow
 from outreach.services.selection import PARIS, CallFilter, Selection, resolve
 from outreach.services.types import AgentInfo
@@ -68,6 +69,7 @@ class Dashboard:
     calls_per_hour: tuple[int, ...]  # 24 values, hours of today in Paris time
     refresh_ms: float
     full_load: bool  # this refresh loaded everything (the first one)
+    board: Board | None = None  # the live agent board (services/board.py)
 
 
 class _Acc:
@@ -111,6 +113,7 @@ class DashboardFeed:
         self.lockdowns: dict[str | None, _Acc] = {}
         self.campaigns: dict[str | None, _Acc] = {}
         self.kinds: dict[str, int] = {}
+        self.board = BoardFeed(db, supervisor)
         self._names()
 
     def _names(self) -> None:
@@ -310,6 +313,7 @@ class DashboardFeed:
             diagnostics_target=rollups.DIAGNOSTIC_TARGET,
             calls_today=sum(self.per_hour),
             calls_per_hour=tuple(self.per_hour),
+            board=self.board.refresh(moment, self.agents_today),
             refresh_ms=(time.perf_counter() - started) * 1000,
             full_load=full,
         )

@@ -239,3 +239,45 @@ def test_cli_times_json_csv_xlsx(db: Database, db_url: str, tmp_path: Path) -> N
     assert bad.returncode != 0 and "--by agent" in bad.stderr and "Traceback" not in bad.stderr
     no_out = _cli(db_url, "rollup", "--times", "--format", "xlsx")
     assert no_out.returncode != 0 and "--out" in no_out.stderr
+
+
+def test_seeded_histories_follow_the_rules(db: Database) -> None:
+    """The demo seed: every adviser's states chain (each ends when the next begins), allowed
+    changes only, one open state each, the board full at once, the roll-up equal to its recount."""
+    from outreach.domain.agent_states import allowed
+    from outreach.services.board import BoardFeed
+    from outreach.services.seeding import seed_demo
+
+    now = datetime(2026, 12, 3, 13, 0, tzinfo=UTC)
+    seed_demo(db, now=now)
+    with db.reading() as s:
+        events = s.execute(
+            select(
+                AgentStateEvent.agent_id,
+                AgentStateEvent.at,
+                AgentStateEvent.state,
+                AgentStateEvent.reason,
+                AgentStateEvent.business_id,
+                AgentStateEvent.ended_at,
+            ).order_by(AgentStateEvent.agent_id, AgentStateEvent.at, AgentStateEvent.id)
+        ).all()
+    assert len(events) > 10_000
+    by_agent: dict[int, list[object]] = {}
+    for e in events:
+        by_agent.setdefault(e.agent_id, []).append(e)
+    for chain in by_agent.values():
+        previous = None
+        for e, nxt in zip(chain, [*chain[1:], None], strict=True):
+            assert allowed(previous, e.state), (previous, e.state)
+            assert e.ended_at == (nxt.at if nxt is not None else None)
+            assert (e.reason is not None) == (e.state == "paused")
+            assert (e.business_id is not None) == (e.state == "on_call")
+            previous = e.state
+    assert {e.reason for e in events} >= {"lunch", "meeting", "technical"}
+    sup = get_agent(db, "cmaf.superviseur")
+    board = BoardFeed(db, sup).refresh(now + timedelta(minutes=5))
+    assert board.counts["on_call"] + board.counts["wrap_up"] > 10
+    assert board.counts["paused"] > 0
+    sel = resolve(db, sup, CallFilter())
+    report = agent_times.verify(db, sel, now + timedelta(minutes=5))
+    assert sum(r["paused_lunch_s"] for r in report.rows) > 0

@@ -44,6 +44,7 @@ class Plan:
     agents: int  # callers beyond the fixed logins, shared by chambers by size
     live_retry_share: float  # live tasks already tried once (no answer), due again now
     live_callback_share: float  # live tasks with a callback due today or tomorrow
+    state_days: int = 2  # past working days of advisers' states (and today so far)
 
     @property
     def campaigns(self) -> tuple[CampaignPlan, ...]:
@@ -63,6 +64,7 @@ def demo_plan() -> Plan:
         agents=0,
         live_retry_share=0.03,
         live_callback_share=0.01,
+        state_days=10,
     )
 
 
@@ -96,7 +98,7 @@ def national_plan(scale: float = 1.0) -> Plan:
         cc=campaign("cc", 16_000, 24_000),
         l3=campaign("l3", 120_000, 160_000),
         diagnostics=n(5_000, 2),
-        agents=n(1_000, 0),
+        agents=n(11_000, 0),  # the network's 11,000 staff
         live_retry_share=0.01,
         live_callback_share=0.002,
     )

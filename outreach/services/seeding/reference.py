@@ -21,6 +21,7 @@ SEEDED_TABLES = (
     "calls",
     "call_answers",
     "referrals",
+    "agent_state_events",
 )
 _MODELS = {
     "agents": m.Agent,
@@ -30,6 +31,7 @@ _MODELS = {
     "calls": m.Call,
     "call_answers": m.CallAnswer,
     "referrals": m.Referral,
+    "agent_state_events": m.AgentStateEvent,
 }
 LOCKDOWN_NAMES = ("confinement-1", "confinement-2", "confinement-3")
 

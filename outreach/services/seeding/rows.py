@@ -23,6 +23,7 @@ from outreach.services.seeding.history import history_batches, live_batches, off
 from outreach.services.seeding.plan import CampaignPlan, Plan
 from outreach.services.seeding.pools import make_pools
 from outreach.services.seeding.reference import Reference
+from outreach.services.seeding.states import state_batches
 from outreach.services.seeding.tables import BATCH_ROWS, COLUMNS, Batch, iso
 
 
@@ -187,6 +188,7 @@ class SeedRows:
         for key in ("l1", "l2", "cc", "l3"):
             yield from history_batches(self, key)
         yield from live_batches(self)
+        yield from state_batches(self, self.plan.state_days)
 
     def _emit(self, table: str, rows: list[tuple[object, ...]]) -> Iterator[Batch]:
         for start in range(0, len(rows), BATCH_ROWS):

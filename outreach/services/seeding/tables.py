@@ -35,6 +35,9 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     ).split(),
     "call_answers": "id call_id question answer".split(),
     "referrals": "id call_id business_id kind partner status notes created_at".split(),
+    "agent_state_events": (
+        "id agent_id at state reason note business_id ended_at expires_at".split()
+    ),
 }
 # The tables a progress bar counts (known in advance); answers and referrals ride along.
 COUNTED = ("agents", "campaigns", "businesses", "call_tasks", "calls")

@@ -21,7 +21,14 @@ from sqlalchemy import Connection
 from outreach.db.engine import Database
 from outreach.services.seeding.tables import COLUMNS, Batch
 
-BIG_TABLES = ("businesses", "call_tasks", "calls", "call_answers", "referrals")
+BIG_TABLES = (
+    "businesses",
+    "call_tasks",
+    "calls",
+    "call_answers",
+    "referrals",
+    "agent_state_events",
+)
 Progress = Callable[[str, int], None]
 
 

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -20,13 +21,16 @@ from textual.screen import Screen
 from textual.widgets import DataTable, ProgressBar, Sparkline, Static
 
 from outreach.db.engine import Database
+from outreach.domain.agent_states import ORDERED_FOR_BOARD, state_label
 from outreach.domain.referrals import REFERRAL_KINDS_BY_CODE
-from outreach.i18n import _, language
+from outreach.i18n import _, language, ngettext
 from outreach.services.access import require_supervisor
+from outreach.services.board import Board
 from outreach.services.dashboard import Dashboard, DashboardFeed, DashGroup
 from outreach.tui.widgets.footer import KeyFooter
 
 REFRESH_SECONDS = 3.0
+BOARD_ROWS = 200  # the first ones in the board's order (pauses past their limit first)
 
 
 @dataclass
@@ -85,7 +89,13 @@ class DashboardScreen(Screen[None]):
         self.query_one("#dash-lockdowns", DataTable).add_columns(_("Confinement"), *groups)
         self.query_one("#dash-campaigns", DataTable).add_columns(_("Campagne"), *groups)
         self.query_one("#dash-agents", DataTable).add_columns(
-            _("Conseiller (aujourd'hui)"), _("Appels"), _("Joints"), _("Orientations")
+            _("Conseiller"),
+            _("État"),
+            _("Depuis"),
+            _("Entreprise"),
+            _("Appels"),
+            _("Joints"),
+            _("Orientations"),
         )
         self.query_one("#dash-referrals", DataTable).add_columns(_("Orientation"), _("Nombre"))
         self.action_refresh_now()
@@ -139,10 +149,8 @@ class DashboardScreen(Screen[None]):
         bar.update(total=d.diagnostics_target, progress=min(d.diagnostics, d.diagnostics_target))
         self._groups("#dash-lockdowns", d.lockdowns, none_label=_("(hors confinement)"))
         self._groups("#dash-campaigns", d.campaigns, none_label="-")
-        agents = self.query_one("#dash-agents", DataTable)
-        agents.clear()
-        for a in d.agents_today:
-            agents.add_row(a.name or a.login, _n(a.contacts), _n(a.reached), _n(a.referrals))
+        if d.board is not None:
+            self._board(d.board, d.as_of)
         refs = self.query_one("#dash-referrals", DataTable)
         refs.clear()
         lang = language()
@@ -150,6 +158,41 @@ class DashboardScreen(Screen[None]):
             kind = REFERRAL_KINDS_BY_CODE.get(code)
             refs.add_row(kind.label(lang) if kind else code, _n(count))
         self.query_one("#dash-sparkline", Sparkline).data = list(d.calls_per_hour)
+
+    def _board(self, board: Board, as_of: datetime) -> None:
+        """The live agent board: counts per state in its title, the first BOARD_ROWS rows."""
+        lang = language()
+        table = self.query_one("#dash-agents", DataTable)
+        table.border_title = "  ".join(
+            f"{state_label(state, lang)} {_n(board.counts.get(state, 0))}"
+            for state in ORDERED_FOR_BOARD
+        )
+        more = len(board.rows) - BOARD_ROWS
+        table.border_subtitle = (
+            ngettext(
+                "et {n} autre (filtrez par chambre)", "et {n} autres (filtrez par chambre)", more
+            ).format(n=_n(more))
+            if more > 0
+            else ""
+        )
+        table.clear()
+        for r in board.rows[:BOARD_ROWS]:
+            state = state_label(r.state, lang)
+            if r.reason:
+                fr, en = board.reasons.get(r.reason, (r.reason, r.reason))
+                state += f" : {en if lang == 'en' else fr}"
+                if r.note:
+                    state += f" ({r.note})"
+            minutes = int((as_of - r.since).total_seconds() // 60) if r.since else None
+            table.add_row(
+                r.name or r.login,
+                Text(state, style="reverse" if r.over_limit else ""),
+                _("{n} min").format(n=minutes) if minutes is not None else "-",
+                r.business or "",
+                _n(r.calls),
+                _n(r.reached),
+                _n(r.referrals),
+            )
 
     def _groups(self, selector: str, groups: tuple[DashGroup, ...], none_label: str) -> None:
         table = self.query_one(selector, DataTable)

@@ -1,0 +1,59 @@
+"""Snapshot of the supervisors' dashboard with the live agent board (fixed data, fixed clock)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from textual.app import App
+
+from outreach.db.engine import Database
+from outreach.services import agent_states as states
+from outreach.tui.screens.dashboard import DashboardScreen
+from tests.supervision.builders import add_call, build_world
+
+NOW = datetime(2021, 4, 6, 14, 0, tzinfo=UTC)
+
+
+class Host(App[None]):
+    def __init__(self, db: Database) -> None:
+        super().__init__()
+        self.db = db
+
+    def on_mount(self) -> None:
+        self.push_screen(DashboardScreen(self.db, "sup_nat", clock=lambda: NOW, interval=3600))
+
+
+@pytest.fixture
+def board_db(sqlite_db: Database, monkeypatch: pytest.MonkeyPatch) -> Database:
+    import outreach.services.dashboard as dashboard
+
+    monkeypatch.setattr(dashboard.time, "perf_counter", lambda: 0.0)  # "0 ms" in the title
+    monkeypatch.setenv("TZ", "UTC")
+    w = build_world(sqlite_db)
+
+    def ago(minutes: float) -> datetime:
+        return NOW - timedelta(minutes=minutes)
+
+    db = sqlite_db
+    states.set_state(db, w.agent["agent_bre"], "ready", now=ago(5))
+    states.set_state(db, w.agent["agent_bre"], "on_call", business_id=w.business["b2"], now=ago(2))
+    idf = w.agent["agent_idf"]
+    states.set_state(db, idf, "ready", now=ago(70))
+    for m in range(64, -1, -2):
+        states.set_state(db, idf, "paused", reason="lunch", now=ago(m))
+    states.set_state(db, w.agent["sup_bre"], "ready", now=ago(1))
+    add_call(db, w, 60, "c2", "b2", "agent_bre", "reached", datetime(2021, 4, 6, 12, 5))
+    return db
+
+
+def test_dashboard_board(snap_compare, board_db: Database) -> None:  # type: ignore[no-untyped-def]
+    async def loaded(pilot) -> None:  # type: ignore[no-untyped-def]
+        screen = pilot.app.screen
+        for _ in range(200):
+            await pilot.pause(0.02)
+            if isinstance(screen, DashboardScreen) and screen.last is not None:
+                break
+        await pilot.pause(0.1)
+
+    assert snap_compare(Host(board_db), terminal_size=(160, 40), run_before=loaded)
