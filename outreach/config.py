@@ -20,7 +20,8 @@ def data_dir() -> Path:
     """The user data directory (OUTREACH_DATA_DIR overrides it, as tests do)."""
     override = os.environ.get(ENV_DATA_DIR)
     path = Path(override) if override else user_data_path("outreach", appauthor=False)
-    path.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)  # the database and outbox live here
     return path
 
 

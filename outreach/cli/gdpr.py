@@ -8,10 +8,10 @@ from typing import Any
 import click
 
 from outreach.cli.base import AppContext, cli, db_option
-from outreach.cli.supervision import as_option
+from outreach.cli.supervision import acting, as_option
+from outreach.db.engine import Database
 from outreach.i18n import N_, _
 from outreach.services import gdpr as service
-from outreach.services.access import identity
 
 
 @cli.group(
@@ -23,6 +23,11 @@ from outreach.services.access import identity
 )
 def gdpr_group() -> None:
     pass
+
+
+def _acting(app: AppContext, as_login: str | None) -> tuple[Database, str]:
+    db, person = acting(app, as_login)
+    return db, person.login
 
 
 def _text(record: dict[str, Any]) -> str:
@@ -66,7 +71,7 @@ def _text(record: dict[str, Any]) -> str:
 @db_option
 @click.pass_obj
 def gdpr_show(app: AppContext, siret: str, fmt: str, as_login: str | None) -> None:
-    record = service.business_record(app.database(), identity(as_login), siret)
+    record = service.business_record(*_acting(app, as_login), siret)
     if fmt == "json":
         click.echo(json.dumps(record, ensure_ascii=False, indent=2))
     else:
@@ -86,7 +91,7 @@ def gdpr_show(app: AppContext, siret: str, fmt: str, as_login: str | None) -> No
 @db_option
 @click.pass_obj
 def gdpr_erase(app: AppContext, siret: str, reason: str, as_login: str | None) -> None:
-    done = service.erase_business(app.database(), identity(as_login), siret, reason)
+    done = service.erase_business(*_acting(app, as_login), siret, reason)
     click.echo(
         _(
             "SIRET {siret} effacé : {calls} appels anonymisés, {answers} réponses supprimées, "
@@ -115,7 +120,7 @@ def gdpr_erase(app: AppContext, siret: str, reason: str, as_login: str | None) -
 @db_option
 @click.pass_obj
 def gdpr_purge(app: AppContext, older_than: str, as_login: str | None) -> None:
-    done = service.purge(app.database(), identity(as_login), older_than)
+    done = service.purge(*_acting(app, as_login), older_than)
     click.echo(
         _(
             "purge avant le {cutoff} : {n} entreprises effacées, {calls} appels anonymisés, "

@@ -12,7 +12,7 @@ import click
 from outreach.cli.base import AppContext
 from outreach.db.engine import Database
 from outreach.i18n import N_, _
-from outreach.services.access import ENV_AS, ensure_supervisor, identity, require_supervisor
+from outreach.services.access import ENV_AS, acting_person, ensure_supervisor
 from outreach.services.selection import CallFilter
 from outreach.services.types import AgentInfo
 
@@ -54,19 +54,46 @@ def call_filter_options(fn: Any) -> Any:
     return wrapper
 
 
-def acting_supervisor(app: AppContext, as_login: str | None) -> tuple[Database, AgentInfo]:
-    """The database and the supervisor acting: `--as`, else OUTREACH_AS, else (in a terminal)
-    asked for, with the PIN when that login has one; refused for an agent."""
-    db = app.database()
-    if as_login or os.environ.get(ENV_AS, "").strip() or not sys.stdin.isatty():
-        return db, require_supervisor(db, identity(as_login))
-    from outreach.services.auth import login_needs_pin, verify_login
+ENV_PIN = "OUTREACH_PIN"
 
-    login = click.prompt(_("Superviseur qui agit (identifiant)")).strip()
-    pin = None
-    if login_needs_pin(db, login):
-        pin = click.prompt(_("Code PIN de {login}").format(login=login), hide_input=True)
-    return db, ensure_supervisor(verify_login(db, login, pin))
+
+def typed_pin(login: str) -> str | None:
+    """The PIN of `login`: OUTREACH_PIN for scripts, else typed (hidden) on a terminal; never
+    an option, so it shows in no process list or shell history."""
+    pin = os.environ.get(ENV_PIN, "").strip()
+    if pin:
+        return pin
+    if not sys.stdin.isatty():
+        return None
+    typed: str = click.prompt(
+        _("Code PIN de {login}").format(login=login),
+        hide_input=True,
+        default="",
+        show_default=False,
+        err=True,
+    )
+    return typed.strip() or None
+
+
+def acting(
+    app: AppContext, as_login: str | None, *, default: str | None = None
+) -> tuple[Database, AgentInfo]:
+    """The database and the person acting, proven (the connected role on PostgreSQL; `--as`
+    or OUTREACH_AS and their PIN on SQLite)."""
+    db = app.database()
+    if (
+        not db.is_postgresql
+        and not (as_login or os.environ.get(ENV_AS, "").strip() or default)
+        and sys.stdin.isatty()
+    ):
+        as_login = click.prompt(_("Superviseur qui agit (identifiant)")).strip()
+    return db, acting_person(db, as_login, typed_pin, default=default)
+
+
+def acting_supervisor(app: AppContext, as_login: str | None) -> tuple[Database, AgentInfo]:
+    """The database and the supervisor acting (see `acting`); refused for an agent."""
+    db, person = acting(app, as_login)
+    return db, ensure_supervisor(person)
 
 
 def on_terminal() -> bool:

@@ -153,24 +153,41 @@ def serve_command(
     ).serve()
 
 
-@cli.command("set-pin", help=N_("Définit (ou avec --clear retire) le code PIN d'un agent."))
+@cli.command(
+    "set-pin",
+    help=N_(
+        "Définit (ou avec --clear retire) le code PIN d'un agent : le sien (en tapant l'ancien "
+        "s'il y en a un) ou, pour un superviseur (--as), celui d'un agent de sa chambre. Le "
+        "nouveau code est demandé (ou lu dans OUTREACH_NEW_PIN), jamais passé en option."
+    ),
+)
 @db_option
 @click.argument("login")
 @click.option("--clear", is_flag=True, help=N_("Retire le code PIN."))
-@click.option("--pin", envvar="OUTREACH_PIN", default=None, help=N_("Le code (sinon demandé)."))
+@click.option(
+    "--as",
+    "as_login",
+    metavar="LOGIN",
+    help=N_("Superviseur qui agit (sinon la variable OUTREACH_AS)."),
+)
 @click.pass_obj
-def set_pin_command(app: AppContext, login: str, clear: bool, pin: str | None) -> None:
+def set_pin_command(app: AppContext, login: str, clear: bool, as_login: str | None) -> None:
+    from outreach.cli.supervision import acting
     from outreach.services import auth
 
-    if not clear and pin is None:
-        pin = click.prompt(
-            _("Code PIN (4 à 12 chiffres)"), hide_input=True, confirmation_prompt=True
-        )
-    if clear:
-        pin = None
-    elif not pin:
-        raise InvalidInput(_("code PIN vide"))
-    auth.set_pin(app.database(), login, pin)
+    database, actor = acting(app, as_login, default=login)
+    pin: str | None = None
+    if not clear:
+        pin = os.environ.get("OUTREACH_NEW_PIN", "").strip() or None
+        if pin is None:
+            if not sys.stdin.isatty():
+                raise InvalidInput(
+                    _("code PIN vide : tapez-le, ou mettez-le dans OUTREACH_NEW_PIN")
+                )
+            pin = click.prompt(
+                _("Nouveau code PIN (4 à 12 chiffres)"), hide_input=True, confirmation_prompt=True
+            )
+    auth.set_pin(database, login, pin, actor_id=actor.id)
     click.echo(
         (_("code PIN retiré pour {login}") if clear else _("code PIN défini pour {login}")).format(
             login=login

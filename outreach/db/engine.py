@@ -7,6 +7,7 @@ busy timeout for the write lock up front instead of failing halfway with "databa
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -100,6 +101,22 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cur.close()
 
 
+def private_sqlite_file(path: Path) -> None:
+    """Create a new SQLite file readable by its owner only (0600), in a new directory of
+    mode 0700 when the directory is new too. Whoever can read the file reads everything in it;
+    an existing file or directory keeps the mode its owner gave it. SQLite gives its -wal and
+    -shm files the database file's mode."""
+    if path.exists():
+        return
+    for parent in reversed([path.parent, *path.parent.parents]):
+        if not parent.exists():
+            parent.mkdir(mode=0o700, exist_ok=True)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass  # another process created it meanwhile
+
+
 def _sqlite_begin(conn: Any) -> None:
     mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
     conn.exec_driver_sql(f"BEGIN {mode}")
@@ -110,7 +127,7 @@ def make_engine(url: URL | str, **kwargs: Any) -> Engine:
     url = url if isinstance(url, URL) else resolve_database_url(url)
     if url.get_backend_name() == "sqlite":
         if url.database:
-            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+            private_sqlite_file(Path(url.database))
         engine = create_engine(
             url,
             connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},

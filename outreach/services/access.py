@@ -4,14 +4,16 @@ Exports, imports, roll-ups and campaign changes need a supervisor (role supervis
 A regional supervisor sees only their own chamber; a supervisor of CMA France (chamber code
 CMAF) or an admin sees the whole network.
 
-The acting person is `--as LOGIN` on the command line, else the configured identity: the
-OUTREACH_AS environment variable (e.g. `export OUTREACH_AS=m.dupont`).
+Who acts is proven, not typed (`acting_person`). On SQLite (one desk) it is `--as LOGIN`, else
+the OUTREACH_AS environment variable, and that person's PIN when they have one. On PostgreSQL it
+is the connected database role (see `outreach.services.people`).
 """
 
 from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,10 +21,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from outreach.db.engine import Database
-from outreach.db.models import Business, Chamber
+from outreach.db.models import Agent, Business, Chamber
 from outreach.errors import Forbidden, InvalidInput, NotFound
 from outreach.i18n import _
 from outreach.services.agents import NATIONAL_CHAMBER, get_agent, works_every_chamber
+from outreach.services.auth import verify_login
 from outreach.services.types import AgentInfo
 
 ENV_AS = "OUTREACH_AS"
@@ -48,6 +51,46 @@ def identity(as_login: str | None = None) -> str:
             _("qui êtes-vous ? indiquez --as IDENTIFIANT ou la variable OUTREACH_AS")
         )
     return login
+
+
+def acting_person(
+    db: Database,
+    as_login: str | None,
+    pin: Callable[[str], str | None],
+    *,
+    default: str | None = None,
+) -> AgentInfo:
+    """The person acting, proven.
+
+    On PostgreSQL: the connected role (`outreach.services.people.connected_person`). On SQLite:
+    `--as`, else OUTREACH_AS, else `default`; when that person has a PIN, `pin(login)` must give
+    it (typed, or OUTREACH_PIN), checked with the login screen's lockout and audit. Forbidden for
+    a disabled person or a missing or wrong PIN.
+    """
+    if db.is_postgresql:
+        from outreach.services.people import connected_person
+
+        return connected_person(db, as_login, default=default)
+    login = identity(as_login or os.environ.get(ENV_AS, "").strip() or default)
+    person = get_agent(db, login)
+    if not person.has_pin:
+        if not is_active(db, person.id):
+            raise Forbidden(_("{login} est désactivé").format(login=person.login))
+        return person
+    typed = pin(person.login)
+    if not typed:
+        raise Forbidden(
+            _(
+                "{login} a un code PIN : tapez-le quand il est demandé, ou pour un script mettez-le "
+                "dans la variable OUTREACH_PIN (jamais sur la ligne de commande)"
+            ).format(login=person.login)
+        )
+    return verify_login(db, person.login, typed)
+
+
+def is_active(db: Database, agent_id: int) -> bool:
+    with db.reading() as session:
+        return bool(session.scalar(select(Agent.active).where(Agent.id == agent_id)))
 
 
 def sees_all(person: AgentInfo) -> bool:

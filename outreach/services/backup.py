@@ -12,7 +12,7 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
-from outreach.db.engine import Database
+from outreach.db.engine import Database, private_sqlite_file
 from outreach.errors import InvalidInput
 from outreach.i18n import _
 
@@ -48,6 +48,7 @@ def backup_sqlite(db: Database, target: Path | str, *, overwrite: bool = False) 
         raise InvalidInput(_("dossier introuvable : {path}").format(path=path.parent))
     partial = path.with_name(path.name + ".partial")
     partial.unlink(missing_ok=True)
+    private_sqlite_file(partial)  # a copy holds everything the database does: owner only
     src = sqlite3.connect(source, timeout=30)
     try:
         dst = sqlite3.connect(partial)
