@@ -126,13 +126,15 @@ def make_engine(url: URL | str, **kwargs: Any) -> Engine:
     """An engine for `url` with the project's settings for its backend."""
     url = url if isinstance(url, URL) else resolve_database_url(url)
     if url.get_backend_name() == "sqlite":
-        if url.database:
-            private_sqlite_file(Path(url.database))
         engine = create_engine(
             url,
             connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
             **kwargs,
         )
+        if url.database:
+            path = Path(url.database)
+            # made private when first connected to (as SQLite itself would make it, but 0600)
+            event.listen(engine, "do_connect", lambda *_a: private_sqlite_file(path))
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
