@@ -101,16 +101,20 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cur.close()
 
 
-def private_sqlite_file(path: Path) -> None:
-    """Create a new SQLite file readable by its owner only (0600), in a new directory of
-    mode 0700 when the directory is new too. Whoever can read the file reads everything in it;
-    an existing file or directory keeps the mode its owner gave it. SQLite gives its -wal and
-    -shm files the database file's mode."""
-    if path.exists():
-        return
-    for parent in reversed([path.parent, *path.parent.parents]):
+def private_directory(path: Path) -> None:
+    """Create `path` and any missing parent with mode 0700 (existing ones keep theirs)."""
+    for parent in reversed([path, *path.parents]):
         if not parent.exists():
             parent.mkdir(mode=0o700, exist_ok=True)
+
+
+def private_sqlite_file(path: Path) -> None:
+    """Create a new SQLite file readable by its owner only (0600); an existing file keeps the
+    mode its owner gave it, and a missing directory stays missing (a database whose directory
+    went away must not come back empty). Whoever can read the file reads everything in it.
+    SQLite gives its -wal and -shm files the database file's mode."""
+    if path.exists() or not path.parent.is_dir():
+        return
     try:
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     except FileExistsError:
@@ -133,6 +137,7 @@ def make_engine(url: URL | str, **kwargs: Any) -> Engine:
         )
         if url.database:
             path = Path(url.database)
+            private_directory(path.parent)
             # made private when first connected to (as SQLite itself would make it, but 0600)
             event.listen(engine, "do_connect", lambda *_a: private_sqlite_file(path))
         event.listen(engine, "connect", _sqlite_pragmas)
