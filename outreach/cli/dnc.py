@@ -7,10 +7,9 @@ from datetime import datetime
 import click
 
 from outreach.cli.base import AppContext, cli, db_option
-from outreach.cli.supervision import as_option
+from outreach.cli.supervision import acting_login, as_option
 from outreach.i18n import N_, _, ngettext
 from outreach.services import oppositions as service
-from outreach.services.access import identity
 from outreach.services.selection import PARIS
 
 
@@ -49,7 +48,7 @@ def dnc_group() -> None:
 @db_option
 @click.pass_obj
 def dnc_add(app: AppContext, siret: str, reason: str, as_login: str | None) -> None:
-    done = service.add(app.database(), identity(as_login), siret, reason)
+    done = service.add(*acting_login(app, as_login), siret, reason)
     if not done.changed:
         click.echo(_("SIRET {siret} : déjà en opposition, rien changé").format(siret=done.siret))
         return
@@ -75,7 +74,7 @@ def dnc_add(app: AppContext, siret: str, reason: str, as_login: str | None) -> N
 @db_option
 @click.pass_obj
 def dnc_lift(app: AppContext, siret: str, reason: str, as_login: str | None) -> None:
-    done = service.lift(app.database(), identity(as_login), siret, reason)
+    done = service.lift(*acting_login(app, as_login), siret, reason)
     if not done.changed:
         click.echo(_("SIRET {siret} : aucune opposition à lever").format(siret=done.siret))
         return
@@ -103,7 +102,7 @@ def _history(o: service.Opposition) -> list[str]:
 @db_option
 @click.pass_obj
 def dnc_show(app: AppContext, siret: str, as_login: str | None) -> None:
-    o = service.show(app.database(), identity(as_login), siret)
+    o = service.show(*acting_login(app, as_login), siret)
     if o.do_not_call:
         state = (
             _("en opposition depuis le {at}").format(at=format_datetime(o.since))
@@ -128,7 +127,7 @@ def dnc_show(app: AppContext, siret: str, as_login: str | None) -> None:
 @db_option
 @click.pass_obj
 def dnc_list(app: AppContext, chamber: str | None, limit: int, as_login: str | None) -> None:
-    total, rows = service.listing(app.database(), identity(as_login), chamber, limit)
+    total, rows = service.listing(*acting_login(app, as_login), chamber, limit)
     click.echo(
         ngettext("{n} entreprise en opposition", "{n} entreprises en opposition", total).format(
             n=total

@@ -8,8 +8,7 @@ from typing import Any
 import click
 
 from outreach.cli.base import AppContext, cli, db_option
-from outreach.cli.supervision import acting, as_option
-from outreach.db.engine import Database
+from outreach.cli.supervision import acting_login, as_option
 from outreach.i18n import N_, _
 from outreach.services import gdpr as service
 
@@ -23,11 +22,6 @@ from outreach.services import gdpr as service
 )
 def gdpr_group() -> None:
     pass
-
-
-def _acting(app: AppContext, as_login: str | None) -> tuple[Database, str]:
-    db, person = acting(app, as_login)
-    return db, person.login
 
 
 def _text(record: dict[str, Any]) -> str:
@@ -71,7 +65,7 @@ def _text(record: dict[str, Any]) -> str:
 @db_option
 @click.pass_obj
 def gdpr_show(app: AppContext, siret: str, fmt: str, as_login: str | None) -> None:
-    record = service.business_record(*_acting(app, as_login), siret)
+    record = service.business_record(*acting_login(app, as_login), siret)
     if fmt == "json":
         click.echo(json.dumps(record, ensure_ascii=False, indent=2))
     else:
@@ -91,7 +85,7 @@ def gdpr_show(app: AppContext, siret: str, fmt: str, as_login: str | None) -> No
 @db_option
 @click.pass_obj
 def gdpr_erase(app: AppContext, siret: str, reason: str, as_login: str | None) -> None:
-    done = service.erase_business(*_acting(app, as_login), siret, reason)
+    done = service.erase_business(*acting_login(app, as_login), siret, reason)
     click.echo(
         _(
             "SIRET {siret} effacé : {calls} appels anonymisés, {answers} réponses supprimées, "
@@ -120,7 +114,7 @@ def gdpr_erase(app: AppContext, siret: str, reason: str, as_login: str | None) -
 @db_option
 @click.pass_obj
 def gdpr_purge(app: AppContext, older_than: str, as_login: str | None) -> None:
-    done = service.purge(*_acting(app, as_login), older_than)
+    done = service.purge(*acting_login(app, as_login), older_than)
     click.echo(
         _(
             "purge avant le {cutoff} : {n} entreprises effacées, {calls} appels anonymisés, "

@@ -90,6 +90,12 @@ def acting(
     return db, acting_person(db, as_login, typed_pin, default=default)
 
 
+def acting_login(app: AppContext, as_login: str | None) -> tuple[Database, str]:
+    """`acting`, for the services that take the acting person's login (gdpr, dnc)."""
+    db, person = acting(app, as_login)
+    return db, person.login
+
+
 def acting_supervisor(app: AppContext, as_login: str | None) -> tuple[Database, AgentInfo]:
     """The database and the supervisor acting (see `acting`); refused for an agent."""
     db, person = acting(app, as_login)

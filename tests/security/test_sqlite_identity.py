@@ -156,3 +156,25 @@ def test_set_pin_needs_the_old_pin_or_a_proven_supervisor(
         "agent_bre", "--as", "sup_bre", env={"OUTREACH_PIN": "2222", "OUTREACH_NEW_PIN": "3333"}
     )
     assert r.exit_code == 0, r.output
+
+
+def test_opposition_lift_needs_the_pin(sqlite_db: Database, world: World) -> None:
+    from tests.supervision.builders import make_siret
+
+    url = str(sqlite_db.url.database)
+    set_pin(sqlite_db, "sup_bre", "8642")
+    siret = make_siret(4)  # b4, a business of BRE
+    r = CliRunner().invoke(
+        cli,
+        ["--db", url, "dnc", "add", "--siret", siret, "--as", "sup_bre", "--reason", "demande"],
+        obj=AppContext(),
+        env={"OUTREACH_PIN": "8642"},
+    )
+    assert r.exit_code == 0, r.output
+    r = CliRunner().invoke(
+        cli,
+        ["--db", url, "dnc", "lift", "--siret", siret, "--as", "sup_bre", "--reason", "erreur"],
+        obj=AppContext(),
+        env={},
+    )
+    assert r.exit_code != 0 and "a un code PIN" in r.output
