@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import functools
+
 import click
 
 from outreach.cli.base import AppContext, cli, db_option
 from outreach.cli.supervision import acting_supervisor, as_option
+from outreach.errors import InvalidInput
 from outreach.i18n import N_, _
 from outreach.services import campaigns as service
+from outreach.services.earlier_results import EarlierResults, parse_answer
 
 
 def _split(value: str | None) -> tuple[str, ...]:
@@ -34,19 +38,68 @@ def campaign_group() -> None:
 
 
 def _segment_options(fn):  # type: ignore[no-untyped-def]
-    fn = click.option(
-        "--status",
-        "statuses",
-        metavar="STATUTS",
-        help=N_("Statuts des entreprises, ex. closed_admin (open, closed_admin, ceased)."),
-    )(fn)
-    fn = click.option(
-        "--trades",
-        metavar="CODES",
-        help=N_("Métiers (codes NAF/NAFA ou préfixes), ex. 96.02A,96.02B."),
-    )(fn)
-    fn = click.option("--departments", metavar="CODES", help=N_("Départements, ex. 35,56."))(fn)
-    return fn
+    """The segment options, handed to the command as one `segment` argument (None if empty)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):  # type: ignore[no-untyped-def]
+        source = kwargs.pop("from_campaign")
+        outcomes, states = _split(kwargs.pop("outcomes")), _split(kwargs.pop("referral_states"))
+        answers = tuple(parse_answer(a) for a in kwargs.pop("answers"))
+        if not source and (outcomes or states or answers):
+            raise InvalidInput(
+                _("--outcome, --referral-state et --answer portent sur une campagne : --from")
+            )
+        segment = service.Segment(
+            _split(kwargs.pop("statuses")),
+            _split(kwargs.pop("trades")),
+            _split(kwargs.pop("departments")),
+            earlier=EarlierResults(source, outcomes, states, answers) if source else None,
+        )
+        kwargs["segment"] = segment if segment.as_json() else None
+        return fn(*args, **kwargs)
+
+    options = (
+        click.option(
+            "--status",
+            "statuses",
+            metavar="STATUTS",
+            help=N_("Statuts des entreprises, ex. closed_admin (open, closed_admin, ceased)."),
+        ),
+        click.option(
+            "--trades",
+            metavar="CODES",
+            help=N_("Métiers (codes NAF/NAFA ou préfixes), ex. 96.02A,96.02B."),
+        ),
+        click.option("--departments", metavar="CODES", help=N_("Départements, ex. 35,56.")),
+        click.option(
+            "--from",
+            "from_campaign",
+            metavar="CAMPAGNE",
+            help=N_("Les entreprises d'une campagne précédente (avec les filtres qui suivent)."),
+        ),
+        click.option(
+            "--outcome",
+            "outcomes",
+            metavar="RÉSULTATS",
+            help=N_("Résultat de leur dernier appel dans --from, ex. refused,no_answer."),
+        ),
+        click.option(
+            "--referral-state",
+            "referral_states",
+            metavar="ÉTATS",
+            help=N_("Une orientation faite dans --from est dans cet état, ex. declined."),
+        ),
+        click.option(
+            "--answer",
+            "answers",
+            multiple=True,
+            metavar="CLÉ=RÉPONSE",
+            help=N_("Leur dernière réponse à cette question de --from (répétable)."),
+        ),
+    )
+    for option in reversed(options):
+        wrapper = option(wrapper)
+    return wrapper
 
 
 @campaign_group.command(
@@ -117,9 +170,7 @@ def create_cmd(
     script_file: str | None,
     intro: str | None,
     paused: bool,
-    statuses: str | None,
-    trades: str | None,
-    departments: str | None,
+    segment: service.Segment | None,
     as_login: str | None,
 ) -> None:
     script = service.read_script(script_file) if script_file else ()
@@ -138,11 +189,13 @@ def create_cmd(
         status="paused" if paused else "active",
     )
     db, person = acting_supervisor(app, as_login)
-    info = service.create_campaign(db, person, spec)
+    if segment is None:
+        info = service.create_campaign(db, person, spec)
+        click.echo(_("campagne créée : {line}").format(line=_line(info)))
+        return
+    info, result = service.create_and_fill(db, person, spec, segment)
     click.echo(_("campagne créée : {line}").format(line=_line(info)))
-    segment = service.Segment(_split(statuses), _split(trades), _split(departments))
-    if segment.as_json():
-        _report_fill(service.fill(db, person, name, segment))
+    _report_fill(result)
 
 
 def _report_fill(result: service.FillResult) -> None:
@@ -168,16 +221,10 @@ def _report_fill(result: service.FillResult) -> None:
 @db_option
 @click.pass_obj
 def fill_cmd(
-    app: AppContext,
-    name: str,
-    statuses: str | None,
-    trades: str | None,
-    departments: str | None,
-    as_login: str | None,
+    app: AppContext, name: str, segment: service.Segment | None, as_login: str | None
 ) -> None:
     db, person = acting_supervisor(app, as_login)
-    segment = service.Segment(_split(statuses), _split(trades), _split(departments))
-    _report_fill(service.fill(db, person, name, segment))
+    _report_fill(service.fill(db, person, name, segment or service.Segment()))
 
 
 @campaign_group.command("list", help=N_("Liste les campagnes visibles."))

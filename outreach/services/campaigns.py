@@ -35,6 +35,8 @@ from outreach.i18n import _
 from outreach.services.access import ensure_supervisor, scope_of, sees_all
 from outreach.services.audit import record_audit
 from outreach.services.clock import utcnow
+from outreach.services.earlier_results import EarlierResults
+from outreach.services.earlier_results import conditions as earlier_conditions
 from outreach.services.types import AgentInfo
 
 _HOURS = re.compile(r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-4]):[0-5]\d$")
@@ -76,6 +78,7 @@ class Segment:
     trades: tuple[str, ...] = ()  # NAF/NAFA codes or prefixes: 96.02A matches 96.02AZ
     departments: tuple[str, ...] = ()
     chamber: str | None = None
+    earlier: EarlierResults | None = None  # results of an earlier campaign (--from)
 
     def as_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -83,6 +86,7 @@ class Segment:
             "trades": list(self.trades),
             "departments": list(self.departments),
             "chamber": self.chamber,
+            **(self.earlier.as_json() if self.earlier else {}),
         }
         return {k: v for k, v in out.items() if v}
 
@@ -250,51 +254,66 @@ def create_campaign(db: Database, person: AgentInfo, spec: CampaignSpec) -> Camp
     """A new campaign (audited). A regional supervisor's campaign is always of their chamber."""
     _validate(spec)
     with db.writing() as session:
-        chamber_id = _chamber_id(session, spec.chamber) if spec.chamber else None
-        if not sees_all(person) and chamber_id is None:
-            chamber_id = person.chamber_id
-        _may_change(person, chamber_id)
-        lockdown_id = None
-        if spec.lockdown:
-            lockdown_id = session.scalar(select(Lockdown.id).where(Lockdown.name == spec.lockdown))
-            if lockdown_id is None:
-                raise NotFound(_("confinement inconnu : {name}").format(name=spec.lockdown))
-        if session.scalar(select(Campaign.id).where(Campaign.name == spec.name.strip())):
-            raise InvalidInput(_("la campagne {name} existe déjà").format(name=spec.name))
-        now = utcnow()
-        campaign = Campaign(
-            name=spec.name.strip(),
-            description=spec.description,
-            lockdown_id=lockdown_id,
-            chamber_id=chamber_id,
-            status=spec.status,
-            max_attempts=spec.max_attempts,
-            retry_delays=list(spec.retry_delays),
-            window_days=spec.window_days,
-            window_hours=",".join(r.strip() for r in spec.window_hours.split(",")),
-            script=[
-                {"key": q.key, "text": q.text, "choices": list(q.choices) or None}
-                for q in spec.script
-            ],
-            script_intro=spec.script_intro,
-            created_at=now,
-            created_by=person.id,
-        )
-        session.add(campaign)
-        try:
-            session.flush()
-        except IntegrityError:
-            raise InvalidInput(_("la campagne {name} existe déjà").format(name=spec.name)) from None
-        record_audit(
-            session,
-            agent_id=person.id,
-            action="campaign_create",
-            entity="campaign",
-            entity_id=campaign.id,
-            detail={"name": campaign.name, "chamber_id": chamber_id, "lockdown": spec.lockdown},
-            at=now,
-        )
-        return _info(session, campaign)
+        return _info(session, _create(session, person, spec))
+
+
+def create_and_fill(
+    db: Database, person: AgentInfo, spec: CampaignSpec, segment: Segment
+) -> tuple[CampaignInfo, FillResult]:
+    """A new campaign queued with the businesses of `segment`, in one transaction: a segment
+    that cannot be applied leaves no empty campaign behind."""
+    _validate(spec)
+    with db.writing() as session:
+        campaign = _create(session, person, spec)
+        result = _fill(session, person, campaign.name, segment)
+        return _info(session, campaign), result
+
+
+def _create(session: Session, person: AgentInfo, spec: CampaignSpec) -> Campaign:
+    chamber_id = _chamber_id(session, spec.chamber) if spec.chamber else None
+    if not sees_all(person) and chamber_id is None:
+        chamber_id = person.chamber_id
+    _may_change(person, chamber_id)
+    lockdown_id = None
+    if spec.lockdown:
+        lockdown_id = session.scalar(select(Lockdown.id).where(Lockdown.name == spec.lockdown))
+        if lockdown_id is None:
+            raise NotFound(_("confinement inconnu : {name}").format(name=spec.lockdown))
+    if session.scalar(select(Campaign.id).where(Campaign.name == spec.name.strip())):
+        raise InvalidInput(_("la campagne {name} existe déjà").format(name=spec.name))
+    now = utcnow()
+    campaign = Campaign(
+        name=spec.name.strip(),
+        description=spec.description,
+        lockdown_id=lockdown_id,
+        chamber_id=chamber_id,
+        status=spec.status,
+        max_attempts=spec.max_attempts,
+        retry_delays=list(spec.retry_delays),
+        window_days=spec.window_days,
+        window_hours=",".join(r.strip() for r in spec.window_hours.split(",")),
+        script=[
+            {"key": q.key, "text": q.text, "choices": list(q.choices) or None} for q in spec.script
+        ],
+        script_intro=spec.script_intro,
+        created_at=now,
+        created_by=person.id,
+    )
+    session.add(campaign)
+    try:
+        session.flush()
+    except IntegrityError:
+        raise InvalidInput(_("la campagne {name} existe déjà").format(name=spec.name)) from None
+    record_audit(
+        session,
+        agent_id=person.id,
+        action="campaign_create",
+        entity="campaign",
+        entity_id=campaign.id,
+        detail={"name": campaign.name, "chamber_id": chamber_id, "lockdown": spec.lockdown},
+        at=now,
+    )
+    return campaign
 
 
 def list_campaigns(db: Database, person: AgentInfo) -> list[CampaignInfo]:
@@ -381,8 +400,11 @@ def enqueue(
     return sum(1 for _ in session.execute(stmt.returning(CallTask.id)))
 
 
-def segment_conditions(session: Session, segment: Segment) -> list[Any]:
-    """WHERE clauses over Business for `segment`; InvalidInput on an unknown status."""
+def segment_conditions(
+    session: Session, segment: Segment, person: AgentInfo | None = None
+) -> list[Any]:
+    """WHERE clauses over Business for `segment`; InvalidInput on an unknown status. `person`
+    limits an earlier campaign (`segment.earlier`) to those they may read."""
     out: list[Any] = []
     bad = [s for s in segment.statuses if s not in BUSINESS_STATUSES]
     if bad:
@@ -400,34 +422,40 @@ def segment_conditions(session: Session, segment: Segment) -> list[Any]:
         out.append(Business.department.in_([d.strip().upper() for d in segment.departments]))
     if segment.chamber:
         out.append(Business.chamber_id == _chamber_id(session, segment.chamber))
+    if segment.earlier is not None:
+        out += earlier_conditions(session, person, segment.earlier)
     return out
 
 
 def fill(db: Database, person: AgentInfo, name: str, segment: Segment) -> FillResult:
     """Queue the businesses of `segment` into campaign `name`, skipping do-not-call (audited)."""
     with db.writing() as session:
-        campaign_id, chamber_id = find_campaign(session, person, name)
-        where = segment_conditions(session, segment)
-        scoped = [*where] + ([Business.chamber_id == chamber_id] if chamber_id else [])
-        dnc = session.scalar(
-            select(func.count(Business.id)).where(*scoped, Business.do_not_call.is_(True))
+        return _fill(session, person, name, segment)
+
+
+def _fill(session: Session, person: AgentInfo, name: str, segment: Segment) -> FillResult:
+    campaign_id, chamber_id = find_campaign(session, person, name)
+    where = segment_conditions(session, segment, person)
+    scoped = [*where] + ([Business.chamber_id == chamber_id] if chamber_id else [])
+    dnc = session.scalar(
+        select(func.count(Business.id)).where(*scoped, Business.do_not_call.is_(True))
+    )
+    matched = session.scalar(
+        select(func.count(Business.id)).where(
+            *scoped, Business.do_not_call.is_(False), Business.status != "ceased"
         )
-        matched = session.scalar(
-            select(func.count(Business.id)).where(
-                *scoped, Business.do_not_call.is_(False), Business.status != "ceased"
-            )
-        )
-        added = enqueue(session, campaign_id, chamber_id, where)
-        campaign = _load(session, name)
-        campaign.target = segment.as_json() or None
-        record_audit(
-            session,
-            agent_id=person.id,
-            action="campaign_fill",
-            entity="campaign",
-            entity_id=campaign_id,
-            detail={"name": name, "segment": segment.as_json(), "added": added, "matched": matched},
-        )
+    )
+    added = enqueue(session, campaign_id, chamber_id, where)
+    campaign = _load(session, name)
+    campaign.target = segment.as_json() or None
+    record_audit(
+        session,
+        agent_id=person.id,
+        action="campaign_fill",
+        entity="campaign",
+        entity_id=campaign_id,
+        detail={"name": name, "segment": segment.as_json(), "added": added, "matched": matched},
+    )
     return FillResult(name, matched or 0, added, (matched or 0) - added, dnc or 0)
 
 

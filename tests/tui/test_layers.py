@@ -58,6 +58,7 @@ def test_every_label_has_an_english_translation() -> None:
     english = parse_po(po.read_text(encoding="utf-8"))
     files = [*TUI.rglob("*.py"), ROOT / "outreach/services/auth.py", ROOT / "outreach/cli/tui.py"]
     files += [ROOT / "outreach/cli/dnc.py", ROOT / "outreach/services/oppositions.py"]
+    files.append(ROOT / "outreach/services/earlier_results.py")
     ids = {m for f in files for m in _msgids(f)} | {label for _c, label in RELEASE_REASONS}
     missing = sorted(m for m in ids if m not in english)
     assert missing == []
