@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import case, func, select
@@ -26,7 +26,7 @@ from outreach.domain.agent_states import LOGGED_OUT, WORKING
 from outreach.services.agent_states import effective_end
 from outreach.services.clock import to_db, utcnow
 from outreach.services.rollup import RollupMismatch, raise_on
-from outreach.services.selection import Selection
+from outreach.services.selection import PARIS, Selection
 
 TIME_MEASURES = ("logged_in_s", "ready_s", "on_call_s", "wrap_up_s", "paused_s")
 COUNT_MEASURES = ("calls", "reached", "referrals")
@@ -125,13 +125,21 @@ def _call_bounds(sel: Selection) -> list[Any]:
     return out
 
 
-def agent_times(db: Database, sel: Selection, now: datetime | None = None) -> TimesReport:
+def agent_times(
+    db: Database, sel: Selection, now: datetime | None = None, agent_id: int | None = None
+) -> TimesReport:
     """Per adviser and UTC day: seconds per state (and per pause reason), calls, reached calls,
-    referrals and calls per logged-in hour."""
+    referrals and calls per logged-in hour (of one adviser with `agent_id`)."""
     at = to_db(now) if now is not None else utcnow()
     reasons = _reasons(db)
     accs: dict[tuple[int, date], _Acc] = {}
-    where = [*_agent_scope(sel), AgentStateEvent.state.in_(WORKING), AgentStateEvent.at < at]
+    one = [] if agent_id is None else [Agent.id == agent_id]
+    where = [
+        *_agent_scope(sel),
+        *one,
+        AgentStateEvent.state.in_(WORKING),
+        AgentStateEvent.at < at,
+    ]
     if sel.until is not None:
         where.append(AgentStateEvent.at < sel.until)
     if sel.since is not None:
@@ -166,7 +174,7 @@ def agent_times(db: Database, sel: Selection, now: datetime | None = None) -> Ti
             )
             .join(Agent, Agent.id == Call.agent_id)
             .outerjoin(refs, refs.c.call_id == Call.id)
-            .where(*_agent_scope(sel), *_call_bounds(sel))
+            .where(*_agent_scope(sel), *one, *_call_bounds(sel))
             .group_by(Call.agent_id, day)
         ).all()
     for agent_id, state, reason, start, ended, expires in events:
@@ -178,6 +186,38 @@ def agent_times(db: Database, sel: Selection, now: datetime | None = None) -> Ti
         acc.counts.update(calls=int(n), reached=int(reached), referrals=int(n_refs))
     cols, rows = _rows(db, accs, reasons)
     return TimesReport(cols, rows)
+
+
+@dataclass(frozen=True, slots=True)
+class MyDay:
+    """An adviser's own day so far (Paris day), for the app's header."""
+
+    calls: int
+    reached: int
+    referrals: int
+    logged_in_s: int
+    on_call_s: int
+    wrap_up_s: int
+    paused_s: int
+
+
+def my_day(db: Database, agent_id: int, now: datetime | None = None) -> MyDay:
+    """The adviser's calls, reached calls, referrals and seconds logged in, on a call, in
+    wrap-up and paused since midnight in Paris: the same counting as `agent_times`."""
+    at = to_db(now) if now is not None else utcnow()
+    midnight = datetime.combine(
+        at.replace(tzinfo=UTC).astimezone(PARIS).date(), time(0), tzinfo=PARIS
+    )
+    sel = Selection(None, None, to_db(midnight), at, {})
+    rows = agent_times(db, sel, at, agent_id=agent_id).rows
+
+    def total(key: str) -> int:
+        return sum(int(r[key]) for r in rows)
+
+    return MyDay(
+        *(total(k) for k in ("calls", "reached", "referrals")),
+        *(total(k) for k in ("logged_in_s", "on_call_s", "wrap_up_s", "paused_s")),
+    )
 
 
 def recount(db: Database, sel: Selection, now: datetime | None = None) -> TimesReport:

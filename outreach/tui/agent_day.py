@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import threading
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from outreach.errors import OutreachError
@@ -38,6 +39,9 @@ class AgentDay:
     def __init__(self, app: OutreachApp) -> None:
         self.app = app
         self.current: Wanted | None = None
+        self.last_wrap_up: timedelta | None = None  # the last wrap-up's length
+        self.reasons: dict[str, str] = {}  # pause reason code -> label (read with the pause)
+        self.listeners: list[Callable[[], None]] = []  # told of each change (the timer line)
         self._pending: deque[tuple[int, Wanted]] = deque()
         self._lock = threading.Lock()
 
@@ -57,9 +61,18 @@ class AgentDay:
         agent = self.app.agent
         if agent is None:
             return
-        self.current = Wanted(state, self.app.settings.now(), reason, note, business_id)
+        now = self.app.settings.now()
+        before = self.current
+        if before is not None and before.state == "wrap_up" and state != "wrap_up":
+            self.last_wrap_up = now - before.at
+        self.current = Wanted(state, now, reason, note, business_id)
         self._pending.append((agent.id, self.current))
         self._start()
+        for listener in self.listeners:
+            listener()
+
+    def reason_label(self, code: str) -> str:
+        return self.reasons.get(code, code)
 
     def heartbeat(self) -> None:
         """The current state again, now: the service extends its lease."""

@@ -25,7 +25,7 @@ from outreach.services.outbox import UNREACHABLE, Outbox
 from outreach.services.types import AgentInfo, CallbackItem, CampaignSummary
 from outreach.tui.agent_day import AgentDay
 from outreach.tui.commands import AppCommands
-from outreach.tui.messages import LoggedIn, LoginNeeded, OutboxChanged
+from outreach.tui.messages import LoggedIn, LoginNeeded, MyDayLoaded, OutboxChanged
 from outreach.tui.settings import TuiSettings
 
 HERE = Path(__file__).parent
@@ -55,6 +55,7 @@ class OutreachApp(App[None]):
     calls_today: reactive[int] = reactive(0)
     reached_today: reactive[int] = reactive(0)
     outbox_waiting: reactive[int] = reactive(0)
+    my_times: reactive[str] = reactive("")  # my day in the header: logged in, paused
 
     def __init__(self, db: Database, settings: TuiSettings) -> None:
         super().__init__()
@@ -75,7 +76,7 @@ class OutreachApp(App[None]):
         self.sub_title = _("Centre d'appels CMA")
         self.set_interval(self.settings.replay_seconds, self.replay_outbox)
         self.replay_outbox()
-        self.set_interval(self.settings.heartbeat_seconds, self.day.heartbeat)
+        self.set_interval(self.settings.heartbeat_seconds, self._beat)
         login = self.settings.agent_login
         if login:
             # `--agent LOGIN`: the login form only if that agent must type a PIN (or is refused)
@@ -127,6 +128,7 @@ class OutreachApp(App[None]):
         self.agent = message.agent
         self.calls_today = self.reached_today = 0
         self.day.track("ready")
+        self.refresh_my_day()
         self.switch_screen(CampaignsScreen(message.campaigns))
 
     def action_logout(self) -> None:
@@ -136,6 +138,10 @@ class OutreachApp(App[None]):
         self.agent = None
         self.campaign_name = ""
         self._show_login(None)
+
+    def _beat(self) -> None:
+        self.day.heartbeat()
+        self.refresh_my_day()
 
     async def action_quit(self) -> None:
         """Logged out first (written before the app ends), then quit."""
@@ -204,6 +210,34 @@ class OutreachApp(App[None]):
         self.calls_today += 1
         if reached:
             self.reached_today += 1
+        self.refresh_my_day()
+
+    # -- my day in the header (from the database: also after an outbox replay) -----------------
+
+    def refresh_my_day(self) -> None:
+        if self.agent is not None:
+            self._my_day_worker(self.agent.id)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="my-day")
+    def _my_day_worker(self, agent_id: int) -> None:
+        from outreach.services.agent_times import my_day
+
+        try:
+            day = my_day(self.db, agent_id, now=self.settings.now_arg())
+        except UNREACHABLE:
+            return
+        self.post_message(MyDayLoaded(day, self.outbox.count()))
+
+    def on_my_day_loaded(self, message: MyDayLoaded) -> None:
+        from outreach.tui.widgets.day_bar import clock_text
+
+        day = message.day
+        # calls kept in the outbox are mine too: counted until the database has them
+        self.calls_today = day.calls + message.waiting
+        self.reached_today = day.reached
+        self.my_times = _("connecté {logged} · en pause {paused}").format(
+            logged=clock_text(day.logged_in_s), paused=clock_text(day.paused_s)
+        )
 
     # -- supervisors' dashboard (route added by the supervision work) ---------------------------
 
@@ -239,6 +273,7 @@ class OutreachApp(App[None]):
         before = self.outbox_waiting
         self.outbox_waiting = message.waiting
         if message.replayed:
+            self.refresh_my_day()  # the header's counts now from the database, without F5
             self.notify(
                 _("{n} appel(s) en attente enregistré(s) dans la base").format(n=message.replayed),
                 title=_("Base de nouveau joignable"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from textual.message import Message
 
@@ -81,3 +82,13 @@ class CallbacksLoaded(Message):
 class SearchDone(Message):
     query: str
     hits: list[BusinessHit]
+
+
+if TYPE_CHECKING:
+    from outreach.services.agent_times import MyDay
+
+
+@dataclass
+class MyDayLoaded(Message):
+    day: MyDay
+    waiting: int  # calls of mine still in the outbox

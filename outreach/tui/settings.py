@@ -24,6 +24,8 @@ class TuiSettings:
     lease_renew_seconds: float = 60.0
     replay_seconds: float = 10.0
     empty_retry_seconds: float = 30.0
+    callback_check_seconds: float = 30.0  # due callbacks looked for (the alert banner)
+    callback_bell: bool = True  # the terminal bell when a callback falls due
     heartbeat_seconds: float = 60.0  # the adviser's state confirmed (services.agent_states.LEASE)
 
     def now(self) -> datetime:

@@ -3,7 +3,7 @@ logged out; the service decides, the app only says what the adviser does."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
@@ -50,3 +50,120 @@ async def test_states_follow_the_call_loop(world: World, fixed_clock: datetime) 
         ]
         await pilot.press("ctrl+q")
     assert states(world.db, world.agent_id)[-1] == ("logged_out", None)
+
+
+class Clock:
+    """A clock the test moves."""
+
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+async def test_pause_by_key_and_resume(world: World, fixed_clock: datetime) -> None:
+    from outreach.tui.screens.call import CallScreen
+    from outreach.tui.screens.pause import PauseModal
+
+    clock = Clock(fixed_clock)
+    app = app_for(world.db, agent_login="claire", clock=clock)
+    async with app.run_test(size=(110, 32)) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, CallScreen) and screen.current is not None
+        await pilot.press("p")
+        await settle(pilot)
+        assert isinstance(app.screen, PauseModal)
+        await pilot.press("6")  # other: a note is required first
+        await settle(pilot)
+        assert isinstance(app.screen, PauseModal)
+        await pilot.press(*"dentiste", "enter")
+        await settle(pilot)
+        assert app.screen is screen and screen.current is None
+        assert "En pause : Autre" in str(screen.query_one("#banner").render())
+        clock.now += timedelta(minutes=12, seconds=5)
+        screen.query_one("#day-bar").tick()
+        await pilot.pause()
+        assert "En pause (Autre) 12:05" in str(screen.query_one("#day-timer").render())
+        screen._retry_if_idle()  # the empty-queue timer claims nothing while paused
+        await settle(pilot)
+        assert screen.current is None
+        await pilot.press("p")  # p again: resume, the next business
+        await settle(pilot)
+        assert screen.current is not None
+        await pilot.press("p", "1")  # lunch
+        await settle(pilot)
+        await pilot.press("3")  # an outcome key resumes too
+        await settle(pilot)
+        assert screen.current is not None
+    with world.db.reading() as s:
+        rows = s.execute(
+            select(AgentStateEvent.state, AgentStateEvent.reason, AgentStateEvent.note)
+            .where(AgentStateEvent.agent_id == world.agent_id)
+            .order_by(AgentStateEvent.id)
+        ).all()
+    got = [tuple(r) for r in rows]
+    assert ("paused", "other", "dentiste") in got
+    assert got[-3:] == [("paused", "lunch", None), ("ready", None, None), ("on_call", None, None)]
+
+
+async def test_call_timer_moves(world: World, fixed_clock: datetime) -> None:
+    clock = Clock(fixed_clock)
+    app = app_for(world.db, agent_login="claire", clock=clock)
+    async with app.run_test(size=(110, 32)) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        bar = app.screen.query_one("#day-bar")
+        assert "En appel 0:00" in str(bar.query_one("#day-timer").render())
+        clock.now += timedelta(minutes=2, seconds=13)
+        bar.tick()
+        await pilot.pause()
+        assert "En appel 2:13" in str(bar.query_one("#day-timer").render())
+        await pilot.press("2")
+        await settle(pilot)
+        bar.tick()
+        await pilot.pause()
+        assert "dernière clôture 0:00" in str(bar.query_one("#day-timer").render())
+
+
+async def test_callback_alert_when_due(world: World, fixed_clock: datetime) -> None:
+    from sqlalchemy import update
+
+    from outreach.db.models import CallTask
+
+    clock = Clock(fixed_clock)
+    with world.db.writing() as s:  # Claire's callback on the 4th business, due in 20 minutes
+        s.execute(
+            update(CallTask)
+            .where(CallTask.id == world.task_ids[3])
+            .values(
+                state="callback",
+                callback_agent_id=world.agent_id,
+                next_attempt_at=(fixed_clock + timedelta(minutes=20)).replace(tzinfo=None),
+                callback_team_at=(fixed_clock + timedelta(minutes=50)).replace(tzinfo=None),
+            )
+        )
+    app = app_for(world.db, agent_login="claire", clock=clock, callback_check_seconds=0.2)
+    async with app.run_test(size=(110, 32)) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        screen = app.screen
+        alert = screen.query_one("#day-alert")
+        await pilot.pause(0.5)
+        assert not alert.display  # not due yet
+        clock.now += timedelta(minutes=21)
+        for _ in range(50):
+            await pilot.pause(0.1)
+            if alert.display:
+                break
+        assert "Rappel dû : Fleurs de Bourbon" in str(alert.render())
+        await pilot.press("a")  # one key: the callback is on screen
+        await settle(pilot)
+        assert screen.current is not None and screen.current.task_id == world.task_ids[3]
+        await pilot.pause(0.5)
+        assert not alert.display

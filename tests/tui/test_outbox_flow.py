@@ -156,3 +156,24 @@ async def test_outbox_replayed_after_restart(movable: MovableDatabase) -> None:
         assert again.outbox_waiting == 0
     assert [c[0] for c in _calls(movable.db)] == [kept.uuid]
     assert not again.outbox.path.exists()
+
+
+async def test_header_counts_the_replayed_calls_without_f5(movable: MovableDatabase) -> None:
+    """Calls kept offline then replayed by a new start of the app: the header's "today" counts
+    come from the database once the replay is done, then the login's count is not zero."""
+    build_world(movable.db, tasks=3)
+    app = app_for(movable.db)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _to_call_screen(pilot)
+        movable.take_away()
+        await pilot.press("2")
+        await settle(pilot)
+        assert app.calls_today == 1
+    movable.bring_back()
+    again = app_for(movable.db)
+    async with again.run_test(size=(100, 30)) as pilot:
+        await _to_call_screen(pilot)
+        await settle(pilot)
+        assert again.outbox_waiting == 0
+        assert again.calls_today == 1  # from the database (the replayed call), no F5
+        assert "Aujourd'hui : 1 appel" in str(again.screen.query_one("StatusBar").render())

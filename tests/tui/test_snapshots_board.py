@@ -50,10 +50,57 @@ def board_db(sqlite_db: Database, monkeypatch: pytest.MonkeyPatch) -> Database:
 def test_dashboard_board(snap_compare, board_db: Database) -> None:  # type: ignore[no-untyped-def]
     async def loaded(pilot) -> None:  # type: ignore[no-untyped-def]
         screen = pilot.app.screen
-        for _ in range(200):
-            await pilot.pause(0.02)
-            if isinstance(screen, DashboardScreen) and screen.last is not None:
-                break
-        await pilot.pause(0.1)
+        assert isinstance(screen, DashboardScreen)
+        for _round in range(2):  # the second refresh redraws the tables once laid out
+            screen.last = None
+            screen.action_refresh_now()
+            for _ in range(200):
+                await pilot.pause(0.02)
+                if screen.last is not None and not screen.busy:
+                    break
+        await pilot.pause(0.2)
 
     assert snap_compare(Host(board_db), terminal_size=(160, 40), run_before=loaded)
+
+
+def test_call_screen_with_callback_alert(snap_compare, sqlite_db: Database) -> None:  # type: ignore[no-untyped-def]
+    """Claire on a call when her callback on another business falls due: the red banner."""
+    from sqlalchemy import update
+
+    from outreach.db.models import CallTask
+    from tests.tui.conftest import FIXED_NOW, app_for
+    from tests.tui.conftest import build_world as tui_world
+
+    world = tui_world(sqlite_db)
+    with sqlite_db.writing() as s:
+        s.execute(
+            update(CallTask)
+            .where(CallTask.id == world.task_ids[3])
+            .values(
+                state="callback",
+                callback_agent_id=world.agent_id,
+                next_attempt_at=(FIXED_NOW + timedelta(minutes=20)).replace(tzinfo=None),
+                callback_team_at=(FIXED_NOW + timedelta(minutes=50)).replace(tzinfo=None),
+            )
+        )
+    moments = [FIXED_NOW]
+    app = app_for(
+        sqlite_db, agent_login="claire", clock=lambda: moments[-1], callback_check_seconds=0.2
+    )
+
+    async def due(pilot) -> None:  # type: ignore[no-untyped-def]
+        from tests.tui.conftest import settle
+
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        moments.append(FIXED_NOW + timedelta(minutes=22))
+        alert = pilot.app.screen.query_one("#day-alert")
+        for _ in range(50):
+            await pilot.pause(0.1)
+            if alert.display:
+                break
+        pilot.app.screen.query_one("#day-bar").tick()
+        await pilot.pause(0.1)
+
+    assert snap_compare(app, terminal_size=(100, 30), run_before=due)

@@ -27,6 +27,7 @@ from outreach.services.types import CallInput, ClaimedTask, ReferralInput
 from outreach.tui.format import outcome_label
 from outreach.tui.messages import CallSaved, LeaseLost, OutboxChanged, TaskReady
 from outreach.tui.widgets.business_card import BusinessCard
+from outreach.tui.widgets.day_bar import DayBar
 from outreach.tui.widgets.footer import KeyFooter
 from outreach.tui.widgets.history import HistoryTable
 from outreach.tui.widgets.outcome_bar import OutcomeBar
@@ -56,6 +57,8 @@ class CallScreen(Screen[None]):
         Binding("c", "app.callbacks", _("Rappels"), id="call.callbacks"),
         Binding("s", "app.search", _("Rechercher"), id="call.search"),
         Binding("f5", "retry", _("Réessayer"), id="call.retry"),
+        Binding("p", "pause", _("Pause"), id="call.pause"),
+        Binding("a", "take_alert", _("Prendre le rappel dû"), id="call.take_alert", show=False),
         Binding("question_mark", "app.help", _("Aide"), id="call.help"),
         Binding("escape", "leave", _("Campagnes"), id="call.leave"),
     ]
@@ -82,6 +85,7 @@ class CallScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield StatusBar()
+        yield DayBar(self.campaign_id, id="day-bar")
         yield Static("", id="banner", classes="banner")
         history = HistoryTable(id="history")
         history.border_title = _("Historique")
@@ -146,6 +150,7 @@ class CallScreen(Screen[None]):
         task = message.task
         self.shown_at = self.oapp.settings.now()
         self.oapp.day.track("on_call", business_id=task.business.id)
+        self.query_one(DayBar).shown(task.task_id)
         self.query_one("#banner").display = False
         body.display = True
         zone = self.oapp.settings.display_timezone
@@ -186,12 +191,59 @@ class CallScreen(Screen[None]):
             self._post_next(agent.id)
 
     def action_retry(self) -> None:
-        if self.current is None and not self.saving:
-            self._claim()
+        self._retry_if_idle()
 
     def _retry_if_idle(self) -> None:
-        if self.current is None and not self.saving:
+        if self.current is None and not self.saving and not self.oapp.day.paused:
             self._claim()
+
+    # -- pause, resume, the callback alert (the adviser's day: tui/agent_day.py) ----------------
+
+    def action_pause(self) -> None:
+        """`p`: pause with a reason (the business on screen is handed back); again: resume."""
+        if self.oapp.day.paused:
+            self.resume()
+        elif not self.saving:
+            from outreach.tui.screens.pause import PauseModal
+
+            self.app.push_screen(PauseModal(), self._paused)
+
+    def _paused(self, chosen: tuple[str, str | None] | None) -> None:
+        if chosen is None or self.saving:
+            return
+        reason, note = chosen
+        self.oapp.day.track("paused", reason=reason, note=note)
+        task, agent = self.current, self.oapp.agent
+        if task is not None and agent is not None:
+            self.oapp.run_worker(
+                lambda: queue.release_task(
+                    self.oapp.db, agent.id, task.task_id, "left_screen", delay_minutes=0
+                ),
+                thread=True,
+                exit_on_error=False,
+                group="release",
+            )
+        self.current = None
+        self.query_one(DayBar).shown(None)
+        self.query_one("#call-body").display = False
+        self._show_banner(
+            _("En pause : {reason}").format(reason=self.oapp.day.reason_label(reason))
+            + "\n"
+            + _("p ou une touche de résultat : reprendre")
+        )
+
+    def resume(self) -> None:
+        self.oapp.day.track("ready")
+        self.query_one("#banner").display = False
+        self._claim()
+
+    def action_take_alert(self) -> None:
+        alert = self.query_one(DayBar).alert
+        if alert is None or self.saving:
+            return
+        if self.oapp.day.paused:
+            self.oapp.day.track("ready")
+        self.take(alert.campaign_id, task_id=alert.task_id)
 
     def database_back(self) -> None:
         """The outbox emptied: the database is back, fetch a business if none is shown."""
@@ -229,6 +281,9 @@ class CallScreen(Screen[None]):
         self.post_message(TaskReady(task))
 
     def action_outcome(self, code: str) -> None:
+        if self.oapp.day.paused and not self.saving:
+            self.resume()  # any outcome key resumes a pause
+            return
         if self.current is None or self.saving:
             return
         entry = OUTCOMES_BY_CODE[code]

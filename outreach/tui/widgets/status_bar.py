@@ -16,7 +16,14 @@ if TYPE_CHECKING:
 class StatusBar(Static):
     def on_mount(self) -> None:
         app = cast("OutreachApp", self.app)
-        for name in ("agent", "campaign_name", "calls_today", "reached_today", "outbox_waiting"):
+        for name in (
+            "agent",
+            "campaign_name",
+            "calls_today",
+            "reached_today",
+            "outbox_waiting",
+            "my_times",
+        ):
             self.watch(app, name, self._refresh_text, init=False)
         self._refresh_text()
 
@@ -39,6 +46,8 @@ class StatusBar(Static):
                 ),
                 style="bold",
             )
+            if app.my_times:
+                text.append(f"  ·  {app.my_times}")
             text.append(f"  ·  {app.agent.name} ({app.agent.chamber_code})")
         if app.campaign_name:
             text.append(f"  ·  {app.campaign_name}")

@@ -1,0 +1,135 @@
+"""The adviser's own line on the call screen: state and timer (on the call since the business
+was shown, wrap-up since the outcome key, pause and its reason), and the callback alert.
+
+Every `callback_check_seconds` a thread worker asks the service for due callbacks; the first
+one not on screen shows as a banner (the terminal bell once per callback, if enabled), and the
+call screen's key `a` takes it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, cast
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.message import Message
+from textual.widgets import Static
+
+from outreach.domain.agent_states import state_label
+from outreach.i18n import _, language, ngettext
+from outreach.services.callback_alerts import due_callbacks
+from outreach.services.outbox import UNREACHABLE
+from outreach.services.types import CallbackItem
+from outreach.tui.format import in_zone
+
+if TYPE_CHECKING:
+    from outreach.tui.app import OutreachApp
+
+
+def clock_text(seconds: float) -> str:
+    """1:05, 12:30, 1:02:03."""
+    s = max(0, int(seconds))
+    h, rest = divmod(s, 3600)
+    m, sec = divmod(rest, 60)
+    return f"{h}:{m:02d}:{sec:02d}" if h else f"{m}:{sec:02d}"
+
+
+@dataclass
+class CallbacksDue(Message):
+    items: list[CallbackItem]
+
+
+class DayBar(Vertical):
+    def __init__(self, campaign_id: int, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.campaign_id = campaign_id
+        self.alert: CallbackItem | None = None
+        self.on_screen: int | None = None  # the task shown on the call screen
+        self._rung: set[int] = set()
+
+    @property
+    def oapp(self) -> OutreachApp:
+        return cast("OutreachApp", self.app)
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="day-timer")
+        yield Static("", id="day-alert")
+
+    def on_mount(self) -> None:
+        self.query_one("#day-alert").display = False
+        self.set_interval(1, self.tick)
+        self.oapp.day.listeners.append(self.tick)
+        self.set_interval(self.oapp.settings.callback_check_seconds, self.check)
+        self.tick()
+        self.check()
+
+    def on_unmount(self) -> None:
+        if self.tick in self.oapp.day.listeners:
+            self.oapp.day.listeners.remove(self.tick)
+
+    def tick(self) -> None:
+        """The state and its timer, now."""
+        day, now = self.oapp.day, self.oapp.settings.now()
+        current = day.current
+        text = Text()
+        if current is not None:
+            label = state_label(current.state, language())
+            if current.reason:
+                label += f" ({day.reason_label(current.reason)})"
+            text.append(f"{label} {clock_text((now - current.at).total_seconds())}", "bold")
+        if day.last_wrap_up is not None:
+            text.append("  ·  ")
+            text.append(
+                _("dernière clôture {time}").format(
+                    time=clock_text(day.last_wrap_up.total_seconds())
+                )
+            )
+        self.query_one("#day-timer", Static).update(text)
+
+    def check(self) -> None:
+        agent = self.oapp.agent
+        if agent is not None:
+            self._check_worker(agent.id)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="callback-alert")
+    def _check_worker(self, agent_id: int) -> None:
+        try:
+            items = due_callbacks(
+                self.oapp.db, agent_id, self.campaign_id, now=self.oapp.settings.now_arg()
+            )
+        except UNREACHABLE:
+            return
+        self.post_message(CallbacksDue(items))
+
+    def on_callbacks_due(self, message: CallbacksDue) -> None:
+        message.stop()
+        items = [c for c in message.items if c.task_id != self.on_screen]
+        self.alert = items[0] if items else None
+        line = self.query_one("#day-alert", Static)
+        line.display = self.alert is not None
+        if self.alert is None:
+            return
+        a = self.alert
+        when = in_zone(a.callback_at, self.oapp.settings.display_timezone).strftime("%H:%M")
+        text = (
+            _("Rappel dû : {business} ({campaign}, prévu à {time})")
+            if a.personal
+            else _("Rappel d'équipe dû : {business} ({campaign}, prévu à {time})")
+        ).format(business=a.business_name, campaign=a.campaign_name, time=when)
+        more = len(items) - 1
+        if more:
+            text += " " + ngettext("+{n} autre", "+{n} autres", more).format(n=more)
+        line.update(Text(text + "  ·  " + _("a : le prendre maintenant"), "bold"))
+        if a.task_id not in self._rung and self.oapp.settings.callback_bell:
+            self.app.bell()
+        self._rung.add(a.task_id)
+
+    def shown(self, task_id: int | None) -> None:
+        """The call screen shows this task now (no alert for it)."""
+        self.on_screen = task_id
+        if self.alert is not None and self.alert.task_id == task_id:
+            self.alert = None
+            self.query_one("#day-alert").display = False
