@@ -218,7 +218,7 @@ class OutreachApp(App[None]):
         if self.agent is not None:
             self._my_day_worker(self.agent.id)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="my-day")
+    @work(thread=True, exit_on_error=False, group="my-day")  # never cancelled: quick reads
     def _my_day_worker(self, agent_id: int) -> None:
         from outreach.services.agent_times import my_day
 

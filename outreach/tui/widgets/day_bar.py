@@ -49,6 +49,7 @@ class DayBar(Vertical):
         self.alert: CallbackItem | None = None
         self.on_screen: int | None = None  # the task shown on the call screen
         self._rung: set[int] = set()
+        self._checking = False  # one look at a time (never a cancelled worker)
 
     @property
     def oapp(self) -> OutreachApp:
@@ -91,10 +92,11 @@ class DayBar(Vertical):
 
     def check(self) -> None:
         agent = self.oapp.agent
-        if agent is not None:
+        if agent is not None and not self._checking:
+            self._checking = True
             self._check_worker(agent.id)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="callback-alert")
+    @work(thread=True, exit_on_error=False, group="callback-alert")
     def _check_worker(self, agent_id: int) -> None:
         try:
             items = due_callbacks(
@@ -102,6 +104,8 @@ class DayBar(Vertical):
             )
         except UNREACHABLE:
             return
+        finally:
+            self._checking = False
         self.post_message(CallbacksDue(items))
 
     def on_callbacks_due(self, message: CallbacksDue) -> None:
