@@ -3,7 +3,7 @@
 A seeded day: logged in between 07:00 and 08:30 UTC, a few minutes ready, then businesses one
 after another (on a call, wrap-up, sometimes ready), a lunch break, sometimes another pause
 (meeting, training, paperwork, a technical problem), logged out in the afternoon. Today starts
-four and a half hours before the seed's `now` and stops at `now` with every adviser in some state,
+four hours before the seed's `now` and stops at `now` with every adviser in some state,
 so the board has something to show at once: those states are held under a lease of the working
 day (the seeded apps count as alive), not the live apps' few minutes.
 
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 OTHER_PAUSES = ("meeting", "training", "admin", "technical")
 SEEDED_LEASE = timedelta(hours=8)
-TODAY_SPAN = timedelta(hours=4, minutes=30)
+TODAY_SPAN = timedelta(hours=4)
 
 
 def past_days(now: datetime, count: int) -> list[datetime]:
