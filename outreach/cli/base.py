@@ -179,6 +179,7 @@ LAZY_COMMANDS: dict[str, tuple[str, ...]] = {
     "gdpr": ("outreach.cli.gdpr",),
     "import": ("outreach.cli.imports",),
     "loadtest": ("outreach.cli.loadtest",),
+    "mail": ("outreach.cli.mail",),
     "rollup": ("outreach.cli.rollup",),
     "seed": ("outreach.cli.seed",),
     "serve": ("outreach.cli.tui",),

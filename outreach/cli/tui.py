@@ -147,10 +147,24 @@ def serve_command(
         command.append("--pin-required")
     from textual_serve.server import Server
 
+    _start_mail_worker(database)
     click.echo(_("outreach servi sur http://{host}:{port}").format(host=host, port=port))
     Server(
         shlex.join(command), host=host, port=port, title="outreach", public_url=public_url
     ).serve()
+
+
+def _start_mail_worker(database: Database) -> None:
+    """With OUTREACH_SMTP_URL set, the queued e-mails go out every 30 seconds while serving."""
+    from outreach.services.mail import smtp
+
+    config = smtp.configured()
+    if config is None:
+        return
+    from outreach.services.mail.sender import MailWorker
+
+    MailWorker(database, config).start()
+    click.echo(_("courriels envoyés toutes les 30 s par {server}").format(server=config.safe()))
 
 
 @cli.command(

@@ -376,3 +376,40 @@ class AgentStateEvent(Base):
     business_id: Mapped[int | None] = mapped_column(ForeignKey("businesses.id"))
     ended_at: Mapped[datetime | None] = mapped_column(DateTime)  # the next state's `at`
     expires_at: Mapped[datetime | None] = mapped_column(DateTime)  # lease; None: logged_out
+
+
+# queued: waiting for its send time; sending: held by one sender; sent; failed: given up (or
+# interrupted while sending: never retried, so a message is never sent twice); cancelled: the
+# business opposed before it went.
+EMAIL_STATES = ("queued", "sending", "sent", "failed", "cancelled")
+
+
+class EmailMessage(Base):
+    """One e-mail to a business, rendered and queued in the transaction that asked for it and
+    sent by `outreach mail send` or the worker of `outreach serve` (outreach.services.mail)."""
+
+    __tablename__ = "email_messages"
+    __table_args__ = (
+        CheckConstraint(_in("state", EMAIL_STATES), name="state"),
+        Index("ix_email_messages_state_next", "state", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[str] = mapped_column(String(200), unique=True)  # the Message-ID header
+    business_id: Mapped[int] = mapped_column(ForeignKey("businesses.id"), index=True)
+    call_id: Mapped[int | None] = mapped_column(ForeignKey("calls.id"), index=True)
+    referral_id: Mapped[int | None] = mapped_column(ForeignKey("referrals.id"), index=True)
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))  # who asked for it
+    kind: Mapped[str] = mapped_column(String(24))  # referral, appointment
+    language: Mapped[str] = mapped_column(String(2))
+    to_address: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(250))
+    body_text: Mapped[str] = mapped_column(Text)
+    ics: Mapped[str | None] = mapped_column(Text)  # the appointment, as an iCalendar attachment
+    state: Mapped[str] = mapped_column(String(12), default="queued", server_default="queued")
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime)
+    claimed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime)

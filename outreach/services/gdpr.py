@@ -1,7 +1,8 @@
 """RGPD: what is held on a business (access request), erasure, and the 3-year retention purge.
 
 Erasure anonymises what identifies people: the business's name, address, phones and e-mail,
-the dialled number and notes of its calls, the notes of its referrals and the answers given in
+the address and text of the e-mails sent to it (unsent ones are cancelled), the dialled number
+and notes of its calls, the notes of its referrals and the answers given in
 its calls. It keeps what the counts and the opposition need: the rows of `calls` (outcome,
 times, agent, campaign, chamber), the referrals' kind and status, the SIRET and the do-not-call
 flag (an opposition must be honoured and kept: a later import of the same SIRET must still
@@ -22,7 +23,15 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from outreach.db.engine import Database, retry_busy
-from outreach.db.models import AuditLog, Business, Call, CallAnswer, CallTask, Referral
+from outreach.db.models import (
+    AuditLog,
+    Business,
+    Call,
+    CallAnswer,
+    CallTask,
+    EmailMessage,
+    Referral,
+)
 from outreach.domain.text import fold
 from outreach.errors import InvalidInput
 from outreach.i18n import _
@@ -184,7 +193,21 @@ def _erase_ids(session: Session, ids: list[int], now: datetime) -> tuple[int, in
         session.execute(update(Referral).where(Referral.business_id.in_(ids)).values(notes=None))
     )
     tasks = len(cancel_unfinished_tasks(session, list(ids), now))
+    _erase_emails(session, ids)
     return calls, answers, referrals, tasks
+
+
+def _erase_emails(session: Session, ids: list[int]) -> None:
+    """E-mails to these businesses: the unsent ones never go, and no text or address is kept."""
+    mine = EmailMessage.business_id.in_(ids)
+    session.execute(
+        update(EmailMessage).where(mine, EmailMessage.state == "queued").values(state="cancelled")
+    )
+    session.execute(
+        update(EmailMessage)
+        .where(mine)
+        .values(to_address=ERASED_NAME, subject=ERASED_NAME, body_text="", ics=None)
+    )
 
 
 def erase_business(

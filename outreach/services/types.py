@@ -123,6 +123,7 @@ class ReferralInput:
     partner: str | None = None
     notes: str | None = None
     status: str = "proposed"
+    email: bool = False  # send the firm an e-mail about the call's referrals (one per call)
 
     def __post_init__(self) -> None:
         for name in ("partner", "notes"):
@@ -164,6 +165,8 @@ class RecordResult:
     lease_lost: bool  # the agent's lease had gone: the call is saved, the task left consistent
     task_state: str | None
     next_attempt_at: datetime | None
+    email_to: str | None = None  # an e-mail was queued to this address
+    email_refused: str | None = None  # asked for but not queued: domain.mail's reason
 
 
 @dataclass(frozen=True, slots=True)

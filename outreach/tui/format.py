@@ -99,3 +99,12 @@ def parse_local_time(text: str, now: datetime, zone: str) -> datetime:
     if when <= local_now:
         raise ValueError(_("le rappel doit être dans le futur"))
     return when
+
+
+def mail_refusal_label(reason: str, address: str | None = None) -> str:
+    """Why no e-mail goes to the firm (a reason of outreach.domain.mail), for the screen."""
+    if reason == "opposition":
+        return _("Pas de courriel : l'entreprise s'y est opposée")
+    if reason == "no_address":
+        return _("Pas de courriel : aucune adresse connue")
+    return _("Pas de courriel : adresse invalide ({address})").format(address=address or "")

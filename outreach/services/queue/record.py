@@ -373,6 +373,18 @@ def _record(
                 for r in call.referrals
             ],
         )
+    email = None
+    if any(r.email for r in call.referrals):
+        from outreach.services.mail.queueing import queue_referral_email  # only when asked
+
+        email = queue_referral_email(
+            session,
+            business_id=business.id,
+            call_id=call_id,
+            agent_id=agent.id,
+            referrals=[(r.kind, r.partner) for r in call.referrals],
+            now=now,
+        )
     if call.answers:
         session.execute(
             insert(CallAnswer.__table__),
@@ -410,6 +422,8 @@ def _record(
         lease_lost=lease_lost,
         task_state=new_state,
         next_attempt_at=from_db(next_at),
+        email_to=email.to if email and email.queued else None,
+        email_refused=email.reason if email else None,
     )
 
 

@@ -24,7 +24,7 @@ from outreach.i18n import _, language
 from outreach.services import queue
 from outreach.services.outbox import UNREACHABLE, record_or_keep
 from outreach.services.types import CallInput, ClaimedTask, ReferralInput
-from outreach.tui.format import outcome_label
+from outreach.tui.format import mail_refusal_label, outcome_label
 from outreach.tui.messages import CallSaved, LeaseLost, OutboxChanged, TaskReady
 from outreach.tui.widgets.business_card import BusinessCard
 from outreach.tui.widgets.day_bar import DayBar
@@ -321,7 +321,10 @@ class CallScreen(Screen[None]):
                 else:
                     self._back_on_call()
 
-            self.app.push_screen(ReferralModal(task.business.name), referred)
+            business = task.business
+            self.app.push_screen(
+                ReferralModal(business.name, business.email, business.do_not_call), referred
+            )
         else:
             self._save(code)
 
@@ -387,6 +390,10 @@ class CallScreen(Screen[None]):
             self.notify(
                 _("Appel enregistré (la fiche avait expiré entre-temps)"), severity="warning"
             )
+        if message.result is not None and message.result.email_to:
+            self.notify(_("Courriel mis en file pour {to}").format(to=message.result.email_to))
+        elif message.result is not None and message.result.email_refused:
+            self.notify(mail_refusal_label(message.result.email_refused), severity="warning")
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         # the app reports the error; the screen becomes usable again

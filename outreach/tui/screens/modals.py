@@ -13,10 +13,12 @@ from textual.screen import ModalScreen
 from textual.widgets import Checkbox, Input, Label, OptionList, Select, SelectionList, Static
 from textual.widgets.option_list import Option
 
+from outreach.domain.mail import EMAIL_BY_DEFAULT
+from outreach.domain.mail import refusal as mail_refusal
 from outreach.domain.referrals import PLATFORM_NAMES, REFERRAL_KINDS
 from outreach.i18n import _, language
 from outreach.services.types import ReferralInput
-from outreach.tui.format import in_zone, parse_local_time
+from outreach.tui.format import in_zone, mail_refusal_label, parse_local_time
 
 CSS_PATH = "modals.tcss"
 
@@ -69,17 +71,24 @@ class CallbackTimeModal(ModalScreen[tuple[datetime, bool] | None]):
 
 
 class ReferralModal(ModalScreen[tuple[ReferralInput, ...] | None]):
-    """Referrals of a reached call (none is fine): kinds, a labelled platform, notes."""
+    """Referrals of a reached call (none is fine): kinds, a labelled platform, notes, and
+    whether the firm gets an e-mail about them (Ctrl+O; on by default for a diagnostic)."""
 
     CSS_PATH = CSS_PATH
     BINDINGS = [
         Binding("escape", "cancel", _("Annuler"), id="referral.cancel"),
         Binding("ctrl+s", "save", _("Enregistrer"), id="referral.save"),
+        Binding("ctrl+o", "toggle_email", _("Courriel"), id="referral.email"),
     ]
 
-    def __init__(self, business: str) -> None:
+    def __init__(self, business: str, email: str | None = None, opposed: bool = False) -> None:
         super().__init__()
         self.business = business
+        self.address = (email or "").strip() or None
+        # said on screen before anything is saved: why no e-mail can go
+        self.no_email = mail_refusal(self.address, opposed)
+        self.send_email = False
+        self.email_touched = False  # once the adviser chose, the kinds no longer decide
 
     def compose(self) -> ComposeResult:
         lang = language()
@@ -100,6 +109,7 @@ class ReferralModal(ModalScreen[tuple[ReferralInput, ...] | None]):
             )
             yield Label(_("Notes de l'orientation"))
             yield Input(placeholder=_("notes"), id="referral-notes")
+            yield Static(self._email_line(), id="referral-email")
             yield Static("", id="modal-error", classes="error")
             yield Static(
                 _("Entrée dans les notes ou Ctrl+S : enregistrer · Échap : annuler"),
@@ -108,6 +118,28 @@ class ReferralModal(ModalScreen[tuple[ReferralInput, ...] | None]):
 
     def on_mount(self) -> None:
         self.query_one("#kinds", SelectionList).focus()
+
+    def _email_line(self) -> str:
+        if self.no_email is not None:
+            return mail_refusal_label(self.no_email, self.address)
+        if self.send_email:
+            return _("Courriel à {address} : oui (Ctrl+O : ne pas l'envoyer)").format(
+                address=self.address
+            )
+        return _("Courriel à {address} : non (Ctrl+O : l'envoyer)").format(address=self.address)
+
+    @on(SelectionList.SelectedChanged, "#kinds")
+    def _kinds_changed(self) -> None:
+        if not self.email_touched and self.no_email is None:
+            kinds = self.query_one("#kinds", SelectionList).selected
+            self.send_email = any(k in EMAIL_BY_DEFAULT for k in kinds)
+            self.query_one("#referral-email", Static).update(self._email_line())
+
+    def action_toggle_email(self) -> None:
+        if self.no_email is None:
+            self.email_touched = True
+            self.send_email = not self.send_email
+        self.query_one("#referral-email", Static).update(self._email_line())
 
     @on(Input.Submitted, "#referral-notes")
     def action_save(self) -> None:
@@ -121,9 +153,10 @@ class ReferralModal(ModalScreen[tuple[ReferralInput, ...] | None]):
             self.query_one("#platform", Select).focus()
             return
         notes = self.query_one("#referral-notes", Input).value.strip() or None
+        email = self.send_email and self.no_email is None
         self.dismiss(
             tuple(
-                ReferralInput(kind, partner if kind == "platform" else None, notes)
+                ReferralInput(kind, partner if kind == "platform" else None, notes, email=email)
                 for kind in kinds
             )
         )
