@@ -55,6 +55,14 @@ def _facts_base(session: Executor, business_id: int, agent_id: int | None) -> tu
     return row, adviser
 
 
+def _refused(biz: Any) -> MailDecision | None:
+    """The decision not to write to this business (domain.mail's rule), or None."""
+    reason = rules.refusal(biz.email, bool(biz.do_not_call))
+    if reason is None:
+        return None
+    return MailDecision(False, reason, (biz.email or "").strip() or None)
+
+
 def _store(
     session: Executor,
     *,
@@ -116,9 +124,8 @@ def queue_referral_email(
     """After a reached call with referrals: the autodiagnostic link, the referrals made and the
     labelled platforms picked (and the appointment if one is already booked)."""
     biz, adviser = _facts_base(session, business_id, agent_id)
-    reason = rules.refusal(biz.email, bool(biz.do_not_call))
-    if reason is not None:
-        return MailDecision(False, reason, (biz.email or "").strip() or None)
+    if (refused := _refused(biz)) is not None:
+        return refused
     english = mail_language() == "en"
     kinds = tuple(
         REFERRAL_KINDS_BY_CODE[k].label("en" if english else "fr")
@@ -160,9 +167,8 @@ def queue_appointment_email(
 ) -> MailDecision:
     """A diagnostic booked: its date and time, with the .ics invitation."""
     biz, adviser = _facts_base(session, business_id, agent_id)
-    reason = rules.refusal(biz.email, bool(biz.do_not_call))
-    if reason is not None:
-        return MailDecision(False, reason, (biz.email or "").strip() or None)
+    if (refused := _refused(biz)) is not None:
+        return refused
     location = ", ".join(
         p for p in (biz.address, f"{biz.postcode or ''} {biz.city or ''}".strip()) if p
     )
