@@ -58,3 +58,22 @@ def test_board_rows(db: Database) -> None:
     # a regional supervisor: their chamber's people only
     regional = BoardFeed(db, get_agent(db, "sup_bre")).refresh(NOW)
     assert {r.login for r in regional.rows} == {"sup_bre", "agent_bre"}
+
+
+def test_board_follows_heartbeats_and_crashes(db: Database) -> None:
+    w = build_world(db)
+    bre, idf = w.agent["agent_bre"], w.agent["agent_idf"]
+    states.set_state(db, bre, "ready", now=ago(1))
+    states.set_state(db, idf, "ready", now=ago(1))
+    feed = BoardFeed(db, get_agent(db, "sup_nat"))
+    first = {r.login: r.state for r in feed.refresh(NOW).rows}
+    assert (first["agent_bre"], first["agent_idf"]) == ("ready", "ready")
+    # idf's app lives on (heartbeats), bre's crashed: 10 minutes later
+    for m in (1, 3, 5, 7, 9):
+        states.set_state(db, idf, "ready", now=NOW + timedelta(minutes=m))
+    later = {r.login: r for r in feed.refresh(NOW + timedelta(minutes=10)).rows}
+    assert later["agent_idf"].state == "ready"
+    assert (later["agent_bre"].state, later["agent_bre"].since) == (
+        "logged_out",
+        ago(1) + states.LEASE,
+    )

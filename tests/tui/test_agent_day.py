@@ -130,23 +130,28 @@ async def test_call_timer_moves(world: World, fixed_clock: datetime) -> None:
         assert "dernière clôture 0:00" in str(bar.query_one("#day-timer").render())
 
 
-async def test_callback_alert_when_due(world: World, fixed_clock: datetime) -> None:
+def callback_in_20_minutes(world: World, now: datetime) -> None:
+    """Claire's personal callback on the 4th business, due 20 minutes after `now`."""
     from sqlalchemy import update
 
     from outreach.db.models import CallTask
 
-    clock = Clock(fixed_clock)
-    with world.db.writing() as s:  # Claire's callback on the 4th business, due in 20 minutes
+    with world.db.writing() as s:
         s.execute(
             update(CallTask)
             .where(CallTask.id == world.task_ids[3])
             .values(
                 state="callback",
                 callback_agent_id=world.agent_id,
-                next_attempt_at=(fixed_clock + timedelta(minutes=20)).replace(tzinfo=None),
-                callback_team_at=(fixed_clock + timedelta(minutes=50)).replace(tzinfo=None),
+                next_attempt_at=(now + timedelta(minutes=20)).replace(tzinfo=None),
+                callback_team_at=(now + timedelta(minutes=50)).replace(tzinfo=None),
             )
         )
+
+
+async def test_callback_alert_when_due(world: World, fixed_clock: datetime) -> None:
+    clock = Clock(fixed_clock)
+    callback_in_20_minutes(world, fixed_clock)
     app = app_for(world.db, agent_login="claire", clock=clock, callback_check_seconds=0.2)
     async with app.run_test(size=(110, 32)) as pilot:
         await settle(pilot)

@@ -65,24 +65,12 @@ def test_dashboard_board(snap_compare, board_db: Database) -> None:  # type: ign
 
 def test_call_screen_with_callback_alert(snap_compare, sqlite_db: Database) -> None:  # type: ignore[no-untyped-def]
     """Claire on a call when her callback on another business falls due: the red banner."""
-    from sqlalchemy import update
-
-    from outreach.db.models import CallTask
     from tests.tui.conftest import FIXED_NOW, app_for
     from tests.tui.conftest import build_world as tui_world
+    from tests.tui.test_agent_day import callback_in_20_minutes
 
     world = tui_world(sqlite_db)
-    with sqlite_db.writing() as s:
-        s.execute(
-            update(CallTask)
-            .where(CallTask.id == world.task_ids[3])
-            .values(
-                state="callback",
-                callback_agent_id=world.agent_id,
-                next_attempt_at=(FIXED_NOW + timedelta(minutes=20)).replace(tzinfo=None),
-                callback_team_at=(FIXED_NOW + timedelta(minutes=50)).replace(tzinfo=None),
-            )
-        )
+    callback_in_20_minutes(world, FIXED_NOW)
     moments = [FIXED_NOW]
     app = app_for(
         sqlite_db, agent_login="claire", clock=lambda: moments[-1], callback_check_seconds=0.2

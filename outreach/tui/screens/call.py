@@ -213,17 +213,7 @@ class CallScreen(Screen[None]):
             return
         reason, note = chosen
         self.oapp.day.track("paused", reason=reason, note=note)
-        task, agent = self.current, self.oapp.agent
-        if task is not None and agent is not None:
-            self.oapp.run_worker(
-                lambda: queue.release_task(
-                    self.oapp.db, agent.id, task.task_id, "left_screen", delay_minutes=0
-                ),
-                thread=True,
-                exit_on_error=False,
-                group="release",
-            )
-        self.current = None
+        self._hand_back_shown()
         self.query_one(DayBar).shown(None)
         self.query_one("#call-body").display = False
         self._show_banner(
@@ -449,13 +439,8 @@ class CallScreen(Screen[None]):
     def _field_done(self) -> None:
         self.set_focus(None)
 
-    def action_leave(self) -> None:
-        """Escape: out of a field first; else back to the campaigns, handing the business back."""
-        if isinstance(self.focused, Input):
-            self.set_focus(None)
-            return
-        if self.saving:
-            return
+    def _hand_back_shown(self) -> None:
+        """The business on screen goes back to the queue at once (leaving, pausing)."""
         task, agent = self.current, self.oapp.agent
         if task is not None and agent is not None:
             self.oapp.run_worker(
@@ -467,5 +452,14 @@ class CallScreen(Screen[None]):
                 group="release",
             )
         self.current = None
+
+    def action_leave(self) -> None:
+        """Escape: out of a field first; else back to the campaigns, handing the business back."""
+        if isinstance(self.focused, Input):
+            self.set_focus(None)
+            return
+        if self.saving:
+            return
+        self._hand_back_shown()
         self.oapp.day.track("ready")
         self.app.pop_screen()
