@@ -109,6 +109,18 @@ def import_businesses_cmd(
         )
     if summary.rejects_path:
         click.echo(_("rejets : {path}").format(path=summary.rejects_path))
+    if summary.duplicate_count:
+        click.echo(
+            _(
+                "{n} SIRET présents sur plusieurs lignes (la dernière ligne valide l'emporte) :"
+            ).format(n=summary.duplicate_count)
+        )
+        for d in summary.duplicates[:5]:
+            click.echo(
+                _("  SIRET {siret} : lignes {lines} ; la ligne {kept} l'emporte").format(
+                    siret=d.siret, lines=", ".join(map(str, d.lines)), kept=d.lines[-1]
+                )
+            )
     click.echo(
         _("{secs} s ({rate} lignes/s)").format(
             secs=f"{summary.seconds:.1f}", rate=f"{summary.rate:,.0f}".replace(",", " ")

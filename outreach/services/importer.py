@@ -11,16 +11,24 @@ named in the file, the value and the reason, and never stops the good rows besid
 are upserted by SIRET in batches of 5,000, each batch its own short transaction (agents keep
 recording calls meanwhile); a re-run adds nothing twice, and never lifts a do-not-call.
 Always: rows imported + rows rejected = rows read (blank lines are not rows).
+
+An import never changes a business it has no business changing: one outside the importer's
+chamber (or outside `--chamber`), one erased under the RGPD, one that opposed calls. Its row is
+rejected with the reason, and the upsert itself is guarded (ON CONFLICT ... DO UPDATE WHERE) so
+a firm that changed meanwhile is not touched either. A SIRET present twice in one file is
+reported with its line numbers: the last valid line wins.
 """
 
 from __future__ import annotations
 
 import codecs
 import csv
+import functools
 import queue
 import re
 import threading
 import time
+from array import array
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from itertools import chain
@@ -28,7 +36,7 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from outreach.db.engine import Database
@@ -43,6 +51,7 @@ from outreach.i18n import _
 from outreach.services.access import scope_of
 from outreach.services.audit import record_audit
 from outreach.services.clock import utcnow
+from outreach.services.gdpr import ERASED_NAME
 from outreach.services.sheets import CsvWriter
 from outreach.services.types import AgentInfo
 
@@ -154,6 +163,17 @@ class Reject:
     reason: str
 
 
+@dataclass(frozen=True, slots=True)
+class Duplicate:
+    """A SIRET on several valid lines of one file: the last line (`lines[-1]`) is what is kept."""
+
+    siret: str
+    lines: tuple[int, ...]
+
+
+DUPLICATES_KEPT = 1_000  # listed in the summary; the count covers them all
+
+
 @dataclass
 class ImportSummary:
     path: str
@@ -169,6 +189,8 @@ class ImportSummary:
     ignored_columns: list[str] = field(default_factory=list)
     rejects_path: str | None = None
     first_rejects: list[Reject] = field(default_factory=list)
+    duplicates: list[Duplicate] = field(default_factory=list)  # the first DUPLICATES_KEPT
+    duplicate_count: int = 0  # SIRETs found on more than one valid line
     seconds: float = 0.0
 
     @property
@@ -532,40 +554,91 @@ _KEEP_IF_EMPTY = (
     "postcode",
 )
 _REPLACE = ("name", "name_key", "department", "chamber_id", "siren", "updated_at")
-# status, do_not_call and the phone flags are the call centre's: an import never resets them
-_ON_CONFLICT = "ON CONFLICT (siret) DO UPDATE SET " + ", ".join(
-    [f"{c} = excluded.{c}" for c in _REPLACE]
-    + [f"{c} = coalesce(excluded.{c}, businesses.{c})" for c in _KEEP_IF_EMPTY]
-)
 _NAMES = ", ".join(COLUMNS)
 # SQLite: 50 rows a statement (850 parameters, under any build's limit): each execution has a
 # fixed cost (statement journal, the status CHECK's IN-list table) that one row a statement pays
 # 5,000 times a batch (the write's CPU: -40% measured on 42,500 rows)
 _SQLITE_ROWS = 50
 _SQLITE_VALUES = f"({', '.join('?' * len(COLUMNS))})"
-_SQLITE_UPSERT = f"INSERT INTO businesses ({_NAMES}) VALUES {_SQLITE_VALUES} {_ON_CONFLICT}"
-_SQLITE_UPSERT_MANY = (
-    f"INSERT INTO businesses ({_NAMES}) VALUES "
-    f"{', '.join([_SQLITE_VALUES] * _SQLITE_ROWS)} {_ON_CONFLICT}"
-)
+_PG_COPY_NEW = f"COPY businesses ({_NAMES}) FROM STDIN"
+_PG_COPY = f"COPY import_businesses (n, {_NAMES}) FROM STDIN"
 # PostgreSQL: the batch is COPYed into a temporary table, then upserted from it in one statement
 # (xmax = 0 on a row the statement inserted, not updated)
 _PG_STAGE = (
     "CREATE TEMPORARY TABLE IF NOT EXISTS import_businesses ON COMMIT DELETE ROWS AS "
     f"SELECT 0 AS n, {_NAMES} FROM businesses WITH NO DATA"
 )
-_PG_COPY = f"COPY import_businesses (n, {_NAMES}) FROM STDIN"
-_PG_UPSERT = (
-    f"WITH upserted AS (INSERT INTO businesses ({_NAMES}) SELECT {_NAMES} FROM import_businesses "
-    f"ORDER BY n {_ON_CONFLICT} RETURNING xmax = 0 AS fresh) "
-    "SELECT count(*) FILTER (WHERE fresh) FROM upserted"
-)
 
 
-_PG_COPY_NEW = f"COPY businesses ({_NAMES}) FROM STDIN"
+@dataclass(frozen=True, slots=True)
+class _Statements:
+    sqlite_one: str
+    sqlite_many: str
+    pg_upsert: str
 
 
-def _upsert_postgresql(driver: Any, rows: list[tuple[Any, ...]]) -> int:
+@functools.cache
+def _statements(chamber_id: int | None) -> _Statements:
+    """The upserts of an import limited to `chamber_id` (None: the whole network). status,
+    do_not_call and the phone flags are the call centre's: an import never resets them; and the
+    guard leaves alone an erased firm, one that opposed calls, and one of another chamber."""
+    guard = " WHERE NOT businesses.do_not_call AND businesses.name <> '{}'".format(
+        ERASED_NAME.replace("'", "''")
+    )
+    if chamber_id is not None:
+        guard += f" AND businesses.chamber_id = {int(chamber_id)}"
+    on_conflict = (
+        "ON CONFLICT (siret) DO UPDATE SET "
+        + ", ".join(
+            [f"{c} = excluded.{c}" for c in _REPLACE]
+            + [f"{c} = coalesce(excluded.{c}, businesses.{c})" for c in _KEEP_IF_EMPTY]
+        )
+        + guard
+    )
+    return _Statements(
+        sqlite_one=f"INSERT INTO businesses ({_NAMES}) VALUES {_SQLITE_VALUES} {on_conflict}",
+        sqlite_many=(
+            f"INSERT INTO businesses ({_NAMES}) VALUES "
+            f"{', '.join([_SQLITE_VALUES] * _SQLITE_ROWS)} {on_conflict}"
+        ),
+        pg_upsert=(
+            f"WITH upserted AS (INSERT INTO businesses ({_NAMES}) SELECT {_NAMES} "
+            f"FROM import_businesses ORDER BY n {on_conflict} RETURNING xmax = 0 AS fresh) "
+            "SELECT count(*) FILTER (WHERE fresh) FROM upserted"
+        ),
+    )
+
+
+def refused_sirets(
+    session: Session, sirets: list[str], chamber_only: tuple[int, str] | None
+) -> dict[str, str]:
+    """The SIRETs of `sirets` an import must not change, each with the reason: a business of
+    another chamber than `chamber_only`, one erased (RGPD), one that opposed calls."""
+    blocked = or_(Business.do_not_call.is_(True), Business.name == ERASED_NAME)
+    if chamber_only is not None:
+        blocked = or_(blocked, Business.chamber_id != chamber_only[0])
+    found = session.execute(
+        select(Business.siret, Business.chamber_id, Business.name, Business.do_not_call).where(
+            Business.siret.in_(sirets), blocked
+        )
+    ).all()
+    reasons: dict[str, str] = {}
+    for siret, chamber_id, name, do_not_call in found:
+        # the chamber first: nothing is said about another chamber's firm beyond that
+        if chamber_only is not None and chamber_id != chamber_only[0]:
+            reasons[siret] = _(
+                "entreprise suivie par une autre chambre : hors du périmètre de l'import ({code})"
+            ).format(code=chamber_only[1])
+        elif name == ERASED_NAME:
+            reasons[siret] = _("entreprise effacée (RGPD) : l'import ne la recrée pas")
+        elif do_not_call:
+            reasons[siret] = _(
+                "entreprise en opposition (ne plus appeler) : l'import ne la modifie pas"
+            )
+    return reasons
+
+
+def _upsert_postgresql(driver: Any, rows: list[tuple[Any, ...]], stmts: _Statements) -> int:
     """The batch is first COPYed straight into the table: when none of its SIRETs is there yet
     (a new list), that costs a fifth less server time than INSERT ... SELECT. A SIRET already
     there stops the COPY on the unique index (on a re-run, at the first row): the batch is then
@@ -588,21 +661,22 @@ def _upsert_postgresql(driver: Any, rows: list[tuple[Any, ...]]) -> int:
         with cur.copy(_PG_COPY) as copy:
             for n, row in enumerate(rows):
                 copy.write_row((n, *row))
-        cur.execute(_PG_UPSERT)
+        cur.execute(stmts.pg_upsert)
         added = cur.fetchone()
         return int(added[0]) if added else 0
 
 
-def _upsert(session: Session, rows: list[tuple[Any, ...]]) -> int:
+def _upsert(session: Session, rows: list[tuple[Any, ...]], stmts: _Statements) -> int:
     """INSERT ... ON CONFLICT (siret) DO UPDATE of `rows` (tuples of COLUMNS, unique SIRETs) in
     the session's transaction, on the driver's connection (no SQLAlchemy parameter processing
     per row): SQLite runs prepared statements of 50 rows; PostgreSQL a COPY (see
-    `_upsert_postgresql`). Returns how many rows were new (the rest updated a business)."""
+    `_upsert_postgresql`). Returns how many rows were new (the rest updated a business, or
+    were refused by the guard: see `refused_sirets`)."""
     conn = session.connection()
     driver = conn.connection.driver_connection
     assert driver is not None
     if conn.dialect.name == "postgresql":
-        return _upsert_postgresql(driver, rows)
+        return _upsert_postgresql(driver, rows, stmts)
     cur = driver.cursor()
     try:
         # the transaction holds the write lock (BEGIN IMMEDIATE): no one else adds rows, and
@@ -610,13 +684,13 @@ def _upsert(session: Session, rows: list[tuple[Any, ...]]) -> int:
         (top,) = cur.execute("SELECT coalesce(max(id), 0) FROM businesses").fetchone()
         whole = len(rows) - len(rows) % _SQLITE_ROWS
         cur.executemany(
-            _SQLITE_UPSERT_MANY,
+            stmts.sqlite_many,
             [
                 list(chain.from_iterable(rows[i : i + _SQLITE_ROWS]))
                 for i in range(0, whole, _SQLITE_ROWS)
             ],
         )
-        cur.executemany(_SQLITE_UPSERT, rows[whole:])
+        cur.executemany(stmts.sqlite_one, rows[whole:])
         (fresh,) = cur.execute("SELECT count(*) FROM businesses WHERE id > ?", (top,)).fetchone()
         return int(fresh)
     finally:
@@ -626,55 +700,74 @@ def _upsert(session: Session, rows: list[tuple[Any, ...]]) -> int:
 def _write_batch(
     db: Database,
     person: AgentInfo,
-    rows: dict[str, tuple[Any, ...]],
+    batch: _Batch,
     queue_into: tuple[int, int | None] | None,
-) -> tuple[int, int]:
-    """Upsert one batch (unique SIRETs) in its own transaction: (new, queued)."""
-    sirets = list(rows)
+    chamber_only: tuple[int, str] | None,
+) -> tuple[int, int, dict[str, str]]:
+    """Upsert one batch (unique SIRETs) in its own transaction: (new, queued, refused SIRETs
+    with their reasons)."""
+    stmts = _statements(chamber_only[0] if chamber_only else None)
     with db.writing() as session:
-        new = _upsert(session, list(rows.values()))
+        new = _upsert(session, list(batch.rows.values()), stmts)
+        refused: dict[str, str] = {}
+        if new < len(batch.rows):  # some SIRETs were there already: were any left alone?
+            refused = refused_sirets(session, list(batch.rows), chamber_only)
+        sirets = [s for s in batch.rows if s not in refused]
         queued = 0
-        if queue_into is not None:
+        if queue_into is not None and sirets:
             from outreach.services.campaigns import enqueue  # only with --campaign
 
             queued = enqueue(session, queue_into[0], queue_into[1], [Business.siret.in_(sirets)])
         # each batch commits on its own: its audit row goes with it (an interrupted import
         # leaves no unaudited rows); the summary row follows at the end
+        detail: dict[str, Any] = {"new": new, "queued": queued, "sirets": sirets}
+        if refused:
+            detail["refused"] = sorted(refused)
         record_audit(
-            session,
-            agent_id=person.id,
-            action="import.batch",
-            entity="businesses",
-            detail={"new": new, "queued": queued, "sirets": sirets},
+            session, agent_id=person.id, action="import.batch", entity="businesses", detail=detail
         )
-    return new, queued
+    return new, queued, refused
+
+
+@dataclass(slots=True)
+class _Batch:
+    rows: dict[str, tuple[Any, ...]] = field(default_factory=dict)  # SIRET -> tuple of COLUMNS
+    lines: dict[str, int] = field(default_factory=dict)  # SIRET -> its line in the file
 
 
 class _BatchWriter:
     """Writes the batches in the order given. On PostgreSQL in a thread of its own: the server
     upserts one batch (its index and foreign-key work is most of the cost) while this process
     checks the next. Not on SQLite: its executemany takes the GIL back after every row, so a
-    second thread would wait on the checks for each one."""
+    second thread would wait on the checks for each one. The rows the guard refused are kept
+    in `refused`, as rejects, for the caller."""
 
     def __init__(
-        self, db: Database, person: AgentInfo, queue_into: tuple[int, int | None] | None
+        self,
+        db: Database,
+        person: AgentInfo,
+        queue_into: tuple[int, int | None] | None,
+        chamber_only: tuple[int, str] | None,
+        siret_field: str,
     ) -> None:
         self.db, self.person, self.queue_into = db, person, queue_into
+        self.chamber_only, self.siret_field = chamber_only, siret_field
         self.new = self.queued = 0
+        self.refused: list[Reject] = []
         self.error: BaseException | None = None
         self.thread: threading.Thread | None = None
         if db.is_postgresql:
-            self.batches: queue.Queue[dict[str, tuple[Any, ...]] | None] = queue.Queue(2)
+            self.batches: queue.Queue[_Batch | None] = queue.Queue(2)
             self.thread = threading.Thread(target=self._run, name="import-writer", daemon=True)
             self.thread.start()
 
-    def put(self, rows: dict[str, tuple[Any, ...]]) -> None:
+    def put(self, batch: _Batch) -> None:
         if self.thread is None:
-            self._write(rows)
+            self._write(batch)
             return
         if self.error is not None:
             raise self.error
-        self.batches.put(rows)
+        self.batches.put(batch)
 
     def close(self) -> None:
         """Wait for every batch handed over (an interrupted import still writes those), then
@@ -686,18 +779,41 @@ class _BatchWriter:
         if self.error is not None:
             raise self.error
 
-    def _write(self, rows: dict[str, tuple[Any, ...]]) -> None:
-        new, queued = _write_batch(self.db, self.person, rows, self.queue_into)
+    def _write(self, batch: _Batch) -> None:
+        new, queued, refused = _write_batch(
+            self.db, self.person, batch, self.queue_into, self.chamber_only
+        )
         self.new += new
         self.queued += queued
+        self.refused += [
+            Reject(batch.lines[siret], self.siret_field, siret, reason)
+            for siret, reason in refused.items()
+        ]
 
     def _run(self) -> None:
-        while (rows := self.batches.get()) is not None:
+        while (batch := self.batches.get()) is not None:
             if self.error is None:  # after a failure the rest is not written, as in one thread
                 try:
-                    self._write(rows)
+                    self._write(batch)
                 except BaseException as exc:  # noqa: BLE001 - raised again in the caller's thread
                     self.error = exc
+
+
+def _duplicates(sirets: array[int], lines: array[int]) -> tuple[int, list[Duplicate]]:
+    """The SIRETs found more than once in `sirets` (as numbers, one per valid row, `lines` the
+    row's line): how many, and the first DUPLICATES_KEPT with their lines. Two arrays of
+    8-byte numbers instead of a dict: a national list has a million rows."""
+    ordered = sorted(sirets)
+    twice = {a for a, b in zip(ordered, ordered[1:], strict=False) if a == b}
+    del ordered
+    if not twice:
+        return 0, []
+    found: dict[int, list[int]] = {}
+    for siret, line in zip(sirets, lines, strict=True):
+        if siret in twice:
+            found.setdefault(siret, []).append(line)
+    listed = sorted(found.items(), key=lambda item: item[1][0])[:DUPLICATES_KEPT]
+    return len(twice), [Duplicate(f"{siret:014d}", tuple(at)) for siret, at in listed]
 
 
 def import_businesses(
@@ -764,24 +880,48 @@ def import_businesses(
     reject_path = rejects
     if reject_path is None and not dry_run:
         reject_path = path.with_name(path.stem + ".rejets.csv")
+    if reject_path is not None and _same_file(reject_path, path):
+        raise InvalidInput(
+            _("--rejects : {path} est le fichier importé lui-même").format(path=reject_path)
+        )
     reject_writer: CsvWriter | None = None
-    pending: dict[str, tuple[Any, ...]] = {}
-    writer = None if dry_run else _BatchWriter(db, person, queue_into)
+    siret_field = summary.columns["siret"]
+    batch = _Batch()
+    writer = None if dry_run else _BatchWriter(db, person, queue_into, chamber_only, siret_field)
+    # one 8-byte number per valid row for the duplicates report (see `_duplicates`)
+    valid_sirets: array[int] = array("q")
+    valid_lines: array[int] = array("q")
+    refused: list[Reject] = []
 
     def flush() -> None:
-        nonlocal pending
-        if pending and writer is not None:
-            writer.put(pending)
-            pending = {}  # the writer owns the batch now
-        elif pending:
+        nonlocal batch
+        if batch.rows and writer is not None:
+            writer.put(batch)
+            batch = _Batch()  # the writer owns the batch now
+        elif batch.rows:
             with db.reading() as session:
                 known = set(
-                    session.scalars(select(Business.siret).where(Business.siret.in_(pending)))
+                    session.scalars(select(Business.siret).where(Business.siret.in_(batch.rows)))
                 )
-            fresh = [s for s in pending if s not in known and s not in seen_in_file]
+                blocked = refused_sirets(session, list(batch.rows), chamber_only)
+            refused.extend(
+                Reject(batch.lines[siret], siret_field, siret, reason)
+                for siret, reason in blocked.items()
+            )
+            fresh = [s for s in batch.rows if s not in known and s not in seen_in_file]
             seen_in_file.update(fresh)
             summary.new += len(fresh)
-        pending.clear()
+            batch = _Batch()
+
+    def reject(found: Reject) -> None:
+        nonlocal reject_writer
+        summary.rejected += 1
+        if len(summary.first_rejects) < 20:
+            summary.first_rejects.append(found)
+        if reject_path is not None:
+            if reject_writer is None:
+                reject_writer = CsvWriter(reject_path, REJECT_COLUMNS)
+            reject_writer.write([found.line, found.field, found.value, found.reason])
 
     # only a dry run needs to remember the file's SIRETs (a real run asks the database)
     seen_in_file: set[str] = set()
@@ -801,20 +941,16 @@ def import_businesses(
                     )
                 record = check(fields_of(cells))
             except _Bad as bad:
-                summary.rejected += 1
-                reject = Reject(line, bad.field, bad.value, bad.reason)
-                if len(summary.first_rejects) < 20:
-                    summary.first_rejects.append(reject)
-                if reject_path is not None:
-                    if reject_writer is None:
-                        reject_writer = CsvWriter(reject_path, REJECT_COLUMNS)
-                    reject_writer.write([line, bad.field, bad.value, bad.reason])
+                reject(Reject(line, bad.field, bad.value, bad.reason))
                 continue
             siret = record[0]
-            if siret in pending:
+            valid_sirets.append(int(siret))
+            valid_lines.append(line)
+            if siret in batch.rows:
                 flush()  # the same firm twice in a batch: the later line updates the first
-            pending[siret] = record
-            if len(pending) >= batch_size:
+            batch.rows[siret] = record
+            batch.lines[siret] = line
+            if len(batch.rows) >= batch_size:
                 flush()
             if progress is not None and read % batch_size == 0:
                 summary.read = read
@@ -822,11 +958,22 @@ def import_businesses(
         flush()
     finally:
         summary.read = read
-        if writer is not None:
-            writer.close()
-            summary.new, summary.queued = writer.new, writer.queued
-        if reject_writer is not None:
-            reject_writer.close()
+        try:
+            if writer is not None:
+                writer.close()
+                summary.new, summary.queued = writer.new, writer.queued
+                refused += writer.refused
+            # rows the guard refused: rejects like the others, reported in line order
+            for found in sorted(refused, key=lambda r: r.line):
+                reject(found)
+            summary.first_rejects.sort(key=lambda r: r.line)
+        finally:
+            if reject_writer is not None:
+                reject_writer.close()
+    not_kept = {r.value for r in refused}
+    count, listed = _duplicates(valid_sirets, valid_lines)
+    summary.duplicates = [d for d in listed if d.siret not in not_kept]
+    summary.duplicate_count = count - (len(listed) - len(summary.duplicates))
     imported_rows = summary.read - summary.rejected
     summary.updated = imported_rows - summary.new
     summary.rejects_path = str(reject_path) if reject_writer is not None else None
@@ -849,11 +996,19 @@ def import_businesses(
                     "updated": summary.updated,
                     "rejected": summary.rejected,
                     "queued": summary.queued,
+                    "duplicates": summary.duplicate_count,
                 },
             )
         if summary.new and db.is_sqlite:
             _refresh_statistics(db)
     return summary
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.exists() and a.samefile(b)
+    except OSError:
+        return False
 
 
 def _refresh_statistics(db: Database) -> None:

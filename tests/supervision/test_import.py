@@ -101,7 +101,8 @@ def test_rerun_adds_nothing_twice_and_keeps_do_not_call(
         s.execute(update(Business).where(Business.siret == S1).values(do_not_call=True))
     before = count(db)
     again = import_businesses(db, sup, path)
-    assert (again.new, again.updated, again.rejected) == (0, 2, 3)
+    # the firm that opposed calls is left as it is: its row is rejected with the reason
+    assert (again.new, again.updated, again.rejected) == (0, 1, 4)
     assert count(db) == before
     assert business(db, S1).do_not_call is True
 
