@@ -35,6 +35,7 @@ from outreach.services.selection import CallFilter
     help=_("Dossier où écrire les fichiers."),
 )
 @click.option("--chamber", metavar="CODE", help=_("Seulement cette chambre (ex. BRE)."))
+@click.option("--force", is_flag=True, help=_("Remplace les fichiers s'ils existent."))
 @click.option(
     "--name",
     "stem",
@@ -55,14 +56,21 @@ from outreach.services.selection import CallFilter
     help=_("Base de données (URL SQLAlchemy ou chemin SQLite). Sinon OUTREACH_DATABASE_URL."),
 )
 def main(
-    out_dir: Path, chamber: str | None, stem: str, as_login: str | None, db_url: str | None
+    out_dir: Path,
+    chamber: str | None,
+    force: bool,
+    stem: str,
+    as_login: str | None,
+    db_url: str | None,
 ) -> None:
     db = None
     try:
         db = open_database(db_url)
         check_schema(db)
         person = require_supervisor(db, identity(as_login))
-        files = write_report(db, person, out_dir, filters=CallFilter(chamber=chamber), stem=stem)
+        files = write_report(
+            db, person, out_dir, filters=CallFilter(chamber=chamber), stem=stem, force=force
+        )
     except OutreachError as exc:
         click.echo(_("erreur : {message}").format(message=exc), err=True)
         sys.exit(exc.exit_code)

@@ -43,6 +43,7 @@ from outreach.services.selection import CallFilter
 @call_filter_options
 @click.option("--by", "by", metavar="DIMS", help=N_("Regroupement des cumuls (export rollup)."))
 @click.option("--comma", is_flag=True, help=N_("CSV à virgules, sans BOM."))
+@click.option("--force", is_flag=True, help=N_("Remplace le fichier s'il existe."))
 @as_option
 @db_option
 @click.pass_obj
@@ -54,6 +55,7 @@ def export_cmd(
     filters: CallFilter,
     by: str | None,
     comma: bool,
+    force: bool,
     as_login: str | None,
 ) -> None:
     db, person = acting_supervisor(app, as_login)
@@ -64,6 +66,7 @@ def export_cmd(
         filters=filters,
         comma=comma,
         by=parse_by(by),
+        force=force,
     )
     if on_terminal():
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn

@@ -35,6 +35,7 @@ from outreach.errors import InvalidInput
 from outreach.i18n import _
 from outreach.services import rollup as rollups
 from outreach.services.audit import record_audit
+from outreach.services.safefile import SafeFile, check_target
 from outreach.services.selection import PARIS, CallFilter, Selection, resolve
 from outreach.services.sheets import (
     FORMATS,
@@ -126,6 +127,7 @@ class ExportRequest:
     comma: bool = False
     by: tuple[str, ...] = ("lockdown",)  # for the roll-up export
     xlsx_max_rows: int = XLSX_MAX_DATA_ROWS
+    force: bool = False  # replace an existing file at `out`
 
 
 @dataclass(frozen=True, slots=True)
@@ -589,6 +591,55 @@ def _rollup_rows(
     return columns, len(result.rows) + 1, rows()
 
 
+def _write_export(
+    db: Database,
+    sel: Selection,
+    request: ExportRequest,
+    target: SafeFile,
+    progress: Callable[[int, int], None] | None,
+) -> tuple[SheetWriter, int]:
+    """Write the export into `target`'s temporary file: (the closed writer, rows expected)."""
+    with db.reading() as session:
+        cache = None
+        if db.is_sqlite:
+            # a one-pass read gains nothing from the 64 MB page cache: keep memory flat
+            conn = session.connection()
+            cache = conn.exec_driver_sql("PRAGMA cache_size").scalar()
+            conn.exec_driver_sql(f"PRAGMA cache_size = -{EXPORT_CACHE_KB}")
+        try:
+            keys: list[str] = []
+            rows: Iterator[Sequence[Any]] = iter(())
+            if request.kind == "calls":
+                keys, columns, total = _call_keys(session, sel)
+            elif request.kind == "referrals":
+                columns, total, rows = _referrals(session, sel)
+            elif request.kind in ("businesses", "do-not-call"):
+                columns, total, rows = _businesses(
+                    session, sel, request.filters, request.kind == "do-not-call"
+                )
+            else:
+                columns, total, rows = _rollup_rows(db, sel, request.by)
+            writer = open_writer(
+                request.fmt,
+                target.file,
+                columns,
+                comma=request.comma,
+                sheet_name=request.kind,
+                xlsx_max_rows=request.xlsx_max_rows,
+            )
+            if request.kind == "calls":
+                _write_calls(session, sel, keys, writer, total, progress)
+            for values in rows:
+                writer.write(values)
+                if progress is not None and writer.rows % BATCH == 0:
+                    progress(writer.rows, total)
+            writer.close()
+        finally:
+            if cache is not None:
+                session.connection().exec_driver_sql(f"PRAGMA cache_size = {int(cache)}")
+    return writer, total
+
+
 def export(
     db: Database,
     person: AgentInfo,
@@ -614,69 +665,27 @@ def export(
         )
     sel = resolve(db, person, request.filters)
     out = request.out
-    if out.parent and not out.parent.exists():
-        raise InvalidInput(_("dossier introuvable : {path}").format(path=out.parent))
-    partial = out.with_name(out.name + ".partial")
-    with db.reading() as session:
-        cache = None
-        if db.is_sqlite:
-            # a one-pass read gains nothing from the 64 MB page cache: keep memory flat
-            conn = session.connection()
-            cache = conn.exec_driver_sql("PRAGMA cache_size").scalar()
-            conn.exec_driver_sql(f"PRAGMA cache_size = -{EXPORT_CACHE_KB}")
-        try:
-            keys: list[str] = []
-            rows: Iterator[Sequence[Any]] = iter(())
-            if request.kind == "calls":
-                keys, columns, total = _call_keys(session, sel)
-            elif request.kind == "referrals":
-                columns, total, rows = _referrals(session, sel)
-            elif request.kind in ("businesses", "do-not-call"):
-                columns, total, rows = _businesses(
-                    session, sel, request.filters, request.kind == "do-not-call"
-                )
-            else:
-                columns, total, rows = _rollup_rows(db, sel, request.by)
-            writer = open_writer(
-                request.fmt,
-                partial,
-                columns,
-                comma=request.comma,
-                sheet_name=request.kind,
-                xlsx_max_rows=request.xlsx_max_rows,
+    check_target(out, force=request.force)  # before any work: an existing file needs force
+    with SafeFile(out, force=request.force) as target:
+        writer, total = _write_export(db, sel, request, target, progress)
+        sheets = int(getattr(writer, "sheets", 1))
+        # the audit row is committed before the file is delivered: an export the database
+        # cannot record (locked, read-only, gone) is not delivered at all
+        with db.writing() as session:
+            record_audit(
+                session,
+                agent_id=person.id,
+                action="export",
+                entity=request.kind,
+                detail={
+                    "format": request.fmt,
+                    "path": str(out),
+                    "filters": sel.described,
+                    "rows": writer.rows,
+                    **({"by": list(request.by)} if request.kind == "rollup" else {}),
+                },
             )
-            try:
-                if request.kind == "calls":
-                    _write_calls(session, sel, keys, writer, total, progress)
-                for values in rows:
-                    writer.write(values)
-                    if progress is not None and writer.rows % BATCH == 0:
-                        progress(writer.rows, total)
-                writer.close()
-            except BaseException:
-                writer.close()
-                partial.unlink(missing_ok=True)
-                raise
-        finally:
-            if cache is not None:
-                session.connection().exec_driver_sql(f"PRAGMA cache_size = {int(cache)}")
-    # the file appears whole or not at all
-    partial.replace(out)
+        target.deliver()  # the file appears whole or not at all
     if progress is not None:
         progress(writer.rows, max(total, writer.rows))
-    sheets = int(getattr(writer, "sheets", 1))
-    with db.writing() as session:
-        record_audit(
-            session,
-            agent_id=person.id,
-            action="export",
-            entity=request.kind,
-            detail={
-                "format": request.fmt,
-                "path": str(out),
-                "filters": sel.described,
-                "rows": writer.rows,
-                **({"by": list(request.by)} if request.kind == "rollup" else {}),
-            },
-        )
     return ExportResult(request.kind, request.fmt, out, writer.rows, sheets)

@@ -52,6 +52,7 @@ from outreach.services.access import scope_of
 from outreach.services.audit import record_audit
 from outreach.services.clock import utcnow
 from outreach.services.gdpr import ERASED_NAME
+from outreach.services.safefile import SafeFile, check_target
 from outreach.services.sheets import CsvWriter
 from outreach.services.types import AgentInfo
 
@@ -884,6 +885,9 @@ def import_businesses(
         raise InvalidInput(
             _("--rejects : {path} est le fichier importé lui-même").format(path=reject_path)
         )
+    if reject_path is not None:
+        check_target(reject_path, force=True)  # replaced if a file, never written through a link
+    reject_file: SafeFile | None = None
     reject_writer: CsvWriter | None = None
     siret_field = summary.columns["siret"]
     batch = _Batch()
@@ -914,13 +918,14 @@ def import_businesses(
             batch = _Batch()
 
     def reject(found: Reject) -> None:
-        nonlocal reject_writer
+        nonlocal reject_writer, reject_file
         summary.rejected += 1
         if len(summary.first_rejects) < 20:
             summary.first_rejects.append(found)
         if reject_path is not None:
             if reject_writer is None:
-                reject_writer = CsvWriter(reject_path, REJECT_COLUMNS)
+                reject_file = SafeFile(reject_path, force=True)
+                reject_writer = CsvWriter(reject_file.file, REJECT_COLUMNS)
             reject_writer.write([found.line, found.field, found.value, found.reason])
 
     # only a dry run needs to remember the file's SIRETs (a real run asks the database)
@@ -968,8 +973,11 @@ def import_businesses(
                 reject(found)
             summary.first_rejects.sort(key=lambda r: r.line)
         finally:
-            if reject_writer is not None:
-                reject_writer.close()
+            # the rejects found so far are delivered even when the import stopped: they are true
+            if reject_file is not None and reject_writer is not None:
+                with reject_file:
+                    reject_writer.close()
+                    reject_file.deliver()
     not_kept = {r.value for r in refused}
     count, listed = _duplicates(valid_sirets, valid_lines)
     summary.duplicates = [d for d in listed if d.siret not in not_kept]

@@ -10,7 +10,7 @@ import html
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import xlsxwriter
 
@@ -20,6 +20,7 @@ from outreach.domain.referrals import REFERRAL_KINDS
 from outreach.services import rollup as rollups
 from outreach.services.audit import record_audit
 from outreach.services.clock import from_db, utcnow
+from outreach.services.safefile import SafeFile, check_target
 from outreach.services.selection import PARIS, CallFilter, resolve
 from outreach.services.types import AgentInfo
 
@@ -86,8 +87,9 @@ def _fr(n: float) -> str:
 # --- XLSX ----------------------------------------------------------------------------------------
 
 
-def write_xlsx(data: ReportData, path: Path) -> None:
-    book = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False})
+def write_xlsx(data: ReportData, path: Path | BinaryIO) -> None:
+    target = str(path) if isinstance(path, Path) else path
+    book = xlsxwriter.Workbook(target, {"strings_to_formulas": False, "strings_to_urls": False})
     bold = book.add_format({"bold": True})
     head = book.add_format({"bold": True, "bg_color": "#DDE7F0", "text_wrap": True})
     num = book.add_format({"num_format": "# ##0"})
@@ -331,23 +333,30 @@ def write_report(
     *,
     filters: CallFilter | None = None,
     stem: str = "bilan-confinements",
+    force: bool = False,
 ) -> ReportFiles:
-    """Write `<stem>.xlsx` and `<stem>.html` into `out_dir` (created if needed); audited."""
+    """Write `<stem>.xlsx` and `<stem>.html` into `out_dir` (created if needed); audited
+    before the files are delivered (services/safefile); existing files need `force`."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    data = collect(db, person, filters)
     files = ReportFiles(out_dir / f"{stem}.xlsx", out_dir / f"{stem}.html")
-    write_xlsx(data, files.xlsx)
-    files.html.write_text(render_html(data), encoding="utf-8")
-    with db.writing() as session:
-        record_audit(
-            session,
-            agent_id=person.id,
-            action="export",
-            entity="lockdown_report",
-            detail={
-                "scope": data.scope,
-                "files": [str(files.xlsx), str(files.html)],
-                "rows": len(data.by_lockdown.rows),
-            },
-        )
+    for path in (files.xlsx, files.html):
+        check_target(path, force=force)
+    data = collect(db, person, filters)
+    with SafeFile(files.xlsx, force=force) as xlsx, SafeFile(files.html, force=force) as page:
+        write_xlsx(data, xlsx.file)
+        page.file.write(render_html(data).encode("utf-8"))
+        with db.writing() as session:
+            record_audit(
+                session,
+                agent_id=person.id,
+                action="export",
+                entity="lockdown_report",
+                detail={
+                    "scope": data.scope,
+                    "files": [str(files.xlsx), str(files.html)],
+                    "rows": len(data.by_lockdown.rows),
+                },
+            )
+        xlsx.deliver()
+        page.deliver()
     return files

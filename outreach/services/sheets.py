@@ -22,12 +22,13 @@ same rule as `neutralise` (`write_lines`).
 from __future__ import annotations
 
 import csv
+import io
 import json
 import re
 from collections.abc import Sequence
 from datetime import date, datetime
 from pathlib import Path
-from typing import IO, Any, Protocol
+from typing import IO, Any, BinaryIO, Protocol
 
 from sqlalchemy import and_, case, func, literal_column, not_, or_
 from sqlalchemy.sql.elements import ColumnElement
@@ -108,10 +109,20 @@ class SheetWriter(Protocol):
     def close(self) -> None: ...
 
 
+def _text_file(target: Path | BinaryIO, newline: str) -> IO[str]:
+    """A UTF-8 text file at `target`, a path or a binary file (a SafeFile's); the writer's
+    close() closes it either way."""
+    if isinstance(target, Path):
+        return open(target, "w", encoding="utf-8", newline=newline)  # noqa: SIM115
+    return io.TextIOWrapper(target, encoding="utf-8", newline=newline)
+
+
 class CsvWriter:
-    def __init__(self, path: Path, columns: Sequence[str], *, comma: bool = False) -> None:
+    def __init__(
+        self, target: Path | BinaryIO, columns: Sequence[str], *, comma: bool = False
+    ) -> None:
         # plain UTF-8 and the BOM written by hand: the utf-8-sig codec costs a Python call a row
-        self._file: IO[str] = open(path, "w", encoding="utf-8", newline="")  # noqa: SIM115
+        self._file = _text_file(target, "")
         if not comma:
             self._file.write("\ufeff")
         self.delimiter = "," if comma else ";"
@@ -173,8 +184,8 @@ class CsvWriter:
 
 
 class JsonlWriter:
-    def __init__(self, path: Path, columns: Sequence[str]) -> None:
-        self._file: IO[str] = open(path, "w", encoding="utf-8", newline="\n")  # noqa: SIM115
+    def __init__(self, target: Path | BinaryIO, columns: Sequence[str]) -> None:
+        self._file = _text_file(target, "\n")
         self._columns = list(columns)
         self.rows = 0
 
@@ -198,7 +209,7 @@ class JsonlWriter:
 class XlsxWriter:
     def __init__(
         self,
-        path: Path,
+        target: Path | BinaryIO,
         columns: Sequence[str],
         *,
         sheet_name: str = "data",
@@ -206,8 +217,10 @@ class XlsxWriter:
     ) -> None:
         import xlsxwriter  # only when asked for: CSV exports start faster
 
+        # a binary file (a SafeFile's) is written by the zip module, and closed by close()
+        self._target = None if isinstance(target, Path) else _Muted(target)
         self._book = xlsxwriter.Workbook(
-            str(path),
+            str(target) if self._target is None else self._target,
             {
                 "constant_memory": True,
                 "strings_to_numbers": False,
@@ -253,19 +266,65 @@ class XlsxWriter:
             self.write(values)
 
     def close(self) -> None:
-        self._book.close()
+        try:
+            self._book.close()
+        except BaseException:
+            if self._target is not None:
+                # xlsxwriter leaves its ZipFile open on a failure (a full disk): the zip's
+                # later clean-up must not write to (or complain about) the closed file
+                self._target.muted = True
+            raise
+        finally:
+            if self._target is not None:
+                self._target.file.close()
+
+
+class _Muted:
+    """A binary file that, once `muted`, only pretends: writes are counted, not written (the
+    zip module's clean-up after a failure then runs to its end without touching the file)."""
+
+    def __init__(self, file: BinaryIO) -> None:
+        self.file = file
+        self.muted = False
+        self._pos = 0
+
+    def write(self, data: bytes) -> int:
+        if self.muted:
+            self._pos += len(data)
+            return len(data)
+        return self.file.write(data)
+
+    def tell(self) -> int:
+        if self.muted:
+            return self._pos
+        self._pos = self.file.tell()
+        return self._pos
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        if self.muted:
+            self._pos = offset if whence == 0 else self._pos + offset
+            return self._pos
+        return self.file.seek(offset, whence)
+
+    def flush(self) -> None:
+        if not self.muted:
+            self.file.flush()
+
+    def seekable(self) -> bool:
+        return True
 
 
 def open_writer(
     fmt: str,
-    path: Path,
+    path: Path | BinaryIO,
     columns: Sequence[str],
     *,
     comma: bool = False,
     sheet_name: str = "data",
     xlsx_max_rows: int = XLSX_MAX_DATA_ROWS,
 ) -> SheetWriter:
-    """A writer for `fmt` (csv, xlsx, jsonl) at `path`, the header already written."""
+    """A writer for `fmt` (csv, xlsx, jsonl) at `path` (or into a binary file), the header
+    already written."""
     if fmt == "csv":
         return CsvWriter(path, columns, comma=comma)
     if fmt == "xlsx":
