@@ -100,7 +100,7 @@ def _chaos_agent(
 
     def replay() -> None:
         if outbox.path.exists():
-            report = outbox.replay(lambda c: record_call(db, c))
+            report = outbox.replay(lambda c: record_call(db, c), agent_id=agent_id)
             counts["replayed"] += report.replayed
 
     while time.monotonic() < deadline:
@@ -338,7 +338,9 @@ def run_chaos(
         for victim in killed:
             box = Outbox(Path(log_dir) / f"outbox-{victim:03d}.jsonl")
             if box.path.exists():
-                replayed_after += box.replay(lambda c: record_call(db, c)).replayed
+                replayed_after += box.replay(
+                    lambda c: record_call(db, c), agent_id=agent_ids[victim]
+                ).replayed
         claims, calls = _read(log_dir)
         checks = verify(db, calls, agent_ids, since)
         double = _double_claims(claims, calls) + checks["overlapping_holds_in_calls"]

@@ -130,6 +130,7 @@ class OutreachApp(App[None]):
         self.day.track("ready")
         self.refresh_my_day()
         self.switch_screen(CampaignsScreen(message.campaigns))
+        self.replay_outbox()  # this agent's calls kept by an earlier session
 
     def action_logout(self) -> None:
         while len(self.screen_stack) > 2:
@@ -137,6 +138,7 @@ class OutreachApp(App[None]):
         self.day.track("logged_out")
         self.agent = None
         self.campaign_name = ""
+        self.outbox_waiting = 0
         self._show_login(None)
 
     def _beat(self) -> None:
@@ -258,15 +260,24 @@ class OutreachApp(App[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="outbox")
     def replay_outbox(self) -> None:
-        """Send the calls kept while the database was away (same uuid: recorded exactly once)."""
-        if not self.outbox.path.exists():
+        """Send the calls the logged-in agent kept while the database was away (same uuid:
+        recorded exactly once). Nothing before a login, and never another agent's entries."""
+        agent = self.agent
+        if agent is None or not self.outbox.path.exists():
             self.post_message(OutboxChanged(0))
             return
         from outreach.services.queue import record_call
 
-        report = self.outbox.replay(lambda call: record_call(self.db, call))
+        report = self.outbox.replay(lambda call: record_call(self.db, call), agent_id=agent.id)
         self.post_message(
-            OutboxChanged(report.remaining, report.replayed, report.error, report.refused)
+            OutboxChanged(
+                report.remaining,
+                report.replayed,
+                report.error,
+                report.refused,
+                report.quarantined,
+                str(report.quarantine) if report.quarantine else None,
+            )
         )
 
     def on_outbox_changed(self, message: OutboxChanged) -> None:
@@ -277,6 +288,15 @@ class OutreachApp(App[None]):
             self.notify(
                 _("{n} appel(s) en attente enregistré(s) dans la base").format(n=message.replayed),
                 title=_("Base de nouveau joignable"),
+            )
+        if message.quarantined:
+            self.notify(
+                _(
+                    "{n} ligne(s) illisible(s) de la boîte d'envoi mise(s) de côté dans {path}"
+                ).format(n=message.quarantined, path=message.quarantine),
+                title=_("Boîte d'envoi"),
+                severity="warning",
+                timeout=15,
             )
         if message.refused and message.error != self._refusal_shown:
             # once per distinct refusal, not at every replay

@@ -71,6 +71,8 @@ class OutboxChanged(Message):
     replayed: int = 0
     error: str | None = None
     refused: int = 0
+    quarantined: int = 0  # unreadable lines moved aside by this replay
+    quarantine: str | None = None  # the file they went to
 
 
 @dataclass

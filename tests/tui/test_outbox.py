@@ -56,11 +56,11 @@ def test_replay_removes_only_committed_entries(tmp_path: Path) -> None:
         seen.append(call.uuid)
         return _ok(call)
 
-    report = box.replay(flaky)
+    report = box.replay(flaky, agent_id=1)
     assert (report.replayed, report.remaining) == (2, 1)
     assert "unable to open database file" in (report.error or "")
     assert [c.uuid for c in box.pending()] == [calls[2].uuid]
-    report = box.replay(lambda c: (seen.append(c.uuid), _ok(c))[1])
+    report = box.replay(lambda c: (seen.append(c.uuid), _ok(c))[1], agent_id=1)
     assert (report.replayed, report.remaining, report.error) == (1, 0, None)
     assert seen == [c.uuid for c in calls]
     assert not box.path.exists()
@@ -77,16 +77,17 @@ def test_refused_call_is_kept_not_dropped(tmp_path: Path) -> None:
             raise InvalidInput("refusé")
         return _ok(call)
 
-    report = box.replay(record)
+    report = box.replay(record, agent_id=1)
     assert (report.replayed, report.remaining, report.refused) == (1, 1, 1)
     assert report.error == f"{bad.uuid}: refusé"
     assert [c.uuid for c in box.pending()] == [bad.uuid]
 
 
-def test_torn_last_line_is_ignored(tmp_path: Path) -> None:
+def test_torn_last_line_is_not_a_call(tmp_path: Path) -> None:
     box = Outbox(tmp_path / "outbox.jsonl")
     call = _call()
     box.append(call)
     with open(box.path, "a") as fh:
         fh.write('{"uuid": "tronqu')
     assert [c.uuid for c in box.pending()] == [call.uuid]
+    assert box.unreadable() == 1  # kept aside at the next replay (tests/faults)

@@ -149,9 +149,13 @@ async def test_outbox_replayed_after_restart(movable: MovableDatabase) -> None:
     movable.bring_back()
     assert _calls(movable.db) == []
 
-    # a new start of the app (same database, same data directory) sends it at once
+    # a new start of the app (same database, same data directory) sends it once the agent
+    # who made the call logs in, not before
     again = app_for(movable.db)
     async with again.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        assert _calls(movable.db) == [] and again.outbox.count() == 1
+        await pilot.press(*"claire", "enter", "enter")
         await settle(pilot)
         assert again.outbox_waiting == 0
     assert [c[0] for c in _calls(movable.db)] == [kept.uuid]

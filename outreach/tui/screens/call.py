@@ -361,7 +361,7 @@ class CallScreen(Screen[None]):
             app.db, app.outbox, call, lambda db, c: queue.record_call(db, c, now=now)
         )
         if result is None:  # offline: the count first, so the banner shows it
-            app.post_message(OutboxChanged(app.outbox.count()))
+            app.post_message(OutboxChanged(app.outbox.count(call.agent_id)))
         # the next business before the counts: redrawing them meanwhile slows the claim (GIL)
         self._post_next(call.agent_id)
         self.post_message(CallSaved(call.outcome, result))
