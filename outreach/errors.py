@@ -19,6 +19,10 @@ class DatabaseUnavailable(OutreachError):
     """The database cannot be reached (server down, file unreadable)."""
 
 
+class DatabaseDamaged(OutreachError):
+    """The database file is not a sound database (truncated, overwritten...)."""
+
+
 class SchemaMismatch(OutreachError):
     """The database's schema revision is not the code's."""
 

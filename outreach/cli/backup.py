@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from outreach.cli.base import AppContext, db_option
+from outreach.cli.base import AppContext, db_option, echo
 from outreach.cli.db import db_group
 from outreach.i18n import N_, _
 from outreach.services.backup import backup_sqlite
@@ -26,7 +26,7 @@ from outreach.services.backup import backup_sqlite
 def db_backup(app: AppContext, path: Path, force: bool) -> None:
     database = app.database(check=False)
     done = backup_sqlite(database, path, overwrite=force)
-    click.echo(
+    echo(
         _("copie de {url} dans {path} : {size} octets, intégrité : {check}").format(
             url=database.display_url, path=done.path, size=done.size, check=done.integrity
         )

@@ -10,12 +10,19 @@ from pathlib import Path
 from typing import Any
 
 import click
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from outreach import __version__
-from outreach.db.engine import Database, open_database, unavailable
+from outreach.db.engine import Database, database_error, open_database, unavailable
+from outreach.domain.text import terminal_safe
 from outreach.errors import OutreachError, SchemaMismatch
 from outreach.i18n import N_, _, set_language
+
+
+def echo(message: object = "", *, err: bool = False, nl: bool = True) -> None:
+    """click.echo for every line a command prints: text from outside (an imported header, a
+    campaign name, a business name) has its control characters shown, not run."""
+    click.echo(terminal_safe(str(message)), err=err, nl=nl)
 
 
 @dataclass
@@ -209,7 +216,7 @@ class OutreachGroup(_FrenchHelp, click.Group):
         try:
             return super().invoke(ctx)
         except OutreachError as exc:
-            click.echo(_("erreur : {message}").format(message=exc), err=True)
+            echo(_("erreur : {message}").format(message=exc), err=True)
             ctx.exit(exc.exit_code)
         except OperationalError as exc:
             app = ctx.find_object(AppContext)
@@ -217,7 +224,12 @@ class OutreachGroup(_FrenchHelp, click.Group):
                 message = str(unavailable(app._db, exc))
             else:
                 message = str(exc.orig or exc).splitlines()[0]
-            click.echo(_("erreur : {message}").format(message=message), err=True)
+            echo(_("erreur : {message}").format(message=message), err=True)
+            ctx.exit(1)
+        except DBAPIError as exc:  # a damaged file, a constraint no check foresaw...
+            app = ctx.find_object(AppContext)
+            error = database_error(app._db if app is not None else None, exc)
+            echo(_("erreur : {message}").format(message=error), err=True)
             ctx.exit(1)
 
 

@@ -6,7 +6,7 @@ import functools
 
 import click
 
-from outreach.cli.base import AppContext, cli, db_option
+from outreach.cli.base import AppContext, cli, db_option, echo
 from outreach.cli.supervision import acting_supervisor, as_option
 from outreach.errors import InvalidInput
 from outreach.i18n import N_, _
@@ -191,15 +191,15 @@ def create_cmd(
     db, person = acting_supervisor(app, as_login)
     if segment is None:
         info = service.create_campaign(db, person, spec)
-        click.echo(_("campagne créée : {line}").format(line=_line(info)))
+        echo(_("campagne créée : {line}").format(line=_line(info)))
         return
     info, result = service.create_and_fill(db, person, spec, segment)
-    click.echo(_("campagne créée : {line}").format(line=_line(info)))
+    echo(_("campagne créée : {line}").format(line=_line(info)))
     _report_fill(result)
 
 
 def _report_fill(result: service.FillResult) -> None:
-    click.echo(
+    echo(
         _(
             "{added} entreprises ajoutées à la file de {name} ({already} y étaient déjà, "
             "{dnc} en opposition écartées)"
@@ -235,9 +235,9 @@ def list_cmd(app: AppContext, as_login: str | None) -> None:
     db, person = acting_supervisor(app, as_login)
     infos = service.list_campaigns(db, person)
     if not infos:
-        click.echo(_("aucune campagne"))
+        echo(_("aucune campagne"))
     for info in infos:
-        click.echo(_line(info))
+        echo(_line(info))
 
 
 def _status_command(action: str, help_text: str) -> None:
@@ -248,7 +248,7 @@ def _status_command(action: str, help_text: str) -> None:
     @click.pass_obj
     def cmd(app: AppContext, name: str, as_login: str | None) -> None:
         db, person = acting_supervisor(app, as_login)
-        click.echo(_line(service.change_status(db, person, name, action)))
+        echo(_line(service.change_status(db, person, name, action)))
 
 
 _status_command("pause", N_("Suspend une campagne (plus aucun appel proposé)."))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from outreach.cli.base import AppContext, cli, db_option
+from outreach.cli.base import AppContext, cli, db_option, echo
 from outreach.db import migrate
 from outreach.i18n import N_, _
 
@@ -25,11 +25,9 @@ def db_upgrade(app: AppContext) -> None:
     migrate.upgrade(database)
     after = migrate.current_revision(database)
     if before == after:
-        click.echo(
-            _("{url} : déjà à jour (révision {rev})").format(url=database.display_url, rev=after)
-        )
+        echo(_("{url} : déjà à jour (révision {rev})").format(url=database.display_url, rev=after))
     else:
-        click.echo(
+        echo(
             _("{url} : révision {before} -> {after}").format(
                 url=database.display_url, before=before or "-", after=after
             )
@@ -41,7 +39,7 @@ def db_upgrade(app: AppContext) -> None:
 @click.pass_obj
 def db_current(app: AppContext) -> None:
     database = app.database(check=False)
-    click.echo(
+    echo(
         _("base : {current} ; programme : {head}").format(
             current=migrate.current_revision(database) or "-", head=migrate.head_revision()
         )
@@ -55,7 +53,7 @@ def db_current(app: AppContext) -> None:
 def db_downgrade(app: AppContext, revision: str) -> None:
     database = app.database(check=False)
     migrate.downgrade(database, revision)
-    click.echo(
+    echo(
         _("{url} : révision {rev}").format(
             url=database.display_url, rev=migrate.current_revision(database) or "-"
         )

@@ -6,7 +6,7 @@ from datetime import datetime
 
 import click
 
-from outreach.cli.base import AppContext, cli, db_option
+from outreach.cli.base import AppContext, cli, db_option, echo
 from outreach.cli.supervision import acting_login, as_option
 from outreach.i18n import N_, _, ngettext
 from outreach.services import oppositions as service
@@ -50,9 +50,9 @@ def dnc_group() -> None:
 def dnc_add(app: AppContext, siret: str, reason: str, as_login: str | None) -> None:
     done = service.add(*acting_login(app, as_login), siret, reason)
     if not done.changed:
-        click.echo(_("SIRET {siret} : déjà en opposition, rien changé").format(siret=done.siret))
+        echo(_("SIRET {siret} : déjà en opposition, rien changé").format(siret=done.siret))
         return
-    click.echo(
+    echo(
         ngettext(
             "SIRET {siret} : opposition enregistrée, {n} tâche annulée",
             "SIRET {siret} : opposition enregistrée, {n} tâches annulées",
@@ -76,9 +76,9 @@ def dnc_add(app: AppContext, siret: str, reason: str, as_login: str | None) -> N
 def dnc_lift(app: AppContext, siret: str, reason: str, as_login: str | None) -> None:
     done = service.lift(*acting_login(app, as_login), siret, reason)
     if not done.changed:
-        click.echo(_("SIRET {siret} : aucune opposition à lever").format(siret=done.siret))
+        echo(_("SIRET {siret} : aucune opposition à lever").format(siret=done.siret))
         return
-    click.echo(_("SIRET {siret} : opposition levée").format(siret=done.siret))
+    echo(_("SIRET {siret} : opposition levée").format(siret=done.siret))
 
 
 def _history(o: service.Opposition) -> list[str]:
@@ -111,9 +111,9 @@ def dnc_show(app: AppContext, siret: str, as_login: str | None) -> None:
         )
     else:
         state = _("pas d'opposition")
-    click.echo(f"{o.siret} {o.name} [{o.chamber_code}] : {state}")
+    echo(f"{o.siret} {o.name} [{o.chamber_code}] : {state}")
     for line in _history(o):
-        click.echo(line)
+        echo(line)
 
 
 @dnc_group.command(
@@ -128,7 +128,7 @@ def dnc_show(app: AppContext, siret: str, as_login: str | None) -> None:
 @click.pass_obj
 def dnc_list(app: AppContext, chamber: str | None, limit: int, as_login: str | None) -> None:
     total, rows = service.listing(*acting_login(app, as_login), chamber, limit)
-    click.echo(
+    echo(
         ngettext("{n} entreprise en opposition", "{n} entreprises en opposition", total).format(
             n=total
         )
@@ -137,7 +137,7 @@ def dnc_list(app: AppContext, chamber: str | None, limit: int, as_login: str | N
         reason = next(
             (e.reason for e in reversed(o.history) if e.action == "business.do_not_call"), None
         )
-        click.echo(
+        echo(
             "  {siret}  {since}  [{chamber}]  {name}  {reason}".format(
                 siret=o.siret,
                 since=format_datetime(o.since) if o.since else "-",
@@ -147,4 +147,4 @@ def dnc_list(app: AppContext, chamber: str | None, limit: int, as_login: str | N
             ).rstrip()
         )
     if total > len(rows):
-        click.echo(_("… et {n} autres (--limit)").format(n=total - len(rows)))
+        echo(_("… et {n} autres (--limit)").format(n=total - len(rows)))

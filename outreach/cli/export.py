@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from outreach.cli.base import AppContext, cli, db_option
+from outreach.cli.base import AppContext, cli, db_option, echo
 from outreach.cli.supervision import acting_supervisor, as_option, call_filter_options, on_terminal
 from outreach.i18n import N_, _
 from outreach.services import export as service
@@ -86,7 +86,7 @@ def export_cmd(
             result = service.export(db, person, request, progress=progress)
     else:
         result = service.export(db, person, request)
-    click.echo(
+    echo(
         _("{rows} lignes écrites dans {path}").format(rows=result.rows, path=result.path)
         + (_(" ({n} feuilles)").format(n=result.sheets) if result.sheets > 1 else "")
     )

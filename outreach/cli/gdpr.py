@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from outreach.cli.base import AppContext, cli, db_option
+from outreach.cli.base import AppContext, cli, db_option, echo
 from outreach.cli.supervision import acting_login, as_option
 from outreach.i18n import N_, _
 from outreach.services import gdpr as service
@@ -67,9 +67,9 @@ def _text(record: dict[str, Any]) -> str:
 def gdpr_show(app: AppContext, siret: str, fmt: str, as_login: str | None) -> None:
     record = service.business_record(*acting_login(app, as_login), siret)
     if fmt == "json":
-        click.echo(json.dumps(record, ensure_ascii=False, indent=2))
+        echo(json.dumps(record, ensure_ascii=False, indent=2))
     else:
-        click.echo(_text(record))
+        echo(_text(record))
 
 
 @gdpr_group.command(
@@ -86,7 +86,7 @@ def gdpr_show(app: AppContext, siret: str, fmt: str, as_login: str | None) -> No
 @click.pass_obj
 def gdpr_erase(app: AppContext, siret: str, reason: str, as_login: str | None) -> None:
     done = service.erase_business(*acting_login(app, as_login), siret, reason)
-    click.echo(
+    echo(
         _(
             "SIRET {siret} effacé : {calls} appels anonymisés, {answers} réponses supprimées, "
             "{tasks} tâches annulées ; opposition : {dnc}"
@@ -115,7 +115,7 @@ def gdpr_erase(app: AppContext, siret: str, reason: str, as_login: str | None) -
 @click.pass_obj
 def gdpr_purge(app: AppContext, older_than: str, as_login: str | None) -> None:
     done = service.purge(*acting_login(app, as_login), older_than)
-    click.echo(
+    echo(
         _(
             "purge avant le {cutoff} : {n} entreprises effacées, {calls} appels anonymisés, "
             "{kept} oppositions conservées"

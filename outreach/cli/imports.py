@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from outreach.cli.base import AppContext, cli, db_option
+from outreach.cli.base import AppContext, cli, db_option, echo
 from outreach.cli.supervision import acting_supervisor, as_option, on_terminal
 from outreach.i18n import N_, _, ngettext
 from outreach.services import importer as service
@@ -82,8 +82,8 @@ def import_businesses_cmd(
     else:
         summary = run()
     if dry_run:
-        click.echo(_("essai à blanc : rien n'a été écrit dans la base"))
-    click.echo(
+        echo(_("essai à blanc : rien n'a été écrit dans la base"))
+    echo(
         _(
             "{read} lignes lues : {new} nouvelles entreprises, {updated} mises à jour, "
             "{rejected} refusées"
@@ -92,7 +92,7 @@ def import_businesses_cmd(
         )
     )
     if campaign:
-        click.echo(
+        echo(
             ngettext(
                 "{n} entreprise ajoutée à la file de {campaign}",
                 "{n} entreprises ajoutées à la file de {campaign}",
@@ -100,28 +100,28 @@ def import_businesses_cmd(
             ).format(n=summary.queued, campaign=campaign)
         )
     if summary.ignored_columns:
-        click.echo(_("colonnes ignorées : {cols}").format(cols=", ".join(summary.ignored_columns)))
+        echo(_("colonnes ignorées : {cols}").format(cols=", ".join(summary.ignored_columns)))
     for r in summary.first_rejects[:5]:
-        click.echo(
+        echo(
             _("  ligne {line}, {field} {value!r} : {reason}").format(
                 line=r.line, field=r.field, value=r.value, reason=r.reason
             )
         )
     if summary.rejects_path:
-        click.echo(_("rejets : {path}").format(path=summary.rejects_path))
+        echo(_("rejets : {path}").format(path=summary.rejects_path))
     if summary.duplicate_count:
-        click.echo(
+        echo(
             _(
                 "{n} SIRET présents sur plusieurs lignes (la dernière ligne valide l'emporte) :"
             ).format(n=summary.duplicate_count)
         )
         for d in summary.duplicates[:5]:
-            click.echo(
+            echo(
                 _("  SIRET {siret} : lignes {lines} ; la ligne {kept} l'emporte").format(
                     siret=d.siret, lines=", ".join(map(str, d.lines)), kept=d.lines[-1]
                 )
             )
-    click.echo(
+    echo(
         _("{secs} s ({rate} lignes/s)").format(
             secs=f"{summary.seconds:.1f}", rate=f"{summary.rate:,.0f}".replace(",", " ")
         ),

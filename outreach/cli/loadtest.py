@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from outreach.cli.base import AppContext, cli, db_option
+from outreach.cli.base import AppContext, cli, db_option, echo
 from outreach.i18n import N_
 
 
@@ -27,7 +27,7 @@ def run_chaos_command(url: str, agents: int, seconds: float) -> None:
     from outreach.services.chaos import run_chaos
 
     summary = run_chaos(url, agents, seconds)
-    click.echo(json.dumps(summary, indent=2, ensure_ascii=False))
+    echo(json.dumps(summary, indent=2, ensure_ascii=False))
     if not summary["ok"]:
         raise SystemExit(1)
 
@@ -92,6 +92,6 @@ def loadtest(
         run_chaos_command(url, agents, seconds)
         return
     summary = run_loadtest(url, agents, seconds, campaign=campaign, bare=bare, compare=compare)
-    click.echo(json.dumps(summary, indent=2, ensure_ascii=False))
+    echo(json.dumps(summary, indent=2, ensure_ascii=False))
     if not summary["ok"]:
         raise SystemExit(1)

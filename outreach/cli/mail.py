@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from outreach.cli.base import AppContext, cli, db_option
+from outreach.cli.base import AppContext, cli, db_option, echo
 from outreach.cli.supervision import acting_supervisor, as_option
 from outreach.errors import ConfigError
 from outreach.i18n import N_, _, ngettext
@@ -49,21 +49,21 @@ def send_cmd(app: AppContext, limit: int) -> None:
             ).format(env=smtp_config.ENV_SMTP_URL)
         )
     report = sender.send_due(app.database(), config, limit=limit)
-    click.echo(
+    echo(
         ngettext("{n} courriel envoyé", "{n} courriels envoyés", report.sent).format(n=report.sent)
         + _(" ; {retried} à réessayer, {failed} en échec, {cancelled} annulés (opposition)").format(
             retried=report.retried, failed=report.failed, cancelled=report.cancelled
         )
     )
     if report.interrupted:
-        click.echo(
+        echo(
             _(
                 "{n} courriels interrompus pendant l'envoi : marqués en échec, non renvoyés "
                 "(vérifiez auprès du serveur)"
             ).format(n=report.interrupted)
         )
     if report.server_down:
-        click.echo(
+        echo(
             _("serveur {server} injoignable : la suite attend le prochain envoi").format(
                 server=config.safe()
             ),
@@ -87,9 +87,9 @@ def send_cmd(app: AppContext, limit: int) -> None:
 def list_cmd(app: AppContext, state: str | None, limit: int, as_login: str | None) -> None:
     db, person = acting_supervisor(app, as_login)
     total, rows = list_messages(db, person, state=state, limit=limit)
-    click.echo(ngettext("{n} courriel", "{n} courriels", total).format(n=total))
+    echo(ngettext("{n} courriel", "{n} courriels", total).format(n=total))
     for m in rows:
-        click.echo(
+        echo(
             f"  #{m.id} {m.created_at:%Y-%m-%d %H:%M} {m.state:<9} {m.kind:<11} "
             f"{m.siret} {m.to_address}  {m.subject}"
             + (f"  [{m.last_error}]" if m.last_error and m.state != "sent" else "")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from outreach.cli.base import AppContext, cli, db_option
+from outreach.cli.base import AppContext, cli, db_option, echo
 from outreach.cli.supervision import acting_supervisor, as_option, call_filter_options
 from outreach.errors import InvalidInput
 from outreach.i18n import N_, _, ngettext
@@ -138,7 +138,7 @@ def rollup_cmd(
     sel = resolve(db, person, filters)
     result = service.verify(db, sel, dims) if verify else service.rollup(db, sel, dims)
     if fmt == "json":
-        click.echo(json.dumps(result.as_json(), ensure_ascii=False, indent=2))
+        echo(json.dumps(result.as_json(), ensure_ascii=False, indent=2))
     elif fmt == "csv":
         writer = csv.writer(sys.stdout, lineterminator="\n")
         writer.writerow([*result.by, *service.MEASURES])
@@ -150,9 +150,9 @@ def rollup_cmd(
             total = ["total", *([""] * (len(result.by) - 1)), *total]
         writer.writerow(total)
     else:
-        click.echo(render_table(result))
+        echo(render_table(result))
     if verify:
-        click.echo(_("vérifié : le cumul est égal au recomptage des appels"), err=True)
+        echo(_("vérifié : le cumul est égal au recomptage des appels"), err=True)
 
 
 def _times(
@@ -187,13 +187,13 @@ def _times(
         if out is not None:
             out.write_text(text + "\n", encoding="utf-8")
         else:
-            click.echo(text)
+            echo(text)
     if out is not None:
-        click.echo(
+        echo(
             ngettext(
                 "{n} ligne écrite dans {path}", "{n} lignes écrites dans {path}", len(report.rows)
             ).format(n=len(report.rows), path=out),
             err=True,
         )
     if verify:
-        click.echo(_("vérifié : les temps sont égaux au recomptage des états"), err=True)
+        echo(_("vérifié : les temps sont égaux au recomptage des états"), err=True)

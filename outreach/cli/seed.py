@@ -8,7 +8,7 @@ from contextlib import contextmanager
 
 import click
 
-from outreach.cli.base import AppContext, cli, db_option
+from outreach.cli.base import AppContext, cli, db_option, echo
 from outreach.errors import InvalidInput
 from outreach.i18n import N_, _
 from outreach.services.seeding import PROFILES, SeedReport, plan_for
@@ -65,7 +65,7 @@ def _progress_bar(label: str) -> Iterator[ProgressFn | None]:
 
 
 def _summary(report: SeedReport) -> None:
-    click.echo(
+    echo(
         _(
             "seed {profile} (échelle {scale:g}, graine {seed}) : {rows} lignes en {seconds:.1f} s"
         ).format(
@@ -79,12 +79,12 @@ def _summary(report: SeedReport) -> None:
     for table, count in report.counts.items():
         spent = report.write_seconds.get(table, 0.0)
         rate = f"{count / spent:,.0f}".replace(",", " ") if spent > 0 and count else "-"
-        click.echo(
+        echo(
             _(
                 "  {table:<13} {count:>10} lignes  écriture {seconds:6.1f} s  {rate} lignes/s"
             ).format(table=table, count=count, seconds=spent, rate=rate)
         )
-    click.echo(
+    echo(
         _("  index reconstruits en {seconds:.1f} s").format(
             seconds=report.write_seconds.get("indexes", 0.0)
         )

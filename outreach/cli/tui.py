@@ -16,7 +16,7 @@ import sys
 
 import click
 
-from outreach.cli.base import AppContext, agent_option, cli, db_option
+from outreach.cli.base import AppContext, agent_option, cli, db_option, echo
 from outreach.config import ENV_DATABASE_URL
 from outreach.db.engine import Database
 from outreach.errors import ConfigError, InvalidInput, NotFound
@@ -91,7 +91,7 @@ def prepare_demo(app: AppContext) -> Database:
             return database
         except NotFound:
             pass  # migrated but never seeded (say, an earlier run was interrupted)
-    click.echo(
+    echo(
         _(
             "Création de la base de démonstration : {url} (la base de toutes les commandes "
             "outreach, sauf --db ou OUTREACH_DATABASE_URL)"
@@ -148,7 +148,7 @@ def serve_command(
     from textual_serve.server import Server
 
     _start_mail_worker(database)
-    click.echo(_("outreach servi sur http://{host}:{port}").format(host=host, port=port))
+    echo(_("outreach servi sur http://{host}:{port}").format(host=host, port=port))
     Server(
         shlex.join(command), host=host, port=port, title="outreach", public_url=public_url
     ).serve()
@@ -164,7 +164,7 @@ def _start_mail_worker(database: Database) -> None:
     from outreach.services.mail.sender import MailWorker
 
     MailWorker(database, config).start()
-    click.echo(_("courriels envoyés toutes les 30 s par {server}").format(server=config.safe()))
+    echo(_("courriels envoyés toutes les 30 s par {server}").format(server=config.safe()))
 
 
 @cli.command(
@@ -202,7 +202,7 @@ def set_pin_command(app: AppContext, login: str, clear: bool, as_login: str | No
                 _("Nouveau code PIN (4 à 12 chiffres)"), hide_input=True, confirmation_prompt=True
             )
     auth.set_pin(database, login, pin, actor_id=actor.id)
-    click.echo(
+    echo(
         (_("code PIN retiré pour {login}") if clear else _("code PIN défini pour {login}")).format(
             login=login
         )

@@ -8,6 +8,7 @@ busy timeout for the write lock up front instead of failing halfway with "databa
 from __future__ import annotations
 
 import os
+import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -22,7 +23,7 @@ from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from outreach.config import resolve_database_url
-from outreach.errors import DatabaseUnavailable
+from outreach.errors import DatabaseDamaged, DatabaseUnavailable, OutreachError
 from outreach.i18n import _
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -121,6 +122,53 @@ def private_sqlite_file(path: Path) -> None:
         pass  # another process created it meanwhile
 
 
+def _sqlite_read_only_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    """A file opened read-only: no journal mode to set (that would be a write)."""
+    dbapi_connection.isolation_level = None
+    cur = dbapi_connection.cursor()
+    cur.execute("PRAGMA foreign_keys = ON")
+    cur.execute("PRAGMA temp_store = MEMORY")
+    cur.execute("PRAGMA cache_size = -65536")
+    cur.close()
+
+
+def sqlite_read_only(path: str | Path) -> bool:
+    """Whether this process cannot write the SQLite file at `path`: a read-only filesystem, or
+    no write permission on the file or on its directory (where the WAL and -shm files go)."""
+    file = Path(path)
+    if not file.exists():
+        return False
+    try:
+        if os.statvfs(file).f_flag & os.ST_RDONLY:
+            return True
+    except OSError:
+        return False
+    return not (os.access(file, os.W_OK) and os.access(file.parent, os.W_OK))
+
+
+def _read_only_creator(path: str) -> Callable[[], sqlite3.Connection]:
+    """Connections to `path` opened read-only (reading commands work; a write gets SQLite's
+    "readonly database", reported as such by `unavailable`)."""
+    uri = Path(path).resolve().as_uri()
+    timeout = SQLITE_BUSY_TIMEOUT_MS / 1000
+
+    def connect() -> sqlite3.Connection:
+        try:
+            conn = sqlite3.connect(
+                f"{uri}?mode=ro", uri=True, timeout=timeout, check_same_thread=False
+            )
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            return conn
+        except sqlite3.OperationalError:
+            # a WAL database without its -shm file in a directory no one can write: no one is
+            # writing it either, so it is read as the file it is
+            return sqlite3.connect(
+                f"{uri}?mode=ro&immutable=1", uri=True, timeout=timeout, check_same_thread=False
+            )
+
+    return connect
+
+
 def _sqlite_begin(conn: Any) -> None:
     mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
     conn.exec_driver_sql(f"BEGIN {mode}")
@@ -130,6 +178,11 @@ def make_engine(url: URL | str, **kwargs: Any) -> Engine:
     """An engine for `url` with the project's settings for its backend."""
     url = url if isinstance(url, URL) else resolve_database_url(url)
     if url.get_backend_name() == "sqlite":
+        if url.database and sqlite_read_only(url.database):
+            engine = create_engine(url, creator=_read_only_creator(url.database), **kwargs)
+            event.listen(engine, "connect", _sqlite_read_only_pragmas)
+            event.listen(engine, "begin", _sqlite_begin)
+            return engine
         engine = create_engine(
             url,
             connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
@@ -224,8 +277,44 @@ def retry_busy(fn: Callable[[], T], attempts: int = 8, first_delay: float = 0.05
 def unavailable(db: Database, exc: OperationalError) -> DatabaseUnavailable:
     """A one-line, human message for a database that cannot be reached."""
     reason = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else str(exc)
+    if "readonly database" in reason:
+        return DatabaseUnavailable(
+            _(
+                "base de données en lecture seule ({url}) : cette commande doit écrire ; "
+                "les commandes qui ne font que lire restent possibles"
+            ).format(url=db.display_url)
+        )
     return DatabaseUnavailable(
         _("base de données injoignable ({url}) : {reason}").format(
             url=db.display_url, reason=reason
         )
     )
+
+
+# SQLite's words for a file that is not (or no longer) a sound database
+_DAMAGED = ("malformed", "not a database", "file is encrypted", "disk image")
+
+
+def database_error(db: Database | None, exc: DBAPIError) -> OutreachError:
+    """A one-line message for a database error no command expected: a damaged SQLite file
+    (truncated, overwritten) says so and how to recover; anything else gives its first line."""
+    if isinstance(exc, OperationalError) and db is not None and not _is_damage(exc):
+        return unavailable(db, exc)
+    reason = str(exc.orig if exc.orig is not None else exc).strip().splitlines()
+    first = reason[0] if reason else type(exc).__name__
+    where = db.display_url if db is not None else "?"
+    if _is_damage(exc):
+        return DatabaseDamaged(
+            _(
+                "base de données endommagée ou illisible ({url}) : {reason} ; remettez en place "
+                "la dernière sauvegarde (outreach db backup, voir le README)"
+            ).format(url=where, reason=first)
+        )
+    return DatabaseUnavailable(
+        _("erreur de la base de données ({url}) : {reason}").format(url=where, reason=first)
+    )
+
+
+def _is_damage(exc: DBAPIError) -> bool:
+    text = str(exc.orig if exc.orig is not None else exc).lower()
+    return isinstance(exc.orig, sqlite3.DatabaseError) and any(w in text for w in _DAMAGED)

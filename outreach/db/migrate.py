@@ -9,6 +9,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 from sqlalchemy.exc import OperationalError
 
 from outreach.config import is_default_database
@@ -46,7 +47,24 @@ def current_revision(db: Database) -> str | None:
         raise unavailable(db, exc) from None
 
 
+def _newer(db: Database, current: str, head: str) -> SchemaMismatch:
+    return SchemaMismatch(
+        _(
+            "la base {url} est à la révision {current}, plus récente que ce programme "
+            "(révision {head}) : mettez outreach à jour"
+        ).format(url=db.display_url, current=current, head=head)
+    )
+
+
+def _known_revisions() -> set[str]:
+    return {rev.revision for rev in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
+
+
 def _run(db: Database, fn: str, revision: str) -> None:
+    current = current_revision(db)
+    if current is not None and current not in _known_revisions():
+        # a newer program wrote this schema: neither upgrade nor downgrade can know it
+        raise _newer(db, current, head_revision())
     cfg = alembic_config()
     try:
         with db.engine.begin() as conn:
@@ -54,6 +72,10 @@ def _run(db: Database, fn: str, revision: str) -> None:
             getattr(command, fn)(cfg, revision)
     except OperationalError as exc:
         raise unavailable(db, exc) from None
+    except CommandError as exc:  # an unknown target revision, say
+        raise SchemaMismatch(
+            _("migration impossible : {reason}").format(reason=str(exc).splitlines()[0])
+        ) from None
 
 
 def upgrade(db: Database, revision: str = "head") -> None:
@@ -85,7 +107,6 @@ def check_schema(db: Database) -> None:
     head = head_revision()
     if current == head:
         return
-    script = ScriptDirectory.from_config(alembic_config())
     fix = _("lancez : {command}").format(command=command_for(db, "db", "upgrade"))
     if current is None:
         raise SchemaMismatch(
@@ -93,14 +114,8 @@ def check_schema(db: Database) -> None:
                 url=db.display_url, fix=how_to_create(db)
             )
         )
-    known = {rev.revision for rev in script.walk_revisions()}
-    if current not in known:
-        raise SchemaMismatch(
-            _(
-                "la base {url} est à la révision {current}, plus récente que ce programme "
-                "(révision {head}) : mettez outreach à jour"
-            ).format(url=db.display_url, current=current, head=head)
-        )
+    if current not in _known_revisions():
+        raise _newer(db, current, head)
     raise SchemaMismatch(
         _("la base {url} est en retard (révision {current}, attendue {head}) ; {fix}").format(
             url=db.display_url, current=current, head=head, fix=fix

@@ -30,6 +30,7 @@ from outreach.db.models import (
     Chamber,
     Lockdown,
 )
+from outreach.domain.text import has_control
 from outreach.errors import Forbidden, InvalidInput, NotFound
 from outreach.i18n import _
 from outreach.services.access import ensure_supervisor, scope_of, sees_all
@@ -168,9 +169,38 @@ def parse_delays(text: str) -> tuple[int, ...]:
     return delays
 
 
+# lengths of what a person types into a campaign (the columns' own sizes, or a screen's worth)
+NAME_MAX = 120
+TEXT_MAX = 4_000  # description, script introduction
+QUESTION_MAX = 300  # a question or one of its choices
+
+
+def _check_text(field: str, value: str | None, limit: int, *, one_line: bool) -> None:
+    if value is None:
+        return
+    if len(value) > limit:
+        raise InvalidInput(
+            _("{field} : {n} caractères, {limit} au plus").format(
+                field=field, n=len(value), limit=limit
+            )
+        )
+    if has_control(value) or (one_line and ("\n" in value or "\t" in value)):
+        raise InvalidInput(
+            _("{field} : caractère de contrôle interdit (échappement, sonnerie...)").format(
+                field=field
+            )
+        )
+
+
 def _validate(spec: CampaignSpec) -> None:
     if not spec.name.strip():
         raise InvalidInput(_("nom de campagne vide"))
+    _check_text(_("nom de campagne"), spec.name.strip(), NAME_MAX, one_line=True)
+    _check_text("--description", spec.description, TEXT_MAX, one_line=False)
+    _check_text(_("introduction du script"), spec.script_intro, TEXT_MAX, one_line=False)
+    for q in spec.script:
+        for text in (q.text, *q.choices):
+            _check_text(_("question {key}").format(key=q.key), text, QUESTION_MAX, one_line=True)
     if not 1 <= spec.max_attempts <= 50:
         raise InvalidInput(_("--max-attempts : entre 1 et 50"))
     days = spec.window_days

@@ -313,6 +313,8 @@ def map_headers(headers: list[Any], summary: ImportSummary) -> dict[str, int]:
         found[key] = i
         summary.columns[key] = text
     seen = ", ".join(_cell_text(h, None) for h in headers if h) or "-"
+    if len(seen) > 200:  # the header line of a file that is no list: a glimpse is enough
+        seen = seen[:200] + "…"
     if "siret" not in found:
         raise InvalidInput(
             _("colonne SIRET introuvable dans l'en-tête (colonnes lues : {seen})").format(seen=seen)
@@ -866,6 +868,10 @@ def import_businesses(
     header = next(rows, None)
     if header is None:
         raise InvalidInput(_("{path} : fichier vide").format(path=path))
+    if _looks_binary(header[1]) or _binary_magic(path):
+        raise InvalidInput(
+            _("{path} : ni une liste CSV ni un classeur XLSX (contenu binaire)").format(path=path)
+        )
     cols = map_headers(header[1], summary)
     now: Any = utcnow()
     # the driver gets created_at as SQLAlchemy would have bound it (SQLite: its text form)
@@ -1010,6 +1016,25 @@ def import_businesses(
         if summary.new and db.is_sqlite:
             _refresh_statistics(db)
     return summary
+
+
+def _looks_binary(cells: list[Any]) -> bool:
+    """Whether a header line is no text: a NUL, or one character in ten undecodable or a
+    control character (an image, an archive, a PDF read as CSV)."""
+    text = "".join(str(c) for c in cells if c is not None)[:4096]
+    if not text:
+        return False
+    bad = sum(1 for ch in text if ch == "\ufffd" or (ch < " " and ch not in "\t\r\n"))
+    return "\x00" in text or bad * 10 > len(text)
+
+
+# the first bytes of files people pick by mistake (image, PDF, archive, program)
+_MAGIC = (b"\x89PNG", b"%PDF-", b"GIF8", b"\xff\xd8\xff", b"\x1f\x8b", b"\x7fELF", b"MZ")
+
+
+def _binary_magic(path: Path) -> bool:
+    with path.open("rb") as f:
+        return f.read(8).startswith(_MAGIC)
 
 
 def _same_file(a: Path, b: Path) -> bool:

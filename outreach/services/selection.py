@@ -79,6 +79,10 @@ class Selection:
         return not (self.until is not None and started_at >= self.until)
 
 
+# the years a filter may name: calls are of this century (and 0001-01-01 overflows in UTC)
+FIRST_YEAR, LAST_YEAR = 2000, 2100
+
+
 def parse_moment(value: str | date | datetime, *, end: bool, field: str) -> datetime:
     """A filter bound as naive UTC: a day means the Paris day (its end, exclusive, for `end`)."""
     if isinstance(value, str):
@@ -94,6 +98,12 @@ def parse_moment(value: str | date | datetime, *, end: bool, field: str) -> date
                     field=field, value=text
                 )
             ) from None
+    if not FIRST_YEAR <= value.year <= LAST_YEAR:
+        raise InvalidInput(
+            _("{field} : date hors limites {value} (années {first} à {last})").format(
+                field=field, value=value.isoformat(), first=FIRST_YEAR, last=LAST_YEAR
+            )
+        )
     if isinstance(value, datetime):
         return to_db(value if value.tzinfo else value.replace(tzinfo=PARIS))
     day = value + timedelta(days=1) if end else value

@@ -139,7 +139,7 @@ def mounted(tmp_path: Path) -> Iterator[Path]:
     point = tmp_path / "mnt"
     point.mkdir()
     yield point
-    subprocess.run(["umount", str(point)], check=False)
+    subprocess.run(["umount", "--lazy", str(point)], check=False)
 
 
 def mount(point: Path, options: str) -> None:

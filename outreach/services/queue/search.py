@@ -54,6 +54,9 @@ def _hits(session: Session, where: list, scope: list, limit: int) -> list:  # ty
     return list(session.execute(stmt).all())
 
 
+SEARCH_MAX = 200  # characters of a search, as the longest name
+
+
 def search_businesses(
     db: Database, agent_id: int, query: str, limit: int = 20
 ) -> list[BusinessHit]:
@@ -62,6 +65,13 @@ def search_businesses(
     text = (without_nul(query) or "").strip()
     if not text:
         raise InvalidInput(_("recherche vide : tapez un SIRET, un téléphone ou un nom"))
+    if len(text) > SEARCH_MAX:
+        # no name is longer (businesses.name is 200 characters); a 50 KB pattern is no search
+        raise InvalidInput(
+            _("recherche trop longue : {n} caractères, {limit} au plus").format(
+                n=len(text), limit=SEARCH_MAX
+            )
+        )
     limit = max(1, min(limit, 200))
     with db.reading() as session:
         agent = load_agent(session, agent_id)

@@ -13,6 +13,7 @@ from textual.widgets import DataTable, Input, Static
 from outreach.domain.siret import format_siret
 from outreach.i18n import _
 from outreach.services import queue
+from outreach.services.queue.search import SEARCH_MAX
 from outreach.services.types import BusinessHit
 from outreach.tui.format import status_label, task_state_label
 from outreach.tui.messages import SearchDone
@@ -43,7 +44,11 @@ class SearchScreen(Screen[tuple[int, str, int] | None]):
     def compose(self) -> ComposeResult:
         yield StatusBar()
         yield Static(_("Appel entrant : rechercher une entreprise"), id="search-title")
-        yield Input(placeholder=_("SIRET, téléphone (tout format) ou nom, puis Entrée"), id="query")
+        yield Input(
+            placeholder=_("SIRET, téléphone (tout format) ou nom, puis Entrée"),
+            id="query",
+            max_length=SEARCH_MAX,  # a 25,000-character paste is refused at once, not searched
+        )
         yield DataTable(id="hits", cursor_type="row", zebra_stripes=True)
         yield Static("", id="search-status", classes="hint")
         yield KeyFooter()
