@@ -142,13 +142,15 @@ def _segment_options(fn):  # type: ignore[no-untyped-def]
     "questions",
     multiple=True,
     metavar="CLÉ=TEXTE",
-    help=N_("Question du script (répétable) : clé=texte[|choix|choix]."),
+    help=N_(
+        "Question du script (répétable) : clé=texte[|choix|choix][|*] (* : autre réponse permise)."
+    ),
 )
 @click.option(
     "--script",
     "script_file",
     type=click.Path(dir_okay=False),
-    help=N_("Fichier de script : une ligne clé=texte[|choix...] par question."),
+    help=N_("Fichier de script : une ligne clé=texte[|choix...][|*] par question."),
 )
 @click.option("--intro", help=N_("Texte d'introduction lu par le conseiller."))
 @click.option("--paused", is_flag=True, help=N_("Créer la campagne suspendue."))

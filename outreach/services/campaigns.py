@@ -30,6 +30,7 @@ from outreach.db.models import (
     Chamber,
     Lockdown,
 )
+from outreach.domain.script import OTHER_MARK
 from outreach.domain.text import has_control
 from outreach.errors import Forbidden, InvalidInput, NotFound
 from outreach.i18n import _
@@ -54,6 +55,7 @@ class Question:
     key: str
     text: str
     choices: tuple[str, ...] = ()
+    other: bool = False  # another answer than the choices may be typed
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,7 +125,8 @@ class FillResult:
 
 
 def parse_question(text: str) -> Question:
-    """`key=Question text` or `key=Question text|choice 1|choice 2`."""
+    """`key=Question text` or `key=Question text|choice 1|choice 2`; a last choice `*` lets the
+    adviser type another answer than the choices."""
     key, sep, rest = text.partition("=")
     key = key.strip()
     if not sep or not _KEY.match(key) or not rest.strip():
@@ -133,7 +136,8 @@ def parse_question(text: str) -> Question:
             )
         )
     parts = [p.strip() for p in rest.split("|")]
-    return Question(key, parts[0], tuple(p for p in parts[1:] if p))
+    choices = tuple(p for p in parts[1:] if p and p != OTHER_MARK)
+    return Question(key, parts[0], choices, other=bool(choices) and OTHER_MARK in parts[1:])
 
 
 def read_script(path: str) -> tuple[Question, ...]:
@@ -323,7 +327,9 @@ def _create(session: Session, person: AgentInfo, spec: CampaignSpec) -> Campaign
         window_days=spec.window_days,
         window_hours=",".join(r.strip() for r in spec.window_hours.split(",")),
         script=[
-            {"key": q.key, "text": q.text, "choices": list(q.choices) or None} for q in spec.script
+            {"key": q.key, "text": q.text, "choices": list(q.choices) or None}
+            | ({"other": True} if q.other else {})
+            for q in spec.script
         ],
         script_intro=spec.script_intro,
         created_at=now,

@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from outreach.db.engine import Database
-from outreach.db.models import Agent, Call, Campaign, Lockdown, Referral
+from outreach.db.models import Agent, AuditLog, Call, Campaign, Lockdown, Referral
 from outreach.domain.referrals import REFERRAL_KINDS
 from outreach.services import rollup as rollups
 from outreach.services.access import scope_of
@@ -105,6 +105,7 @@ class DashboardFeed:
         self.loaded = False
         self.window = LATE_WINDOW
         self.watermark = 0
+        self.audit_mark = 0  # the last audit row looked at for undone calls
         self.today: Any = None  # the Paris day the "today" counters are for
         self.per_hour = [0] * 24
         self.agents_today: dict[int, list[int]] = {}
@@ -135,9 +136,23 @@ class DashboardFeed:
 
     # -- loading ---------------------------------------------------------------------------------
 
+    def _undone_since(self) -> bool:
+        """Whether a call was undone (deleted) since the last look: then everything is reloaded,
+        as the new calls alone cannot take one away. Reads only the audit rows added since."""
+        with self.db.reading() as s:
+            top = s.scalar(select(func.max(AuditLog.id))) or 0
+            undone = s.scalar(
+                select(func.count())
+                .select_from(AuditLog)
+                .where(AuditLog.id > self.audit_mark, AuditLog.action == "call.undo")
+            )
+        self.audit_mark = top
+        return bool(undone)
+
     def _full_load(self) -> None:
         with self.db.reading() as s:
             top = s.scalar(select(func.max(Call.id))) or 0
+            self.audit_mark = s.scalar(select(func.max(AuditLog.id))) or 0
         cut = replace(self.sel, upto_id=top)
         by_lockdown = rollups.rollup(self.db, cut, ("lockdown",))
         by_campaign = rollups.rollup(self.db, cut, ("campaign",), with_total=False)
@@ -282,7 +297,7 @@ class DashboardFeed:
         started = time.perf_counter()
         moment = now or datetime.now(UTC)
         day = (from_db(to_db(moment)) or moment).astimezone(PARIS).date()
-        full = not self.loaded
+        full = not self.loaded or self._undone_since()
         if full:
             self._full_load()
             self._load_today(day)

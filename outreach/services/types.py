@@ -90,6 +90,7 @@ class ScriptQuestion:
     key: str
     text: str
     choices: tuple[str, ...] = ()
+    other: bool = False  # with choices: another answer may be typed
 
 
 @dataclass(frozen=True, slots=True)

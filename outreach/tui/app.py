@@ -146,11 +146,47 @@ class OutreachApp(App[None]):
         self.refresh_my_day()
 
     async def action_quit(self) -> None:
-        """Logged out first (written before the app ends), then quit."""
+        """Ctrl+Q: straight out, unless a business is held; then ask, and hand it back first."""
+        from outreach.tui.screens.call import CallScreen
+        from outreach.tui.screens.modals import ConfirmQuitModal
+
+        held = next(
+            (s for s in self.screen_stack if isinstance(s, CallScreen) and s.current is not None),
+            None,
+        )
+        if held is None or self.agent is None:
+            await self._logged_out()
+            self.exit()
+            return
+        if isinstance(self.screen, ConfirmQuitModal):
+            return
+        task, agent_id = held.current, self.agent.id
+        assert task is not None
+
+        def answered(ok: bool | None) -> None:
+            if ok:
+                held.current = None
+                self.day.track("logged_out")
+                self._release_and_exit(agent_id, task.task_id)
+
+        self.push_screen(ConfirmQuitModal(task.business.name), answered)
+
+    @work(thread=True, exit_on_error=False, group="release")
+    def _release_and_exit(self, agent_id: int, task_id: int) -> None:
+        from outreach.services.queue import release_task
+
+        try:
+            release_task(self.db, agent_id, task_id, "quit", delay_minutes=0)
+        except UNREACHABLE:
+            pass  # the lease expires by itself
+        self.day.drain()
+        self.call_from_thread(self.exit)
+
+    async def _logged_out(self) -> None:
+        """Logged out (written before the app ends)."""
         if self.agent is not None:
             self.day.track("logged_out")
             await asyncio.to_thread(self.day.drain)
-        self.exit()
 
     # -- navigation shared by every screen ----------------------------------------------------
 
@@ -208,10 +244,11 @@ class OutreachApp(App[None]):
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
 
-    def count_call(self, reached: bool) -> None:
-        self.calls_today += 1
+    def count_call(self, reached: bool, step: int = 1) -> None:
+        """Today's own counts: +1 for a call saved, -1 (`step`) for a call undone."""
+        self.calls_today += step
         if reached:
-            self.reached_today += 1
+            self.reached_today += step
         self.refresh_my_day()
 
     # -- my day in the header (from the database: also after an outbox replay) -----------------

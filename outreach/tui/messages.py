@@ -11,6 +11,7 @@ from outreach.services.types import (
     AgentInfo,
     BusinessHit,
     CallbackItem,
+    CallInput,
     CampaignSummary,
     ClaimedTask,
     EmptyQueue,
@@ -58,6 +59,15 @@ class CallSaved(Message):
 
     outcome: str
     result: RecordResult | None
+    call: CallInput | None = None
+
+
+@dataclass
+class CallUndone(Message):
+    """The call just saved was undone: its business is shown again, held by the agent."""
+
+    task: ClaimedTask
+    call: CallInput
 
 
 @dataclass

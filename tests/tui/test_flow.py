@@ -57,9 +57,9 @@ async def test_every_outcome_by_its_key(db: Database) -> None:
         assert seen == ["Boulangerie du Marché"]
 
         # 1 reached: notes, a script answer, then two referrals incl. a labelled platform
-        await pilot.press("n", *"gérant intéressé", "enter")
-        await pilot.click("#answer-0")
+        # the first answer has the focus: `non` answers it, Escape leaves it, `n` is Notes
         await pilot.press(*"non", "escape")
+        await pilot.press("n", *"gérant intéressé", "enter")
         await pilot.press("1")
         await settle(pilot)
         assert isinstance(app.screen, ReferralModal)
@@ -161,7 +161,7 @@ async def test_inbound_call_search_then_record(world: World) -> None:
         await pilot.press("enter")
         await settle(pilot)
         assert _shown(app) == "Boulangerie du Marché"
-        await pilot.press("s")
+        await pilot.press("escape", "s")
         await settle(pilot)
         assert isinstance(app.screen, SearchScreen)
         await pilot.press(*"+33 (0)6.12.34.56.03", "enter")
@@ -219,12 +219,12 @@ async def test_hand_back_with_reason_then_leave(world: World) -> None:
         await pilot.press("enter")
         await settle(pilot)
         assert _shown(app) == "Boulangerie du Marché"
-        await pilot.press("r")
+        await pilot.press("escape", "r")
         await settle(pilot)
         await pilot.press("down", "enter")  # the second reason
         await settle(pilot)
         assert _shown(app) == "Coiffure Élodie"
-        await pilot.press("escape")  # back to the campaigns: the business is handed back
+        await pilot.press("escape", "escape")  # out of the answer, back to the campaigns
         await settle(pilot)
         assert isinstance(app.screen, CampaignsScreen)
     with db.reading() as s:

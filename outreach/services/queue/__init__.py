@@ -16,6 +16,7 @@ from outreach.services.queue.dnc import lift_do_not_call, set_do_not_call
 from outreach.services.queue.record import record_call
 from outreach.services.queue.search import search_businesses
 from outreach.services.queue.status import campaigns_for_agent, why_empty
+from outreach.services.queue.undo import undo_call
 
 __all__ = [
     "campaigns_for_agent",
@@ -28,5 +29,6 @@ __all__ = [
     "search_businesses",
     "set_do_not_call",
     "take_task",
+    "undo_call",
     "why_empty",
 ]

@@ -55,6 +55,7 @@ class QueueContext:
     campaign: CampaignRow
     chamber_id: int | None  # the chambers whose tasks the agent works here: one, or all (None)
     existing_call: int | None = None  # a call already stored with the uuid being recorded
+    script: Any = None  # the campaign's script as stored (JSON list of questions)
 
 
 def scope_chamber(agent: AgentInfo, campaign: CampaignRow) -> int | None:
@@ -153,6 +154,7 @@ def _context_stmt():  # type: ignore[no-untyped-def]
             ch.c.code.label("a_chamber"),
             *(k.c[name] for name in _CAMPAIGN_COLUMNS),
             kc.c.code.label("k_chamber"),
+            k.c.script.label("k_script"),
             existing.label("existing_call"),
         )
         .select_from(
@@ -188,4 +190,6 @@ def load_context(
     if v["id"] is None:
         raise NotFound(_("campagne inconnue : n° {id}").format(id=campaign_id))
     campaign = _campaign_row(dict(v), v["k_chamber"])
-    return QueueContext(agent, campaign, scope_chamber(agent, campaign), v["existing_call"])
+    return QueueContext(
+        agent, campaign, scope_chamber(agent, campaign), v["existing_call"], v["k_script"]
+    )

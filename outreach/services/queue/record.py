@@ -22,6 +22,7 @@ from outreach.db.models import AuditLog, Business, Call, CallAnswer, CallTask, R
 from outreach.domain.outcomes import CALLBACK, DONE, NEXT_PHONE, RETRY, Outcome, UnknownOutcome
 from outreach.domain.outcomes import outcome as catalogue_outcome
 from outreach.domain.referrals import REFERRAL_KINDS_BY_CODE, REFERRAL_STATUSES
+from outreach.domain.script import check_answer
 from outreach.errors import Forbidden, InvalidInput, NotFound
 from outreach.i18n import _
 from outreach.services.audit import record_audit
@@ -33,6 +34,7 @@ from outreach.services.queue.context import (
     load_context,
 )
 from outreach.services.queue.dnc import opt_out
+from outreach.services.queue.views import script_of
 from outreach.services.types import CallInput, RecordResult
 
 T = CallTask.__table__
@@ -94,6 +96,28 @@ def _validate(call: CallInput, oc: Outcome, now: datetime) -> datetime | None:
         if not key or len(key) > 64:
             raise InvalidInput(_("question du script invalide : « {key} »").format(key=key))
     return callback_at
+
+
+def _checked_answers(answers: dict[str, str], script: Any) -> dict[str, str]:
+    """The answers as stored: each names a question of the campaign's script, and a question
+    with listed choices takes one of them (free text only where the question allows it)."""
+    questions = {q.key: q for q in script_of(script)}
+    out: dict[str, str] = {}
+    for key, answer in answers.items():
+        question = questions.get(key)
+        if question is None:
+            raise InvalidInput(
+                _("« {key} » n'est pas une question du script de la campagne").format(key=key)
+            )
+        try:
+            out[key] = check_answer(question.choices, question.other, answer)
+        except ValueError:
+            raise InvalidInput(
+                _("question « {key} » : « {answer} » n'est pas un choix ({choices})").format(
+                    key=key, answer=answer, choices=" / ".join(question.choices)
+                )
+            ) from None
+    return out
 
 
 def _next_state(
@@ -162,6 +186,21 @@ _TASK_COLUMNS = (
     T.c.next_attempt_at,
     T.c.claimed_by,
     T.c.lease_expires_at,
+    T.c.callback_agent_id,
+    T.c.callback_team_at,
+    T.c.last_outcome,
+    T.c.last_call_at,
+)
+# what recording changes in the task, kept in the audit row so that an undo can put it back
+UNDONE_TASK_COLUMNS = (
+    "state",
+    "attempts",
+    "phone_index",
+    "next_attempt_at",
+    "callback_agent_id",
+    "callback_team_at",
+    "last_outcome",
+    "last_call_at",
 )
 _BUSINESS_COLUMNS = (
     B.c.id.label("b_id"),
@@ -170,6 +209,7 @@ _BUSINESS_COLUMNS = (
     B.c.department.label("b_department"),
     B.c.phone.label("b_phone"),
     B.c.phone_alt.label("b_phone_alt"),
+    B.c.phone_flagged.label("b_phone_flagged"),
     B.c.phone_alt_flagged.label("b_phone_alt_flagged"),
     B.c.status.label("b_status"),
     B.c.do_not_call.label("b_do_not_call"),
@@ -207,9 +247,14 @@ class _Business:
     department: str
     phone: str | None
     phone_alt: str | None
+    phone_flagged: bool
     phone_alt_flagged: bool
     status: str
     do_not_call: bool
+
+
+def _jsonable(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime) else value
 
 
 def _record(
@@ -221,6 +266,7 @@ def _record(
         return _replayed(session, ctx.existing_call, call.uuid)
     oc = _outcome(call.outcome)
     callback_at = _validate(call, oc, now)
+    answers = _checked_answers(call.answers, ctx.script) if call.answers else {}
     agent, campaign, chamber = ctx.agent, ctx.campaign, ctx.chamber_id
     by_id = call.task_id is not None
     row = session.execute(
@@ -244,6 +290,7 @@ def _record(
         row.b_department,
         row.b_phone,
         row.b_phone_alt,
+        bool(row.b_phone_flagged),
         bool(row.b_phone_alt_flagged),
         row.b_status,
         bool(row.b_do_not_call),
@@ -274,6 +321,7 @@ def _record(
             select(*_TASK_COLUMNS).where(T.c.id == task.id).with_for_update()
         ).one()
 
+    task_before = {name: _jsonable(getattr(task, name)) for name in UNDONE_TASK_COLUMNS}
     holds = task.claimed_by == agent.id
     other_holds = (
         task.claimed_by is not None
@@ -320,6 +368,7 @@ def _record(
             biz_values["phone_alt_flagged"] = True
     if oc.business_status and business.status != oc.business_status:
         biz_values["status"] = oc.business_status
+    business_before = {name: getattr(business, name) for name in biz_values if name != "updated_at"}
     if biz_values:
         biz_values["updated_at"] = now
         session.execute(update(B).where(B.c.id == business.id).values(**biz_values))
@@ -385,10 +434,10 @@ def _record(
             referrals=[(r.kind, r.partner) for r in call.referrals],
             now=now,
         )
-    if call.answers:
+    if answers:
         session.execute(
             insert(CallAnswer.__table__),
-            [{"call_id": call_id, "question": k, "answer": v} for k, v in call.answers.items()],
+            [{"call_id": call_id, "question": k, "answer": v} for k, v in answers.items()],
         )
     if oc.opt_out and not business.do_not_call:
         opt_out(
@@ -412,6 +461,8 @@ def _record(
             "task_state": new_state,
             "next_attempt_at": next_at.isoformat() if next_at else None,
             "lease_lost": lease_lost,
+            "task_before": task_before,
+            "business_before": business_before,
         },
         at=now,
     )

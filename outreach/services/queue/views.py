@@ -180,6 +180,7 @@ def script_of(raw: Any) -> tuple[ScriptQuestion, ...]:
                 key=str(q["key"]),
                 text=str(q.get("text") or q["key"]),
                 choices=tuple(str(c) for c in choices),
+                other=bool(q.get("other")),
             )
         )
     return tuple(out)

@@ -16,6 +16,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import Input, Label, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
@@ -25,13 +26,13 @@ from outreach.services import queue
 from outreach.services.outbox import UNREACHABLE, record_or_keep
 from outreach.services.types import CallInput, ClaimedTask, ReferralInput
 from outreach.tui.format import mail_refusal_label, outcome_label
-from outreach.tui.messages import CallSaved, LeaseLost, OutboxChanged, TaskReady
+from outreach.tui.messages import CallSaved, CallUndone, LeaseLost, OutboxChanged, TaskReady
 from outreach.tui.widgets.business_card import BusinessCard
 from outreach.tui.widgets.day_bar import DayBar
 from outreach.tui.widgets.footer import KeyFooter
 from outreach.tui.widgets.history import HistoryTable
 from outreach.tui.widgets.outcome_bar import OutcomeBar
-from outreach.tui.widgets.script_form import ScriptForm
+from outreach.tui.widgets.script_form import ChoiceField, ScriptForm
 from outreach.tui.widgets.status_bar import StatusBar
 
 if TYPE_CHECKING:
@@ -54,14 +55,25 @@ class CallScreen(Screen[None]):
         ),
         Binding("n", "notes", _("Notes"), id="call.notes"),
         Binding("r", "release", _("Rendre la fiche"), id="call.release"),
-        Binding("c", "app.callbacks", _("Rappels"), id="call.callbacks"),
-        Binding("s", "app.search", _("Rechercher"), id="call.search"),
+        Binding("c", "callbacks", _("Rappels"), id="call.callbacks"),
+        Binding("s", "search", _("Rechercher"), id="call.search"),
         Binding("f5", "retry", _("Réessayer"), id="call.retry"),
         Binding("p", "pause", _("Pause"), id="call.pause"),
         Binding("a", "take_alert", _("Prendre le rappel dû"), id="call.take_alert", show=False),
-        Binding("question_mark", "app.help", _("Aide"), id="call.help"),
+        # ctrl+z works from a field too; u where no field has the focus
+        Binding("ctrl+z", "undo", _("Annuler l'appel"), priority=True, id="call.undo"),
+        Binding("u", "undo", _("Annuler l'appel"), show=False),
+        Binding("question_mark", "help", _("Aide"), id="call.help"),
+        # Escape leaves the field first (the letters are commands again), then the screen
+        Binding("escape", "leave_field", _("Sortir du champ"), id="call.leave_field"),
         Binding("escape", "leave", _("Campagnes"), id="call.leave"),
     ]
+    AUTO_FOCUS = None  # nothing hidden gets the focus: a business's first answer, or nothing
+    # the letter commands, off while an answer or the notes have the focus
+    FIELD_OFF = frozenset(
+        {"notes", "release", "callbacks", "search", "help", "leave", "pause", "take_alert"}
+    )
+    UNDO_SECONDS = 10.0  # how long the "saved" line offers the undo
 
     def __init__(
         self,
@@ -76,6 +88,8 @@ class CallScreen(Screen[None]):
         self.shown_at: datetime | None = None
         self.saving = False
         self._take_args = take
+        self.undoable: CallInput | None = None  # the call just saved, while it may be undone
+        self._echo_timer: Timer | None = None
 
     @property
     def oapp(self) -> OutreachApp:
@@ -97,6 +111,7 @@ class CallScreen(Screen[None]):
                     yield Label(_("Notes (n)"), id="notes-label")
                     yield Input(placeholder=_("notes de l'appel"), id="notes", compact=True)
             yield history
+        yield Static("", id="saved")
         yield OutcomeBar(id="outcomes")
         yield KeyFooter()
 
@@ -104,6 +119,7 @@ class CallScreen(Screen[None]):
         self.oapp.campaign_name = self.campaign_name
         self.query_one("#banner").display = False
         self.query_one("#call-body").display = False
+        self.query_one("#saved").display = False
         self.set_interval(self.oapp.settings.lease_renew_seconds, self._renew)
         self.set_interval(self.oapp.settings.empty_retry_seconds, self._retry_if_idle)
         self.set_interval(30, self._tick)  # the local time at the business moves on
@@ -129,6 +145,7 @@ class CallScreen(Screen[None]):
         body = self.query_one("#call-body")
         if message.task is None:
             body.display = False
+            self.set_focus(None)
             if not self.oapp.day.paused:
                 self.oapp.day.track("ready")
             if message.offline is not None:
@@ -156,11 +173,16 @@ class CallScreen(Screen[None]):
         zone = self.oapp.settings.display_timezone
         self.query_one(BusinessCard).show(task, self.shown_at)
         self.query_one(HistoryTable).show(task, zone)
-        mounting = self.query_one(ScriptForm).load(task.script, task.script_intro)
+        form = self.query_one(ScriptForm)
+        mounting = form.load(task.script, task.script_intro)
         self.query_one("#notes", Input).value = ""
-        self.set_focus(None)
         if mounting is not None:  # a new script: its fields in the same frame as the business
             await mounting
+        # what is typed now goes to the first answer, shown focused; no field: the commands
+        first = form.first_field()
+        self.set_focus(first)
+        if first is not None:
+            first.scroll_visible(animate=False)
 
     def _tick(self) -> None:
         if self.current is not None:
@@ -364,11 +386,19 @@ class CallScreen(Screen[None]):
             app.post_message(OutboxChanged(app.outbox.count(call.agent_id)))
         # the next business before the counts: redrawing them meanwhile slows the claim (GIL)
         self._post_next(call.agent_id)
-        self.post_message(CallSaved(call.outcome, result))
+        self.post_message(CallSaved(call.outcome, result, call))
 
     def on_call_saved(self, message: CallSaved) -> None:
         entry = OUTCOMES_BY_CODE[message.outcome]
         self.oapp.count_call(entry.reached)
+        saved = message.result is not None and not message.result.replayed
+        self.undoable = message.call if saved and not entry.opt_out else None
+        if saved:
+            line = _("Enregistré : {outcome}").format(outcome=outcome_label(message.outcome))
+            if self.undoable is not None:
+                line += "  ·  " + _("ctrl+z ou u : annuler cet appel")
+            self._echo(line)
+        self.refresh_bindings()
         if message.result is None:
             self.notify(
                 _(
@@ -384,6 +414,70 @@ class CallScreen(Screen[None]):
             self.notify(_("Courriel mis en file pour {to}").format(to=message.result.email_to))
         elif message.result is not None and message.result.email_refused:
             self.notify(mail_refusal_label(message.result.email_refused), severity="warning")
+
+    def _echo(self, line: str) -> None:
+        """The line above the outcome keys for a few seconds (the undo is offered as long)."""
+        saved = self.query_one("#saved", Static)
+        saved.update(line)
+        saved.display = True
+        if self._echo_timer is not None:
+            self._echo_timer.stop()
+        self._echo_timer = self.set_timer(self.UNDO_SECONDS, self._echo_over)
+
+    def _echo_over(self) -> None:
+        self.query_one("#saved").display = False
+        self.undoable = None
+        self.refresh_bindings()
+
+    def in_field(self) -> bool:
+        return isinstance(self.focused, Input | ChoiceField)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "undo":
+            return self.undoable is not None
+        if action == "leave_field":
+            return self.in_field()
+        if action in self.FIELD_OFF and self.in_field():
+            return False
+        return True
+
+    def action_callbacks(self) -> None:
+        self.oapp.action_callbacks()
+
+    def action_search(self) -> None:
+        self.oapp.action_search()
+
+    def action_help(self) -> None:
+        self.oapp.action_help()
+
+    def action_leave_field(self) -> None:
+        self.set_focus(None)
+
+    def action_undo(self) -> None:
+        if self.undoable is None or self.saving:
+            return
+        self.saving = True
+        call, self.undoable = self.undoable, None
+        self.refresh_bindings()
+        self._undo_worker(call)
+
+    @work(thread=True, exit_on_error=False, group="record")
+    def _undo_worker(self, call: CallInput) -> None:
+        app = self.oapp
+        task = queue.undo_call(app.db, call.agent_id, call.uuid, now=app.settings.now_arg())
+        self.post_message(CallUndone(task, call))
+
+    async def on_call_undone(self, message: CallUndone) -> None:
+        await self.on_task_ready(TaskReady(message.task))
+        call = message.call
+        self.query_one("#notes", Input).value = call.notes or ""
+        self.query_one(ScriptForm).restore(call.answers)
+        self.oapp.count_call(OUTCOMES_BY_CODE[call.outcome].reached, -1)
+        self._echo(
+            _("Appel annulé : {outcome}. Choisissez le bon résultat.").format(
+                outcome=outcome_label(call.outcome)
+            )
+        )
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         # the app reports the error; the screen becomes usable again
@@ -436,8 +530,21 @@ class CallScreen(Screen[None]):
             self.query_one("#notes", Input).focus()
 
     @on(Input.Submitted)
-    def _field_done(self) -> None:
-        self.set_focus(None)
+    def _field_done(self, event: Input.Submitted) -> None:
+        if event.input.has_class("answer"):
+            self.focus_next()  # the next answer (or the notes)
+        else:
+            self.set_focus(None)
+
+    @on(ChoiceField.Refused)
+    def _not_a_choice(self, event: ChoiceField.Refused) -> None:
+        choices = event.field.question.choices
+        self.notify(
+            _("Réponses possibles : {keys} (Échap : sortir du champ)").format(
+                keys=" / ".join(choices)
+            ),
+            timeout=3,
+        )
 
     def _hand_back_shown(self) -> None:
         """The business on screen goes back to the queue at once (leaving, pausing)."""
@@ -454,10 +561,7 @@ class CallScreen(Screen[None]):
         self.current = None
 
     def action_leave(self) -> None:
-        """Escape: out of a field first; else back to the campaigns, handing the business back."""
-        if isinstance(self.focused, Input):
-            self.set_focus(None)
-            return
+        """Back to the campaigns (Escape outside a field), handing the business back."""
         if self.saving:
             return
         self._hand_back_shown()

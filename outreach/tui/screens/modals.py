@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Checkbox, Input, Label, OptionList, Select, SelectionList, Static
 from textual.widgets.option_list import Option
@@ -165,35 +165,74 @@ class ReferralModal(ModalScreen[tuple[ReferralInput, ...] | None]):
         self.dismiss(None)
 
 
-class ConfirmDoNotCallModal(ModalScreen[bool]):
-    """Opposition is final in every campaign and chamber: ask once more."""
+class ConfirmModal(ModalScreen[bool]):
+    """A yes/no question answered by a key: `o` (or `y`) confirms, `n` or Escape cancels.
+
+    With `enter_confirms` False (a change that cannot be undone) a bare Enter confirms nothing:
+    it says which key does."""
 
     CSS_PATH = CSS_PATH
     BINDINGS = [
-        Binding("o,y,enter", "confirm", _("Confirmer"), id="dnc.confirm"),
-        Binding("n,escape", "cancel", _("Annuler"), id="dnc.cancel"),
+        Binding("o,y", "confirm", _("Confirmer"), id="confirm.yes"),
+        Binding("n,escape", "cancel", _("Annuler"), id="confirm.no"),
+        Binding("enter", "enter", show=False),
     ]
 
-    def __init__(self, business: str) -> None:
+    def __init__(self, title: str, text: str, *, enter_confirms: bool = False) -> None:
         super().__init__()
-        self.business = business
+        self.title_text, self.text, self.enter_confirms = title, text, enter_confirms
 
     def compose(self) -> ComposeResult:
-        with Vertical(classes="modal"):
-            yield Static(_("Opposition (ne plus appeler)"), classes="modal-title")
-            yield Static(
-                _(
-                    "« {name} » ne sera plus jamais appelée, dans aucune campagne ni aucune "
-                    "chambre. Confirmer ?"
-                ).format(name=self.business)
+        with VerticalScroll(classes="modal"):
+            yield Static(self.title_text, classes="modal-title")
+            yield Static(self.text)
+            yield Static("", id="modal-error", classes="error")
+            hint = (
+                _("o / Entrée : confirmer · n / Échap : annuler")
+                if self.enter_confirms
+                else _("o : confirmer · n / Échap : annuler")
             )
-            yield Static(_("o / Entrée : confirmer · n / Échap : annuler"), classes="hint")
+            yield Static(hint, classes="hint")
 
     def action_confirm(self) -> None:
         self.dismiss(True)
 
     def action_cancel(self) -> None:
         self.dismiss(False)
+
+    def action_enter(self) -> None:
+        if self.enter_confirms:
+            self.dismiss(True)
+        else:
+            self.query_one("#modal-error", Static).update(
+                _("Entrée ne suffit pas : tapez o pour confirmer, n pour annuler")
+            )
+
+
+class ConfirmDoNotCallModal(ConfirmModal):
+    """Opposition is final in every campaign and chamber: confirmed by `o`, not by Enter."""
+
+    def __init__(self, business: str) -> None:
+        super().__init__(
+            _("Opposition (ne plus appeler)"),
+            _(
+                "« {name} » ne sera plus jamais appelée, dans aucune campagne ni aucune "
+                "chambre. Cette opposition ne pourra pas être annulée. Confirmer ?"
+            ).format(name=business),
+        )
+
+
+class ConfirmQuitModal(ConfirmModal):
+    """Quitting while a business is shown: it is handed back to the queue first."""
+
+    def __init__(self, business: str) -> None:
+        super().__init__(
+            _("Quitter outreach"),
+            _("« {name} » est réservée pour vous : elle sera rendue à la file. Quitter ?").format(
+                name=business
+            ),
+            enter_confirms=True,
+        )
 
 
 RELEASE_REASONS = (
