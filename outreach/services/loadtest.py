@@ -42,6 +42,7 @@ from outreach.domain.siret import luhn_complete
 from outreach.errors import InvalidInput, NotFound, OutreachError
 from outreach.i18n import _
 from outreach.services.clock import utcnow
+from outreach.services.queue.views import script_of
 
 CAMPAIGN_NAME = "Test de charge"
 CALL_SECONDS = 0.002
@@ -72,6 +73,9 @@ class Plan:
     mode: str  # project, bare, or compare (both, alternating in slices)
     log_dir: str
     slice_seconds: float = 5.0
+    # the script question the agents answer (its key and choices): the campaign's first choice
+    # question, as the service takes only listed choices
+    question: tuple[str, tuple[str, ...]] | None = ("online", ("oui", "non"))
 
 
 @contextmanager
@@ -287,7 +291,7 @@ def _agent_process(plan: Plan, index: int, ready: Any, start: Any, errors_out: A
             started = datetime.now(UTC)
             time.sleep(CALL_SECONDS)  # the call itself, so two holds of one task would overlap
             ended = datetime.now(UTC)
-            answers = {"online": rng.choice(("oui", "non"))}
+            answers = {plan.question[0]: rng.choice(plan.question[1])} if plan.question else {}
             referral = "click_and_collect" if code == "reached" and rng.random() < 0.3 else None
             if mode == "bare":
                 bare.record(  # type: ignore[union-attr]
@@ -509,7 +513,12 @@ def run_loadtest(
         since = utcnow()
         log_dir = tempfile.mkdtemp(prefix="outreach-loadtest-")
         mode = "compare" if compare else "bare" if bare else "project"
-        plan = Plan(url, campaign_id, agent_ids, chamber_id, seconds, mode, log_dir, slice_seconds)
+        with db.reading() as s:
+            script = script_of(s.scalar(select(Campaign.script).where(Campaign.id == campaign_id)))
+        question = next(((q.key, q.choices) for q in script if q.choices), None)
+        plan = Plan(
+            url, campaign_id, agent_ids, chamber_id, seconds, mode, log_dir, slice_seconds, question
+        )
         ctx = mp.get_context("spawn")
         start, results = ctx.Event(), ctx.Queue()
         procs = start_agents(
