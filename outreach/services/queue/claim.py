@@ -393,22 +393,37 @@ def _take(
             _("« {name} » est en cours de traitement par un autre conseiller").format(name=biz.name)
         )
     # An agent holds one task per campaign: taking this one hands back any other.
+    hold_only(session, agent_id, campaign_id, task.id, ctx.campaign.lease_until(now), now)
+    return int(task.id)
+
+
+def hold_only(
+    session: Executor,
+    agent_id: int,
+    campaign_id: int,
+    task_id: int,
+    lease_until: datetime,
+    now: datetime,
+    **values: Any,
+) -> None:
+    """The agent holds task `task_id` (with `values` set on it) and no other task of the
+    campaign: an agent holds one business per campaign."""
     session.execute(
         update(T)
-        .where(T.c.campaign_id == campaign_id, T.c.claimed_by == agent_id, T.c.id != task.id)
+        .where(T.c.campaign_id == campaign_id, T.c.claimed_by == agent_id, T.c.id != task_id)
         .values(claimed_by=None, claimed_at=None, lease_expires_at=None)
     )
     session.execute(
         update(T)
-        .where(T.c.id == task.id)
+        .where(T.c.id == task_id)
         .values(
+            **values,
             claimed_by=agent_id,
             claimed_at=now,
-            lease_expires_at=ctx.campaign.lease_until(now),
+            lease_expires_at=lease_until,
             updated_at=now,
         )
     )
-    return int(task.id)
 
 
 def take_task(

@@ -27,6 +27,7 @@ from outreach.errors import Forbidden, InvalidInput, NotFound
 from outreach.i18n import _
 from outreach.services.audit import record_audit
 from outreach.services.clock import to_db, utcnow
+from outreach.services.queue.claim import hold_only
 from outreach.services.queue.context import load_context
 from outreach.services.queue.record import UNDONE_TASK_COLUMNS
 from outreach.services.queue.views import claimed_task
@@ -102,23 +103,15 @@ def undo_call(db: Database, agent_id: int, uuid: str, now: datetime | None = Non
             ).first()
             if later is not None:
                 raise InvalidInput(_("un autre appel a suivi sur cette fiche"))
-            # the agent holds one business per campaign: the one shown since goes back at once
-            session.execute(
-                update(T)
-                .where(T.c.campaign_id == call.campaign_id, T.c.claimed_by == agent_id)
-                .where(T.c.id != task.id)
-                .values(claimed_by=None, claimed_at=None, lease_expires_at=None, updated_at=at)
-            )
-            session.execute(
-                update(T)
-                .where(T.c.id == task.id)
-                .values(
-                    **_restored(detail["task_before"]),
-                    claimed_by=agent_id,
-                    claimed_at=at,
-                    lease_expires_at=ctx.campaign.lease_until(at),
-                    updated_at=at,
-                )
+            # the business shown since goes back to the queue at once
+            hold_only(
+                session,
+                agent_id,
+                call.campaign_id,
+                task.id,
+                ctx.campaign.lease_until(at),
+                at,
+                **_restored(detail["task_before"]),
             )
             business_before = detail.get("business_before") or {}
             if business_before:
