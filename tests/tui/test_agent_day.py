@@ -36,7 +36,7 @@ async def test_states_follow_the_call_loop(world: World, fixed_clock: datetime) 
         await settle(pilot)
         await pilot.press("escape")
         await settle(pilot)
-        await pilot.press("escape")  # back to the campaigns: ready
+        await pilot.press("escape", "escape")  # out of the answer, back to the campaigns: ready
         await settle(pilot)
         b = world.business_ids
         assert states(world.db, world.agent_id) == [
