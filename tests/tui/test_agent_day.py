@@ -74,7 +74,7 @@ async def test_pause_by_key_and_resume(world: World, fixed_clock: datetime) -> N
         await settle(pilot)
         screen = app.screen
         assert isinstance(screen, CallScreen) and screen.current is not None
-        await pilot.press("p")
+        await pilot.press("escape", "p")  # out of the answer first
         await settle(pilot)
         assert isinstance(app.screen, PauseModal)
         await pilot.press("6")  # other: a note is required first
@@ -94,7 +94,7 @@ async def test_pause_by_key_and_resume(world: World, fixed_clock: datetime) -> N
         await pilot.press("p")  # p again: resume, the next business
         await settle(pilot)
         assert screen.current is not None
-        await pilot.press("p", "1")  # lunch
+        await pilot.press("escape", "p", "1")  # out of the new business's answer; lunch
         await settle(pilot)
         await pilot.press("3")  # an outcome key resumes too
         await settle(pilot)
@@ -167,7 +167,7 @@ async def test_callback_alert_when_due(world: World, fixed_clock: datetime) -> N
             if alert.display:
                 break
         assert "Rappel dû : Fleurs de Bourbon" in str(alert.render())
-        await pilot.press("a")  # one key: the callback is on screen
+        await pilot.press("escape", "a")  # out of the answer, one key: the callback on screen
         await settle(pilot)
         assert screen.current is not None and screen.current.task_id == world.task_ids[3]
         await pilot.pause(0.5)
