@@ -178,6 +178,7 @@ class OutreachCommand(_FrenchHelp, click.Command):
 
 # command name -> the modules that define it (they register on `cli` when imported)
 LAZY_COMMANDS: dict[str, tuple[str, ...]] = {
+    "agent": ("outreach.cli.agent",),
     "campaign": ("outreach.cli.campaign",),
     "db": ("outreach.cli.db", "outreach.cli.backup"),
     "demo": ("outreach.cli.tui",),

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 import click
 
 from outreach.cli.base import AppContext, cli, db_option, echo
+from outreach.db.engine import Database
 from outreach.errors import InvalidInput
 from outreach.i18n import N_, _
 from outreach.services.seeding import PROFILES, SeedReport, plan_for
@@ -119,9 +120,20 @@ def _summary(report: SeedReport) -> None:
         default=DEFAULT_SEED,
     ),
 )
+@click.option(
+    "--roles/--no-roles",
+    default=True,
+    help=N_(
+        "PostgreSQL, profil demo : un rôle de connexion par personne, mot de passe de "
+        "démonstration « {password} » (par défaut : oui).",
+        password="demo-outreach",
+    ),
+)
 @db_option
 @click.pass_obj
-def seed_command(app: AppContext, profile: str, scale: str | None, random_seed: str | None) -> None:
+def seed_command(
+    app: AppContext, profile: str, scale: str | None, random_seed: str | None, roles: bool
+) -> None:
     factor = _number(scale, "--scale", float)
     seed = _number(random_seed, "--random-seed", int)
     plan = plan_for(profile, factor)  # bad profile or scale: said before opening the database
@@ -129,3 +141,17 @@ def seed_command(app: AppContext, profile: str, scale: str | None, random_seed: 
     with _progress_bar(_("seed {profile}").format(profile=profile)) as progress:
         report = seed_plan(database, plan, DEFAULT_SEED if seed is None else int(seed), progress)
     _summary(report)
+    if roles and profile == "demo" and database.is_postgresql:
+        demo_roles(database)
+
+
+def demo_roles(database: Database) -> None:
+    """Every demo person gets a PostgreSQL login role with the demo password (said here)."""
+    from outreach.services.people import DEMO_PASSWORD, give_roles
+
+    n = give_roles(database, DEMO_PASSWORD)
+    click.echo(
+        _(
+            "{n} rôles PostgreSQL de démonstration (un par personne), mot de passe : {password}"
+        ).format(n=n, password=DEMO_PASSWORD)
+    )

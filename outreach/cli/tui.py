@@ -101,6 +101,10 @@ def prepare_demo(app: AppContext) -> Database:
     from outreach.services.seeding import seed_profile
 
     seed_profile(database, "demo")
+    if database.is_postgresql:
+        from outreach.cli.seed import demo_roles
+
+        demo_roles(database)
     return database
 
 

@@ -16,6 +16,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     CheckConstraint,
+    Computed,
     Date,
     DateTime,
     ForeignKey,
@@ -83,6 +84,8 @@ class Agent(Base):
     chamber_id: Mapped[int] = mapped_column(ForeignKey("chambers.id"), index=True)
     role: Mapped[str] = mapped_column(String(16), default="agent")
     pin_hash: Mapped[str | None] = mapped_column(String(255))
+    # readable by everyone where the hash is not (PostgreSQL grants: see db/security.py)
+    has_pin: Mapped[bool] = mapped_column(Computed("pin_hash IS NOT NULL"))
     failed_pins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     locked_until: Mapped[datetime | None] = mapped_column(DateTime)
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))

@@ -22,7 +22,7 @@ def _query():  # type: ignore[no-untyped-def]
         Agent.role,
         Agent.chamber_id,
         Chamber.code,
-        Agent.pin_hash.is_not(None),
+        Agent.has_pin,
     ).join(Chamber, Chamber.id == Agent.chamber_id)
 
 

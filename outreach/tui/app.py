@@ -78,12 +78,16 @@ class OutreachApp(App[None]):
         self.replay_outbox()
         self.set_interval(self.settings.heartbeat_seconds, self._beat)
         login = self.settings.agent_login
-        if login:
-            # `--agent LOGIN`: the login form only if that agent must type a PIN (or is refused)
+        if login or self.db.is_postgresql:
+            # `--agent LOGIN`: the login form only if that agent must type a PIN (or is refused);
+            # PostgreSQL: straight in as the connected person, else their own role's password
             from outreach.tui.screens.login import StartScreen
 
             self.push_screen(StartScreen())
-            self._direct_login(login)
+            if login:
+                self._direct_login(login)
+            else:
+                self._connected_login()
         else:
             self._show_login(None)
 
@@ -97,7 +101,29 @@ class OutreachApp(App[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="login")
     def _direct_login(self, login: str) -> None:
-        """`--agent LOGIN`: straight in, unless that agent must type a PIN."""
+        """`--agent LOGIN`: straight in, unless that agent must type a PIN (on PostgreSQL with
+        a person's own URL, only as that person)."""
+        if self.db.is_postgresql:
+            from outreach.services.people import connected_or_owner
+
+            try:
+                person = connected_or_owner(self.db)
+            except OutreachError as exc:
+                self.post_message(LoginNeeded(login, str(exc)))
+                return
+            if person is not None:
+                if person.login == login.strip():
+                    self.enter_as(person)
+                else:
+                    self.post_message(
+                        LoginNeeded(
+                            login,
+                            _(
+                                "connecté comme {role} : --as {login} est refusé (seul un administrateur peut agir pour quelqu'un d'autre)"
+                            ).format(role=person.login, login=login),
+                        )
+                    )
+                return
         if auth.login_needs_pin(self.db, login, require_pin=self.settings.require_pin):
             self.post_message(LoginNeeded(login))
             return
@@ -107,6 +133,21 @@ class OutreachApp(App[None]):
             self.post_message(LoginNeeded(login, str(exc)))
             return
         self.enter_as(agent)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="login")
+    def _connected_login(self) -> None:
+        """PostgreSQL: a person's own URL logs that person in; the owner's URL asks who."""
+        from outreach.services.people import connected_or_owner
+
+        try:
+            person = connected_or_owner(self.db)
+        except OutreachError as exc:
+            self.post_message(LoginNeeded("", str(exc)))
+            return
+        if person is None:
+            self.post_message(LoginNeeded(""))
+            return
+        self.enter_as(person)
 
     def enter_as(self, agent: AgentInfo) -> None:
         """(In a login worker) `agent` is logged in: post it with the agent's campaigns, read in

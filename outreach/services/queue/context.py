@@ -150,7 +150,7 @@ def _context_stmt():  # type: ignore[no-untyped-def]
             a.c.name.label("a_name"),
             a.c.role.label("a_role"),
             a.c.chamber_id.label("a_chamber_id"),
-            a.c.pin_hash.is_not(None).label("a_has_pin"),
+            a.c.has_pin.label("a_has_pin"),
             ch.c.code.label("a_chamber"),
             *(k.c[name] for name in _CAMPAIGN_COLUMNS),
             kc.c.code.label("k_chamber"),

@@ -50,7 +50,11 @@ class LoginScreen(Screen[None]):
             yield Static(_("Connexion des conseillers"), id="login-title")
             yield Label(_("Identifiant"))
             yield Input(self._login, placeholder=_("votre identifiant"), id="login")
-            yield Label(_("Code PIN (laisser vide si vous n'en avez pas)"))
+            if self.oapp.db.is_postgresql:
+                # PostgreSQL: each person logs in with their own database role's password
+                yield Label(_("Mot de passe"))
+            else:
+                yield Label(_("Code PIN (laisser vide si vous n'en avez pas)"))
             yield Input(placeholder="••••", password=True, id="pin")
             yield Static("", id="login-error", classes="error")
             yield Button(_("Se connecter"), variant="primary", id="submit")
@@ -81,9 +85,18 @@ class LoginScreen(Screen[None]):
     def _verify(self, login: str, pin: str | None) -> None:
         settings = self.oapp.settings
         try:
-            agent = auth.verify_login(
-                self.oapp.db, login, pin, require_pin=settings.require_pin, now=settings.now_arg()
-            )
+            if self.oapp.db.is_postgresql:
+                from outreach.services.people import password_login
+
+                self.oapp.db, agent = password_login(self.oapp.db, login, pin or "")
+            else:
+                agent = auth.verify_login(
+                    self.oapp.db,
+                    login,
+                    pin,
+                    require_pin=settings.require_pin,
+                    now=settings.now_arg(),
+                )
         except OutreachError as exc:
             self.post_message(LoginRefused(str(exc)))
             return

@@ -1,0 +1,109 @@
+"""PostgreSQL's own walls: group roles, grants and row-level security, as SQL the migrations run.
+
+Every person has a login role (see `outreach.services.people`) in one of three group roles:
+outreach_agent, outreach_supervisor, outreach_admin. What each group may do to a table is
+granted here; which rows it may see and change is each table's row-level security: a person
+sees the rows of their own chamber, CMA France (chamber CMAF) and admins see every chamber.
+The database's owner (the installation's account) is not bound by either.
+
+A new table is one line of a migration: `security.protect(table, link)` for a table whose rows
+belong to a chamber (through `link`, see CHAMBER_OF), `security.reference(table)` for shared
+reference data. tests/db/test_security.py fails for a table that has neither.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+AGENT, SUPERVISOR, ADMIN = "outreach_agent", "outreach_supervisor", "outreach_admin"
+GROUPS = (AGENT, SUPERVISOR, ADMIN)
+PEOPLE = ", ".join(GROUPS)
+GROUP_OF_ROLE = {"agent": AGENT, "supervisor": SUPERVISOR, "admin": ADMIN}
+
+# How a row names its chamber: the link column -> an SQL expression of the row's chamber id
+# ({t} is the table). A table with another link adds one line here.
+CHAMBER_OF = {
+    "chamber_id": "{t}.chamber_id",
+    "business_id": "(SELECT b.chamber_id FROM businesses b WHERE b.id = {t}.business_id)",
+    "call_id": "(SELECT c.chamber_id FROM calls c WHERE c.id = {t}.call_id)",
+    "task_id": "(SELECT k.chamber_id FROM call_tasks k WHERE k.id = {t}.task_id)",
+    "referral_id": (
+        "(SELECT b.chamber_id FROM referrals r JOIN businesses b ON b.id = r.business_id "
+        "WHERE r.id = {t}.referral_id)"
+    ),
+    "agent_id": "(SELECT a.chamber_id FROM agents a WHERE a.id = {t}.agent_id)",
+}
+# Who the connected person is, for the policies: evaluated once per statement as (SELECT f()).
+FUNCTIONS = (
+    "CREATE OR REPLACE FUNCTION outreach_my_id() RETURNS integer LANGUAGE sql STABLE AS "
+    "$$ SELECT id FROM agents WHERE login = session_user AND active $$",
+    "CREATE OR REPLACE FUNCTION outreach_my_chamber() RETURNS integer LANGUAGE sql STABLE AS "
+    "$$ SELECT chamber_id FROM agents WHERE login = session_user AND active $$",
+    # CMA France and admins see every chamber (services.agents.works_every_chamber's rule)
+    "CREATE OR REPLACE FUNCTION outreach_sees_all() RETURNS boolean LANGUAGE sql STABLE AS "
+    "$$ SELECT coalesce((SELECT a.role = 'admin' OR c.code = 'CMAF' FROM agents a "
+    "JOIN chambers c ON c.id = a.chamber_id WHERE a.login = session_user AND a.active), "
+    "false) $$",
+)
+SEES_ALL = "(SELECT outreach_sees_all())"
+MY_ID = "(SELECT outreach_my_id())"
+MY_CHAMBER = "(SELECT outreach_my_chamber())"
+
+
+@dataclass(frozen=True, slots=True)
+class Rights:
+    """What each group may do to a table (SQL privilege lists)."""
+
+    agent: str = "SELECT, INSERT, UPDATE"
+    supervisor: str = "SELECT, INSERT, UPDATE, DELETE"
+    admin: str = "ALL"
+
+
+def create_groups() -> list[str]:
+    """The three group roles (cluster-wide: created once, kept by every later database), the
+    right to connect to this database and to use its schema and sequences."""
+    out = []
+    for group in GROUPS:
+        # two databases of one server may be migrated at once: the loser of the race is fine
+        out.append(
+            "DO $$ BEGIN "
+            f"IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{group}') THEN "
+            f"CREATE ROLE {group} NOLOGIN; END IF; "
+            "EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$"
+        )
+    out.append(
+        "DO $$ BEGIN EXECUTE format('GRANT CONNECT, TEMPORARY ON DATABASE %I TO "
+        f"{PEOPLE}', current_database()); END $$"
+    )
+    out.append(f"GRANT USAGE ON SCHEMA public TO {PEOPLE}")
+    out.append(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {PEOPLE}")
+    return out
+
+
+def grant(table: str, rights: Rights) -> list[str]:
+    """Revoke what the groups had on `table`, then grant `rights`."""
+    out = [f"REVOKE ALL ON {table} FROM {PEOPLE}"]
+    for group, privileges in ((AGENT, rights.agent), (SUPERVISOR, rights.supervisor)):
+        if privileges:
+            out.append(f"GRANT {privileges} ON {table} TO {group}")
+    out.append(f"GRANT {rights.admin} ON {table} TO {ADMIN}")
+    out.append(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {PEOPLE}")
+    return out
+
+
+def reference(table: str, supervisor: str = "SELECT") -> list[str]:
+    """Shared reference data (chambers, outcomes...): everyone reads, admins change."""
+    return grant(table, Rights(agent="SELECT", supervisor=supervisor))
+
+
+def protect(table: str, link: str = "chamber_id", rights: Rights | None = None) -> list[str]:
+    """Grants and row-level security for a table whose rows belong to a chamber through
+    `link` (a key of CHAMBER_OF): its people read and change only their chamber's rows,
+    CMA France and admins every row."""
+    mine = f"({SEES_ALL} OR {CHAMBER_OF[link].format(t=table)} = {MY_CHAMBER})"
+    return [
+        *grant(table, rights or Rights()),
+        f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY",
+        f"DROP POLICY IF EXISTS chamber ON {table}",
+        f"CREATE POLICY chamber ON {table} TO {PEOPLE} USING {mine} WITH CHECK {mine}",
+    ]
