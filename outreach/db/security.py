@@ -59,6 +59,25 @@ class Rights:
     admin: str = "ALL"
 
 
+# agents insert calls and what a call records; supervisors change their chamber's data (RGPD
+# erasure blanks calls and deletes answers), and no call is ever deleted (invariant 2)
+CALLS = Rights(agent="SELECT, INSERT", supervisor="SELECT, INSERT, UPDATE")
+ANSWERS = Rights(agent="SELECT, INSERT")
+APPEND_ONLY = Rights(agent="SELECT, INSERT", supervisor="SELECT, INSERT")
+TASKS = Rights(agent="SELECT, INSERT, UPDATE", supervisor="SELECT, INSERT, UPDATE")
+# a call may flag a phone, mark a business ceased or opposed (the name, address, phones: not)
+BUSINESSES = Rights(
+    agent="SELECT, UPDATE (phone_flagged, phone_alt_flagged, status, do_not_call, "
+    "do_not_call_at, updated_at)",
+    supervisor="SELECT, INSERT, UPDATE",
+)
+# everyone reads who is who, but a PIN's hash and lockout are for supervisors and admins
+AGENTS = Rights(
+    agent="SELECT (id, login, name, chamber_id, role, has_pin, active, created_at)",
+    supervisor="SELECT, UPDATE (pin_hash, failed_pins, locked_until)",
+)
+
+
 def create_groups() -> list[str]:
     """The three group roles (cluster-wide: created once, kept by every later database), the
     right to connect to this database and to use its schema and sequences."""
@@ -106,4 +125,57 @@ def protect(table: str, link: str = "chamber_id", rights: Rights | None = None) 
         f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY",
         f"DROP POLICY IF EXISTS chamber ON {table}",
         f"CREATE POLICY chamber ON {table} TO {PEOPLE} USING {mine} WITH CHECK {mine}",
+    ]
+
+
+def audit_log_policies() -> list[str]:
+    """audit_log: read your chamber's people's rows (all for CMA France and admins); add rows
+    in your own name only (an admin acting for someone writes theirs); change or delete rows:
+    admins only (the grants say so too)."""
+    chamber = CHAMBER_OF["agent_id"].format(t="audit_log")
+    return [
+        *grant("audit_log", APPEND_ONLY),
+        "ALTER TABLE audit_log ENABLE ROW LEVEL SECURITY",
+        "DROP POLICY IF EXISTS chamber ON audit_log",
+        "DROP POLICY IF EXISTS own_name ON audit_log",
+        "DROP POLICY IF EXISTS admins ON audit_log",
+        f"CREATE POLICY chamber ON audit_log FOR SELECT TO {PEOPLE} "
+        f"USING ({SEES_ALL} OR {chamber} = {MY_CHAMBER})",
+        f"CREATE POLICY own_name ON audit_log FOR INSERT TO {PEOPLE} "
+        f"WITH CHECK (agent_id IS NULL OR agent_id = {MY_ID} OR {SEES_ALL})",
+        f"CREATE POLICY admins ON audit_log FOR ALL TO {ADMIN} USING (true) WITH CHECK (true)",
+    ]
+
+
+def agents_policies() -> list[str]:
+    """What only some may do inside their chamber: an agent records calls in their own name,
+    and changes a task only while nobody else holds it, leaving it held by nobody or by
+    themselves; an opposition (do_not_call) is lifted only by a supervisor or an admin."""
+    free_or_mine = (
+        f"(claimed_by IS NULL OR claimed_by = {MY_ID} OR lease_expires_at IS NULL "
+        "OR lease_expires_at <= (now() AT TIME ZONE 'UTC'))"
+    )
+    held_by_me = f"(claimed_by IS NULL OR claimed_by = {MY_ID})"
+    return [
+        "DROP POLICY IF EXISTS own_calls ON calls",
+        f"CREATE POLICY own_calls ON calls AS RESTRICTIVE FOR INSERT TO {AGENT} "
+        f"WITH CHECK (agent_id = {MY_ID})",
+        "DROP POLICY IF EXISTS own_claims ON call_tasks",
+        f"CREATE POLICY own_claims ON call_tasks AS RESTRICTIVE FOR UPDATE TO {AGENT} "
+        f"USING {free_or_mine} WITH CHECK {held_by_me}",
+        "DROP POLICY IF EXISTS own_new_tasks ON call_tasks",
+        f"CREATE POLICY own_new_tasks ON call_tasks AS RESTRICTIVE FOR INSERT TO {AGENT} "
+        f"WITH CHECK {held_by_me}",
+        # a trigger, since a policy cannot see the row as it was before the change
+        "CREATE OR REPLACE FUNCTION outreach_opposition_lift() RETURNS trigger "
+        "LANGUAGE plpgsql AS $$ BEGIN "
+        "IF OLD.do_not_call AND NOT NEW.do_not_call "
+        f"AND pg_has_role(session_user, '{AGENT}', 'MEMBER') "
+        f"AND NOT pg_has_role(session_user, '{SUPERVISOR}', 'MEMBER') "
+        f"AND NOT pg_has_role(session_user, '{ADMIN}', 'MEMBER') THEN "
+        "RAISE EXCEPTION 'only a supervisor lifts an opposition (do_not_call)' "
+        "USING ERRCODE = '42501'; END IF; RETURN NEW; END $$",
+        "DROP TRIGGER IF EXISTS opposition_lift ON businesses",
+        "CREATE TRIGGER opposition_lift BEFORE UPDATE OF do_not_call ON businesses "
+        "FOR EACH ROW EXECUTE FUNCTION outreach_opposition_lift()",
     ]

@@ -1,8 +1,8 @@
 """people on PostgreSQL: group roles outreach_agent, outreach_supervisor, outreach_admin and
 what each may do to each table (nothing on SQLite)
 
-Revision ID: 0003
-Revises: 0002
+Revision ID: 0004
+Revises: 0003
 Create Date: 2026-12-04
 
 """
@@ -14,24 +14,10 @@ from alembic import op
 
 from outreach.db import security as sec
 
-revision: str = "0003"
-down_revision: str | None = "0002"
+revision: str = "0004"
+down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
-
-# agents insert calls and what a call records; supervisors change their chamber's data
-_CALLS = sec.Rights(agent="SELECT, INSERT")
-_APPEND_ONLY = sec.Rights(agent="SELECT, INSERT", supervisor="SELECT, INSERT")
-# a call may flag a phone, mark a business ceased or opposed (the name, address, phones: not)
-_BUSINESSES = sec.Rights(
-    agent="SELECT, UPDATE (phone_flagged, phone_alt_flagged, status, do_not_call, "
-    "do_not_call_at, updated_at)"
-)
-# everyone reads who is who, but a PIN's hash and lockout are for supervisors and admins
-_AGENTS = sec.Rights(
-    agent="SELECT (id, login, name, chamber_id, role, has_pin, active, created_at)",
-    supervisor="SELECT, UPDATE (pin_hash, failed_pins, locked_until)",
-)
 
 
 def upgrade() -> None:
@@ -51,14 +37,16 @@ def upgrade() -> None:
         *sec.reference("outcomes"),
         *sec.reference("referral_kinds"),
         *sec.reference("platforms"),
-        *sec.grant("agents", _AGENTS),
+        *sec.reference("pause_reasons"),
+        *sec.grant("agents", sec.AGENTS),
         *sec.grant("campaigns", sec.Rights(agent="SELECT")),
-        *sec.grant("businesses", _BUSINESSES),
-        *sec.grant("call_tasks", sec.Rights(agent="SELECT, INSERT, UPDATE")),
-        *sec.grant("calls", _CALLS),
-        *sec.grant("referrals", _CALLS),
-        *sec.grant("call_answers", _CALLS),
-        *sec.grant("audit_log", _APPEND_ONLY),
+        *sec.grant("businesses", sec.BUSINESSES),
+        *sec.grant("call_tasks", sec.TASKS),
+        *sec.grant("calls", sec.CALLS),
+        *sec.grant("referrals", sec.CALLS),
+        *sec.grant("call_answers", sec.ANSWERS),
+        *sec.grant("audit_log", sec.APPEND_ONLY),
+        *sec.grant("agent_state_events", sec.Rights()),
     ]
     for statement in statements:
         op.execute(statement)

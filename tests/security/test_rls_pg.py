@@ -1,0 +1,238 @@
+"""Row-level security on real PostgreSQL: people connected directly (psycopg, not through the
+services) see and change only what their chamber and their group allow."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+import psycopg
+import pytest
+from sqlalchemy import select, text
+
+from outreach.db.engine import Database
+from outreach.db.models import Base, Business, Call
+from outreach.services.queue import claim_next, record_call
+from outreach.services.types import CallInput, ReferralInput
+from tests.factories import make_business, make_campaign, make_task
+from tests.security.conftest import Roles
+from tests.supervision.builders import World, build_world
+
+pytestmark = pytest.mark.postgresql
+
+# Tables shared by every chamber: who is who, the catalogue, campaigns (a national campaign
+# has no chamber). Every other table that links to a chamber, a business, a call, a task, a
+# referral or a person must have row-level security.
+SHARED = {"agents", "departments", "campaigns"}
+LINKS = {"chamber_id", "business_id", "call_id", "task_id", "referral_id", "agent_id"}
+
+
+@pytest.fixture
+def world(pg_db: Database) -> World:
+    return build_world(pg_db)
+
+
+@pytest.fixture
+def people(roles: Roles, world: World) -> dict[str, str]:
+    return {
+        key: roles.add(what, chamber, role).login
+        for key, (what, chamber, role) in {
+            "agent": ("bre.agent1", "BRE", "agent"),
+            "sup": ("bre.superviseur", "BRE", "supervisor"),
+            "national": ("cmaf.superviseur", "CMAF", "supervisor"),
+            "admin": ("cmaf.admin", "CMAF", "admin"),
+        }.items()
+    }
+
+
+def _owner(db: Database) -> psycopg.Connection:
+    url = db.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    return psycopg.connect(url, autocommit=True)
+
+
+def test_every_per_chamber_table_has_row_security_and_grants(pg_db: Database) -> None:
+    with _owner(pg_db) as conn:
+        secured = {
+            r[0]
+            for r in conn.execute(
+                "SELECT relname FROM pg_class WHERE relrowsecurity AND relkind = 'r'"
+            )
+        }
+        granted = {
+            r[0]
+            for r in conn.execute(
+                "SELECT table_name FROM information_schema.role_table_grants "
+                "WHERE grantee = 'outreach_admin'"
+            )
+        }
+    missing_rls = sorted(
+        t.name
+        for t in Base.metadata.sorted_tables
+        if t.name not in SHARED and LINKS & set(t.columns.keys())
+    )
+    assert [t for t in missing_rls if t not in secured] == []
+    assert sorted(t.name for t in Base.metadata.sorted_tables if t.name not in granted) == []
+
+
+def test_agent_direct_sql_stays_in_their_chamber(
+    pg_db: Database, roles: Roles, world: World, people: dict[str, str]
+) -> None:
+    bre, idf = world.chamber["BRE"], world.chamber["IDF"]
+    with roles.connect(people["agent"]) as conn:
+        assert conn.execute(
+            "SELECT count(*) FROM calls WHERE chamber_id = %s", (idf,)
+        ).fetchone() == (0,)
+        assert conn.execute("SELECT count(*) FROM calls").fetchone() == (6,)
+        assert conn.execute("SELECT DISTINCT chamber_id FROM businesses").fetchall() == [(bre,)]
+        idf_business = world.business["b6"]
+        assert conn.execute(
+            "SELECT count(*) FROM referrals WHERE business_id = %s", (idf_business,)
+        ).fetchone() == (0,)
+        assert conn.execute(
+            "SELECT count(*) FROM call_answers a JOIN calls c ON c.id = a.call_id "
+            "WHERE c.chamber_id = %s",
+            (idf,),
+        ).fetchone() == (0,)
+        for refused in (
+            "UPDATE audit_log SET action = 'effacé'",
+            "DELETE FROM audit_log",
+            "DELETE FROM calls",
+            "UPDATE calls SET notes = NULL",
+            "UPDATE businesses SET name = 'x'",
+            "DELETE FROM call_answers",
+            "UPDATE agents SET role = 'admin'",
+            "SELECT pin_hash FROM agents",
+        ):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                conn.execute(refused)
+        # an opposition is lifted only by a supervisor
+        opposed = world.business["b4"]
+        with _owner(pg_db) as owner:
+            owner.execute("UPDATE businesses SET do_not_call = true WHERE id = %s", (opposed,))
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="supervisor"):
+            conn.execute("UPDATE businesses SET do_not_call = false WHERE id = %s", (opposed,))
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="supervisor"):
+            conn.execute("UPDATE businesses SET do_not_call = false")
+        # a call in someone else's name, or in another chamber, is refused
+        call = (
+            "INSERT INTO calls (uuid, campaign_id, business_id, agent_id, chamber_id, "
+            "started_at, ended_at, outcome, reached, lease_lost, recorded_at) "
+            "VALUES (%s, %s, %s, %s, %s, now(), now(), 'no_answer', false, false, now())"
+        )
+        me = conn.execute("SELECT outreach_my_id()").fetchone()[0]  # type: ignore[index]
+        campaign = world.campaign["c1"]
+        for agent_id, business, chamber in (
+            (world.agent["agent_bre"], world.business["b1"], bre),
+            (me, idf_business, idf),
+        ):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege, match="row-level security"):
+                conn.execute(call, (str(uuid.uuid4()), campaign, business, agent_id, chamber))
+        conn.execute(call, (str(uuid.uuid4()), campaign, world.business["b1"], me, bre))
+        # audit rows: in your own name only, never changed
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="row-level security"):
+            conn.execute(
+                "INSERT INTO audit_log (at, agent_id, action, entity) VALUES (now(), %s, 'x', 'y')",
+                (world.agent["sup_nat"],),
+            )
+        # SET ROLE to a group gives nothing more, and no other group is reachable
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("SET ROLE outreach_supervisor")
+    with pg_db.reading() as s:
+        assert s.scalar(select(Business.do_not_call).where(Business.id == opposed)) is True
+
+
+def test_supervisors_by_scope_and_admins(
+    pg_db: Database, roles: Roles, world: World, people: dict[str, str]
+) -> None:
+    idf = world.chamber["IDF"]
+    with roles.connect(people["sup"]) as conn:
+        assert conn.execute("SELECT count(*) FROM calls").fetchone() == (6,)
+        assert (
+            conn.execute(
+                "UPDATE businesses SET do_not_call = false WHERE chamber_id = %s", (idf,)
+            ).rowcount
+            == 0
+        )
+        # RGPD erasure of a business of their chamber: allowed; of another: nothing to see
+        assert (
+            conn.execute(
+                "DELETE FROM call_answers WHERE call_id IN (SELECT id FROM calls WHERE chamber_id = %s)",
+                (idf,),
+            ).rowcount
+            == 0
+        )
+        opposed = world.business["b4"]
+        conn.execute("UPDATE businesses SET do_not_call = true WHERE id = %s", (opposed,))
+        assert (
+            conn.execute(
+                "UPDATE businesses SET do_not_call = false WHERE id = %s", (opposed,)
+            ).rowcount
+            == 1
+        )
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("UPDATE audit_log SET action = 'x'")
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("DELETE FROM calls")
+    with roles.connect(people["national"]) as conn:
+        assert conn.execute("SELECT count(*) FROM calls").fetchone() == (9,)
+        assert conn.execute("SELECT count(DISTINCT chamber_id) FROM businesses").fetchone() == (2,)
+    with roles.connect(people["admin"]) as conn:
+        assert conn.execute("SELECT count(*) FROM calls").fetchone() == (9,)
+        assert conn.execute("UPDATE audit_log SET detail = NULL WHERE false").rowcount == 0
+
+
+def test_the_agents_app_works_as_the_agents_role(
+    pg_db: Database, roles: Roles, world: World, people: dict[str, str]
+) -> None:
+    """Claim and record through the services, connected as the agent: only their chamber's
+    businesses come, a call with a referral, answers and an opposition is saved."""
+    campaign = make_campaign(pg_db, "Nationale")
+    for _ in range(2):
+        make_task(pg_db, campaign, make_business(pg_db, department="75"))
+    bre_tasks = [
+        make_task(pg_db, campaign, make_business(pg_db, department="35")) for _ in range(2)
+    ]
+    db = roles.database(people["agent"])
+    me = db_id(db)
+    now = datetime(2026, 12, 4, 10, 0, tzinfo=UTC)
+    got = claim_next(db, me, campaign, now=now)
+    assert got is not None and got.task_id in bre_tasks
+    call = CallInput(
+        uuid=str(uuid.uuid4()),
+        agent_id=me,
+        campaign_id=campaign,
+        business_id=got.business.id,
+        task_id=got.task_id,
+        outcome="reached",
+        started_at=now,
+        ended_at=now,
+        referrals=(ReferralInput("click_and_collect"),),
+        answers={"q": "oui"},
+    )
+    record_call(db, call, now=now)
+    second = claim_next(db, me, campaign, now=now)
+    assert second is not None and second.task_id in bre_tasks and second.task_id != got.task_id
+    record_call(
+        db,
+        CallInput(
+            uuid=str(uuid.uuid4()),
+            agent_id=me,
+            campaign_id=campaign,
+            business_id=second.business.id,
+            task_id=second.task_id,
+            outcome="do_not_call",
+            started_at=now,
+            ended_at=now,
+        ),
+        now=now,
+    )
+    assert claim_next(db, me, campaign, now=now) is None  # the IDF tasks are not theirs
+    with pg_db.reading() as s:
+        assert s.scalar(select(Business.do_not_call).where(Business.id == second.business.id))
+        assert s.scalar(text("SELECT count(*) FROM calls WHERE agent_id = :a"), {"a": me}) == 2
+        assert s.scalar(select(Call.id).where(Call.uuid == call.uuid)) is not None
+
+
+def db_id(db: Database) -> int:
+    with db.reading() as s:
+        return int(s.scalar(text("SELECT outreach_my_id()")))
