@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 from platformdirs import user_data_path
@@ -37,6 +38,11 @@ def is_default_database(url: URL) -> bool:
         return False
 
 
+def _masked(raw: str) -> str:
+    """`raw` with any password replaced by ***, for messages (never echo a secret)."""
+    return re.sub(r"(://[^/:@]*:)[^/]*@", r"\1***@", raw)
+
+
 def resolve_database_url(cli_value: str | None = None) -> URL:
     """`--db URL`, else OUTREACH_DATABASE_URL, else the SQLite file in the user data directory.
 
@@ -48,11 +54,15 @@ def resolve_database_url(cli_value: str | None = None) -> URL:
         if raw.endswith((".sqlite3", ".sqlite", ".db")) or "/" in raw:
             raw = f"sqlite:///{Path(raw).expanduser().resolve()}"
         else:
-            raise ConfigError(_("URL de base de données invalide : {url!r}").format(url=raw))
+            raise ConfigError(
+                _("URL de base de données invalide : {url!r}").format(url=_masked(raw))
+            )
     try:
         url = make_url(raw)
     except ArgumentError:
-        raise ConfigError(_("URL de base de données invalide : {url!r}").format(url=raw)) from None
+        raise ConfigError(
+            _("URL de base de données invalide : {url!r}").format(url=_masked(raw))
+        ) from None
     backend = url.get_backend_name()
     if backend == "postgresql":
         if url.drivername in ("postgresql", "postgres", "postgresql+psycopg2"):

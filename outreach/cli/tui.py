@@ -42,7 +42,12 @@ def _run_app(app: AppContext, *, login: str | None, pin_required: bool) -> None:
         from outreach.tui.app import make_app
         from outreach.tui.settings import TuiSettings
 
-        tui = make_app(database, TuiSettings(agent_login=login, require_pin=pin_required))
+        settings = TuiSettings(
+            agent_login=login,
+            require_pin=pin_required,
+            remote_address=os.environ.get("OUTREACH_REMOTE_ADDRESS") or None,
+        )
+        tui = make_app(database, settings)
         # What is loaded so far is never collected: keep the collector's passes off it. The GC
         # stays off while the app draws its first screens; the app turns it back on.
         gc.freeze()
@@ -121,7 +126,8 @@ def is_local_host(host: str) -> bool:
     "serve",
     help=N_(
         "Sert l'application dans le navigateur (textual-serve). Écoute sur 127.0.0.1 sauf "
-        "--host ; une autre adresse exige --pin-required."
+        "--host ; une autre adresse exige --pin-required sur SQLite, et sur PostgreSQL l'URL "
+        "du propriétaire (chacun se connecte avec son mot de passe)."
     ),
 )
 @db_option
@@ -135,7 +141,11 @@ def is_local_host(host: str) -> bool:
 def serve_command(
     app: AppContext, host: str, port: int, public_url: str | None, pin_required: bool
 ) -> None:
-    if not is_local_host(host) and not pin_required:
+    from outreach.config import resolve_database_url
+
+    local = is_local_host(host)
+    sqlite = resolve_database_url(app.db_url).get_backend_name() == "sqlite"
+    if not local and sqlite and not pin_required:
         raise ConfigError(
             _(
                 "refus de servir sur {host} sans code PIN : ajoutez --pin-required "
@@ -143,17 +153,27 @@ def serve_command(
             ).format(host=host)
         )
     database = app.database()  # a wrong URL or schema fails here, not in each browser tab
+    if not local and database.is_postgresql:
+        from outreach.services.people import connected_or_owner
+
+        if connected_or_owner(database) is not None:
+            raise ConfigError(
+                _(
+                    "refus de servir sur {host} avec le rôle d'une personne : servez avec l'URL "
+                    "du propriétaire de la base, chacun se connectera avec son propre mot de passe"
+                ).format(host=host)
+            )
     # The app processes get the database through the environment, not on their command line.
     os.environ[ENV_DATABASE_URL] = database.url.render_as_string(hide_password=False)
     os.environ["OUTREACH_LANG"] = language()
     command = [sys.executable, "-m", "outreach", "tui"]
     if pin_required:
         command.append("--pin-required")
-    from textual_serve.server import Server
+    from outreach.cli.served import AddressedServer
 
     _start_mail_worker(database)
     echo(_("outreach servi sur http://{host}:{port}").format(host=host, port=port))
-    Server(
+    AddressedServer(
         shlex.join(command), host=host, port=port, title="outreach", public_url=public_url
     ).serve()
 

@@ -107,14 +107,7 @@ def verify_login(
                     detail={"reason": "locked"},
                     at=moment,
                 )
-                until = from_db(agent.locked_until)
-                assert until is not None
-                return _Outcome(
-                    None,
-                    _(
-                        "compte verrouillé après {n} codes PIN erronés ; réessayez après {time} UTC"
-                    ).format(n=MAX_FAILED_PINS, time=until.strftime("%H:%M")),
-                )
+                return _Outcome(None, locked_message(agent.locked_until))
             if agent.pin_hash is None:
                 if require_pin:
                     record_audit(
@@ -134,33 +127,7 @@ def verify_login(
                         ).format(login=agent.login),
                     )
             elif not pin or not _pin_matches(agent.pin_hash, pin):
-                failed = agent.failed_pins + 1
-                locked = failed >= MAX_FAILED_PINS
-                session.execute(
-                    update(Agent)
-                    .where(Agent.id == agent.id)
-                    .values(
-                        failed_pins=0 if locked else failed,
-                        locked_until=moment + LOCKOUT if locked else agent.locked_until,
-                    )
-                )
-                record_audit(
-                    session,
-                    agent_id=agent.id,
-                    action="login_locked" if locked else "login_failed",
-                    entity="agent",
-                    entity_id=agent.id,
-                    detail={"failed_pins": failed},
-                    at=moment,
-                )
-                if locked:
-                    return _Outcome(
-                        None,
-                        _(
-                            "compte verrouillé pour {minutes} minutes après {n} codes PIN erronés"
-                        ).format(minutes=int(LOCKOUT.total_seconds() // 60), n=MAX_FAILED_PINS),
-                    )
-                return _Outcome(None, wrong)
+                return _Outcome(None, note_failure(session, agent, moment) or wrong)
             if agent.failed_pins or agent.locked_until is not None:
                 session.execute(
                     update(Agent)
@@ -182,6 +149,43 @@ def verify_login(
     if result.agent is None:
         raise Forbidden(result.error or wrong)
     return result.agent
+
+
+def locked_message(locked_until: datetime | None) -> str:
+    until = from_db(locked_until)
+    assert until is not None
+    return _("compte verrouillé après {n} codes PIN erronés ; réessayez après {time} UTC").format(
+        n=MAX_FAILED_PINS, time=until.strftime("%H:%M")
+    )
+
+
+def note_failure(session: Session, agent: Agent, moment: datetime) -> str | None:
+    """One more wrong PIN (or password) for `agent`, audited; the lockout message when this
+    one locks the login for LOCKOUT, else None."""
+    failed = agent.failed_pins + 1
+    locked = failed >= MAX_FAILED_PINS
+    session.execute(
+        update(Agent)
+        .where(Agent.id == agent.id)
+        .values(
+            failed_pins=0 if locked else failed,
+            locked_until=moment + LOCKOUT if locked else agent.locked_until,
+        )
+    )
+    record_audit(
+        session,
+        agent_id=agent.id,
+        action="login_locked" if locked else "login_failed",
+        entity="agent",
+        entity_id=agent.id,
+        detail={"failed_pins": failed},
+        at=moment,
+    )
+    if not locked:
+        return None
+    return _("compte verrouillé pour {minutes} minutes après {n} codes PIN erronés").format(
+        minutes=int(LOCKOUT.total_seconds() // 60), n=MAX_FAILED_PINS
+    )
 
 
 def set_pin(db: Database, login: str, pin: str | None, *, actor_id: int | None = None) -> None:

@@ -18,6 +18,7 @@ import os
 import re
 import unicodedata
 from collections.abc import Callable
+from datetime import datetime
 
 from sqlalchemy import insert, select, text, update
 from sqlalchemy.orm import Session
@@ -29,7 +30,7 @@ from outreach.errors import Forbidden, InvalidInput, NotFound
 from outreach.i18n import _
 from outreach.services.agents import get_agent, load_agent
 from outreach.services.audit import record_audit
-from outreach.services.clock import utcnow
+from outreach.services.clock import to_db, utcnow
 from outreach.services.types import AgentInfo
 
 ENV_AS = "OUTREACH_AS"
@@ -299,30 +300,49 @@ def needs_password(db: Database) -> bool:
     return db.is_postgresql and connected_or_owner(db) is None
 
 
-def password_login(db: Database, login: str, password: str) -> tuple[Database, AgentInfo]:
+def password_login(
+    db: Database, login: str, password: str, now: datetime | None = None
+) -> tuple[Database, AgentInfo]:
     """Connect as `login` with `password` (PostgreSQL): the person's own `Database` and who
     they are. Forbidden, with one message whatever was wrong (unknown login, wrong password,
-    disabled), so the screen does not tell which logins exist."""
+    disabled), so the screen does not tell which logins exist. Started with the owner's URL
+    (the app served to other hosts), wrong passwords count towards the login's lockout, as
+    wrong PINs do (services.auth)."""
     from sqlalchemy.exc import OperationalError
 
     from outreach.db.engine import open_database
+    from outreach.services.auth import locked_message, note_failure
 
+    moment = to_db(now) if now else utcnow()
     wrong = _("identifiant ou mot de passe incorrect")
     login = login.strip()
     if not LOGIN_PATTERN.match(login) or not password:
         raise Forbidden(wrong)
+    owner = connected_or_owner(db) is None
+    if owner:
+        with db.reading() as session:
+            until = session.scalar(select(Agent.locked_until).where(Agent.login == login))
+        if until is not None and until > moment:
+            raise Forbidden(locked_message(until))
     own = open_database(db.url.set(username=login, password=password))
     try:
         person = connected_person(own, None)
-    except OperationalError as exc:
+    except (OperationalError, Forbidden):
         own.dispose()
-        text_ = str(exc.orig).lower()
-        if "password" in text_ or "not permitted to log in" in text_ or "role" in text_:
-            raise Forbidden(wrong) from None
-        raise
-    except Forbidden:
-        own.dispose()
-        raise Forbidden(wrong) from None
+        message = None
+        if owner:
+            with db.writing() as session:
+                found = session.scalar(select(Agent).where(Agent.login == login).with_for_update())
+                if found is not None:
+                    message = note_failure(session, found, moment)
+        raise Forbidden(message or wrong) from None
+    if owner:
+        with db.writing() as session:
+            session.execute(
+                update(Agent)
+                .where(Agent.login == login, Agent.failed_pins > 0)
+                .values(failed_pins=0, locked_until=None)
+            )
     return own, person
 
 

@@ -59,7 +59,8 @@ class OutreachApp(App[None]):
 
     def __init__(self, db: Database, settings: TuiSettings) -> None:
         super().__init__()
-        self.db = db
+        self.db = db  # on PostgreSQL, the logged-in person's own connection once logged in
+        self.login_db = db  # what the app was started on: the login screen works on it
         self.settings = settings
         self.outbox = Outbox.for_database(db, settings.outbox_dir)
         self.campaigns: list[CampaignSummary] = []  # the agent's active campaigns, last loaded

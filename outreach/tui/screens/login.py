@@ -14,7 +14,7 @@ from textual.worker import Worker, WorkerState
 
 from outreach.errors import OutreachError
 from outreach.i18n import _
-from outreach.services import auth
+from outreach.services.login import log_in
 from outreach.tui.messages import LoginRefused
 from outreach.tui.widgets.footer import KeyFooter
 from outreach.tui.widgets.status_bar import StatusBar
@@ -85,18 +85,14 @@ class LoginScreen(Screen[None]):
     def _verify(self, login: str, pin: str | None) -> None:
         settings = self.oapp.settings
         try:
-            if self.oapp.db.is_postgresql:
-                from outreach.services.people import password_login
-
-                self.oapp.db, agent = password_login(self.oapp.db, login, pin or "")
-            else:
-                agent = auth.verify_login(
-                    self.oapp.db,
-                    login,
-                    pin,
-                    require_pin=settings.require_pin,
-                    now=settings.now_arg(),
-                )
+            self.oapp.db, agent = log_in(
+                self.oapp.login_db,
+                login,
+                pin,
+                require_pin=settings.require_pin,
+                address=settings.remote_address,
+                now=settings.now_arg(),
+            )
         except OutreachError as exc:
             self.post_message(LoginRefused(str(exc)))
             return
