@@ -34,16 +34,31 @@ CHAMBER_OF = {
     "agent_id": "(SELECT a.chamber_id FROM agents a WHERE a.id = {t}.agent_id)",
 }
 # Who the connected person is, for the policies: evaluated once per statement as (SELECT f()).
+# Their search_path is fixed and every name qualified: a person's own temporary table named
+# `agents` (pg_temp comes first in a search path) must not tell them they are an admin.
+_FUNCTION = (
+    "CREATE OR REPLACE FUNCTION {name}() RETURNS {type} LANGUAGE sql STABLE "
+    "SET search_path = pg_catalog, pg_temp AS $$ {body} $$"
+)
 FUNCTIONS = (
-    "CREATE OR REPLACE FUNCTION outreach_my_id() RETURNS integer LANGUAGE sql STABLE AS "
-    "$$ SELECT id FROM agents WHERE login = session_user AND active $$",
-    "CREATE OR REPLACE FUNCTION outreach_my_chamber() RETURNS integer LANGUAGE sql STABLE AS "
-    "$$ SELECT chamber_id FROM agents WHERE login = session_user AND active $$",
+    _FUNCTION.format(
+        name="outreach_my_id",
+        type="integer",
+        body="SELECT id FROM public.agents WHERE login = session_user AND active",
+    ),
+    _FUNCTION.format(
+        name="outreach_my_chamber",
+        type="integer",
+        body="SELECT chamber_id FROM public.agents WHERE login = session_user AND active",
+    ),
     # CMA France and admins see every chamber (services.agents.works_every_chamber's rule)
-    "CREATE OR REPLACE FUNCTION outreach_sees_all() RETURNS boolean LANGUAGE sql STABLE AS "
-    "$$ SELECT coalesce((SELECT a.role = 'admin' OR c.code = 'CMAF' FROM agents a "
-    "JOIN chambers c ON c.id = a.chamber_id WHERE a.login = session_user AND a.active), "
-    "false) $$",
+    _FUNCTION.format(
+        name="outreach_sees_all",
+        type="boolean",
+        body="SELECT coalesce((SELECT a.role = 'admin' OR c.code = 'CMAF' "
+        "FROM public.agents a JOIN public.chambers c ON c.id = a.chamber_id "
+        "WHERE a.login = session_user AND a.active), false)",
+    ),
 )
 SEES_ALL = "(SELECT outreach_sees_all())"
 MY_ID = "(SELECT outreach_my_id())"
@@ -91,7 +106,7 @@ def create_groups() -> list[str]:
             "EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$"
         )
     out.append(
-        "DO $$ BEGIN EXECUTE format('GRANT CONNECT, TEMPORARY ON DATABASE %I TO "
+        "DO $$ BEGIN EXECUTE format('GRANT CONNECT ON DATABASE %I TO "
         f"{PEOPLE}', current_database()); END $$"
     )
     out.append(f"GRANT USAGE ON SCHEMA public TO {PEOPLE}")

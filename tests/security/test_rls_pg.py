@@ -134,6 +134,16 @@ def test_agent_direct_sql_stays_in_their_chamber(
                 "INSERT INTO audit_log (at, agent_id, action, entity) VALUES (now(), %s, 'x', 'y')",
                 (world.agent["sup_nat"],),
             )
+        # a temporary table named like the people's table does not make them an admin
+        conn.execute(
+            "CREATE TEMP TABLE agents (id int, login text, chamber_id int, role text, active bool)"
+        )
+        conn.execute(
+            "INSERT INTO agents VALUES (%s, session_user, %s, 'admin', true)",
+            (me, world.chamber["CMAF"]),
+        )
+        assert conn.execute("SELECT outreach_sees_all()").fetchone() == (False,)
+        assert conn.execute("SELECT count(*) FROM calls").fetchone() == (7,)
         # SET ROLE to a group gives nothing more, and no other group is reachable
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             conn.execute("SET ROLE outreach_supervisor")
