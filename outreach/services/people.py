@@ -294,12 +294,6 @@ def disable_person(db: Database, actor: AgentInfo | None, login: str) -> None:
         )
 
 
-def needs_password(db: Database) -> bool:
-    """Whether the login screen must ask for the person's own database password: on PostgreSQL
-    when the app was started with the owner's URL (the URL is not a person's)."""
-    return db.is_postgresql and connected_or_owner(db) is None
-
-
 def password_login(
     db: Database, login: str, password: str, now: datetime | None = None
 ) -> tuple[Database, AgentInfo]:
