@@ -655,7 +655,9 @@ def _upsert_postgresql(driver: Any, rows: list[tuple[Any, ...]], stmts: _Stateme
             with cur.copy(_PG_COPY_NEW) as copy:
                 for row in rows:
                     copy.write_row(row)
-        except psycopg.errors.UniqueViolation:
+        except (psycopg.errors.UniqueViolation, psycopg.errors.FeatureNotSupported):
+            # FeatureNotSupported: a person's role, under row-level security, may not COPY
+            # into the table (the staged upsert below checks each row against the policies)
             cur.execute("ROLLBACK TO SAVEPOINT import_copy")
         else:
             cur.execute("RELEASE SAVEPOINT import_copy")

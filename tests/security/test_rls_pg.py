@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -246,3 +247,36 @@ def test_the_agents_app_works_as_the_agents_role(
 def db_id(db: Database) -> int:
     with db.reading() as s:
         return int(s.scalar(text("SELECT outreach_my_id()")))
+
+
+def test_supervisors_commands_work_as_the_supervisors_role(
+    pg_db: Database, roles: Roles, world: World, people: dict[str, str], tmp_path: Path
+) -> None:
+    """Import, export, roll-up, RGPD erasure and an opposition lifted, run by the regional
+    supervisor connected as themselves: their chamber's rows only, nothing refused."""
+    from click.testing import CliRunner
+
+    from outreach.cli import cli
+    from outreach.cli.base import AppContext
+    from tests.supervision.builders import make_siret
+    from tests.supervision.test_import import CP1252, write
+
+    url = roles.url(people["sup"])
+
+    def run(*args: str) -> str:
+        r = CliRunner().invoke(cli, ["--db", url, *args], obj=AppContext(), env={})
+        assert r.exit_code == 0, r.output
+        return r.output
+
+    path = write(tmp_path / "liste.csv", CP1252, "cp1252")
+    assert "refusées" in run("import", "businesses", str(path), "--campaign", "c3")
+    run("export", "calls", "--out", str(tmp_path / "appels.csv"))
+    assert len((tmp_path / "appels.csv").read_text(encoding="utf-8-sig").splitlines()) == 7
+    run("rollup", "--verify")
+    run("dnc", "add", "--siret", make_siret(2), "--reason", "demande")
+    run("dnc", "lift", "--siret", make_siret(2), "--reason", "erreur")
+    run("gdpr", "erase", "--siret", make_siret(1), "--reason", "demande du gérant")
+    with pg_db.reading() as s:
+        assert s.scalar(select(Business.name).where(Business.id == world.business["b1"])) != (
+            "Entreprise b1"
+        )
