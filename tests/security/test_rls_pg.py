@@ -208,6 +208,11 @@ def test_the_agents_app_works_as_the_agents_role(
     now = datetime(2026, 12, 4, 10, 0, tzinfo=UTC)
     got = claim_next(db, me, campaign, now=now)
     assert got is not None and got.task_id in bre_tasks
+    from outreach.services.agent_states import current_state, set_state
+
+    set_state(db, me, "ready", now=now)
+    set_state(db, me, "on_call", business_id=got.business.id, now=now)
+    assert current_state(db, me, now=now) is not None
     call = CallInput(
         uuid=str(uuid.uuid4()),
         agent_id=me,
