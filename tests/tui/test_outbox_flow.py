@@ -64,10 +64,14 @@ class PgOutage:
 async def test_outbox_on_postgresql_server_away(pg_db: Database) -> None:
     build_world(pg_db, tasks=3)
     outage = PgOutage(pg_db)
-    app = app_for(pg_db)
+    # straight in as claire: PostgreSQL's login screen asks for a person's own role and password
+    app = app_for(pg_db, agent_login="claire")
     try:
         async with app.run_test(size=(100, 30)) as pilot:
-            await _to_call_screen(pilot)
+            await settle(pilot)
+            await pilot.press("enter")
+            await settle(pilot)
+            assert isinstance(pilot.app.screen, CallScreen)
             outage.take_away()
             await pilot.press("4")  # voicemail
             await settle(pilot)
