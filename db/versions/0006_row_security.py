@@ -2,8 +2,8 @@
 see every chamber; audit_log append-only but for admins; an opposition lifted only by the
 supervisors (nothing on SQLite)
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-12-04
 
 """
@@ -14,8 +14,8 @@ from alembic import op
 
 from outreach.db import security as sec
 
-revision: str = "0005"
-down_revision: str | None = "0004"
+revision: str = "0006"
+down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -27,6 +27,7 @@ PROTECTED: tuple[tuple[str, str, sec.Rights], ...] = (
     ("referrals", "business_id", sec.CALLS),
     ("call_answers", "call_id", sec.ANSWERS),
     ("agent_state_events", "agent_id", sec.Rights()),
+    ("email_messages", "business_id", sec.Rights()),
 )
 
 

@@ -1,8 +1,8 @@
 """people on PostgreSQL: group roles outreach_agent, outreach_supervisor, outreach_admin and
 what each may do to each table (nothing on SQLite)
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0005
+Revises: 0004
 Create Date: 2026-12-04
 
 """
@@ -14,8 +14,8 @@ from alembic import op
 
 from outreach.db import security as sec
 
-revision: str = "0004"
-down_revision: str | None = "0003"
+revision: str = "0005"
+down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -47,6 +47,7 @@ def upgrade() -> None:
         *sec.grant("call_answers", sec.ANSWERS),
         *sec.grant("audit_log", sec.APPEND_ONLY),
         *sec.grant("agent_state_events", sec.Rights()),
+        *sec.grant("email_messages", sec.Rights()),
     ]
     for statement in statements:
         op.execute(statement)
