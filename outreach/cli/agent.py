@@ -11,7 +11,7 @@ import sys
 
 import click
 
-from outreach.cli.base import AppContext, cli, db_option
+from outreach.cli.base import AppContext, cli, db_option, echo
 from outreach.cli.supervision import as_option, typed_pin
 from outreach.errors import InvalidInput
 from outreach.i18n import N_, _
@@ -74,7 +74,7 @@ def agent_add(
     actor = people.acting_admin(db, as_login, typed_pin)
     password = _new_password(login) if db.is_postgresql else None
     person = people.add_person(db, actor, login, name, chamber, role, password)
-    click.echo(
+    echo(
         _("{login} ajouté ({role}, chambre {chamber})").format(
             login=person.login, role=person.role, chamber=person.chamber_code
         )
@@ -95,7 +95,7 @@ def agent_set_password(app: AppContext, login: str) -> None:
     db = app.database()
     actor = people.connected_or_owner(db) if db.is_postgresql else None
     people.set_password(db, actor, login, _new_password(login) if db.is_postgresql else "")
-    click.echo(_("mot de passe changé pour {login}").format(login=login))
+    echo(_("mot de passe changé pour {login}").format(login=login))
 
 
 @agent_group.command(
@@ -112,4 +112,4 @@ def agent_disable(app: AppContext, login: str, as_login: str | None) -> None:
     db = app.database()
     actor = people.acting_admin(db, as_login, typed_pin)
     people.disable_person(db, actor, login)
-    click.echo(_("{login} désactivé").format(login=login))
+    echo(_("{login} désactivé").format(login=login))

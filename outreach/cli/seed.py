@@ -150,7 +150,7 @@ def demo_roles(database: Database) -> None:
     from outreach.services.people import DEMO_PASSWORD, give_roles
 
     n = give_roles(database, DEMO_PASSWORD)
-    click.echo(
+    echo(
         _(
             "{n} rôles PostgreSQL de démonstration (un par personne), mot de passe : {password}"
         ).format(n=n, password=DEMO_PASSWORD)
