@@ -223,7 +223,6 @@ def test_the_agents_app_works_as_the_agents_role(
         started_at=now,
         ended_at=now,
         referrals=(ReferralInput("click_and_collect"),),
-        answers={"q": "oui"},
     )
     record_call(db, call, now=now)
     second = claim_next(db, me, campaign, now=now)
