@@ -192,3 +192,62 @@ def test_campaigns_for_agent_counts_scope(db: Database) -> None:
     got = {c.name: c for c in campaigns_for_agent(db, agent, now=NOW)}
     assert (got["Nationale"].queued, got["Nationale"].my_calls_today) == (0, 1)
     assert got["Nationale"].my_reached_today == 1
+
+
+def _no_answer(db: Database, agent: int, task, at: datetime) -> None:  # type: ignore[no-untyped-def]
+    record_call(
+        db,
+        CallInput(
+            uuid=str(uuidlib.uuid4()),
+            agent_id=agent,
+            campaign_id=task.campaign_id,
+            business_id=task.business.id,
+            task_id=task.task_id,
+            outcome="no_answer",
+            started_at=at,
+            ended_at=at,
+        ),
+        now=at,
+    )
+
+
+def test_why_empty_names_the_30_day_cap(db: Database) -> None:
+    agent = make_agent(db, chamber="IDF")
+    camp = make_campaign(db, retry_delays=[60], max_attempts_30d=2, max_attempts=10)
+    make_task(db, camp, make_business(db))
+    for hours in (0, 2):
+        at = NOW + timedelta(hours=hours)
+        task = claim_next(db, agent, camp, now=at)
+        assert task is not None
+        _no_answer(db, agent, task, at)
+    later = NOW + timedelta(hours=4)
+    assert claim_next(db, agent, camp, now=later) is None  # capped: put back for 30 days
+    empty = why_empty(db, agent, camp, now=later)
+    assert empty.reason == "cap_30_days", empty
+    assert "plafond de 2 appels en 30 jours" in empty.message
+    assert empty.next_at == NOW + timedelta(days=30)
+
+
+def test_why_empty_leaves_others_personal_callbacks_out(db: Database) -> None:
+    from sqlalchemy import update
+
+    me = make_agent(db, chamber="IDF")
+    colleague = make_agent(db, chamber="IDF")
+    camp = make_campaign(db)
+    tid = make_task(db, camp, make_business(db))
+    with db.writing() as s:  # the colleague's callback, due, in its grace period for 30 minutes
+        s.execute(
+            update(CallTask)
+            .where(CallTask.id == tid)
+            .values(
+                state="callback",
+                callback_agent_id=colleague,
+                next_attempt_at=(NOW - timedelta(minutes=5)).replace(tzinfo=None),
+                callback_team_at=(NOW + timedelta(minutes=30)).replace(tzinfo=None),
+            )
+        )
+    assert claim_next(db, me, camp, now=NOW) is None
+    empty = why_empty(db, me, camp, now=NOW)
+    assert empty.reason == "others_callbacks", empty
+    assert "d'autres conseillers" in empty.message and "traitement" not in empty.message
+    assert empty.next_at == NOW + timedelta(minutes=30)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, not_, or_, select
 from sqlalchemy.orm import Session
 
 from outreach.db.engine import Database
@@ -15,6 +15,7 @@ from outreach.domain.windows import next_opening, open_departments
 from outreach.i18n import _
 from outreach.services.agents import load_agent, works_every_chamber
 from outreach.services.clock import from_db, to_db, utcnow
+from outreach.services.queue.claim import CAP_WINDOW
 from outreach.services.queue.context import (
     OPEN_STATES,
     CampaignRow,
@@ -151,8 +152,30 @@ def why_empty(
             )
         free = or_(T.c.lease_expires_at.is_(None), T.c.lease_expires_at <= at)
         due = or_(T.c.next_attempt_at.is_(None), T.c.next_attempt_at <= at)
+        # another adviser's personal callback, not yet open to the team: nobody else's to take
+        theirs = and_(
+            T.c.state == "callback",
+            T.c.callback_agent_id.is_not(None),
+            T.c.callback_agent_id != ctx.agent.id,
+            T.c.callback_team_at > at,
+        )
+        # a business called as often as the 30-day cap allows (callbacks are exempt)
+        recent_calls = (
+            select(func.count())
+            .select_from(Call.__table__)
+            .where(
+                Call.__table__.c.business_id == T.c.business_id,
+                Call.__table__.c.started_at > at - CAP_WINDOW,
+            )
+            .scalar_subquery()
+        )
+        capped = and_(T.c.state != "callback", recent_calls >= c.max_attempts_30d)
         ready_deps = (
-            session.execute(open_.with_only_columns(T.c.department).where(free, due).distinct())
+            session.execute(
+                open_.with_only_columns(T.c.department)
+                .where(free, due, not_(theirs), not_(capped))
+                .distinct()
+            )
             .scalars()
             .all()
         )
@@ -179,11 +202,43 @@ def why_empty(
                     "les entreprises disponibles sont en cours de traitement par d'autres conseillers"
                 ),
             )
+        if c.max_attempts_30d > 0:
+            # the next business to come back: held back by the cap (the claim put it back)?
+            first = session.execute(
+                open_.with_only_columns(T.c.next_attempt_at, capped)
+                .where(free, not_(theirs))
+                .order_by(T.c.next_attempt_at)
+                .limit(1)
+            ).first()
+            if first is not None and first[1]:
+                back = from_db(first[0]) if first[0] is not None else None
+                return EmptyQueue(
+                    "cap_30_days",
+                    _(
+                        "plafond de {n} appels en 30 jours atteint pour les entreprises "
+                        "restantes : la première redevient joignable le {at}"
+                    ).format(n=c.max_attempts_30d, at=_fmt(back, PARIS) if back else "-"),
+                    next_at=back,
+                )
+        team_at = session.execute(
+            open_.with_only_columns(func.min(T.c.callback_team_at)).where(free, due, theirs)
+        ).scalar()
         next_due = session.execute(
             open_.with_only_columns(func.min(T.c.next_attempt_at)).where(
                 free, T.c.next_attempt_at > at
             )
         ).scalar()
+        if team_at is not None and (next_due is None or team_at <= next_due):
+            ta = from_db(team_at)
+            assert ta is not None
+            return EmptyQueue(
+                "others_callbacks",
+                _(
+                    "les entreprises restantes sont des rappels personnels d'autres conseillers, "
+                    "ouverts à l'équipe le {at}"
+                ).format(at=_fmt(ta, PARIS)),
+                next_at=ta,
+            )
         if next_due is not None:
             nd = from_db(next_due)
             assert nd is not None
