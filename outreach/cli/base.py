@@ -183,6 +183,7 @@ LAZY_COMMANDS: dict[str, tuple[str, ...]] = {
     "db": ("outreach.cli.db", "outreach.cli.backup"),
     "demo": ("outreach.cli.tui",),
     "dnc": ("outreach.cli.dnc",),
+    "flags": ("outreach.cli.flags",),
     "export": ("outreach.cli.export",),
     "gdpr": ("outreach.cli.gdpr",),
     "import": ("outreach.cli.imports",),

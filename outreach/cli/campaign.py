@@ -19,7 +19,7 @@ def _split(value: str | None) -> tuple[str, ...]:
 
 
 def _line(c: service.CampaignInfo) -> str:
-    return _(
+    line = _(
         "{name} [{status}] {scope} {lockdown} : {open} à appeler / {tasks} en file, {calls} appels"
     ).format(
         name=c.name,
@@ -30,6 +30,20 @@ def _line(c: service.CampaignInfo) -> str:
         tasks=c.tasks,
         calls=c.calls,
     )
+    if c.removed:
+        line += " ; " + _("retirées : {counts}").format(
+            counts=", ".join(f"{_removed_label(k)} {n}" for k, n in sorted(c.removed.items()))
+        )
+    return line
+
+
+def _removed_label(reason: str) -> str:
+    labels = {
+        "not_target": _("hors cible"),
+        "handled_elsewhere": _("suivies ailleurs"),
+        "flagged": _("fiches signalées"),
+    }
+    return labels.get(reason, reason)
 
 
 @cli.group("campaign", help=N_("Campagnes d'appels : créer, lister, suspendre, clore, remplir."))

@@ -243,6 +243,44 @@ class CallTask(Base):
     last_call_at: Mapped[datetime | None] = mapped_column(DateTime)
     created_at: Mapped[datetime] = mapped_column(DateTime)
     updated_at: Mapped[datetime] = mapped_column(DateTime)
+    # why a cancelled task left the campaign: a hand-back reason (not_target), flagged, ...
+    end_reason: Mapped[str | None] = mapped_column(String(24))
+
+
+class RecordFlag(Base):
+    """A business record an adviser reported wrong (hand-back), for a supervisor to resolve."""
+
+    __tablename__ = "record_flags"
+    __table_args__ = (Index("ix_record_flags_open", "resolved_at", "chamber_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime)
+    business_id: Mapped[int] = mapped_column(ForeignKey("businesses.id"), index=True)
+    chamber_id: Mapped[int] = mapped_column(ForeignKey("chambers.id"))  # the business's chamber
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id"))
+    task_id: Mapped[int | None] = mapped_column(ForeignKey("call_tasks.id"))
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id"))
+    reason: Mapped[str] = mapped_column(String(32))
+    note: Mapped[str | None] = mapped_column(Text)
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime)
+    resolved_by: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
+    resolution: Mapped[str | None] = mapped_column(String(16))  # requeue, drop
+    resolution_note: Mapped[str | None] = mapped_column(Text)
+
+
+class AgentSession(Base):
+    """One run of the agents' app (terminal or browser): one live session per agent."""
+
+    __tablename__ = "agent_sessions"
+    __table_args__ = (Index("ix_agent_sessions_live", "agent_id", "ended_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id"))
+    host: Mapped[str | None] = mapped_column(String(255))
+    kind: Mapped[str] = mapped_column(String(16))  # terminal, browser
+    started_at: Mapped[datetime] = mapped_column(DateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime)  # the heartbeat
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 class Call(Base):

@@ -77,3 +77,58 @@ def outcome(code: str) -> Outcome:
     except KeyError:
         valid = ", ".join(OUTCOMES_BY_CODE)
         raise UnknownOutcome(f"outcome {code!r} is not in the catalogue ({valid})") from None
+
+
+# What handing a business back (without a call outcome) does: the hand-back reasons.
+REQUEUE = "requeue"  # back to the queue after `delay_minutes`, for anybody
+REMOVE = "remove"  # out of the campaign: the task cancelled, its end_reason the reason's code
+FLAG = "flag"  # the record reported to a supervisor; out of the queue until resolved
+
+
+@dataclass(frozen=True, slots=True)
+class HandBack:
+    code: str
+    label_fr: str
+    label_en: str
+    effect: str
+    needs_text: bool = False  # the adviser must say why, in a few words
+    delay_minutes: int = 10  # requeue: not offered again before
+
+    def label(self, lang: str = "fr") -> str:
+        return self.label_en if lang == "en" else self.label_fr
+
+
+HAND_BACKS: tuple[HandBack, ...] = (
+    HandBack(
+        "not_target",
+        "Hors cible (pas une entreprise artisanale)",
+        "Out of target (not an artisan business)",
+        REMOVE,
+    ),
+    HandBack(
+        "personal_link",
+        "Je connais personnellement l'entreprise",
+        "I know the business personally",
+        REQUEUE,
+    ),
+    HandBack(
+        "handled_elsewhere",
+        "Déjà suivie par un autre conseiller",
+        "Already followed by another adviser",
+        REMOVE,
+    ),
+    HandBack(
+        "bad_data",
+        "Fiche erronée (adresse, activité) : signaler au superviseur",
+        "Wrong record (address, trade): report to a supervisor",
+        FLAG,
+    ),
+    HandBack("other", "Autre motif (à préciser)", "Other reason (say which)", REQUEUE, True),
+)
+
+HAND_BACKS_BY_CODE: dict[str, HandBack] = {h.code: h for h in HAND_BACKS}
+
+
+def hand_back_reason(code: str) -> HandBack:
+    """The hand-back reason `code`; KeyError when it is not in the catalogue."""
+    return HAND_BACKS_BY_CODE[code]

@@ -110,6 +110,9 @@ class CampaignInfo:
     open_tasks: int
     calls: int
     target: dict[str, Any] | None = field(default=None)
+    # tasks that left the campaign by a hand-back, by reason (not_target, handled_elsewhere,
+    # flagged: waiting for a supervisor)
+    removed: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -263,6 +266,13 @@ def _info(session: Session, c: Campaign) -> CampaignInfo:
         )
     )
     calls = session.scalar(select(func.count(Call.id)).where(Call.campaign_id == c.id))
+    removed = dict(
+        session.execute(
+            select(CallTask.end_reason, func.count(CallTask.id))
+            .where(CallTask.campaign_id == c.id, CallTask.end_reason.is_not(None))
+            .group_by(CallTask.end_reason)
+        ).all()
+    )
     return CampaignInfo(
         id=c.id,
         name=c.name,
@@ -278,6 +288,7 @@ def _info(session: Session, c: Campaign) -> CampaignInfo:
         open_tasks=open_tasks or 0,
         calls=calls or 0,
         target=c.target,
+        removed={str(k): int(v) for k, v in removed.items()},
     )
 
 

@@ -110,6 +110,8 @@ class ClaimedTask:
     referrals: tuple[ReferralView, ...]
     script: tuple[ScriptQuestion, ...]
     script_intro: str | None = None
+    # the campaign's calling window (campaigns.window_days, window_hours, skip_holidays)
+    window: tuple[str, str, bool] | None = None
 
 
 def without_nul(text: str | None) -> str | None:

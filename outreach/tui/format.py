@@ -61,6 +61,26 @@ def short_datetime(moment: datetime | None, zone: str) -> str:
     return in_zone(moment, zone).strftime("%d/%m/%Y %H:%M")
 
 
+_WEEKDAYS = {
+    "fr": ("lun.", "mar.", "mer.", "jeu.", "ven.", "sam.", "dim."),
+    "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
+}
+
+
+def long_datetime(moment: datetime, zone: str | None = None) -> str:
+    """'ven. 05/12/2026 14:30' (in `zone` if given): the weekday says which day it is."""
+    local = in_zone(moment, zone) if zone else moment
+    day = _WEEKDAYS["en" if language() == "en" else "fr"][local.weekday()]
+    return f"{day} {local.strftime('%d/%m/%Y %H:%M')}"
+
+
+def window_text(days: str, hours: str) -> str:
+    """'lun. mar. mer. jeu. ven., 10:00-13:00, 14:00-20:00' from a campaign's window."""
+    names = _WEEKDAYS["en" if language() == "en" else "fr"]
+    shown = " ".join(names[int(d) - 1] for d in sorted(set(days)) if d in "1234567")
+    return f"{shown}, {hours.replace(',', ', ')}"
+
+
 def hour(moment: datetime, zone: str) -> str:
     return in_zone(moment, zone).strftime("%H:%M")
 
@@ -74,7 +94,8 @@ _WHEN = re.compile(
 def parse_local_time(text: str, now: datetime, zone: str) -> datetime:
     """'14:30', '14h', '28/11 9h15', '28/11/2026 09:15' in `zone`, as an aware datetime.
 
-    A time alone is today, or tomorrow if already past. ValueError with a French message."""
+    A time alone is today, or tomorrow if already past; a day without a year already past is
+    next year's (02/01 typed in December). ValueError with a message in the user's language."""
     match = _WHEN.match(text)
     if not match:
         raise ValueError(_("heure illisible : tapez 14:30, 14h ou 28/11 09:15"))
@@ -92,6 +113,8 @@ def parse_local_time(text: str, now: datetime, zone: str) -> datetime:
                 month=int(match["month"]),
                 day=int(match["day"]),
             )
+            if not match["year"] and when <= local_now:
+                when = when.replace(year=local_now.year + 1)
         elif when <= local_now:
             when += timedelta(days=1)
     except ValueError:

@@ -133,3 +133,33 @@ async def test_ctrl_q_asks_and_hands_the_business_back(world: World) -> None:
         held = s.scalar(select(CallTask.claimed_by).where(CallTask.id == world.task_ids[0]))
         reason = s.scalar(select(AuditLog.detail).where(AuditLog.action == "task.release"))
     assert held is None and reason["reason"] == "quit"
+
+
+async def test_hand_back_other_asks_for_text_out_of_target_removes(world: World) -> None:
+    from outreach.tui.screens.modals import ReleaseModal
+
+    app = app_for(world.db)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await _open(pilot)
+        await pilot.press("escape", "r")
+        await settle(pilot)
+        assert isinstance(app.screen, ReleaseModal)
+        await pilot.press("down", "down", "down", "down", "enter")  # "Autre motif"
+        await settle(pilot)
+        assert isinstance(app.screen, ReleaseModal)
+        await pilot.press("enter")
+        assert "préciser" in str(app.screen.query_one("#modal-error").render())
+        await pilot.press(*"en congé", "enter")
+        await settle(pilot)
+        assert app.screen is screen and screen.current.business.name == "Coiffure Élodie"
+        await pilot.press("escape", "r", "enter")  # the first reason: out of target
+        await settle(pilot)
+        assert screen.current.business.name == "Garage des Tilleuls"
+    with world.db.reading() as s:
+        states = dict(s.execute(select(CallTask.id, CallTask.end_reason)).all())
+        notes = [
+            d.get("note")
+            for d in s.scalars(select(AuditLog.detail).where(AuditLog.action == "task.release"))
+        ]
+    assert states[world.task_ids[1]] == "not_target" and states[world.task_ids[0]] is None
+    assert "en congé" in notes

@@ -13,6 +13,7 @@ from outreach.services.queue.claim import (
     take_task,
 )
 from outreach.services.queue.dnc import lift_do_not_call, set_do_not_call
+from outreach.services.queue.handback import hand_back
 from outreach.services.queue.record import record_call
 from outreach.services.queue.search import search_businesses
 from outreach.services.queue.status import campaigns_for_agent, why_empty
@@ -21,6 +22,7 @@ from outreach.services.queue.undo import undo_call
 __all__ = [
     "campaigns_for_agent",
     "claim_next",
+    "hand_back",
     "lift_do_not_call",
     "my_callbacks",
     "record_call",

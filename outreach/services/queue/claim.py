@@ -267,10 +267,12 @@ def release_task(
     *,
     delay_minutes: int = DEFAULT_SKIP_MINUTES,
     now: datetime | None = None,
+    note: str | None = None,
 ) -> bool:
-    """Hand a held task back with a reason (audited). It returns to the queue after
-    `delay_minutes` (default 10, so a skipped business is not offered again at once; 0 for
-    at once). False when the agent did not hold it (nothing changed)."""
+    """Hand a held task back with a reason (audited, with the adviser's `note` if any). It
+    returns to the queue after `delay_minutes` (default 10, so a skipped business is not
+    offered again at once; 0 for at once). False when the agent did not hold it (nothing
+    changed)."""
     reason = (reason or "").strip()
     if not reason:
         raise InvalidInput(_("motif obligatoire pour rendre une entreprise"))
@@ -309,7 +311,8 @@ def release_task(
                 action="task.release",
                 entity="call_task",
                 entity_id=task_id,
-                detail={"reason": reason, "delay_minutes": delay_minutes},
+                detail={"reason": reason, "delay_minutes": delay_minutes}
+                | ({"note": note} if note else {}),
                 at=at,
             )
             return True

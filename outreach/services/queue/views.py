@@ -200,6 +200,9 @@ def _task_stmt():  # type: ignore[no-untyped-def]
             KG.c.name.label("campaign_name"),
             KG.c.script,
             KG.c.script_intro,
+            KG.c.window_days,
+            KG.c.window_hours,
+            KG.c.skip_holidays,
             *BUSINESS_COLUMNS,
         )
         .select_from(TT)
@@ -230,4 +233,5 @@ def claimed_task(session: Executor, task_id: int) -> ClaimedTask:
         referrals=refs,
         script=script_of(t.script),
         script_intro=t.script_intro,
+        window=(t.window_days, t.window_hours, bool(t.skip_holidays)),
     )

@@ -25,7 +25,7 @@ from outreach.i18n import _, language
 from outreach.services import queue
 from outreach.services.outbox import UNREACHABLE, record_or_keep
 from outreach.services.types import CallInput, ClaimedTask, ReferralInput
-from outreach.tui.format import mail_refusal_label, outcome_label
+from outreach.tui.format import long_datetime, mail_refusal_label, outcome_label
 from outreach.tui.messages import CallSaved, CallUndone, LeaseLost, OutboxChanged, TaskReady
 from outreach.tui.widgets.business_card import BusinessCard
 from outreach.tui.widgets.day_bar import DayBar
@@ -89,6 +89,7 @@ class CallScreen(Screen[None]):
         self.saving = False
         self._take_args = take
         self.undoable: CallInput | None = None  # the call just saved, while it may be undone
+        self._saved_detail: dict[str, str] = {}  # outcome -> what to read back once saved
         self._echo_timer: Timer | None = None
 
     @property
@@ -307,12 +308,21 @@ class CallScreen(Screen[None]):
 
             def picked(when: tuple[datetime, bool] | None) -> None:
                 if when is not None:
+                    self._saved_detail[code] = _("le {when} (heure de l'entreprise)").format(
+                        when=long_datetime(when[0], task.business.timezone)
+                    )
                     self._save(code, callback=when)
                 else:
                     self._back_on_call()
 
             now = self.oapp.settings.now()
-            modal = CallbackTimeModal(task.business.name, task.business.timezone, now)
+            modal = CallbackTimeModal(
+                task.business.name,
+                task.business.timezone,
+                now,
+                task.business.department,
+                task.window,
+            )
             self.app.push_screen(modal, picked)
         elif entry.needs_confirmation:
             from outreach.tui.screens.modals import ConfirmDoNotCallModal
@@ -395,6 +405,9 @@ class CallScreen(Screen[None]):
         self.undoable = message.call if saved and not entry.opt_out else None
         if saved:
             line = _("Enregistré : {outcome}").format(outcome=outcome_label(message.outcome))
+            detail = self._saved_detail.pop(message.outcome, None)
+            if detail:
+                line += " " + detail
             if self.undoable is not None:
                 line += "  ·  " + _("ctrl+z ou u : annuler cet appel")
             self._echo(line)
@@ -513,16 +526,16 @@ class CallScreen(Screen[None]):
 
         self.app.push_screen(ReleaseModal(self.current.business.name), self._released)
 
-    def _released(self, reason: str | None) -> None:
-        if reason and self.current is not None and not self.saving:
+    def _released(self, picked: tuple[str, str | None] | None) -> None:
+        if picked and self.current is not None and not self.saving:
             self.saving = True
-            self._release_and_next(self.current.task_id, reason)
+            self._release_and_next(self.current.task_id, *picked)
 
     @work(thread=True, exit_on_error=False, group="record")
-    def _release_and_next(self, task_id: int, reason: str) -> None:
+    def _release_and_next(self, task_id: int, reason: str, note: str | None) -> None:
         app = self.oapp
         assert app.agent is not None
-        queue.release_task(app.db, app.agent.id, task_id, reason)
+        queue.hand_back(app.db, app.agent.id, task_id, reason, note, now=app.settings.now_arg())
         self._post_next(app.agent.id)
 
     def action_notes(self) -> None:

@@ -15,10 +15,17 @@ from textual.widgets.option_list import Option
 
 from outreach.domain.mail import EMAIL_BY_DEFAULT
 from outreach.domain.mail import refusal as mail_refusal
+from outreach.domain.outcomes import FLAG, HAND_BACKS, HAND_BACKS_BY_CODE, HandBack
 from outreach.domain.referrals import PLATFORM_NAMES, REFERRAL_KINDS
 from outreach.i18n import _, language
 from outreach.services.types import ReferralInput
-from outreach.tui.format import in_zone, mail_refusal_label, parse_local_time
+from outreach.tui.format import (
+    in_zone,
+    long_datetime,
+    mail_refusal_label,
+    parse_local_time,
+    window_text,
+)
 
 CSS_PATH = "modals.tcss"
 
@@ -33,36 +40,103 @@ def suggest_callback(local_now: datetime) -> datetime:
 
 
 class CallbackTimeModal(ModalScreen[tuple[datetime, bool] | None]):
-    """When to call back, in the business's time zone; personal (default) or for the team."""
+    """When to call back, in the business's time zone; personal (default) or for the team.
+
+    Enter validates from any field (Space ticks the box); the time typed is read back at once
+    (date, weekday, time there); a time outside the campaign's calling window is said, and a
+    second Enter keeps it."""
 
     CSS_PATH = CSS_PATH
-    BINDINGS = [Binding("escape", "cancel", _("Annuler"), id="callback.cancel")]
+    BINDINGS = [
+        Binding("escape", "cancel", _("Annuler"), id="callback.cancel"),
+        Binding("enter", "submit", _("Valider"), priority=True, id="callback.submit"),
+    ]
 
-    def __init__(self, business: str, zone: str, now: datetime) -> None:
+    def __init__(
+        self,
+        business: str,
+        zone: str,
+        now: datetime,
+        department: str | None = None,
+        window: tuple[str, str, bool] | None = None,
+    ) -> None:
         super().__init__()
         self.business, self.zone, self.now = business, zone, now
+        self.department, self.window = department, window
+        self._accepted_outside: datetime | None = None  # warned once, kept on a second Enter
 
     def compose(self) -> ComposeResult:
         local = in_zone(self.now, self.zone)
         suggestion = suggest_callback(local)
-        with Vertical(classes="modal"):
+        if self._outside(suggestion):  # the next opening of the campaign's window instead
+            from outreach.domain.windows import next_opening, parse_window
+
+            assert self.window is not None and self.department is not None
+            opening = next_opening(parse_window(*self.window), self.department, suggestion)
+            if opening is not None:
+                suggestion = in_zone(opening, self.zone)
+        with VerticalScroll(classes="modal"):
             yield Static(_("Rappel : {name}").format(name=self.business), classes="modal-title")
-            yield Label(
-                _("Quand ? (heure de l'entreprise, {zone}, il est {time})").format(
+            yield Static(
+                _("Quand ? Heure de l'entreprise ({zone}) ; il y est {time}.").format(
                     zone=self.zone, time=local.strftime("%H:%M")
                 )
             )
             yield Input(suggestion.strftime("%d/%m %H:%M"), id="when")
+            yield Static("", id="when-read")
             yield Checkbox(_("Rappel personnel (sinon pour l'équipe)"), True, id="personal")
             yield Static("", id="modal-error", classes="error")
-            yield Static(_("Entrée : valider · Échap : annuler"), classes="hint")
+            yield Static(_("Entrée : valider · Espace : cocher · Échap : annuler"), classes="hint")
 
-    @on(Input.Submitted, "#when")
-    def _submit(self) -> None:
+    def on_mount(self) -> None:
+        self._read_back()
+
+    def _parsed(self) -> datetime:
+        return parse_local_time(self.query_one("#when", Input).value, self.now, self.zone)
+
+    def _outside(self, when: datetime) -> str | None:
+        """The window as text when `when` is outside the campaign's calling window."""
+        if self.window is None or self.department is None:
+            return None
+        from outreach.domain.windows import InvalidWindow, is_open, parse_window
+
         try:
-            when = parse_local_time(self.query_one("#when", Input).value, self.now, self.zone)
+            window = parse_window(*self.window)
+        except InvalidWindow:
+            return None
+        if is_open(window, self.department, when):
+            return None
+        return window_text(self.window[0], self.window[1])
+
+    @on(Input.Changed, "#when")
+    def _read_back(self) -> None:
+        error = self.query_one("#modal-error", Static)
+        shown = self.query_one("#when-read", Static)
+        error.update("")  # no stale error once the text changes
+        self._accepted_outside = None
+        try:
+            when = self._parsed()
+        except ValueError:
+            shown.update("")
+            return
+        shown.update("→ " + long_datetime(when))
+
+    def action_submit(self) -> None:
+        error = self.query_one("#modal-error", Static)
+        try:
+            when = self._parsed()
         except ValueError as exc:
-            self.query_one("#modal-error", Static).update(str(exc))
+            error.update(str(exc))
+            return
+        outside = self._outside(when)
+        if outside and self._accepted_outside != when:
+            self._accepted_outside = when
+            error.update(
+                _(
+                    "{when} est hors de la plage d'appel de la campagne ({window}). "
+                    "Entrée à nouveau pour le garder, ou changez l'heure."
+                ).format(when=long_datetime(when), window=outside)
+            )
             return
         self.dismiss((when, self.query_one("#personal", Checkbox).value))
 
@@ -235,17 +309,9 @@ class ConfirmQuitModal(ConfirmModal):
         )
 
 
-RELEASE_REASONS = (
-    ("not_target", "Hors cible (pas une entreprise artisanale)"),
-    ("personal_link", "Je connais personnellement l'entreprise"),
-    ("handled_elsewhere", "Déjà suivie par un autre conseiller"),
-    ("bad_data", "Fiche erronée (adresse, activité)"),
-    ("other", "Autre motif"),
-)
-
-
-class ReleaseModal(ModalScreen[str | None]):
-    """Hand the business back to the queue, with a reason (audited)."""
+class ReleaseModal(ModalScreen[tuple[str, str | None] | None]):
+    """Hand the business back with a reason of the catalogue (its effect is the service's);
+    a reason that needs text asks for it, and the wrong-record report takes an optional one."""
 
     CSS_PATH = CSS_PATH
     BINDINGS = [Binding("escape", "cancel", _("Annuler"), id="release.cancel")]
@@ -253,23 +319,52 @@ class ReleaseModal(ModalScreen[str | None]):
     def __init__(self, business: str) -> None:
         super().__init__()
         self.business = business
+        self.reason: HandBack | None = None
 
     def compose(self) -> ComposeResult:
-        with Vertical(classes="modal"):
+        lang = language()
+        with VerticalScroll(classes="modal"):
             yield Static(
                 _("Rendre la fiche : {name}").format(name=self.business), classes="modal-title"
             )
-            yield OptionList(
-                *(Option(_(label), id=code) for code, label in RELEASE_REASONS), id="reasons"
-            )
+            yield OptionList(*(Option(h.label(lang), id=h.code) for h in HAND_BACKS), id="reasons")
+            yield Label(_("Précisez :"), id="why-label")
+            yield Input(placeholder=_("en quelques mots"), id="why")
+            yield Static("", id="modal-error", classes="error")
             yield Static(_("Entrée : rendre avec ce motif · Échap : annuler"), classes="hint")
 
     def on_mount(self) -> None:
+        self.query_one("#why-label").display = False
+        self.query_one("#why").display = False
         self.query_one("#reasons", OptionList).focus()
 
     @on(OptionList.OptionSelected, "#reasons")
     def _picked(self, event: OptionList.OptionSelected) -> None:
-        self.dismiss(event.option.id)
+        entry = HAND_BACKS_BY_CODE[str(event.option.id)]
+        if entry.effect != FLAG and not entry.needs_text:
+            self.dismiss((entry.code, None))
+            return
+        self.reason = entry
+        label = self.query_one("#why-label", Label)
+        label.update(
+            _("Précisez le motif (obligatoire) :")
+            if entry.needs_text
+            else _("Ce qui est faux (facultatif, pour le superviseur) :")
+        )
+        label.display = True
+        why = self.query_one("#why", Input)
+        why.display = True
+        why.focus()
+
+    @on(Input.Submitted, "#why")
+    def _explained(self) -> None:
+        if self.reason is None:
+            return
+        text = self.query_one("#why", Input).value.strip()
+        if self.reason.needs_text and not text:
+            self.query_one("#modal-error", Static).update(_("motif à préciser en quelques mots"))
+            return
+        self.dismiss((self.reason.code, text or None))
 
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -1,0 +1,83 @@
+"""The callback modal: Enter validates from every field, dates roll into next year, a time
+outside the calling window is said before it is kept, the time is read back and echoed."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import select, update
+from textual.widgets import Checkbox, Input
+
+from outreach.db.models import Call, Campaign
+from outreach.tui.format import parse_local_time
+from outreach.tui.screens.call import CallScreen
+from outreach.tui.screens.modals import CallbackTimeModal
+from tests.tui.conftest import World, app_for, settle
+from tests.tui.test_call_keys import _open
+
+DEC3 = datetime(2026, 12, 3, 15, 0, tzinfo=UTC)  # Thursday 16:00 in Paris
+
+
+def test_date_rolls_into_next_year() -> None:
+    when = parse_local_time("02/01 10h", DEC3, "Europe/Paris")
+    assert (when.year, when.month, when.day, when.hour) == (2027, 1, 2, 10)
+    assert parse_local_time("04/12 9h", DEC3, "Europe/Paris").year == 2026
+    with pytest.raises(ValueError):
+        parse_local_time("03/12/2026 9h", DEC3, "Europe/Paris")
+
+
+async def _callback_modal(pilot) -> CallbackTimeModal:  # type: ignore[no-untyped-def]
+    await pilot.press("6")
+    await settle(pilot)
+    modal = pilot.app.screen
+    assert isinstance(modal, CallbackTimeModal)
+    return modal
+
+
+@pytest.mark.parametrize("field", ["#when", "#personal"])
+async def test_enter_validates_from_every_field(world: World, field: str) -> None:
+    app = app_for(world.db, clock=lambda: DEC3)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await _open(pilot)
+        modal = await _callback_modal(pilot)
+        modal.query_one(field).focus()
+        await pilot.press("space") if field == "#personal" else None  # team callback
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.screen is screen
+        assert "Rappel le " in str(screen.query_one("#saved").render())
+    with world.db.reading() as s:
+        assert s.scalar(select(Call.outcome)) == "callback"
+
+
+async def test_outside_window_warned_then_kept_and_stale_error_cleared(world: World) -> None:
+    with world.db.writing() as s:
+        s.execute(
+            update(Campaign).values(window_days="12345", window_hours="10:00-13:00,14:00-20:00")
+        )
+    app = app_for(world.db, clock=lambda: DEC3)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _open(pilot)
+        modal = await _callback_modal(pilot)
+        when = modal.query_one("#when", Input)
+        when.value = "xx"
+        await pilot.press("enter")
+        await settle(pilot)
+        error = modal.query_one("#modal-error")
+        assert "illisible" in str(error.render())
+        when.value = "02/01 10h"  # a Saturday: outside Mon-Fri
+        await settle(pilot)
+        assert str(error.render()) == ""  # no stale error after a valid edit
+        assert "sam. 02/01/2027 10:00" in str(modal.query_one("#when-read").render())
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, CallbackTimeModal)
+        assert "hors de la plage" in str(error.render())
+        assert modal.query_one("#personal", Checkbox).value
+        await pilot.press("enter")  # kept on a second Enter
+        await settle(pilot)
+        assert isinstance(app.screen, CallScreen)
+        assert "sam. 02/01/2027 10:00" in str(app.screen.query_one("#saved").render())
+    with world.db.reading() as s:
+        assert s.scalar(select(Call.callback_at)) == datetime(2027, 1, 2, 9, 0)
