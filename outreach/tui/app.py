@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import socket
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from textual import work
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.reactive import reactive
+from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from outreach.db.engine import Database
@@ -25,7 +29,13 @@ from outreach.services.outbox import UNREACHABLE, Outbox
 from outreach.services.types import AgentInfo, CallbackItem, CampaignSummary
 from outreach.tui.agent_day import AgentDay
 from outreach.tui.commands import AppCommands
-from outreach.tui.messages import LoggedIn, LoginNeeded, MyDayLoaded, OutboxChanged
+from outreach.tui.messages import (
+    LoggedIn,
+    LoginNeeded,
+    MyDayLoaded,
+    OutboxChanged,
+    SessionTaken,
+)
 from outreach.tui.settings import TuiSettings
 
 HERE = Path(__file__).parent
@@ -65,6 +75,7 @@ class OutreachApp(App[None]):
         self.outbox = Outbox.for_database(db, settings.outbox_dir)
         self.campaigns: list[CampaignSummary] = []  # the agent's active campaigns, last loaded
         self._refusal_shown: str | None = None
+        self.session_id: int | None = None  # this run's row of agent_sessions
         self.day = AgentDay(self)  # the adviser's state (ready, on call, paused...)
 
     # -- start, login -------------------------------------------------------------------------
@@ -78,6 +89,7 @@ class OutreachApp(App[None]):
         self.set_interval(self.settings.replay_seconds, self.replay_outbox)
         self.replay_outbox()
         self.set_interval(self.settings.heartbeat_seconds, self._beat)
+        self.set_interval(self.settings.session_seconds, self._session_beat)
         login = self.settings.agent_login
         if login or self.db.is_postgresql:
             # `--agent LOGIN`: the login form only if that agent must type a PIN (or is refused);
@@ -154,12 +166,17 @@ class OutreachApp(App[None]):
         """(In a login worker) `agent` is logged in: post it with the agent's campaigns, read in
         the same worker so that the list shows with the campaigns screen."""
         from outreach.services.queue import campaigns_for_agent
+        from outreach.services.sessions import open_session
 
         try:
             campaigns = campaigns_for_agent(self.db, agent.id, now=self.settings.now_arg())
+            kind = "browser" if self.is_web else "terminal"
+            opened = open_session(
+                self.db, agent.id, kind, socket.gethostname(), now=self.settings.now_arg()
+            )
         except UNREACHABLE:
-            campaigns = None  # the campaigns screen reads them again and says why it cannot
-        self.post_message(LoggedIn(agent, campaigns))
+            campaigns = opened = None  # the campaigns screen reads them again, says why not
+        self.post_message(LoggedIn(agent, campaigns, opened))
 
     def on_login_needed(self, message: LoginNeeded) -> None:
         self._show_login(message.login, message.error)
@@ -169,6 +186,20 @@ class OutreachApp(App[None]):
 
         self.agent = message.agent
         self.calls_today = self.reached_today = 0
+        if message.session is not None:
+            self.session_id = message.session.id
+            for other in message.session.ended_others:
+                self.notify(
+                    _(
+                        "Votre session {kind} sur {host} a été fermée : une seule session par "
+                        "conseiller, celle-ci la remplace."
+                    ).format(
+                        kind=_("navigateur") if other.kind == "browser" else _("terminal"),
+                        host=other.host or "?",
+                    ),
+                    severity="warning",
+                    timeout=10,
+                )
         self.day.track("ready")
         self.refresh_my_day()
         self.switch_screen(CampaignsScreen(message.campaigns))
@@ -178,6 +209,16 @@ class OutreachApp(App[None]):
         while len(self.screen_stack) > 2:
             self.pop_screen()
         self.day.track("logged_out")
+        session_id, self.session_id = self.session_id, None
+        if session_id is not None:
+            from outreach.services.sessions import end_session
+
+            self.run_worker(
+                lambda: end_session(self.db, session_id, now=self.settings.now_arg()),
+                thread=True,
+                exit_on_error=False,
+                group="session",
+            )
         self.agent = None
         self.campaign_name = ""
         self.outbox_waiting = 0
@@ -221,6 +262,7 @@ class OutreachApp(App[None]):
             release_task(self.db, agent_id, task_id, "quit", delay_minutes=0)
         except UNREACHABLE:
             pass  # the lease expires by itself
+        self._end_session()
         self.day.drain()
         self.call_from_thread(self.exit)
 
@@ -229,6 +271,65 @@ class OutreachApp(App[None]):
         if self.agent is not None:
             self.day.track("logged_out")
             await asyncio.to_thread(self.day.drain)
+            await asyncio.to_thread(self._end_session)
+
+    # -- one live session per agent -----------------------------------------------------------
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="session")
+    def _session_beat(self) -> None:
+        from outreach.services.sessions import heartbeat
+
+        if self.session_id is None:
+            return
+        try:
+            alive = heartbeat(self.db, self.session_id, now=self.settings.now_arg())
+        except UNREACHABLE:
+            return  # offline: confirmed again when back
+        if not alive:
+            self.post_message(SessionTaken())
+
+    def on_session_taken(self, message: SessionTaken) -> None:
+        """A newer session of this agent took over: this window stops working (its business
+        stays held for the new session, not handed back)."""
+        from outreach.tui.screens.call import CallScreen
+        from outreach.tui.screens.modals import SessionTakenModal
+
+        self.session_id = None
+        for screen in self.screen_stack:
+            if isinstance(screen, CallScreen):
+                screen.current = None
+        if not isinstance(self.screen, SessionTakenModal):
+            self.push_screen(SessionTakenModal())
+
+    def _end_session(self) -> None:
+        """(In a thread) this run's session ends."""
+        from outreach.services.sessions import end_session
+
+        if self.session_id is not None:
+            try:
+                end_session(self.db, self.session_id, now=self.settings.now_arg())
+            except UNREACHABLE:
+                pass  # it expires by itself
+            self.session_id = None
+
+    # -- Textual's own commands, in the user's language ---------------------------------------
+
+    def action_command_palette(self) -> None:
+        from textual.command import CommandPalette
+
+        if self.use_command_palette and not CommandPalette.is_open(self):
+            self.push_screen(
+                CommandPalette(id="--command-palette", placeholder=_("Rechercher une commande…"))
+            )
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        """Textual's commands of the palette, translated; "Keys" opens this app's help (every
+        key in the user's language) instead of Textual's English key panel."""
+        yield SystemCommand(_("Thème"), _("Changer le thème de couleurs"), self.action_change_theme)
+        yield SystemCommand(
+            _("Touches"), _("Toutes les touches, écran par écran"), self.action_help
+        )
+        yield SystemCommand(_("Quitter"), _("Quitter l'application"), self.action_quit)
 
     # -- navigation shared by every screen ----------------------------------------------------
 

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from textual.message import Message
 
+from outreach.services.sessions import OpenedSession
 from outreach.services.types import (
     AgentInfo,
     BusinessHit,
@@ -23,6 +24,12 @@ from outreach.services.types import (
 class LoggedIn(Message):
     agent: AgentInfo
     campaigns: list[CampaignSummary] | None = None  # read with the login (None: not read)
+    session: OpenedSession | None = None  # this run's agent session (None: not opened)
+
+
+@dataclass
+class SessionTaken(Message):
+    """This agent's session was ended by a newer one (another window or host)."""
 
 
 @dataclass

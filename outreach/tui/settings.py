@@ -28,6 +28,7 @@ class TuiSettings:
     callback_check_seconds: float = 30.0  # due callbacks looked for (the alert banner)
     callback_bell: bool = True  # the terminal bell when a callback falls due
     heartbeat_seconds: float = 60.0  # the adviser's state confirmed (services.agent_states.LEASE)
+    session_seconds: float = 15.0  # this run's session confirmed (services.sessions.EXPIRY)
 
     def now(self) -> datetime:
         """Now, aware UTC (the fixed clock when one is set)."""

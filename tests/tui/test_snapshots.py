@@ -26,6 +26,10 @@ def _fixed_uuid(n: int) -> str:
 
 @pytest.fixture
 def snap_world(sqlite_db: Database) -> World:
+    return build_snap_world(sqlite_db)
+
+
+def build_snap_world(sqlite_db: Database) -> World:
     """The small world, plus history on the first business and callbacks of Claire."""
     world = build_world(sqlite_db)
     db = world.db

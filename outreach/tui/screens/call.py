@@ -27,7 +27,7 @@ from outreach.services.outbox import UNREACHABLE, record_or_keep
 from outreach.services.types import CallInput, ClaimedTask, ReferralInput
 from outreach.tui.format import long_datetime, mail_refusal_label, outcome_label
 from outreach.tui.messages import CallSaved, CallUndone, LeaseLost, OutboxChanged, TaskReady
-from outreach.tui.widgets.business_card import BusinessCard
+from outreach.tui.widgets.business_card import BusinessCard, phones_of
 from outreach.tui.widgets.day_bar import DayBar
 from outreach.tui.widgets.footer import KeyFooter
 from outreach.tui.widgets.history import HistoryTable
@@ -54,7 +54,8 @@ class CallScreen(Screen[None]):
             for o in OUTCOMES
         ),
         Binding("n", "notes", _("Notes"), id="call.notes"),
-        Binding("r", "release", _("Rendre la fiche"), id="call.release"),
+        Binding("d", "other_number", _("Autre numéro"), id="call.other_number"),
+        Binding("r", "release", _("Rendre"), id="call.release"),
         Binding("c", "callbacks", _("Rappels"), id="call.callbacks"),
         Binding("s", "search", _("Rechercher"), id="call.search"),
         Binding("f5", "retry", _("Réessayer"), id="call.retry"),
@@ -71,7 +72,17 @@ class CallScreen(Screen[None]):
     AUTO_FOCUS = None  # nothing hidden gets the focus: a business's first answer, or nothing
     # the letter commands, off while an answer or the notes have the focus
     FIELD_OFF = frozenset(
-        {"notes", "release", "callbacks", "search", "help", "leave", "pause", "take_alert"}
+        {
+            "notes",
+            "release",
+            "callbacks",
+            "search",
+            "help",
+            "leave",
+            "pause",
+            "take_alert",
+            "other_number",
+        }
     )
     UNDO_SECONDS = 10.0  # how long the "saved" line offers the undo
 
@@ -85,6 +96,7 @@ class CallScreen(Screen[None]):
         self.campaign_id = campaign_id
         self.campaign_name = campaign_name
         self.current: ClaimedTask | None = None
+        self.dialled: str | None = None  # the number the adviser dials (d: the other one)
         self.shown_at: datetime | None = None
         self.saving = False
         self._take_args = take
@@ -130,6 +142,13 @@ class CallScreen(Screen[None]):
         else:
             self._claim()
 
+    def on_resize(self) -> None:
+        # a narrow terminal: the footer's keys closer together and no palette hint (ctrl+p
+        # still opens it), so that every key of the screen fits
+        footer = self.query_one(KeyFooter)
+        footer.compact = self.size.width < 100
+        footer.show_command_palette = self.size.width >= 100
+
     def on_screen_resume(self) -> None:
         self.oapp.campaign_name = self.campaign_name
 
@@ -171,8 +190,10 @@ class CallScreen(Screen[None]):
         self.query_one(DayBar).shown(task.task_id)
         self.query_one("#banner").display = False
         body.display = True
+        self.refresh_bindings()  # d (other number) and f5 depend on the business
         zone = self.oapp.settings.display_timezone
-        self.query_one(BusinessCard).show(task, self.shown_at)
+        self.dialled = task.phone_to_call
+        self._show_card()
         self.query_one(HistoryTable).show(task, zone)
         form = self.query_one(ScriptForm)
         mounting = form.load(task.script, task.script_intro)
@@ -185,9 +206,26 @@ class CallScreen(Screen[None]):
         if first is not None:
             first.scroll_visible(animate=False)
 
-    def _tick(self) -> None:
+    def _show_card(self) -> None:
         if self.current is not None:
-            self.query_one(BusinessCard).show(self.current, self.oapp.settings.now())
+            self.query_one(BusinessCard).show(
+                self.current, self.oapp.settings.now(), self.dialled, links=self.app.is_web
+            )
+
+    def _tick(self) -> None:
+        self._show_card()
+
+    def action_other_number(self) -> None:
+        """d: dial the business's other number (the one recorded with the call)."""
+        if self.current is None:
+            return
+        numbers = [number for number, _shown, _flagged in phones_of(self.current)]
+        if len(numbers) < 2:
+            self.notify(_("Un seul numéro pour cette entreprise"), timeout=3)
+            return
+        at = numbers.index(self.dialled) if self.dialled in numbers else -1
+        self.dialled = numbers[(at + 1) % len(numbers)]
+        self._show_card()
 
     # -- workers: claim, take, record, renew, release -------------------------------------------
 
@@ -375,7 +413,7 @@ class CallScreen(Screen[None]):
             outcome=code,
             started_at=self.shown_at or now,
             ended_at=now,
-            phone=task.phone_to_call,
+            phone=self.dialled or task.phone_to_call,
             notes=self.query_one("#notes", Input).value.strip() or None,
             callback_at=callback[0] if callback else None,
             callback_personal=callback[1] if callback else True,
@@ -450,6 +488,10 @@ class CallScreen(Screen[None]):
             return self.undoable is not None
         if action == "leave_field":
             return self.in_field()
+        if action == "retry":
+            return self.current is None  # the footer keeps its room for what applies
+        if action == "other_number":
+            return self.current is not None and len(phones_of(self.current)) > 1
         if action in self.FIELD_OFF and self.in_field():
             return False
         return True

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from rich.text import Text
 from textual import work
@@ -22,6 +23,7 @@ from textual.widgets import DataTable, ProgressBar, Sparkline, Static
 
 from outreach.db.engine import Database
 from outreach.domain.agent_states import ORDERED_FOR_BOARD, state_label
+from outreach.domain.geography import PARIS
 from outreach.domain.referrals import REFERRAL_KINDS_BY_CODE
 from outreach.i18n import _, language, ngettext
 from outreach.services.access import require_supervisor
@@ -121,7 +123,9 @@ class DashboardScreen(Screen[None]):
     def on_dashboard_loaded(self, message: DashboardLoaded) -> None:
         d = self.last = message.dashboard
         scope = d.scope or _("réseau national")
-        as_of = d.as_of.astimezone().strftime("%H:%M:%S")
+        as_of = d.as_of.astimezone(ZoneInfo(PARIS)).strftime(
+            "%H:%M:%S"
+        )  # Paris, as every other time
         self.query_one("#dash-title", Static).update(
             _("Tableau de bord ({scope}) · à jour à {time} · {ms} ms").format(
                 scope=scope, time=as_of, ms=f"{d.refresh_ms:.0f}"

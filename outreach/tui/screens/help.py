@@ -16,7 +16,7 @@ from outreach.tui.widgets.status_bar import StatusBar
 
 
 def _key(binding: Binding) -> str:
-    names = {"question_mark": "?", "escape": "Échap", "enter": "Entrée"}
+    names = {"question_mark": "?", "escape": _("Échap"), "enter": _("Entrée")}
     return " / ".join(names.get(k, k) for k in binding.key.split(","))
 
 
@@ -58,7 +58,7 @@ class HelpScreen(Screen[None]):
                 table.add_column(_("Action"))
                 for item in screen.BINDINGS:
                     if isinstance(item, Binding) and item.show and item.description:
-                        table.add_row(_key(item), item.description)
+                        table.add_row(_key(item), _(item.description))
                 if screen is OutreachApp:
                     table.add_row("ctrl+p", _("Palette de commandes"))
                 yield Static(table)

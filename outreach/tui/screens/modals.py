@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Checkbox, Input, Label, OptionList, Select, SelectionList, Static
 from textual.widgets.option_list import Option
@@ -28,6 +28,10 @@ from outreach.tui.format import (
 )
 
 CSS_PATH = "modals.tcss"
+
+
+def _box(ticked: bool) -> str:
+    return "☑ " if ticked else "☐ "
 
 
 def suggest_callback(local_now: datetime) -> datetime:
@@ -166,14 +170,15 @@ class ReferralModal(ModalScreen[tuple[ReferralInput, ...] | None]):
 
     def compose(self) -> ComposeResult:
         lang = language()
-        with Vertical(classes="modal modal-wide"):
+        with VerticalScroll(classes="modal modal-wide"):
             yield Static(
                 _("Joint : orientations pour {name}").format(name=self.business),
                 classes="modal-title",
             )
             yield Label(_("Orientations (Espace : cocher, Tab : suivant)"))
             yield SelectionList[str](
-                *((kind.label(lang), kind.code) for kind in REFERRAL_KINDS), id="kinds"
+                *((_box(False) + kind.label(lang), kind.code) for kind in REFERRAL_KINDS),
+                id="kinds",
             )
             yield Label(_("Plateforme labellisée"))
             yield Select[str](
@@ -215,6 +220,20 @@ class ReferralModal(ModalScreen[tuple[ReferralInput, ...] | None]):
             self.send_email = not self.send_email
         self.query_one("#referral-email", Static).update(self._email_line())
 
+    @on(SelectionList.SelectedChanged, "#kinds")
+    def _marks(self) -> None:
+        """Ticked boxes say so in text, not only in colour."""
+        kinds = self.query_one("#kinds", SelectionList)
+        lang = language()
+        for index, kind in enumerate(REFERRAL_KINDS):
+            kinds.replace_option_prompt_at_index(
+                index, _box(kind.code in kinds.selected) + kind.label(lang)
+            )
+
+    @on(Select.Changed, "#platform")
+    def _platform_picked(self) -> None:
+        self.query_one("#modal-error", Static).update("")
+
     @on(Input.Submitted, "#referral-notes")
     def action_save(self) -> None:
         kinds = list(self.query_one("#kinds", SelectionList).selected)
@@ -223,8 +242,10 @@ class ReferralModal(ModalScreen[tuple[ReferralInput, ...] | None]):
         if partner and "platform" not in kinds:
             kinds.append("platform")
         if "platform" in kinds and not partner:
-            self.query_one("#modal-error", Static).update(_("choisissez la plateforme labellisée"))
-            self.query_one("#platform", Select).focus()
+            # said, and the focus stays where the adviser is typing
+            self.query_one("#modal-error", Static).update(
+                _("choisissez la plateforme labellisée (Tab jusqu'à la liste, Entrée)")
+            )
             return
         notes = self.query_one("#referral-notes", Input).value.strip() or None
         email = self.send_email and self.no_email is None
@@ -368,3 +389,21 @@ class ReleaseModal(ModalScreen[tuple[str, str | None] | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+class SessionTakenModal(ModalScreen[None]):
+    """This agent opened the app elsewhere: this window stops (one live session per agent)."""
+
+    CSS_PATH = CSS_PATH
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(classes="modal"):
+            yield Static(_("Session ouverte ailleurs"), classes="modal-title")
+            yield Static(
+                _(
+                    "Vous vous êtes connecté dans une autre fenêtre ou sur un autre poste : "
+                    "c'est là que vous travaillez maintenant. Cette fenêtre ne peut plus "
+                    "enregistrer d'appel."
+                )
+            )
+            yield Static(_("Ctrl+Q : quitter"), classes="hint")

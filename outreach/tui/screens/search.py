@@ -11,7 +11,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Input, Static
 
 from outreach.domain.siret import format_siret
-from outreach.i18n import _
+from outreach.i18n import _, ngettext
 from outreach.services import queue
 from outreach.services.queue.search import SEARCH_MAX
 from outreach.services.types import BusinessHit
@@ -22,6 +22,9 @@ from outreach.tui.widgets.status_bar import StatusBar
 
 if TYPE_CHECKING:
     from outreach.tui.app import OutreachApp
+
+
+SEARCH_LIMIT = 20  # hits shown; more says the list is capped
 
 
 class SearchScreen(Screen[tuple[int, str, int] | None]):
@@ -57,18 +60,27 @@ class SearchScreen(Screen[tuple[int, str, int] | None]):
         self.query_one("#hits", DataTable).add_columns(
             _("Entreprise"), "SIRET", _("Ville"), _("Téléphone"), _("Statut"), _("Campagnes")
         )
+        self.query_one("#hits").display = False  # no empty table (nor its cursor) before a hit
         self.query_one("#query", Input).focus()
 
     @on(Input.Submitted, "#query")
     def _submitted(self, event: Input.Submitted) -> None:
         query = event.value.strip()
-        if query and self.oapp.agent is not None:
+        if not query:  # nothing asked: nothing shown, not the last search's answer
+            self.hits = []
+            self.query_one("#hits", DataTable).clear()
+            self.query_one("#hits").display = False
+            self.query_one("#search-status", Static).update(
+                _("Tapez un SIRET, un téléphone ou un nom, puis Entrée.")
+            )
+            return
+        if self.oapp.agent is not None:
             self.query_one("#search-status", Static).update(_("recherche…"))
             self._search(self.oapp.agent.id, query)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="search")
     def _search(self, agent_id: int, query: str) -> None:
-        hits = queue.search_businesses(self.oapp.db, agent_id, query)
+        hits = queue.search_businesses(self.oapp.db, agent_id, query, limit=SEARCH_LIMIT)
         self.post_message(SearchDone(query, hits))
 
     def on_search_done(self, message: SearchDone) -> None:
@@ -88,13 +100,21 @@ class SearchScreen(Screen[tuple[int, str, int] | None]):
                 _("OPPOSITION") if b.do_not_call else status_label(b.status, short=True),
                 campaigns or "-",
             )
-        status = (
-            _("{n} résultat(s) pour « {query} » : Entrée pour appeler").format(
-                n=len(self.hits), query=message.query
-            )
-            if self.hits
-            else _("Aucune entreprise pour « {query} »").format(query=message.query)
-        )
+        n = len(self.hits)
+        if n >= SEARCH_LIMIT:
+            status = _(
+                "Les {n} premiers résultats pour « {query} » (liste limitée : précisez la "
+                "recherche) : Entrée pour appeler"
+            ).format(n=n, query=message.query)
+        elif n:
+            status = ngettext(
+                "{n} résultat pour « {query} » : Entrée pour appeler",
+                "{n} résultats pour « {query} » : Entrée pour appeler",
+                n,
+            ).format(n=n, query=message.query)
+        else:
+            status = _("Aucune entreprise pour « {query} »").format(query=message.query)
+        table.display = bool(n)
         self.query_one("#search-status", Static).update(status)
         if self.hits:
             table.focus()

@@ -1,4 +1,5 @@
-"""The business being called: identity, phones, local time, lockdown status, online sales."""
+"""The business being called: identity, phones (the one dialled marked), e-mail, local time,
+lockdown status, online sales, attempt. Compact: seven rows fit the 80x24 screen."""
 
 from __future__ import annotations
 
@@ -14,10 +15,27 @@ from outreach.services.types import ClaimedTask
 from outreach.tui.format import hour, short_datetime, status_label
 
 
+def phones_of(task: ClaimedTask) -> list[tuple[str, str, bool]]:
+    """The business's numbers: (E.164, as shown, flagged false), main first."""
+    b = task.business
+    return [
+        (number, shown or number, flagged)
+        for number, shown, flagged in (
+            (b.phone, b.phone_display, b.phone_flagged),
+            (b.phone_alt, b.phone_alt_display, b.phone_alt_flagged),
+        )
+        if number
+    ]
+
+
 class BusinessCard(Static):
     """Redrawn in place for each new business (no remounting: the next one shows at once)."""
 
-    def show(self, task: ClaimedTask, now: datetime) -> None:
+    def show(
+        self, task: ClaimedTask, now: datetime, dialled: str | None = None, links: bool = False
+    ) -> None:
+        """`dialled`: the number being dialled (else the queue's); `links`: phones as tel:
+        links (in a browser)."""
         b = task.business
         grid = Table.grid(padding=(0, 1))
         grid.add_column(style="bold", no_wrap=True)
@@ -27,38 +45,34 @@ class BusinessCard(Static):
             title.append("  " + _("OPPOSITION"), style="reverse")
         grid.add_row(_("Entreprise"), title)
         trade = " ".join(part for part in (b.trade_code, b.trade_label) if part)
-        grid.add_row(_("Activité"), trade or "-")
-        grid.add_row("SIRET", format_siret(b.siret))
+        grid.add_row(_("Activité"), f"{trade or '-'}  ·  SIRET {format_siret(b.siret)}")
         place = ", ".join(p for p in (b.address, f"{b.postcode or ''} {b.city or ''}".strip()) if p)
         grid.add_row(_("Adresse"), f"{place} ({b.department})" if place else b.department)
-        grid.add_row(
-            _("Heure locale"),
-            f"{hour(now, b.timezone)}  ({b.timezone})",
-        )
         phones = Text()
-        dialing = task.phone_to_call
-        for number, shown, flagged in (
-            (b.phone, b.phone_display, b.phone_flagged),
-            (b.phone_alt, b.phone_alt_display, b.phone_alt_flagged),
-        ):
-            if not number:
-                continue
+        dialling = dialled or task.phone_to_call
+        for number, shown, flagged in phones_of(task):
             if phones:
                 phones.append("   ")
-            style = "bold reverse" if number == dialing else ""
-            phones.append(shown or number, style=style)
+            style = "bold reverse" if number == dialling else ""
+            if links:
+                style += f" link tel:{number}"
+            phones.append(shown, style=style.strip())
             if flagged:
                 phones.append(" " + _("(signalé faux)"), style="italic")
-        grid.add_row(_("Téléphone"), phones if phones else Text(_("aucun"), style="italic"))
-        status = Text(status_label(b.status))
-        if b.status == "closed_admin":
-            status.stylize("bold")
-        grid.add_row(_("Statut"), status)
-        grid.add_row(
-            _("Vente en ligne"), _("oui, vend déjà en ligne") if b.sells_online else _("non")
+        if not phones:
+            phones = Text(_("aucun"), style="italic")
+        phones.append(f"   {hour(now, b.timezone)} " + _("là-bas"), style="dim")
+        grid.add_row(_("Téléphone"), phones)
+        if b.email:
+            mail = Text(b.email, style=f"link mailto:{b.email}" if links else "")
+            grid.add_row(_("E-mail"), mail)
+        status = Text(status_label(b.status), style="bold" if b.status == "closed_admin" else "")
+        status.append(
+            "  ·  " + (_("vend en ligne") if b.sells_online else _("pas de vente en ligne"))
         )
         if b.employees is not None:
-            grid.add_row(_("Salariés"), str(b.employees))
+            status.append("  ·  " + _("{n} salariés").format(n=b.employees))
+        grid.add_row(_("Statut"), status)
         attempt = _("tentative {n}").format(n=task.attempts + 1)
         if task.is_callback and task.callback_at is not None:
             attempt += "  ·  " + _("rappel prévu le {when}").format(

@@ -14,6 +14,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from textual.widgets import Footer
+from textual.widgets._footer import FooterKey
+
+from outreach.i18n import _
 
 if TYPE_CHECKING:
     from textual.screen import Screen
@@ -44,7 +47,12 @@ class KeyFooter(Footer):
     def compose(self):  # type: ignore[no-untyped-def]
         if self._bindings_ready:
             self._shown = self._showing()
-        return super().compose()
+        # descriptions are French message ids read when the screens were imported: shown in the
+        # language of now (a language chosen after the import still reads right)
+        for widget in super().compose():
+            if isinstance(widget, FooterKey) and widget.description:
+                widget.description = _(widget.description)
+            yield widget
 
     def bindings_changed(self, screen: Screen[Any]) -> None:
         first = not self._bindings_ready

@@ -1,7 +1,7 @@
 """Earlier calls of the business, every campaign, newest first; then its earlier referrals.
 
-A wrapped table (not a DataTable): nothing to select here, and long campaign names or notes
-wrap instead of pushing the outcome off a 100-column screen.
+A plain table (not a DataTable): nothing to select here. One line per row: long notes and
+campaign names end in "…" rather than wrapping (three lines a row would leave no room at 80x24).
 """
 
 from __future__ import annotations
@@ -26,10 +26,10 @@ class HistoryTable(VerticalScroll):
     def show(self, task: ClaimedTask, zone: str) -> None:
         table = Table(expand=True, box=None, padding=(0, 1), show_edge=False)
         table.add_column(_("Quand"), no_wrap=True, style="dim")
-        table.add_column(_("Résultat"), ratio=3)
-        table.add_column(_("Qui"), no_wrap=True)
-        table.add_column(_("Notes"), ratio=3)
-        table.add_column(_("Campagne"), ratio=2, style="dim")
+        table.add_column(_("Résultat"), ratio=3, no_wrap=True, overflow="ellipsis")
+        table.add_column(_("Qui"), no_wrap=True, overflow="ellipsis", max_width=12)
+        table.add_column(_("Notes"), ratio=3, no_wrap=True, overflow="ellipsis")
+        table.add_column(_("Campagne"), ratio=3, no_wrap=True, overflow="ellipsis", style="dim")
         for item in task.history:
             result = outcome_label(item.outcome)
             if item.referral_kinds:

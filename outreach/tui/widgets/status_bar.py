@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, cast
 from rich.text import Text
 from textual.widgets import Static
 
-from outreach.i18n import _
+from outreach.i18n import _, ngettext
 
 if TYPE_CHECKING:
     from outreach.tui.app import OutreachApp
@@ -41,8 +41,13 @@ class StatusBar(Static):
             text.append("outreach", style="bold")
         else:
             text.append(
-                _("Aujourd'hui : {calls} appels, {reached} joints").format(
-                    calls=app.calls_today, reached=app.reached_today
+                _("Aujourd'hui : {calls}, {reached}").format(
+                    calls=ngettext("{n} appel", "{n} appels", app.calls_today).format(
+                        n=app.calls_today
+                    ),
+                    reached=ngettext("{n} joint", "{n} joints", app.reached_today).format(
+                        n=app.reached_today
+                    ),
                 ),
                 style="bold",
             )

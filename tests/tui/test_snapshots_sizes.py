@@ -1,0 +1,47 @@
+"""Snapshots of the call screen and its modals at 80x24, 100x30 and 160x48, in French and in
+English (pytest-textual-snapshot; review the SVG report before `--snapshot-update`)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from outreach.db.engine import Database
+from outreach.i18n import set_language
+from tests.tui.conftest import World
+from tests.tui.test_snapshots import LOGIN, _app, _steps, build_snap_world
+
+SIZES = [(80, 24), (100, 30), (160, 48)]
+VIEWS = {
+    "call": (),
+    "callback": ("escape", "6"),
+    "referral": ("escape", "1"),
+    "release": ("escape", "r"),
+    "opposition": ("escape", "9"),
+}
+
+
+@pytest.fixture
+def snap_world(sqlite_db: Database) -> World:
+    return build_snap_world(sqlite_db)
+
+
+@pytest.fixture(params=["fr", "en"])
+def lang(request: pytest.FixtureRequest) -> Iterator[str]:
+    set_language(request.param)
+    yield request.param
+    set_language("fr")
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_call_screen_sizes(snap_compare, snap_world: World, size, lang: str) -> None:  # type: ignore[no-untyped-def]
+    steps = _steps(*LOGIN, "enter")
+    assert snap_compare(_app(snap_world), terminal_size=size, run_before=steps)
+
+
+@pytest.mark.parametrize("view", [v for v in VIEWS if v != "call"])
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_modal_sizes(snap_compare, snap_world: World, size, view: str, lang: str) -> None:  # type: ignore[no-untyped-def]
+    steps = _steps(*LOGIN, "enter", *VIEWS[view])
+    assert snap_compare(_app(snap_world), terminal_size=size, run_before=steps)
