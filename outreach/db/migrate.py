@@ -67,9 +67,23 @@ def _run(db: Database, fn: str, revision: str) -> None:
         raise _newer(db, current, head_revision())
     cfg = alembic_config()
     try:
-        with db.engine.begin() as conn:
-            cfg.attributes["connection"] = conn
-            getattr(command, fn)(cfg, revision)
+        with db.engine.connect() as conn:
+            # SQLite's procedure for a table rebuilt by a batch migration (drop and re-create):
+            # foreign keys off meanwhile (outside any transaction), checked before the commit
+            raw = conn.connection.dbapi_connection if db.is_sqlite else None
+            if raw is not None:
+                raw.execute("PRAGMA foreign_keys = OFF")
+            try:
+                with conn.begin():
+                    cfg.attributes["connection"] = conn
+                    getattr(command, fn)(cfg, revision)
+                    if raw is not None:
+                        broken = conn.exec_driver_sql("PRAGMA foreign_key_check").first()
+                        if broken is not None:
+                            raise RuntimeError(f"foreign key broken by the migration: {broken}")
+            finally:
+                if raw is not None:
+                    raw.execute("PRAGMA foreign_keys = ON")
     except OperationalError as exc:
         raise unavailable(db, exc) from None
     except CommandError as exc:  # an unknown target revision, say

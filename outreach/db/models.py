@@ -41,9 +41,11 @@ NAMING_CONVENTION = {
 AGENT_ROLES = ("agent", "supervisor", "admin")
 BUSINESS_STATUSES = ("open", "closed_admin", "ceased")
 CAMPAIGN_STATUSES = ("draft", "active", "paused", "closed")
-# queued: waiting or held under a lease (claimed_by + lease_expires_at); callback: a callback is
-# set; follow_up: reached with a referral to follow up; done, exhausted, cancelled: finished.
-TASK_STATES = ("queued", "callback", "follow_up", "done", "exhausted", "cancelled")
+# queued: callable now, or held under a lease (claimed_by + lease_expires_at); waiting: queued for
+# a later attempt (retry delay, 30-day cap, handed back), due at next_attempt_at, when a claim
+# makes it queued again; callback: a callback is set; follow_up: reached with a referral to follow
+# up; done, exhausted, cancelled: finished.
+TASK_STATES = ("queued", "waiting", "callback", "follow_up", "done", "exhausted", "cancelled")
 AGENT_STATES = ("ready", "on_call", "wrap_up", "paused", "logged_out")
 
 

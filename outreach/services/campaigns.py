@@ -39,6 +39,7 @@ from outreach.services.audit import record_audit
 from outreach.services.clock import utcnow
 from outreach.services.earlier_results import EarlierResults
 from outreach.services.earlier_results import conditions as earlier_conditions
+from outreach.services.queue.context import OPEN_STATES
 from outreach.services.types import AgentInfo
 
 _HOURS = re.compile(r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-4]):[0-5]\d$")
@@ -262,7 +263,7 @@ def _info(session: Session, c: Campaign) -> CampaignInfo:
     tasks = session.scalar(select(func.count(CallTask.id)).where(CallTask.campaign_id == c.id))
     open_tasks = session.scalar(
         select(func.count(CallTask.id)).where(
-            CallTask.campaign_id == c.id, CallTask.state.in_(("queued", "callback"))
+            CallTask.campaign_id == c.id, CallTask.state.in_(OPEN_STATES)
         )
     )
     calls = session.scalar(select(func.count(Call.id)).where(Call.campaign_id == c.id))

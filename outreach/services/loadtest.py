@@ -42,6 +42,7 @@ from outreach.domain.siret import luhn_complete
 from outreach.errors import InvalidInput, NotFound, OutreachError
 from outreach.i18n import _
 from outreach.services.clock import utcnow
+from outreach.services.queue.context import OPEN_STATES
 from outreach.services.queue.views import script_of
 
 CAMPAIGN_NAME = "Test de charge"
@@ -181,7 +182,7 @@ def _top_up(db: Database, campaign_id: int, wanted: int) -> int:
         open_now = s.execute(
             select(func.count())
             .select_from(CallTask)
-            .where(CallTask.campaign_id == campaign_id, CallTask.state.in_(("queued", "callback")))
+            .where(CallTask.campaign_id == campaign_id, CallTask.state.in_(OPEN_STATES))
         ).scalar_one()
         made = s.execute(
             select(func.count()).select_from(Business).where(Business.name.like("Test de charge %"))
@@ -408,7 +409,7 @@ def verify(
         ).all()
         holding = s.execute(
             select(CallTask.claimed_by, func.count())
-            .where(CallTask.claimed_by.in_(agent_ids), CallTask.state.in_(("queued", "callback")))
+            .where(CallTask.claimed_by.in_(agent_ids), CallTask.state.in_(OPEN_STATES))
             .group_by(CallTask.claimed_by)
             .having(func.count() > 1)
         ).all()

@@ -1,9 +1,10 @@
 """The load test's bare-SQL twin: the same claim and record transactions written by hand for the
 raw driver (sqlite3 / psycopg), to measure what the project's layers cost.
 
-Claim: the same one-statement UPDATE ... RETURNING (SKIP LOCKED on PostgreSQL, BEGIN IMMEDIATE
-on SQLite), then the business row and its history as the call screen reads them. Record: uuid
-check, call row, task update, audit row, in one transaction.
+Claim: the waiting tasks that are due made queued, then the same one-statement UPDATE ...
+RETURNING (SKIP LOCKED on PostgreSQL, BEGIN IMMEDIATE on SQLite), then the business row and its
+history as the call screen reads them. Record: uuid check, call row, task update (a retry waits:
+state "waiting"), audit row, in one transaction.
 """
 
 from __future__ import annotations
@@ -25,6 +26,11 @@ _CANDIDATE = """
        {scope} {cond}
      ORDER BY {order} LIMIT 1 {lock})"""
 
+WAKE = (
+    "UPDATE call_tasks SET state = 'queued' WHERE id IN (SELECT w.id FROM call_tasks w"
+    " WHERE w.campaign_id = :campaign AND w.state = 'waiting' AND w.next_attempt_at <= :now"
+    " ORDER BY w.next_attempt_at LIMIT 200 {lock})"
+)
 RECORD_CHECK = "SELECT id FROM calls WHERE uuid = :uuid"
 TASK_FOR_UPDATE = "SELECT attempts, state, claimed_by FROM call_tasks WHERE id = :task {lock}"
 INSERT_CALL = (
@@ -83,7 +89,7 @@ def claim_sql(pg: bool, scoped: bool) -> str:
     )
     mine = (
         "(SELECT c.id FROM call_tasks c WHERE c.campaign_id = :campaign AND c.claimed_by = :agent"
-        f" AND c.state IN ('queued', 'callback') LIMIT 1 {'FOR UPDATE' if pg else ''})"
+        f" AND c.state IN ('queued', 'waiting', 'callback') LIMIT 1 {'FOR UPDATE' if pg else ''})"
     )
     return (
         "UPDATE call_tasks SET claimed_by = :agent, claimed_at = :now, lease_expires_at = :lease,"
@@ -117,6 +123,7 @@ class BareAgent:
         self.sql = {
             name: (_pg_style(text) if self.pg else text)
             for name, text in {
+                "wake": WAKE.format(lock="FOR UPDATE SKIP LOCKED" if self.pg else ""),
                 "claim": claim_sql(self.pg, chamber_id is not None),
                 "check": RECORD_CHECK,
                 "task": TASK_FOR_UPDATE.format(lock="FOR UPDATE" if self.pg else ""),
@@ -159,7 +166,12 @@ class BareAgent:
             "lease": now + timedelta(minutes=15),
             "true": True,
         }
-        row = self._txn(lambda c: c.execute(self.sql["claim"], params).fetchone())
+
+        def run(c: Any) -> Any:
+            c.execute(self.sql["wake"], params)
+            return c.execute(self.sql["claim"], params).fetchone()
+
+        row = self._txn(run)
         if row is None:
             return None
         task_id, business_id = row[0], row[1]
@@ -212,7 +224,7 @@ class BareAgent:
                 self.sql["update"],
                 {
                     "attempts": attempts + 1,
-                    "state": "queued" if retry else "done",
+                    "state": "waiting" if retry else "done",
                     "next": now + timedelta(hours=1) if retry else None,
                     "outcome": outcome,
                     "now": now,

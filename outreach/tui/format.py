@@ -43,6 +43,7 @@ def status_label(status: str, *, short: bool = False) -> str:
 def task_state_label(state: str) -> str:
     return {
         "queued": _("en file"),
+        "waiting": _("en file (nouvel essai plus tard)"),
         "callback": _("rappel"),
         "follow_up": _("suivi"),
         "done": _("terminée"),

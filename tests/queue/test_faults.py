@@ -55,7 +55,7 @@ def test_connection_lost_mid_record_rolls_back_and_replays(pg_db: Database) -> N
         t = s.execute(select(CallTask).where(CallTask.id == tid)).scalar_one()
         assert (t.attempts, t.claimed_by) == (0, agent)  # the task update rolled back too
     first = record_call(pg_db, call, now=NOW)
-    assert not first.replayed and first.task_state == "queued"
+    assert not first.replayed and first.task_state == "waiting"
     again = record_call(pg_db, call, now=NOW)
     assert again.replayed and again.call_id == first.call_id
     with pg_db.reading() as s:

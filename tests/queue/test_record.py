@@ -95,7 +95,9 @@ def test_retry_delays_grow_then_exhausted(db: Database) -> None:
         t = claim_next(db, agent, camp, now=at)
         assert t is not None and t.task_id == tid
         res = record_call(db, _call(agent, t, outcome, at), now=at)
-        assert res.task_state == "queued" and res.next_attempt_at == at + delay
+        # waiting for its next attempt, out of the claim's way until then
+        assert res.task_state == "waiting" and res.next_attempt_at == at + delay
+        assert _task(db, tid).state == "waiting"
         assert claim_next(db, agent, camp, now=at + delay - timedelta(minutes=1)) is None
         at = at + delay
     t = claim_next(db, agent, camp, now=at)

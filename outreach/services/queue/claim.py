@@ -4,7 +4,11 @@ The claim is one statement. It picks, in this order, the first task that exists:
 1. the task this agent already holds in the campaign (a second claim returns the same task),
 2. the agent's own callbacks that are due,
 3. team callbacks that are due (team callbacks, and personal ones past their grace period),
-4. queued tasks due now: higher priority first, then fewest attempts, then oldest (lowest id).
+4. queued tasks: higher priority first, then fewest attempts, then oldest (lowest id).
+Tasks waiting for a later attempt (retry delay, 30-day cap, handed back) are in the state
+"waiting", outside the queued range the claim walks: the claim first makes the campaign's
+waiting tasks that are due "queued" again (`_wake`: found through ix_call_tasks_due, at most
+WAKE_BATCH a claim, oldest due first), so however many wait, the claim never steps over them.
 Every candidate is in the agent's scope (own chamber, unless `works_every_chamber`), in a
 département whose calling window is open now, not held under a live lease, and of a business
 neither opted out (do-not-call) nor ceased. PostgreSQL: `FOR UPDATE SKIP LOCKED` in each
@@ -38,7 +42,12 @@ from outreach.errors import Forbidden, InvalidInput, NotFound
 from outreach.i18n import _
 from outreach.services.audit import record_audit
 from outreach.services.clock import from_db, to_db, utcnow
-from outreach.services.queue.context import OPEN_STATES, QueueContext, load_context
+from outreach.services.queue.context import (
+    OPEN_STATES,
+    QueueContext,
+    load_context,
+    queued_state,
+)
 from outreach.services.queue.views import claimed_task
 from outreach.services.types import ClaimedTask, HistoryItem
 
@@ -46,6 +55,9 @@ T = CallTask.__table__
 B = Business.__table__
 CAP_WINDOW = timedelta(days=30)
 DEFAULT_SKIP_MINUTES = 10
+# waiting tasks made queued by one claim: bounds the claim's cost when many come due at once (the
+# first claims of a morning); each later claim wakes the next ones
+WAKE_BATCH = 200
 _MAX_CAP_SKIPS = 20
 ALL_DEPARTMENTS = frozenset(d.code for d in DEPARTMENTS)
 DEPARTMENTS_OF_CHAMBER: dict[str, frozenset[str]] = {
@@ -123,6 +135,30 @@ def _claim_stmt(pg: bool, queue_open: bool, scoped: bool, windowed: bool):  # ty
     )
 
 
+@lru_cache(maxsize=2)
+def _wake_stmt(pg: bool):  # type: ignore[no-untyped-def]
+    """Due waiting tasks of a campaign made queued (oldest due first, WAKE_BATCH at most)."""
+    w = T.alias("w").c
+    due = (
+        select(w.id)
+        .where(
+            w.campaign_id == bindparam("campaign"),
+            w.state == "waiting",
+            w.next_attempt_at <= bindparam("now"),
+        )
+        .order_by(w.next_attempt_at)
+        .limit(WAKE_BATCH)
+    )
+    if pg:  # two claims waking at once do not wait for each other
+        due = due.with_for_update(skip_locked=True)
+    return update(T).where(T.c.id.in_(due.scalar_subquery())).values(state="queued")
+
+
+def wake_due(session: Executor, campaign_id: int, now: datetime, pg: bool) -> None:
+    """Make the campaign's waiting tasks that are due at `now` queued again (see above)."""
+    session.execute(_wake_stmt(pg), {"campaign": campaign_id, "now": now})
+
+
 def claim_statement(ctx: QueueContext, now: datetime, pg: bool) -> tuple[Any, dict[str, Any]]:
     """The one UPDATE ... RETURNING that claims the next task for `ctx`, and its parameters."""
     campaign = ctx.campaign
@@ -179,6 +215,8 @@ def _claim_once(
         with db.write_conn() as session:
             if pg:
                 ctx = load_context(session, agent_id, campaign_id)
+            if ctx.campaign.status == "active":
+                wake_due(session, campaign_id, now, pg)
             stmt, params = claim_statement(ctx, now, pg)
             row = session.execute(stmt, params).first()
             if row is None:
@@ -199,8 +237,8 @@ def claim_next(
     can be claimed now (ask `why_empty`). An agent holding a task here gets that task back.
 
     A queued business already called as often as the campaign's 30-day cap allows (in any
-    campaign) is put back, due when the oldest of those calls is 30 days old, and the claim
-    goes on to the next one. Callbacks, asked for by the business, are exempt.
+    campaign) is put back to wait ("waiting"), due when the oldest of those calls is 30 days
+    old, and the claim goes on to the next one. Callbacks, asked for by the business, are exempt.
     """
     at = _now(now)
     for _attempt in range(_MAX_CAP_SKIPS):
@@ -218,6 +256,7 @@ def claim_next(
                     update(T)
                     .where(T.c.id == task_id, T.c.claimed_by == agent_id)
                     .values(
+                        state="waiting",
                         claimed_by=None,
                         claimed_at=None,
                         lease_expires_at=None,
@@ -283,7 +322,7 @@ def release_task(
     def run() -> bool:
         with db.write_conn() as session:
             held = session.execute(
-                select(T.c.next_attempt_at)
+                select(T.c.next_attempt_at, T.c.state)
                 .where(T.c.id == task_id, T.c.claimed_by == agent_id)
                 .with_for_update()
             ).first()
@@ -294,10 +333,13 @@ def release_task(
             due = held.next_attempt_at
             if delay_minutes and (due is None or due < later):
                 due = later
+            # a queued task handed back waits for its due time; a callback stays a callback
+            state = queued_state(due, at) if held.state in ("queued", "waiting") else held.state
             session.execute(
                 update(T)
                 .where(T.c.id == task_id)
                 .values(
+                    state=state,
                     claimed_by=None,
                     claimed_at=None,
                     lease_expires_at=None,

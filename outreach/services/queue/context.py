@@ -17,9 +17,16 @@ from outreach.i18n import _
 from outreach.services.agents import works_every_chamber
 from outreach.services.types import AgentInfo
 
-# states of a task still to be worked; follow_up belongs to the follow-up team, not the queue
-OPEN_STATES = ("queued", "callback")
-UNFINISHED_STATES = ("queued", "callback", "follow_up")
+# states of a task still to be worked; follow_up belongs to the follow-up team, not the queue.
+# "waiting" is "queued" with a later due time (next_attempt_at): every count of open work
+# includes it; only the claim tells them apart (see queue.claim).
+OPEN_STATES = ("queued", "waiting", "callback")
+UNFINISHED_STATES = ("queued", "waiting", "callback", "follow_up")
+
+
+def queued_state(due: datetime | None, now: datetime) -> str:
+    """The state of a task in the queue that is next callable at `due`: waiting until then."""
+    return "waiting" if due is not None and due > now else "queued"
 
 
 @dataclass(frozen=True, slots=True)

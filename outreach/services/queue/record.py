@@ -136,7 +136,7 @@ def _next_state(
     if oc.effect == RETRY:
         if attempts >= campaign.max_attempts:
             return _Next("exhausted")
-        return _Next("queued", next_attempt_at=now + campaign.retry_delay(attempts))
+        return _Next("waiting", next_attempt_at=now + campaign.retry_delay(attempts))
     if oc.effect == NEXT_PHONE:
         if task.phone_index == 0 and business.phone_alt and not business.phone_alt_flagged:
             return _Next("queued", phone_index=1)
