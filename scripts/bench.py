@@ -12,7 +12,8 @@ reference is the plain driver (or tool) doing the same work. Prints a table (mea
 reference, ratio, target, pass/fail) and writes the JSON with --json.
 
 Measures (names for --only): seed, claim_record, claim_latency, rollup, dashboard, board,
-export, import, search, tui_keys, tui_start (which also gives tui_memory).
+export, import, search, tui_keys, tui_start (which also gives tui_memory), simulate (claims
+after --days simulated working days, last; it adds calls).
 `--scale 0.002` is the CI smoke test (tests/test_bench_smoke.py): it asserts nothing about speed.
 """
 
@@ -78,6 +79,7 @@ GROUPS = (
     "search",
     "tui_keys",
     "tui_start",
+    "simulate",
 )
 LIVE_CAMPAIGN = "Accompagnement numérique des artisans (en cours)"
 SUPERVISOR = "cmaf.superviseur"  # national supervisor (seeded)
@@ -534,6 +536,62 @@ def measure_claim_latency(bench: Bench) -> None:
             "max" if bench.sqlite else "info",
             5.0,
             {"p50_ms": pct(times, 0.5), "claims": len(times), "tasks_queued": int(queued)},
+        )
+    )
+
+
+def measure_simulate(bench: Bench) -> None:
+    """`outreach simulate`: IDF agents (20 x scale, at least 2) work the live campaign for
+    --days working days on a simulated clock; claim p50/p99 of the last day against the
+    first. Runs last: it adds calls to the database."""
+    from outreach.services.simulate import simulate
+
+    agents = max(2, round(20 * bench.scale))
+    days = int(bench.args.days)
+    log(f"simulate {days} day(s), {agents} agents of IDF on the live campaign")
+    summary = simulate(
+        bench.db,
+        days,
+        agents,
+        chamber="IDF",
+        campaign=LIVE_CAMPAIGN,
+        progress=lambda d: log(
+            f"  day {d.day}: {d.calls} calls, claim p50 {d.claim_p50_ms:.2f} ms, "
+            f"p99 {d.claim_p99_ms:.2f} ms, {d.waiting_at_end} waiting"
+        ),
+    )
+    first, last = summary["first_day"], summary["last_day"]
+    detail = {
+        "agents": agents,
+        "days": days,
+        "calls": summary["calls"],
+        "seconds": summary["seconds"],
+        "waiting_after_last_day": last["waiting_at_end"],
+        "queued_after_last_day": last["queued_at_end"],
+    }
+    bench.add(
+        Row(
+            "simulated_claim_p50",
+            "ms",
+            float(last["claim_p50_ms"]),
+            float(first["claim_p50_ms"]),
+            f"day {days} <= 1.5x day 1",
+            "max_ratio",
+            1.5,
+            detail,
+        )
+    )
+    limit = 5.0 if bench.sqlite else 10.0
+    bench.add(
+        Row(
+            "simulated_claim_p99",
+            "ms",
+            float(last["claim_p99_ms"]),
+            float(first["claim_p99_ms"]),
+            f"day {days} p99 < {limit:g} ms",
+            "max",
+            limit,
+            {"reference": "day 1"},
         )
     )
 
@@ -1183,6 +1241,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--keep", action="store_true", help="keep the database (prints where)")
     p.add_argument("--agents", help="loadtest agent counts, e.g. 1,8 (default 1,8 / 1,32 on PG)")
     p.add_argument("--seconds", type=float, help="loadtest seconds per run (default by scale)")
+    p.add_argument("--days", type=int, default=20, help="simulated working days (default 20)")
     args = p.parse_args(argv)
     only = set(GROUPS) if not args.only else {x.strip() for x in args.only.split(",")}
     unknown = only - set(GROUPS)
@@ -1223,6 +1282,7 @@ def main(argv: list[str] | None = None) -> int:
             ("tui_start", lambda: measure_tui_start(bench)),
             ("claim_record", lambda: measure_claim_record(bench)),
             ("import", lambda: measure_import(bench)),
+            ("simulate", lambda: measure_simulate(bench)),
         ]
         errors: dict[str, str] = {}
         for name, step in steps:

@@ -31,6 +31,8 @@ EXPECTED = {
     "claim_record_2": True,
     "import_businesses": True,
     "parse_phone": True,
+    "simulated_claim_p50": True,
+    "simulated_claim_p99": True,
 }
 
 
@@ -54,6 +56,8 @@ def test_bench_runs_every_measure(tmp_path: Path) -> None:
             "2",
             "--seconds",
             "1",
+            "--days",
+            "2",
             "--json",
             str(out),
         ],

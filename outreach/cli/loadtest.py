@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from outreach.cli.base import AppContext, cli, db_option, echo
-from outreach.i18n import N_
+from outreach.i18n import N_, _
 
 
 def chaos_option(fn: Any) -> Any:
@@ -95,3 +95,94 @@ def loadtest(
     echo(json.dumps(summary, indent=2, ensure_ascii=False))
     if not summary["ok"]:
         raise SystemExit(1)
+
+
+@cli.command(
+    "simulate",
+    help=N_(
+        "Rejoue N jours de campagne sur une horloge simulée : des agents simulés d'une chambre "
+        "travaillent 8 heures par jour ouvré (10 h-13 h, 14 h-19 h) avec les services du projet ; "
+        "résultats tirés de l'historique de la base. Affiche un résumé JSON : durée des prises "
+        "(p50, p99) par jour, premier et dernier jour. Écrit des appels : à lancer sur une copie."
+    ),
+)
+@click.option(
+    "--days",
+    type=click.IntRange(1, 260),
+    default=20,
+    show_default=True,
+    help=N_("Nombre de jours ouvrés simulés."),
+)
+@click.option(
+    "--agents",
+    type=click.IntRange(1, 500),
+    default=20,
+    show_default=True,
+    help=N_("Nombre d'agents simulés."),
+)
+@click.option(
+    "--chamber",
+    metavar="CODE",
+    default="IDF",
+    show_default=True,
+    help=N_("Chambre des agents simulés."),
+)
+@click.option(
+    "--campaign",
+    metavar="NOM",
+    help=N_("Campagne à travailler (sinon la campagne active la plus fournie de la chambre)."),
+)
+@click.option(
+    "--call-minutes",
+    type=click.FloatRange(1, 60),
+    default=4.0,
+    show_default=True,
+    help=N_("Durée d'un appel avec sa saisie, en minutes simulées."),
+)
+@click.option(
+    "--random-seed",
+    type=int,
+    default=2020,
+    show_default=True,
+    help=N_("Graine : la même graine donne les mêmes résultats d'appel."),
+)
+@db_option
+@click.pass_obj
+def simulate_command(
+    app: AppContext,
+    days: int,
+    agents: int,
+    chamber: str,
+    campaign: str | None,
+    call_minutes: float,
+    random_seed: int,
+) -> None:
+    from outreach.services.simulate import simulate
+
+    def progress(day: Any) -> None:
+        echo(
+            _(
+                "jour {day} ({date}) : {calls} appels, prise p50 {p50} ms, p99 {p99} ms, "
+                "{waiting} en attente"
+            ).format(
+                day=day.day,
+                date=day.date,
+                calls=day.calls,
+                p50=day.claim_p50_ms,
+                p99=day.claim_p99_ms,
+                waiting=day.waiting_at_end,
+            ),
+            err=True,
+        )
+
+    summary = simulate(
+        app.database(),
+        days,
+        agents,
+        chamber=chamber.strip().upper(),
+        campaign=campaign,
+        call_minutes=call_minutes,
+        seed=random_seed,
+        progress=progress,
+    )
+    echo(json.dumps(summary, indent=2, ensure_ascii=False))

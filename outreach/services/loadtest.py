@@ -94,15 +94,17 @@ def preparing() -> Iterator[None]:
         ) from None
 
 
-def _ensure_agents(db: Database, count: int, chamber_code: str) -> tuple[int, ...]:
+def _ensure_agents(
+    db: Database, count: int, chamber_code: str, prefix: str = AGENT_PREFIX
+) -> tuple[int, ...]:
     with db.writing() as s:
         chamber = s.execute(select(Chamber.id).where(Chamber.code == chamber_code)).scalar_one()
-        logins = [f"{AGENT_PREFIX}{i:02d}" for i in range(1, count + 1)]
+        logins = [f"{prefix}{i:02d}" for i in range(1, count + 1)]
         have = dict(s.execute(select(Agent.login, Agent.id).where(Agent.login.in_(logins))).all())
         missing = [
             {
                 "login": login,
-                "name": f"Agent de charge {login[len(AGENT_PREFIX) :]}",
+                "name": f"Agent de charge {login[len(prefix) :]}",
                 "chamber_id": chamber,
                 "role": "agent",
                 "created_at": utcnow(),
