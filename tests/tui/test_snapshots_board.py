@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -26,15 +25,10 @@ class Host(App[None]):
 
 
 @pytest.fixture
-def board_db(
-    sqlite_db: Database, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
-) -> Database:
+def board_db(sqlite_db: Database, monkeypatch: pytest.MonkeyPatch) -> Database:
     import outreach.services.dashboard as dashboard
 
     monkeypatch.setattr(dashboard.time, "perf_counter", lambda: 0.0)  # "0 ms" in the title
-    monkeypatch.setenv("TZ", "UTC")  # the title's time is the machine's local time
-    time.tzset()
-    request.addfinalizer(time.tzset)  # after monkeypatch gives TZ back
     w = build_world(sqlite_db)
 
     def ago(minutes: float) -> datetime:
