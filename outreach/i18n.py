@@ -161,3 +161,28 @@ def ngettext(singular: str, plural: str, n: int) -> str:
         return singular if _french_plural(n) == 0 else plural
     index = catalogue.plural_index(n)
     return forms[min(index, len(forms) - 1)]
+
+
+def _babel_locale() -> str:
+    return "en" if language() == "en" else "fr_FR"
+
+
+def format_number(value: float, decimals: int = 0) -> str:
+    """`value` as the current language writes it: 8 187 and 1,5 in French, 8,187 and 1.5 in
+    English. French groups with a plain space here (terminals, copy and paste)."""
+    from babel.numbers import format_decimal  # only where numbers are shown: start-up time
+
+    pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
+    text = format_decimal(value, format=pattern, locale=_babel_locale())
+    return text.replace("\u202f", " ").replace("\xa0", " ")
+
+
+def format_percent(ratio: float, decimals: int = 1) -> str:
+    """`ratio` (0.012) as a percentage in the current language: "1,2 %" or "1.2%"."""
+    from babel.numbers import format_percent as babel_percent
+
+    pattern = "#,##0" + ("." + "0" * decimals if decimals else "") + " %"
+    if language() == "en":
+        pattern = pattern.replace(" %", "%")
+    text = babel_percent(ratio, format=pattern, locale=_babel_locale())
+    return text.replace("\u202f", " ").replace("\xa0", " ")

@@ -189,6 +189,7 @@ LAZY_COMMANDS: dict[str, tuple[str, ...]] = {
     "import": ("outreach.cli.imports",),
     "loadtest": ("outreach.cli.loadtest",),
     "mail": ("outreach.cli.mail",),
+    "report": ("outreach.cli.report",),
     "simulate": ("outreach.cli.loadtest",),
     "rollup": ("outreach.cli.rollup",),
     "seed": ("outreach.cli.seed",),

@@ -7,6 +7,7 @@ import functools
 import click
 
 from outreach.cli.base import AppContext, cli, db_option, echo
+from outreach.cli.confirm import destructive_options, go_ahead
 from outreach.cli.supervision import acting_supervisor, as_option
 from outreach.errors import InvalidInput
 from outreach.i18n import N_, _
@@ -18,12 +19,19 @@ def _split(value: str | None) -> tuple[str, ...]:
     return tuple(p.strip() for p in (value or "").split(",") if p.strip())
 
 
+STATUS_LABELS = {
+    "active": N_("en cours"),
+    "paused": N_("suspendue"),
+    "closed": N_("close"),
+}
+
+
 def _line(c: service.CampaignInfo) -> str:
     line = _(
         "{name} [{status}] {scope} {lockdown} : {open} à appeler / {tasks} en file, {calls} appels"
     ).format(
         name=c.name,
-        status=c.status,
+        status=_(STATUS_LABELS.get(c.status, c.status)),
         scope=c.chamber_code or _("national"),
         lockdown=c.lockdown or "-",
         open=c.open_tasks,
@@ -267,6 +275,29 @@ def _status_command(action: str, help_text: str) -> None:
         echo(_line(service.change_status(db, person, name, action)))
 
 
+@campaign_group.command(
+    "close",
+    help=N_(
+        "Clôt une campagne (définitif : ses entreprises encore en file ne seront pas appelées)."
+    ),
+)
+@click.argument("name")
+@destructive_options
+@as_option
+@db_option
+@click.pass_obj
+def close_cmd(app: AppContext, name: str, yes: bool, dry_run: bool, as_login: str | None) -> None:
+    db, person = acting_supervisor(app, as_login)
+    found = [c for c in service.list_campaigns(db, person) if c.name == name]
+    if found and found[0].status != "closed":
+        preview = _(
+            "campagne à clore (définitif) : {line} ; les {open} entreprises encore à appeler "
+            "ne le seront pas"
+        ).format(line=_line(found[0]), open=found[0].open_tasks)
+        if not go_ahead(preview, yes=yes, dry_run=dry_run):
+            return
+    echo(_line(service.change_status(db, person, name, "close")))
+
+
 _status_command("pause", N_("Suspend une campagne (plus aucun appel proposé)."))
 _status_command("resume", N_("Reprend une campagne suspendue."))
-_status_command("close", N_("Clôt une campagne (définitif)."))

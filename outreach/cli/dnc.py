@@ -7,6 +7,7 @@ from datetime import datetime
 import click
 
 from outreach.cli.base import AppContext, cli, db_option, echo
+from outreach.cli.confirm import destructive_options, go_ahead
 from outreach.cli.supervision import acting_login, as_option
 from outreach.i18n import N_, _, ngettext
 from outreach.services import oppositions as service
@@ -70,11 +71,22 @@ def dnc_add(app: AppContext, siret: str, reason: str, as_login: str | None) -> N
 )
 @_SIRET
 @_REASON
+@destructive_options
 @as_option
 @db_option
 @click.pass_obj
-def dnc_lift(app: AppContext, siret: str, reason: str, as_login: str | None) -> None:
-    done = service.lift(*acting_login(app, as_login), siret, reason)
+def dnc_lift(
+    app: AppContext, siret: str, reason: str, yes: bool, dry_run: bool, as_login: str | None
+) -> None:
+    db, login = acting_login(app, as_login)
+    before = service.show(db, login, siret)
+    if before.do_not_call:
+        preview = _("opposition à lever : {siret} {name} [{chamber}]").format(
+            siret=before.siret, name=before.name, chamber=before.chamber_code
+        )
+        if not go_ahead(preview, yes=yes, dry_run=dry_run):
+            return
+    done = service.lift(db, login, siret, reason)
     if not done.changed:
         echo(_("SIRET {siret} : aucune opposition à lever").format(siret=done.siret))
         return

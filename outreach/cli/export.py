@@ -90,3 +90,12 @@ def export_cmd(
         _("{rows} lignes écrites dans {path}").format(rows=result.rows, path=result.path)
         + (_(" ({n} feuilles)").format(n=result.sheets) if result.sheets > 1 else "")
     )
+    if kind in ("businesses", "do-not-call") and filters.chamber:
+        from outreach.services.selection import chamber_departments
+
+        echo(
+            _("--chamber {code} : les entreprises des départements de la chambre ({deps})").format(
+                code=filters.chamber.upper(),
+                deps=", ".join(chamber_departments(db, filters.chamber)),
+            )
+        )

@@ -8,8 +8,9 @@ from typing import Any
 import click
 
 from outreach.cli.base import AppContext, cli, db_option, echo
+from outreach.cli.confirm import destructive_options, go_ahead
 from outreach.cli.supervision import acting_login, as_option
-from outreach.i18n import N_, _
+from outreach.i18n import N_, _, format_number
 from outreach.services import gdpr as service
 
 
@@ -81,11 +82,21 @@ def gdpr_show(app: AppContext, siret: str, fmt: str, as_login: str | None) -> No
 )
 @click.option("--siret", required=True, metavar="SIRET", help=N_("SIRET de l'entreprise."))
 @click.option("--reason", default="", metavar="TEXTE", help=N_("Motif (ex. demande du gérant)."))
+@destructive_options
 @as_option
 @db_option
 @click.pass_obj
-def gdpr_erase(app: AppContext, siret: str, reason: str, as_login: str | None) -> None:
-    done = service.erase_business(*acting_login(app, as_login), siret, reason)
+def gdpr_erase(
+    app: AppContext, siret: str, reason: str, yes: bool, dry_run: bool, as_login: str | None
+) -> None:
+    db, login = acting_login(app, as_login)
+    found, name = service.erase_preview(db, login, siret)
+    preview = _("effacement des données personnelles de {siret} {name} (définitif)").format(
+        siret=found, name=name
+    )
+    if not go_ahead(preview, yes=yes, dry_run=dry_run):
+        return
+    done = service.erase_business(db, login, siret, reason)
     echo(
         _(
             "SIRET {siret} effacé : {calls} appels anonymisés, {answers} réponses supprimées, "
@@ -110,19 +121,43 @@ def gdpr_erase(app: AppContext, siret: str, reason: str, as_login: str | None) -
 @click.option(
     "--older-than", "older_than", required=True, metavar="DURÉE", help=N_("Ex. 3y, 36m, 1095d.")
 )
+@destructive_options
 @as_option
 @db_option
 @click.pass_obj
-def gdpr_purge(app: AppContext, older_than: str, as_login: str | None) -> None:
-    done = service.purge(*acting_login(app, as_login), older_than)
+def gdpr_purge(
+    app: AppContext, older_than: str, yes: bool, dry_run: bool, as_login: str | None
+) -> None:
+    db, login = acting_login(app, as_login)
+    plan = service.purge_preview(db, login, older_than)
+    lines = [
+        _(
+            "purge : {n} entreprises sur {total} n'ont pas été contactées depuis le {cutoff} ; "
+            "leurs données personnelles seront effacées (définitif), {kept} oppositions conservées"
+        ).format(
+            n=format_number(plan.businesses),
+            total=format_number(plan.in_scope),
+            cutoff=plan.cutoff.strftime("%Y-%m-%d"),
+            kept=format_number(plan.oppositions_kept),
+        )
+    ]
+    lines += [f"  {siret} {name}" for siret, name in plan.examples]
+    if plan.businesses > len(plan.examples):
+        lines.append("  ...")
+    if plan.businesses == 0:
+        echo(lines[0])
+        return
+    if not go_ahead("\n".join(lines), yes=yes, dry_run=dry_run):
+        return
+    done = service.purge(db, login, older_than)
     echo(
         _(
             "purge avant le {cutoff} : {n} entreprises effacées, {calls} appels anonymisés, "
             "{kept} oppositions conservées"
         ).format(
             cutoff=done.cutoff.strftime("%Y-%m-%d"),
-            n=done.businesses,
-            calls=done.calls_anonymised,
-            kept=done.oppositions_kept,
+            n=format_number(done.businesses),
+            calls=format_number(done.calls_anonymised),
+            kept=format_number(done.oppositions_kept),
         )
     )

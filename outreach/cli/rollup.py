@@ -12,15 +12,36 @@ import click
 from outreach.cli.base import AppContext, cli, db_option, echo
 from outreach.cli.supervision import acting_supervisor, as_option, call_filter_options
 from outreach.errors import InvalidInput
-from outreach.i18n import N_, _, ngettext
+from outreach.i18n import N_, _, format_number, format_percent, language, ngettext
 from outreach.services import agent_times
 from outreach.services import rollup as service
 from outreach.services.selection import CallFilter, resolve
 from outreach.services.sheets import open_writer
 
+_n = format_number
 
-def _n(value: int) -> str:
-    return f"{value:,}".replace(",", " ")
+# what each --by dimension is called in the table's heading
+DIMENSION_LABELS = {
+    "lockdown": N_("confinement"),
+    "chamber": N_("chambre"),
+    "campaign": N_("campagne"),
+    "outcome": N_("résultat"),
+    "agent": N_("conseiller"),
+    "day": N_("jour"),
+}
+
+
+def _key(dim: str, value: object) -> str:
+    """A group's key as people read it: outcome labels, not their codes (JSON and CSV keep
+    the codes)."""
+    if value is None:
+        return _("(hors confinement)") if dim == "lockdown" else "-"
+    if dim == "outcome":
+        from outreach.domain.outcomes import OUTCOMES_BY_CODE
+
+        found = OUTCOMES_BY_CODE.get(str(value))
+        return found.label(language()) if found else str(value)
+    return str(value)
 
 
 def _columns() -> list[tuple[str, str]]:
@@ -37,13 +58,10 @@ def _columns() -> list[tuple[str, str]]:
 def render_table(result: service.Rollup) -> str:
     """The at-a-glance table: one line per group, the total, diagnostics against the target."""
     cols = _columns()
-    head = [", ".join(result.by) if result.by else ""] + [label for _k, label in cols]
+    head = [", ".join(_(DIMENSION_LABELS[d]) for d in result.by)] + [label for _k, label in cols]
     lines: list[list[str]] = []
     for row in result.rows:
-        keys = [
-            _("(hors confinement)") if row[d] is None and d == "lockdown" else str(row[d] or "-")
-            for d in result.by
-        ]
+        keys = [_key(d, row[d]) for d in result.by]
         lines.append([" / ".join(keys)] + [_n(row[k]) for k, _label in cols])
     lines.append([_("Total")] + [_n(result.total[k]) for k, _label in cols])
     widths = [max(len(r[i]) for r in [head, *lines]) for i in range(len(head))]
@@ -60,8 +78,8 @@ def render_table(result: service.Rollup) -> str:
     target = service.DIAGNOSTIC_TARGET
     out.append("")
     out.append(
-        _("Diagnostics numériques : {done} sur un objectif de {target} ({pct} %)").format(
-            done=_n(done), target=_n(target), pct=f"{100 * done / target:.1f}".replace(".", ",")
+        _("Diagnostics numériques : {done} sur un objectif de {target} ({pct})").format(
+            done=_n(done), target=_n(target), pct=format_percent(done / target)
         )
     )
     return "\n".join(out)

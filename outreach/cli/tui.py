@@ -8,10 +8,12 @@ session logs in for itself.
 
 from __future__ import annotations
 
+import errno
 import gc
 import ipaddress
 import os
 import shlex
+import socket
 import sys
 
 import click
@@ -163,6 +165,7 @@ def serve_command(
                     "du propriétaire de la base, chacun se connectera avec son propre mot de passe"
                 ).format(host=host)
             )
+    check_can_listen(host, port)  # before saying "servi sur": a busy port is one clear line
     # The app processes get the database through the environment, not on their command line.
     os.environ[ENV_DATABASE_URL] = database.url.render_as_string(hide_password=False)
     os.environ["OUTREACH_LANG"] = language()
@@ -173,9 +176,45 @@ def serve_command(
 
     _start_mail_worker(database)
     echo(_("outreach servi sur http://{host}:{port}").format(host=host, port=port))
-    AddressedServer(
-        shlex.join(command), host=host, port=port, title="outreach", public_url=public_url
-    ).serve()
+    try:
+        AddressedServer(
+            shlex.join(command), host=host, port=port, title="outreach", public_url=public_url
+        ).serve()
+    except OSError as exc:  # taken between the check and the start, or any other start failure
+        raise ConfigError(_cannot_listen(host, port, exc)) from None
+
+
+def _cannot_listen(host: str, port: int, exc: OSError) -> str:
+    if exc.errno == errno.EADDRINUSE:
+        return _(
+            "le port {port} est déjà pris sur {host} (un autre « outreach serve » ?) : "
+            "arrêtez ce programme ou choisissez un autre port avec --port"
+        ).format(port=port, host=host)
+    if exc.errno == errno.EACCES:
+        return _(
+            "le port {port} est réservé à l'administrateur : prenez-en un au-dessus de 1024 avec --port"
+        ).format(port=port)
+    return _("impossible d'écouter sur {host}:{port} : {reason}").format(
+        host=host, port=port, reason=exc.strerror or exc
+    )
+
+
+def check_can_listen(host: str, port: int) -> None:
+    """ConfigError, in one line, unless a server could listen on host:port now."""
+    if not 0 < port < 65536:
+        raise ConfigError(_("port invalide : {port} (1 à 65535)").format(port=port))
+    try:
+        family, kind, proto, _name, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM
+        )[0]
+    except socket.gaierror:
+        raise ConfigError(_("adresse d'écoute inconnue : {host}").format(host=host)) from None
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as aiohttp binds
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            raise ConfigError(_cannot_listen(host, port, exc)) from None
 
 
 def _start_mail_worker(database: Database) -> None:

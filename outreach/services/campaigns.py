@@ -261,9 +261,14 @@ def _info(session: Session, c: Campaign) -> CampaignInfo:
     lockdown = session.scalar(select(Lockdown.name).where(Lockdown.id == c.lockdown_id))
     chamber = session.scalar(select(Chamber.code).where(Chamber.id == c.chamber_id))
     tasks = session.scalar(select(func.count(CallTask.id)).where(CallTask.campaign_id == c.id))
-    open_tasks = session.scalar(
-        select(func.count(CallTask.id)).where(
-            CallTask.campaign_id == c.id, CallTask.state.in_(OPEN_STATES)
+    # a closed campaign offers nothing more: its tasks left in the queue are not "to call"
+    open_tasks = (
+        0
+        if c.status == "closed"
+        else session.scalar(
+            select(func.count(CallTask.id)).where(
+                CallTask.campaign_id == c.id, CallTask.state.in_(OPEN_STATES)
+            )
         )
     )
     calls = session.scalar(select(func.count(Call.id)).where(Call.campaign_id == c.id))

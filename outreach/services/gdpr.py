@@ -254,26 +254,73 @@ def erase_business(
     return retry_busy(run)
 
 
-def _stale_ids(session: Session, scope: Scope, cutoff: datetime, after_id: int) -> list[int]:
+def _stale(scope: Scope, cutoff: datetime) -> list[Any]:
+    """The businesses a purge at `cutoff` erases: last contact (else creation) before it, not
+    erased yet, in the scope."""
     last_call = (
         select(func.max(Call.started_at))
         .where(Call.business_id == Business.id)
         .correlate(Business)
         .scalar_subquery()
     )
+    where = [
+        func.coalesce(last_call, Business.created_at) < cutoff,
+        or_(Business.name != ERASED_NAME, Business.phone.is_not(None)),
+    ]
+    if not scope.national:
+        where.append(Business.chamber_id == scope.chamber_id)
+    return where
+
+
+def _stale_ids(session: Session, scope: Scope, cutoff: datetime, after_id: int) -> list[int]:
     stmt = (
         select(Business.id)
-        .where(
-            Business.id > after_id,
-            func.coalesce(last_call, Business.created_at) < cutoff,
-            or_(Business.name != ERASED_NAME, Business.phone.is_not(None)),
-        )
+        .where(Business.id > after_id, *_stale(scope, cutoff))
         .order_by(Business.id)
         .limit(PURGE_BATCH)
     )
-    if not scope.national:
-        stmt = stmt.where(Business.chamber_id == scope.chamber_id)
     return [int(i) for i in session.scalars(stmt)]
+
+
+@dataclass(frozen=True, slots=True)
+class PurgePreview:
+    cutoff: datetime  # naive UTC
+    businesses: int  # that the purge would erase
+    in_scope: int  # businesses in the supervisor's scope
+    oppositions_kept: int
+    examples: tuple[tuple[str, str], ...]  # (siret, name) of the first few
+
+
+def purge_preview(
+    db: Database, login: str, older_than: str, now: datetime | None = None, examples: int = 5
+) -> PurgePreview:
+    """What `purge(db, login, older_than)` would erase now, changing nothing."""
+    person = require_supervisor(db, login)
+    cutoff = (to_db(now) if now else utcnow()) - parse_age(older_than)
+    scope = scope_of(person)
+    where = _stale(scope, cutoff)
+    with db.reading() as session:
+        count = select(func.count()).select_from(Business)
+        businesses = session.execute(count.where(*where)).scalar_one()
+        in_scope = session.execute(
+            count.where(*([] if scope.national else [Business.chamber_id == scope.chamber_id]))
+        ).scalar_one()
+        kept = session.execute(count.where(*where, Business.do_not_call.is_(True))).scalar_one()
+        first = session.execute(
+            select(Business.siret, Business.name)
+            .where(*where)
+            .order_by(Business.id)
+            .limit(examples)
+        ).all()
+    return PurgePreview(cutoff, int(businesses), int(in_scope), int(kept), tuple(map(tuple, first)))
+
+
+def erase_preview(db: Database, login: str, siret: str) -> tuple[str, str]:
+    """(siret, name) of the business `erase_business(db, login, siret)` would erase."""
+    person = require_supervisor(db, login)
+    with db.reading() as session:
+        biz = business_in_scope(session, person, siret)
+        return biz.siret, biz.name
 
 
 def purge(db: Database, login: str, older_than: str, now: datetime | None = None) -> PurgeResult:
@@ -340,6 +387,9 @@ def purge(db: Database, login: str, older_than: str, now: datetime | None = None
 
 __all__ = [
     "ERASED_NAME",
+    "PurgePreview",
+    "erase_preview",
+    "purge_preview",
     "Erasure",
     "PurgeResult",
     "business_record",

@@ -40,7 +40,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from outreach.db.engine import Database
-from outreach.db.models import Business, Chamber, Department
+from outreach.db.models import Business, CallTask, Chamber, Department
 from outreach.domain.geography import department_of_postcode
 from outreach.domain.invalid import InvalidValue
 from outreach.domain.phones import parse_phone
@@ -740,6 +740,37 @@ class _Batch:
     lines: dict[str, int] = field(default_factory=dict)  # SIRET -> its line in the file
 
 
+_CHAMBER_AT = COLUMNS.index("chamber_id")
+
+
+def _would_queue(
+    session: Session,
+    rows: dict[str, tuple[Any, ...]],
+    known: set[str],
+    queue_into: tuple[int, int | None],
+) -> set[str]:
+    """The SIRETs of `rows` a real run would queue into the campaign (a dry run's count): as
+    `campaigns.enqueue` after the upsert, callable businesses of the campaign's chamber (the
+    file's chamber wins) with no task in it yet; a new business is open and callable."""
+    campaign_id, chamber_id = queue_into
+    wanted = {s for s, r in rows.items() if chamber_id is None or r[_CHAMBER_AT] == chamber_id}
+    blocked = set(
+        session.scalars(
+            select(Business.siret).where(
+                Business.siret.in_(sorted(wanted & known)),
+                or_(
+                    Business.do_not_call.is_(True),
+                    Business.status == "ceased",
+                    Business.id.in_(
+                        select(CallTask.business_id).where(CallTask.campaign_id == campaign_id)
+                    ),
+                ),
+            )
+        )
+    )
+    return wanted - blocked
+
+
 class _BatchWriter:
     """Writes the batches in the order given. On PostgreSQL in a thread of its own: the server
     upserts one batch (its index and foreign-key work is most of the cost) while this process
@@ -916,6 +947,10 @@ def import_businesses(
                     session.scalars(select(Business.siret).where(Business.siret.in_(batch.rows)))
                 )
                 blocked = refused_sirets(session, list(batch.rows), chamber_only)
+                if queue_into is not None:
+                    kept = {s: r for s, r in batch.rows.items() if s not in blocked}
+                    would_queue.update(_would_queue(session, kept, known, queue_into))
+                    summary.queued = len(would_queue)
             refused.extend(
                 Reject(batch.lines[siret], siret_field, siret, reason)
                 for siret, reason in blocked.items()
@@ -938,6 +973,7 @@ def import_businesses(
 
     # only a dry run needs to remember the file's SIRETs (a real run asks the database)
     seen_in_file: set[str] = set()
+    would_queue: set[str] = set()
     read = 0
     try:
         for line, cells in rows:

@@ -154,3 +154,19 @@ def resolve(db: Database, person: AgentInfo, filt: CallFilter | None = None) -> 
         until,
         {k: v for k, v in described.items() if v is not None},
     )
+
+
+def chamber_departments(db: Database, code: str) -> list[str]:
+    """The départements of the chamber `code` (what `--chamber` means for businesses: those
+    whose département belongs to it)."""
+    from outreach.db.models import Chamber, Department
+
+    with db.reading() as session:
+        return list(
+            session.scalars(
+                select(Department.code)
+                .join(Chamber, Chamber.id == Department.chamber_id)
+                .where(Chamber.code == code.strip().upper())
+                .order_by(Department.code)
+            )
+        )

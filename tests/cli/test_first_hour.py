@@ -3,12 +3,10 @@
 
 from __future__ import annotations
 
+import csv
 import os
-import pty
-import select
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -18,7 +16,8 @@ from outreach.cli import cli
 from outreach.config import data_dir
 from outreach.db.engine import Database
 from outreach.services.auth import set_pin
-from tests.factories import make_agent
+from tests.cli.terminal import in_a_terminal
+from tests.factories import make_agent, make_business
 
 
 def test_a_read_command_on_no_database_creates_no_file_and_says_what_to_run() -> None:
@@ -73,51 +72,16 @@ def test_lang_is_accepted_after_the_command() -> None:
     assert result.output.startswith("error: no database at /nope/x.db")
 
 
-def _in_a_terminal(args: list[str], answers: list[str], env: dict[str, str]) -> str:
-    """Run `outreach ARGS` on a pseudo-terminal, typing each answer after each prompt."""
-    leader, follower = pty.openpty()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "outreach", *args],
-        stdin=follower,
-        stdout=follower,
-        stderr=follower,
-        env={**os.environ, **env},
-        close_fds=True,
-    )
-    os.close(follower)
-    seen = b""
-    pending = list(answers)
-    deadline = time.monotonic() + 60  # a hung prompt fails the test instead of hanging it
-    while time.monotonic() < deadline:
-        ready, _w, _x = select.select([leader], [], [], 1)
-        if not ready:
-            if proc.poll() is not None:
-                break
-            continue
-        try:
-            chunk = os.read(leader, 4096)
-        except OSError:
-            break
-        if not chunk:
-            break
-        seen += chunk
-        if pending and seen.rstrip().endswith(b":"):
-            os.write(leader, pending.pop(0).encode() + b"\r")
-    proc.wait(timeout=30)
-    os.close(leader)
-    return seen.decode("utf-8", "replace")
-
-
 def test_supervisor_is_asked_for_in_a_terminal_with_the_pin(sqlite_db: Database) -> None:
     make_agent(sqlite_db, "sup.pin", chamber="CMAF", role="supervisor")
     set_pin(sqlite_db, "sup.pin", "4321")
     url = sqlite_db.url.render_as_string(hide_password=False)
     env = {"OUTREACH_DATABASE_URL": url, "OUTREACH_AS": ""}
-    out = _in_a_terminal(["campaign", "list"], ["sup.pin", "4321"], env)
+    out = in_a_terminal(["campaign", "list"], ["sup.pin", "4321"], env)
     assert "Superviseur qui agit (identifiant):" in out and "Code PIN de sup.pin:" in out
     assert "4321" not in out  # the PIN is not echoed
     assert "aucune campagne" in out, out
-    wrong = _in_a_terminal(["campaign", "list"], ["sup.pin", "0000"], env)
+    wrong = in_a_terminal(["campaign", "list"], ["sup.pin", "0000"], env)
     assert "identifiant ou code PIN incorrect" in wrong
 
 
@@ -132,3 +96,21 @@ def test_without_a_terminal_the_supervisor_must_be_given(sqlite_db: Database) ->
         env={k: v for k, v in os.environ.items() if k != "OUTREACH_AS"},
     )
     assert done.returncode != 0 and "--as" in done.stderr and "OUTREACH_AS" in done.stderr
+
+
+def test_do_not_call_export_by_chamber_says_what_it_keeps(db: Database, tmp_path: Path) -> None:
+    make_agent(db, "sup.nat", chamber="CMAF", role="supervisor")
+    rennes = make_business(db, "Opposée à Rennes", department="35", do_not_call=True)
+    make_business(db, "Opposée à Paris", department="75", do_not_call=True)
+    make_business(db, "Appelable à Brest", department="29")
+    url = db.url.render_as_string(hide_password=False)
+    out = tmp_path / "opposition.csv"
+    args = ["--db", url, "export", "do-not-call", "--out", str(out), "--chamber", "BRE"]
+    result = CliRunner().invoke(cli, [*args, "--as", "sup.nat", "--comma"])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[-1] == (
+        "--chamber BRE : les entreprises des départements de la chambre (22, 29, 35, 56)"
+    )
+    with out.open(encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert [r["name"] for r in rows] == ["Opposée à Rennes"] and rennes

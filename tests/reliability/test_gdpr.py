@@ -245,11 +245,13 @@ def test_cli(db: Database, db_url: str, world: World) -> None:
     )
     assert out.exit_code == 1 and "réservés aux superviseurs" in out.output
     assert "Traceback" not in out.output
-    out = runner.invoke(cli, ["--db", db_url, "gdpr", "erase", "--siret", siret, "--as", "admin"])
+    out = runner.invoke(
+        cli, ["--db", db_url, "gdpr", "erase", "--siret", siret, "--as", "admin", "--yes"]
+    )
     assert out.exit_code == 0, out.output
     assert "opposition : oui" in out.output
     out = runner.invoke(
-        cli, ["--db", db_url, "gdpr", "purge", "--older-than", "3y", "--as", "admin"]
+        cli, ["--db", db_url, "gdpr", "purge", "--older-than", "3y", "--as", "admin", "--yes"]
     )
     assert out.exit_code == 0, out.output
     assert "1 entreprises effacées" in out.output  # old_plain; old was erased already

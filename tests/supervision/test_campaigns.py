@@ -156,13 +156,25 @@ def test_cli(db_url: str, world: World, tmp_path: Path) -> None:
         "ouvert=Ouvert ?",
     )
     assert r.exit_code == 0, r.output
-    assert "campagne créée : Salons [active] national confinement-2" in r.output
+    assert "campagne créée : Salons [en cours] national confinement-2" in r.output
     assert (
         "1 entreprises ajoutées à la file de Salons (0 y étaient déjà, 1 en opposition" in r.output
     )
     r = run("campaign", "pause", "Salons")
-    assert r.exit_code == 0 and "[paused]" in r.output
+    assert r.exit_code == 0 and "[suspendue]" in r.output
     r = run("campaign", "list")
-    assert "Salons [paused] national confinement-2 : 1 à appeler / 1 en file, 0 appels" in r.output
+    assert (
+        "Salons [suspendue] national confinement-2 : 1 à appeler / 1 en file, 0 appels" in r.output
+    )
+    # closing is final: previewed, refused in a script without --yes, done with it
+    r = run("campaign", "close", "Salons", "--dry-run")
+    assert r.exit_code == 0 and "les 1 entreprises encore à appeler ne le seront pas" in r.output
+    assert "essai à blanc" in r.output
+    r = run("campaign", "close", "Salons")
+    assert r.exit_code == 1 and "--yes" in r.output
+    r = run("campaign", "list")
+    assert "Salons [suspendue]" in r.output  # unchanged
+    r = run("campaign", "close", "Salons", "--yes")
+    assert r.exit_code == 0 and "Salons [close] national confinement-2 : 0 à appeler" in r.output
     r = run("campaign", "create", "Bad", "--question", "nope")
     assert r.exit_code == 1 and "clé=texte" in r.output

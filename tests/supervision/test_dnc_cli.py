@@ -87,7 +87,16 @@ def test_add_show_lift_list(db: Database, db_url: str, people: dict[str, int]) -
     assert siret in out and _siret(db, other) not in out and "courrier du gérant" in out
 
     code, out = _run(
-        db_url, "dnc", "lift", "--siret", siret, "--reason", "erreur de saisie", "--as", "sup_idf"
+        db_url,
+        "dnc",
+        "lift",
+        "--siret",
+        siret,
+        "--reason",
+        "erreur de saisie",
+        "--as",
+        "sup_idf",
+        "--yes",
     )
     assert code == 0 and f"SIRET {siret} : opposition levée" in out, out
     with db.reading() as s:

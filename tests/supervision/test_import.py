@@ -262,6 +262,25 @@ def test_dry_run_writes_nothing(db: Database, world: World, tmp_path: Path) -> N
     assert not (tmp_path / "liste.rejets.csv").exists()
 
 
+def test_dry_run_counts_equal_the_real_run(db: Database, world: World, tmp_path: Path) -> None:
+    """Issue #16: `--dry-run --campaign` said 0 queued where the real run then queued 1."""
+    path = write(tmp_path / "liste.csv", CP1252, "cp1252")
+    sup = require_supervisor(db, "sup_nat")
+
+    def counts(dry_run: bool) -> tuple[int, ...]:
+        s = import_businesses(db, sup, path, campaign="c3", dry_run=dry_run)
+        return (s.read, s.new, s.updated, s.rejected, s.queued)
+
+    first = counts(dry_run=True)
+    assert first == counts(dry_run=False) and first[-1] > 0
+    # a re-run queues nothing twice, and an opted-out firm is not queued: the dry run says so
+    with db.writing() as s:
+        s.execute(update(CallTask).where(CallTask.campaign_id.isnot(None)).values(state="done"))
+        s.execute(update(Business).where(Business.siret == S1).values(do_not_call=True))
+    again = counts(dry_run=True)
+    assert again == counts(dry_run=False) and again[-1] == 0
+
+
 def test_regional_scope_campaign_queue_and_audit(
     db: Database, world: World, tmp_path: Path
 ) -> None:

@@ -190,3 +190,24 @@ def test_serve_refuses_other_hosts_without_pins(world: World) -> None:
     assert "--pin-required" in result.output
     assert is_local_host("127.0.0.1") and is_local_host("localhost") and is_local_host("::1")
     assert not is_local_host("0.0.0.0") and not is_local_host("192.168.1.10")
+
+
+def test_serve_on_a_busy_port_says_so_in_one_line(world: World) -> None:
+    url = world.db.url.render_as_string(hide_password=False)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run(
+            [sys.executable, "-m", "outreach", "--db", url, "serve", "--port", str(port)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={**os.environ, "OUTREACH_LANG": "fr"},
+        )
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr and done.stdout == ""  # no "servi sur" first
+    assert done.stderr.strip() == (
+        f"erreur : le port {port} est déjà pris sur 127.0.0.1 (un autre « outreach serve » ?) : "
+        "arrêtez ce programme ou choisissez un autre port avec --port"
+    )
