@@ -9,7 +9,7 @@ import click
 
 from outreach.cli.base import AppContext, cli, db_option, echo
 from outreach.cli.supervision import acting_supervisor, as_option, on_terminal
-from outreach.i18n import N_, _, ngettext
+from outreach.i18n import N_, _, format_number, ngettext
 from outreach.services import importer as service
 
 
@@ -88,7 +88,10 @@ def import_businesses_cmd(
             "{read} lignes lues : {new} nouvelles entreprises, {updated} mises à jour, "
             "{rejected} refusées"
         ).format(
-            read=summary.read, new=summary.new, updated=summary.updated, rejected=summary.rejected
+            read=format_number(summary.read),
+            new=format_number(summary.new),
+            updated=format_number(summary.updated),
+            rejected=format_number(summary.rejected),
         )
     )
     if campaign:
@@ -123,7 +126,7 @@ def import_businesses_cmd(
             )
     echo(
         _("{secs} s ({rate} lignes/s)").format(
-            secs=f"{summary.seconds:.1f}", rate=f"{summary.rate:,.0f}".replace(",", " ")
+            secs=format_number(summary.seconds, 1), rate=format_number(summary.rate)
         ),
         err=True,
     )

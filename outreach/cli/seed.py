@@ -11,7 +11,7 @@ import click
 from outreach.cli.base import AppContext, cli, db_option, echo
 from outreach.db.engine import Database
 from outreach.errors import InvalidInput
-from outreach.i18n import N_, _
+from outreach.i18n import N_, _, format_number
 from outreach.services.seeding import PROFILES, SeedReport, plan_for
 from outreach.services.seeding.seed import DEFAULT_SEED, ProgressFn, seed_plan
 
@@ -79,7 +79,7 @@ def _summary(report: SeedReport) -> None:
     )
     for table, count in report.counts.items():
         spent = report.write_seconds.get(table, 0.0)
-        rate = f"{count / spent:,.0f}".replace(",", " ") if spent > 0 and count else "-"
+        rate = format_number(count / spent) if spent > 0 and count else "-"
         echo(
             _(
                 "  {table:<13} {count:>10} lignes  écriture {seconds:6.1f} s  {rate} lignes/s"

@@ -22,7 +22,7 @@ from sqlalchemy import select
 from outreach.cli import cli
 from outreach.cli.tui import is_local_host
 from outreach.db.engine import Database
-from outreach.db.models import Agent, AuditLog
+from outreach.db.models import Agent, AuditLog, Call
 from tests.tui.conftest import World
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -90,6 +90,16 @@ class Cdp:
             )
 
 
+def _calls(db: Database) -> list[tuple[str, str]]:
+    with db.reading() as s:
+        return [
+            (login, outcome)
+            for login, outcome in s.execute(
+                select(Agent.login, Call.outcome).join(Agent, Agent.id == Call.agent_id)
+            )
+        ]
+
+
 def _logins(db: Database) -> list[str]:
     with db.reading() as s:
         return list(
@@ -140,6 +150,20 @@ async def _browse(url: str, profile: Path, db: Database, shot: Path) -> str:
                     if "claire" in _logins(db):
                         break
                     await asyncio.sleep(0.1)
+                # textual-serve's splash (logo and name) is gone, the terminal is shown
+                splash = await cdp.js(
+                    "getComputedStyle(document.querySelector('.intro-dialog')).display"
+                )
+                assert splash == "none", f"the splash page is still shown ({splash!r})"
+                # the campaigns screen: Entrée opens the campaign, 2 records "Pas de réponse"
+                await asyncio.sleep(1.0)
+                await cdp.key("Enter", 13, "\r")
+                await asyncio.sleep(2.0)  # the call screen loads its business in a worker
+                await cdp.key("2", 50, "2")
+                for _ in range(150):
+                    if _calls(db):
+                        break
+                    await asyncio.sleep(0.1)
                 await asyncio.sleep(1.0)
                 png = await cdp("Page.captureScreenshot", format="png")
                 import base64
@@ -168,9 +192,13 @@ def test_serve_in_headless_chromium(world: World, tmp_path: Path) -> None:
     )
     try:
         _wait_port(port, server)
-        shot = tmp_path / "serve.png"
+        # kept for people to look at: CI keeps $OUTREACH_ARTIFACTS (see .ci/run)
+        shots = Path(os.environ.get("OUTREACH_ARTIFACTS") or tmp_path)
+        shots.mkdir(parents=True, exist_ok=True)
+        shot = shots / "serve.png"
         asyncio.run(_browse(f"http://127.0.0.1:{port}/", tmp_path / "chromium", world.db, shot))
         assert _logins(world.db) == ["claire"], "typing in the browser did not log in"
+        assert _calls(world.db) == [("claire", "no_answer")], "no outcome recorded in the page"
         assert shot.stat().st_size > 1000
     finally:
         os.killpg(server.pid, signal.SIGTERM)
