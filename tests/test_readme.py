@@ -67,29 +67,31 @@ def open_demo(env: dict[str, str], cwd: Path) -> str:
         start_new_session=True,
     )
     os.close(follower)
-    seen, quit_sent = b"", False
-    deadline = time.monotonic() + 240  # a stuck app fails the test instead of hanging it
+    seen, quit_sent = b"", 0.0
+    deadline = time.monotonic() + 300  # a stuck app fails the test instead of hanging it
     try:
         while time.monotonic() < deadline and proc.poll() is None:
-            ready, _w, _x = select.select([leader], [], [], 1)
-            if not ready:
-                continue
-            try:
-                chunk = os.read(leader, 65536)
-            except OSError:
-                break
-            seen += chunk
-            if not quit_sent and b"Quitter" in ESCAPES.sub(b"", seen):
-                time.sleep(0.5)
-                os.write(leader, b"\x11")  # ctrl+q
-                quit_sent = True
-        assert proc.wait(30) == 0, ESCAPES.sub(b"", seen)[-2000:]
+            ready, _w, _x = select.select([leader], [], [], 0.5)
+            if ready:
+                try:
+                    seen += os.read(leader, 65536)
+                except OSError:  # the app closed the terminal: it is ending
+                    proc.wait(30)
+                    break
+            # the app's first screen (its footer) is drawn: ctrl+q, again if a loaded machine
+            # let the first one arrive before the app listened
+            drawn = b"Quitter" in ESCAPES.sub(b"", seen)
+            if drawn and time.monotonic() - quit_sent > 5:
+                os.write(leader, b"\x11")
+                quit_sent = time.monotonic()
+        shown = ESCAPES.sub(b"", seen).decode("utf-8", "replace")
+        assert quit_sent, f"the application never drew its first screen:\n{shown[-2000:]}"
+        assert proc.poll() == 0, shown[-2000:]
     finally:
         if proc.poll() is None:
             proc.kill()
         os.close(leader)
-    assert quit_sent, "the application never drew its first screen"
-    return ESCAPES.sub(b"", seen).decode("utf-8", "replace")
+    return shown
 
 
 def run_line(line: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:

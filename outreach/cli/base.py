@@ -37,7 +37,7 @@ class AppContext:
         """The configured database; with `check`, refuse one whose schema is not the code's."""
         if self._db is None:
             self._db = open_database(self.db_url)
-        if check and _missing_sqlite_file(self._db):
+        if check and missing_sqlite_file(self._db):
             # connecting would leave an empty file behind: say what to run instead
             from outreach.db.migrate import how_to_create
 
@@ -56,7 +56,8 @@ class AppContext:
         return self._db
 
 
-def _missing_sqlite_file(db: Database) -> bool:
+def missing_sqlite_file(db: Database) -> bool:
+    """A SQLite database whose file does not exist (connecting would create it empty)."""
     return db.is_sqlite and not Path(str(db.url.database)).exists()
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from outreach.cli.base import AppContext, cli, db_option, echo
+from outreach.cli.base import AppContext, cli, db_option, echo, missing_sqlite_file
 from outreach.db import migrate
 from outreach.i18n import N_, _
 
@@ -39,6 +39,13 @@ def db_upgrade(app: AppContext) -> None:
 @click.pass_obj
 def db_current(app: AppContext) -> None:
     database = app.database(check=False)
+    if missing_sqlite_file(database):  # reading it would leave an empty file behind
+        echo(
+            _("base : aucune ({path} n'existe pas) ; programme : {head}").format(
+                path=database.url.database, head=migrate.head_revision()
+            )
+        )
+        return
     echo(
         _("base : {current} ; programme : {head}").format(
             current=migrate.current_revision(database) or "-", head=migrate.head_revision()

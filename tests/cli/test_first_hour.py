@@ -30,6 +30,9 @@ def test_a_read_command_on_no_database_creates_no_file_and_says_what_to_run() ->
     # the default database needs no --db in the fix
     assert "« outreach demo »" in line and "« outreach db upgrade »" in line
     assert not default.exists()
+    current = CliRunner().invoke(cli, ["db", "current"])
+    assert current.exit_code == 0 and f"base : aucune ({default} n'existe pas)" in current.output
+    assert not default.exists()
 
 
 def test_another_missing_file_names_it_in_the_fix(tmp_path: Path) -> None:
