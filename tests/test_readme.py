@@ -40,7 +40,9 @@ def block_after(heading: str, index: int = 0) -> list[str]:
 
 def _user_env(data: Path) -> dict[str, str]:
     env = {
-        k: v for k, v in os.environ.items() if not k.startswith("OUTREACH_") and k != "VIRTUAL_ENV"
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("OUTREACH_") and k not in ("VIRTUAL_ENV", "COLUMNS", "LINES")
     }
     env.update(
         PATH=f"{BIN}{os.pathsep}/usr/bin{os.pathsep}/bin",
@@ -78,9 +80,9 @@ def open_demo(env: dict[str, str], cwd: Path) -> str:
                 except OSError:  # the app closed the terminal: it is ending
                     proc.wait(30)
                     break
-            # the app's first screen (its footer) is drawn: ctrl+q, again if a loaded machine
+            # the app's first screen (its footer's first key) is drawn: ctrl+q, again if a loaded machine
             # let the first one arrive before the app listened
-            drawn = b"Quitter" in ESCAPES.sub(b"", seen)
+            drawn = b"Actualiser" in ESCAPES.sub(b"", seen)
             if drawn and time.monotonic() - quit_sent > 5:
                 os.write(leader, b"\x11")
                 quit_sent = time.monotonic()
