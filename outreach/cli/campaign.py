@@ -10,7 +10,7 @@ from outreach.cli.base import AppContext, cli, db_option, echo
 from outreach.cli.confirm import destructive_options, go_ahead
 from outreach.cli.supervision import acting_supervisor, as_option
 from outreach.errors import InvalidInput
-from outreach.i18n import N_, _
+from outreach.i18n import N_, _, format_number
 from outreach.services import campaigns as service
 from outreach.services.earlier_results import EarlierResults, parse_answer
 
@@ -34,9 +34,9 @@ def _line(c: service.CampaignInfo) -> str:
         status=_(STATUS_LABELS.get(c.status, c.status)),
         scope=c.chamber_code or _("national"),
         lockdown=c.lockdown or "-",
-        open=c.open_tasks,
-        tasks=c.tasks,
-        calls=c.calls,
+        open=format_number(c.open_tasks),
+        tasks=format_number(c.tasks),
+        calls=format_number(c.calls),
     )
     if c.removed:
         line += " ; " + _("retirées : {counts}").format(
@@ -293,7 +293,7 @@ def close_cmd(app: AppContext, name: str, yes: bool, dry_run: bool, as_login: st
         preview = _(
             "campagne à clore (définitif) : {line} ; les {open} entreprises encore à appeler "
             "ne le seront pas"
-        ).format(line=_line(found[0]), open=found[0].open_tasks)
+        ).format(line=_line(found[0]), open=format_number(found[0].open_tasks))
         if not go_ahead(preview, yes=yes, dry_run=dry_run):
             return
     echo(_line(service.change_status(db, person, name, "close")))
