@@ -12,6 +12,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from outreach.db import security as sec
+
 revision: str = "0007"
 down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
@@ -73,6 +75,10 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name="pk_agent_sessions"),
     )
     op.create_index("ix_agent_sessions_live", "agent_sessions", ["agent_id", "ended_at"])
+    if op.get_bind().dialect.name == "postgresql":  # each chamber's rows to its people
+        for table, link in (("record_flags", "chamber_id"), ("agent_sessions", "agent_id")):
+            for statement in sec.protect(table, link):
+                op.execute(statement)
 
 
 def downgrade() -> None:

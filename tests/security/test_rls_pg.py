@@ -278,8 +278,8 @@ def test_supervisors_commands_work_as_the_supervisors_role(
     assert len((tmp_path / "appels.csv").read_text(encoding="utf-8-sig").splitlines()) == 7
     run("rollup", "--verify")
     run("dnc", "add", "--siret", make_siret(2), "--reason", "demande")
-    run("dnc", "lift", "--siret", make_siret(2), "--reason", "erreur")
-    run("gdpr", "erase", "--siret", make_siret(1), "--reason", "demande du gérant")
+    run("dnc", "lift", "--siret", make_siret(2), "--reason", "erreur", "--yes")
+    run("gdpr", "erase", "--siret", make_siret(1), "--reason", "demande du gérant", "--yes")
     with pg_db.reading() as s:
         assert s.scalar(select(Business.name).where(Business.id == world.business["b1"])) != (
             "Entreprise b1"
