@@ -92,7 +92,7 @@ async def test_tui_search_answers_a_25000_character_paste(sqlite_db: Database) -
         await settle(pilot)
         await pilot.press("enter")  # the campaign
         await settle(pilot)
-        await pilot.press("s")
+        await pilot.press("escape", "s")  # out of the first answer, then search
         await settle(pilot)
         assert isinstance(app.screen, SearchScreen)
         field = app.screen.query_one("#query", Input)
