@@ -23,7 +23,7 @@ from textual.worker import Worker, WorkerState
 
 from outreach.db.engine import Database
 from outreach.errors import OutreachError
-from outreach.i18n import _
+from outreach.i18n import N_, _
 from outreach.services import auth
 from outreach.services.outbox import UNREACHABLE, Outbox
 from outreach.services.types import AgentInfo, CallbackItem, CampaignSummary
@@ -54,10 +54,10 @@ class OutreachApp(App[None]):
     COMMANDS = App.COMMANDS | {AppCommands}
     COMMAND_PALETTE_BINDING = "ctrl+p"
     BINDINGS = [
-        Binding("ctrl+q", "quit", _("Quitter"), id="app.quit"),
-        Binding("f1", "help", _("Aide"), id="app.help", show=False),
+        Binding("ctrl+q", "quit", N_("Quitter"), id="app.quit"),
+        Binding("f1", "help", N_("Aide"), id="app.help", show=False),
         # supervisors' dashboard (outreach/tui/screens/dashboard.py, supervision work)
-        Binding("ctrl+d", "dashboard", _("Tableau de bord"), id="app.dashboard", show=False),
+        Binding("ctrl+d", "dashboard", N_("Tableau de bord"), id="app.dashboard", show=False),
     ]
 
     agent: reactive[AgentInfo | None] = reactive(None)

@@ -46,3 +46,25 @@ async def test_help_key_names_in_english(world: World, english: None) -> None:
         await settle(pilot)
         text = screen_text(app)
         assert "Esc" in text and "Échap" not in text and "Entrée" not in text
+
+
+def test_key_labels_do_not_depend_on_the_language_at_import() -> None:
+    """Binding descriptions are French message ids, translated by the footer and the help when
+    shown: screens first imported while English was on (another test, `--lang en` before the
+    import) still show French later in a French session."""
+    import subprocess
+    import sys
+
+    code = (
+        "from outreach.i18n import set_language\n"
+        "set_language('en')\n"
+        "from outreach.tui.screens.call import CallScreen\n"
+        "from outreach.tui.screens.login import LoginScreen\n"
+        "print(sorted(b.description for b in LoginScreen.BINDINGS + CallScreen.BINDINGS"
+        " if b.show))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert "'Quitter'" in out and "'Sortir du champ'" in out
+    assert "'Quit'" not in out

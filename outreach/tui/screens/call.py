@@ -21,7 +21,7 @@ from textual.widgets import Input, Label, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from outreach.domain.outcomes import OUTCOMES, OUTCOMES_BY_CODE
-from outreach.i18n import _, language
+from outreach.i18n import N_, _, language
 from outreach.services import queue
 from outreach.services.outbox import UNREACHABLE, record_or_keep
 from outreach.services.types import CallInput, ClaimedTask, ReferralInput
@@ -53,21 +53,21 @@ class CallScreen(Screen[None]):
             )
             for o in OUTCOMES
         ),
-        Binding("n", "notes", _("Notes"), id="call.notes"),
-        Binding("d", "other_number", _("Autre numéro"), id="call.other_number"),
-        Binding("r", "release", _("Rendre"), id="call.release"),
-        Binding("c", "callbacks", _("Rappels"), id="call.callbacks"),
-        Binding("s", "search", _("Rechercher"), id="call.search"),
-        Binding("f5", "retry", _("Réessayer"), id="call.retry"),
-        Binding("p", "pause", _("Pause"), id="call.pause"),
-        Binding("a", "take_alert", _("Prendre le rappel dû"), id="call.take_alert", show=False),
+        Binding("n", "notes", N_("Notes"), id="call.notes"),
+        Binding("d", "other_number", N_("Autre numéro"), id="call.other_number"),
+        Binding("r", "release", N_("Rendre"), id="call.release"),
+        Binding("c", "callbacks", N_("Rappels"), id="call.callbacks"),
+        Binding("s", "search", N_("Rechercher"), id="call.search"),
+        Binding("f5", "retry", N_("Réessayer"), id="call.retry"),
+        Binding("p", "pause", N_("Pause"), id="call.pause"),
+        Binding("a", "take_alert", N_("Prendre le rappel dû"), id="call.take_alert", show=False),
         # ctrl+z works from a field too; u where no field has the focus
-        Binding("ctrl+z", "undo", _("Annuler l'appel"), priority=True, id="call.undo"),
-        Binding("u", "undo", _("Annuler l'appel"), show=False),
-        Binding("question_mark", "help", _("Aide"), id="call.help"),
+        Binding("ctrl+z", "undo", N_("Annuler l'appel"), priority=True, id="call.undo"),
+        Binding("u", "undo", N_("Annuler l'appel"), show=False),
+        Binding("question_mark", "help", N_("Aide"), id="call.help"),
         # Escape leaves the field first (the letters are commands again), then the screen
-        Binding("escape", "leave_field", _("Sortir du champ"), id="call.leave_field"),
-        Binding("escape", "leave", _("Campagnes"), id="call.leave"),
+        Binding("escape", "leave_field", N_("Sortir du champ"), id="call.leave_field"),
+        Binding("escape", "leave", N_("Campagnes"), id="call.leave"),
     ]
     AUTO_FOCUS = None  # nothing hidden gets the focus: a business's first answer, or nothing
     # the letter commands, off while an answer or the notes have the focus

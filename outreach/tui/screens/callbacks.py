@@ -10,7 +10,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
-from outreach.i18n import _
+from outreach.i18n import N_, _
 from outreach.services import queue
 from outreach.services.types import CallbackItem
 from outreach.tui.format import short_datetime
@@ -25,9 +25,9 @@ if TYPE_CHECKING:
 class CallbacksScreen(Screen[CallbackItem | None]):
     CSS_PATH = "callbacks.tcss"
     BINDINGS = [
-        Binding("enter", "take", _("Appeler"), id="callbacks.take"),
-        Binding("f5", "reload", _("Actualiser"), id="callbacks.reload"),
-        Binding("escape", "close", _("Retour"), id="callbacks.close"),
+        Binding("enter", "take", N_("Appeler"), id="callbacks.take"),
+        Binding("f5", "reload", N_("Actualiser"), id="callbacks.reload"),
+        Binding("escape", "close", N_("Retour"), id="callbacks.close"),
     ]
 
     def __init__(self) -> None:

@@ -10,7 +10,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
-from outreach.i18n import _
+from outreach.i18n import N_, _
 from outreach.services import queue
 from outreach.services.types import CampaignSummary
 from outreach.tui.messages import CampaignsLoaded
@@ -24,12 +24,12 @@ if TYPE_CHECKING:
 class CampaignsScreen(Screen[None]):
     CSS_PATH = "campaigns.tcss"
     BINDINGS = [
-        Binding("enter", "pick", _("Appeler"), id="campaigns.pick"),
-        Binding("f5", "reload", _("Actualiser"), id="campaigns.reload"),
-        Binding("c", "app.callbacks", _("Mes rappels"), id="campaigns.callbacks"),
-        Binding("s", "app.search", _("Rechercher"), id="campaigns.search"),
-        Binding("question_mark", "app.help", _("Aide"), id="campaigns.help"),
-        Binding("ctrl+l", "app.logout", _("Déconnexion"), id="campaigns.logout"),
+        Binding("enter", "pick", N_("Appeler"), id="campaigns.pick"),
+        Binding("f5", "reload", N_("Actualiser"), id="campaigns.reload"),
+        Binding("c", "app.callbacks", N_("Mes rappels"), id="campaigns.callbacks"),
+        Binding("s", "app.search", N_("Rechercher"), id="campaigns.search"),
+        Binding("question_mark", "app.help", N_("Aide"), id="campaigns.help"),
+        Binding("ctrl+l", "app.logout", N_("Déconnexion"), id="campaigns.logout"),
     ]
 
     def __init__(self, campaigns: list[CampaignSummary] | None = None) -> None:

@@ -25,7 +25,7 @@ from outreach.db.engine import Database
 from outreach.domain.agent_states import ORDERED_FOR_BOARD, state_label
 from outreach.domain.geography import PARIS
 from outreach.domain.referrals import REFERRAL_KINDS_BY_CODE
-from outreach.i18n import _, language, ngettext
+from outreach.i18n import N_, _, language, ngettext
 from outreach.services.access import require_supervisor
 from outreach.services.board import Board
 from outreach.services.dashboard import Dashboard, DashboardFeed, DashGroup
@@ -47,8 +47,8 @@ def _n(value: int) -> str:
 class DashboardScreen(Screen[None]):
     CSS_PATH = "dashboard.tcss"
     BINDINGS = [
-        Binding("f5", "refresh_now", _("Actualiser"), id="dashboard.refresh"),
-        Binding("escape", "close", _("Retour"), id="dashboard.close"),
+        Binding("f5", "refresh_now", N_("Actualiser"), id="dashboard.refresh"),
+        Binding("escape", "close", N_("Retour"), id="dashboard.close"),
     ]
 
     def __init__(

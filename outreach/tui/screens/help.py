@@ -10,7 +10,7 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from outreach.domain.outcomes import OUTCOMES
-from outreach.i18n import _, language
+from outreach.i18n import N_, _, language
 from outreach.tui.widgets.footer import KeyFooter
 from outreach.tui.widgets.status_bar import StatusBar
 
@@ -22,7 +22,7 @@ def _key(binding: Binding) -> str:
 
 class HelpScreen(Screen[None]):
     CSS_PATH = "help.tcss"
-    BINDINGS = [Binding("escape,q,f1", "app.pop_screen", _("Retour"), id="help.close")]
+    BINDINGS = [Binding("escape,q,f1", "app.pop_screen", N_("Retour"), id="help.close")]
 
     def compose(self) -> ComposeResult:
         from outreach.tui.app import OutreachApp

@@ -13,7 +13,7 @@ from textual.widgets import Button, Input, Label, Static
 from textual.worker import Worker, WorkerState
 
 from outreach.errors import OutreachError
-from outreach.i18n import _
+from outreach.i18n import N_, _
 from outreach.services.login import log_in
 from outreach.tui.messages import LoginRefused
 from outreach.tui.widgets.footer import KeyFooter
@@ -33,7 +33,7 @@ class StartScreen(Screen[None]):
 
 class LoginScreen(Screen[None]):
     CSS_PATH = "login.tcss"
-    BINDINGS = [Binding("ctrl+q", "app.quit", _("Quitter"), id="login.quit")]
+    BINDINGS = [Binding("ctrl+q", "app.quit", N_("Quitter"), id="login.quit")]
 
     def __init__(self, login: str | None, error: str | None = None) -> None:
         super().__init__()

@@ -17,7 +17,7 @@ from outreach.domain.mail import EMAIL_BY_DEFAULT
 from outreach.domain.mail import refusal as mail_refusal
 from outreach.domain.outcomes import FLAG, HAND_BACKS, HAND_BACKS_BY_CODE, HandBack
 from outreach.domain.referrals import PLATFORM_NAMES, REFERRAL_KINDS
-from outreach.i18n import _, language
+from outreach.i18n import N_, _, language
 from outreach.services.types import ReferralInput
 from outreach.tui.format import (
     in_zone,
@@ -52,8 +52,8 @@ class CallbackTimeModal(ModalScreen[tuple[datetime, bool] | None]):
 
     CSS_PATH = CSS_PATH
     BINDINGS = [
-        Binding("escape", "cancel", _("Annuler"), id="callback.cancel"),
-        Binding("enter", "submit", _("Valider"), priority=True, id="callback.submit"),
+        Binding("escape", "cancel", N_("Annuler"), id="callback.cancel"),
+        Binding("enter", "submit", N_("Valider"), priority=True, id="callback.submit"),
     ]
 
     def __init__(
@@ -154,9 +154,9 @@ class ReferralModal(ModalScreen[tuple[ReferralInput, ...] | None]):
 
     CSS_PATH = CSS_PATH
     BINDINGS = [
-        Binding("escape", "cancel", _("Annuler"), id="referral.cancel"),
-        Binding("ctrl+s", "save", _("Enregistrer"), id="referral.save"),
-        Binding("ctrl+o", "toggle_email", _("Courriel"), id="referral.email"),
+        Binding("escape", "cancel", N_("Annuler"), id="referral.cancel"),
+        Binding("ctrl+s", "save", N_("Enregistrer"), id="referral.save"),
+        Binding("ctrl+o", "toggle_email", N_("Courriel"), id="referral.email"),
     ]
 
     def __init__(self, business: str, email: str | None = None, opposed: bool = False) -> None:
@@ -268,8 +268,8 @@ class ConfirmModal(ModalScreen[bool]):
 
     CSS_PATH = CSS_PATH
     BINDINGS = [
-        Binding("o,y", "confirm", _("Confirmer"), id="confirm.yes"),
-        Binding("n,escape", "cancel", _("Annuler"), id="confirm.no"),
+        Binding("o,y", "confirm", N_("Confirmer"), id="confirm.yes"),
+        Binding("n,escape", "cancel", N_("Annuler"), id="confirm.no"),
         Binding("enter", "enter", show=False),
     ]
 
@@ -335,7 +335,7 @@ class ReleaseModal(ModalScreen[tuple[str, str | None] | None]):
     a reason that needs text asks for it, and the wrong-record report takes an optional one."""
 
     CSS_PATH = CSS_PATH
-    BINDINGS = [Binding("escape", "cancel", _("Annuler"), id="release.cancel")]
+    BINDINGS = [Binding("escape", "cancel", N_("Annuler"), id="release.cancel")]
 
     def __init__(self, business: str) -> None:
         super().__init__()

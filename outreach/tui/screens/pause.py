@@ -14,7 +14,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from outreach.i18n import _, language
+from outreach.i18n import N_, _, language
 from outreach.services.agent_states import PauseReasonInfo, pause_reasons
 
 if TYPE_CHECKING:
@@ -25,7 +25,7 @@ class PauseModal(ModalScreen[tuple[str, str | None] | None]):
     """Why the adviser pauses: (reason code, note) or None when cancelled."""
 
     CSS_PATH = "pause.tcss"
-    BINDINGS = [Binding("escape", "cancel", _("Annuler"), id="pause.cancel")]
+    BINDINGS = [Binding("escape", "cancel", N_("Annuler"), id="pause.cancel")]
 
     def __init__(self) -> None:
         super().__init__()

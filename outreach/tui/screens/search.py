@@ -11,7 +11,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Input, Static
 
 from outreach.domain.siret import format_siret
-from outreach.i18n import _, ngettext
+from outreach.i18n import N_, _, ngettext
 from outreach.services import queue
 from outreach.services.queue.search import SEARCH_MAX
 from outreach.services.types import BusinessHit
@@ -32,8 +32,8 @@ class SearchScreen(Screen[tuple[int, str, int] | None]):
 
     CSS_PATH = "search.tcss"
     BINDINGS = [
-        Binding("escape", "close", _("Retour"), id="search.close"),
-        Binding("ctrl+f", "focus_query", _("Nouvelle recherche"), id="search.query"),
+        Binding("escape", "close", N_("Retour"), id="search.close"),
+        Binding("ctrl+f", "focus_query", N_("Nouvelle recherche"), id="search.query"),
     ]
 
     def __init__(self) -> None:
