@@ -118,7 +118,7 @@ def test_supervisor_pin_locks_out_like_the_login_screen(
 def test_gdpr_and_rollup_need_the_pin(sqlite_db: Database, world: World) -> None:
     url = str(sqlite_db.url.database)
     set_pin(sqlite_db, "sup_nat", "2468")
-    for args in (["rollup"], ["gdpr", "purge", "--older-than", "3y"]):
+    for args in (["rollup"], ["gdpr", "purge", "--older-than", "3y", "--yes"]):
         r = CliRunner().invoke(
             cli, ["--db", url, *args, "--as", "sup_nat"], obj=AppContext(), env={}
         )
