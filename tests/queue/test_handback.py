@@ -58,7 +58,9 @@ def test_other_needs_text_and_requeues(db: Database) -> None:
     assert _task(db, tid).claimed_by == agent  # nothing changed
     assert hand_back(db, agent, t.task_id, "other", "le gérant est en congé", now=NOW)
     task = _task(db, tid)
-    assert task.state == "queued" and task.claimed_by is None
+    # back in the queue after the hand-back's delay: waiting until then, then claimed again
+    assert task.state == "waiting" and task.claimed_by is None
+    assert claim_next(db, agent, camp, now=NOW + timedelta(days=1)).task_id == tid
     with db.reading() as s:
         detail = s.scalar(select(AuditLog.detail).where(AuditLog.action == "task.release"))
     assert detail["note"] == "le gérant est en congé"
