@@ -148,6 +148,8 @@ class CallScreen(Screen[None]):
         footer = self.query_one(KeyFooter)
         footer.compact = self.size.width < 100
         footer.show_command_palette = self.size.width >= 100
+        # a short screen shows the first question, not the script's intro, under the card
+        self.set_class(self.size.height < 30 or self.size.width < 100, "narrow")
 
     def on_screen_resume(self) -> None:
         self.oapp.campaign_name = self.campaign_name
