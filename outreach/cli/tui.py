@@ -175,6 +175,9 @@ def serve_command(
     from outreach.cli.served import AddressedServer
 
     _start_mail_worker(database)
+    from outreach.services.agent_states import ExpirySweeper
+
+    ExpirySweeper(database).start()  # crashed apps' states closed, every minute
     echo(_("outreach servi sur http://{host}:{port}").format(host=host, port=port))
     try:
         AddressedServer(

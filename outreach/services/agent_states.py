@@ -4,11 +4,14 @@ The open row of an adviser (ended_at NULL) is the current state. A live app keep
 lease: `expires_at` moves forward at each heartbeat (`set_state` with the same state). When an
 app crashes the lease runs out and the state ends at `expires_at`, never left open: readers
 (the board, the time roll-up) apply that rule at once (`effective_end`), and the next write for
-that adviser, or `close_expired`, stores it as a `logged_out` row at the expiry.
+that adviser, or `close_expired`, stores it as a `logged_out` row at the expiry. `close_expired`
+runs by itself: in `outreach serve` (`ExpirySweeper`, every SWEEP_SECONDS) and in every agents'
+app (at login, then every SWEEP_SECONDS, in its state writer: `outreach.tui.agent_day`).
 """
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -26,6 +29,8 @@ from outreach.services.clock import from_db, to_db, utcnow
 # The app confirms it every minute (TuiSettings.heartbeat_seconds).
 LEASE = timedelta(minutes=3)
 NOTE_MAX = 200
+# How often the run-out leases are stored as closed (serve's sweeper, each agents' app)
+SWEEP_SECONDS = 60.0
 E = AgentStateEvent.__table__
 
 
@@ -250,3 +255,27 @@ def close_expired(db: Database, now: datetime | None = None) -> int:
             return len(rows)
 
     return retry_busy(run)
+
+
+class ExpirySweeper(threading.Thread):
+    """`close_expired` at once, then every `every` seconds until stopped (`outreach serve`):
+    a crashed app's state is stored as closed even when no app writes for that adviser."""
+
+    def __init__(self, db: Database, every: float = SWEEP_SECONDS) -> None:
+        super().__init__(name="outreach-agent-states", daemon=True)
+        self.db, self.every = db, every
+        self.stopping = threading.Event()
+        self.closed = 0  # states closed so far
+        self.last_error: str | None = None
+
+    def run(self) -> None:
+        while not self.stopping.is_set():
+            try:
+                self.closed += close_expired(self.db)
+                self.last_error = None
+            except Exception as exc:  # the database away: try again at the next round
+                self.last_error = str(exc)
+            self.stopping.wait(self.every)
+
+    def stop(self) -> None:
+        self.stopping.set()

@@ -4,12 +4,15 @@ Screens say what the adviser does (`track`: a business shown, an outcome key, a 
 change is queued with the moment it happened and written by a thread worker, one at a time and
 in order, so a quick wrap-up then next business never lands the wrong way round. The app's
 heartbeat writes the current state again (the service extends its lease). A database away just
-skips the write: the next heartbeat puts the state back.
+skips the write: the next heartbeat puts the state back. The same writer stores other advisers'
+run-out leases as closed (`agent_states.close_expired`): at the first write (login), then every
+`sweep_seconds` (a crashed app's state is closed even when no server sweeps).
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -44,6 +47,7 @@ class AgentDay:
         self.listeners: list[Callable[[], None]] = []  # told of each change (the timer line)
         self._pending: deque[tuple[int, Wanted]] = deque()
         self._lock = threading.Lock()
+        self._swept_at: float | None = None  # time.monotonic() of the last close_expired
 
     @property
     def paused(self) -> bool:
@@ -108,6 +112,21 @@ class AgentDay:
                     continue  # the heartbeat writes the state again when the database is back
                 except OutreachError as exc:
                     self.app.log.error(f"agent state {wanted.state}: {exc}")
+            self._sweep()
+
+    def _sweep(self) -> None:
+        """Run-out leases of the advisers this person may see stored as closed, when due."""
+        every = self.app.settings.sweep_seconds
+        started = time.monotonic()
+        if self._swept_at is not None and started - self._swept_at < every:
+            return
+        try:
+            agent_states.close_expired(self.app.db, now=self.app.settings.now_arg())
+        except UNREACHABLE:
+            return  # tried again at the next write
+        except OutreachError as exc:
+            self.app.log.error(f"close_expired: {exc}")
+        self._swept_at = started
 
 
 def _details(w: Wanted) -> tuple[str | None, str | None, int | None]:

@@ -29,6 +29,9 @@ class TuiSettings:
     callback_bell: bool = True  # the terminal bell when a callback falls due
     heartbeat_seconds: float = 60.0  # the adviser's state confirmed (services.agent_states.LEASE)
     session_seconds: float = 15.0  # this run's session confirmed (services.sessions.EXPIRY)
+    # other advisers' run-out states closed (services.agent_states.close_expired), at login then
+    # at the first state write after each such interval (the heartbeat writes every minute)
+    sweep_seconds: float = 60.0
 
     def now(self) -> datetime:
         """Now, aware UTC (the fixed clock when one is set)."""

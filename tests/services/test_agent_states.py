@@ -281,3 +281,29 @@ def test_seeded_histories_follow_the_rules(db: Database) -> None:
     sel = resolve(db, sup, CallFilter())
     report = agent_times.verify(db, sel, now + timedelta(minutes=5))
     assert sum(r["paused_lunch_s"] for r in report.rows) > 0
+
+
+def test_the_sweeper_closes_a_crashed_apps_state_by_itself(db: Database) -> None:
+    """`outreach serve`'s sweeper (real clock): a state whose lease ran out is stored as closed
+    without anyone calling close_expired; a live one is left alone."""
+    import time
+
+    w = build_world(db)
+    a, b = w.agent["agent_bre"], w.agent["agent_idf"]
+    now = datetime.now(UTC)
+    states.set_state(db, a, "on_call", business_id=w.business["b1"], now=now - timedelta(hours=1))
+    states.set_state(db, b, "ready", now=now)  # alive
+    sweeper = states.ExpirySweeper(db, every=0.05)
+    sweeper.start()
+    try:
+        deadline = time.monotonic() + 30
+        while rows(db, a)[-1][0] != "logged_out" and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        sweeper.stop()
+        sweeper.join(10)
+    expiry = (now - timedelta(hours=1) + states.LEASE).replace(tzinfo=None, microsecond=0)
+    got = [(r[0], r[2].replace(microsecond=0), r[3]) for r in rows(db, a)]
+    assert got[-1] == ("logged_out", expiry, None) and got[-2][2] is not None
+    assert sweeper.closed == 1 and sweeper.last_error is None
+    assert [(r[0], r[3]) for r in rows(db, b)] == [("ready", None)]

@@ -172,3 +172,29 @@ async def test_callback_alert_when_due(world: World, fixed_clock: datetime) -> N
         assert screen.current is not None and screen.current.task_id == world.task_ids[3]
         await pilot.pause(0.5)
         assert not alert.display
+
+
+async def test_the_app_closes_crashed_states_at_login_and_then_every_so_often(
+    world: World, fixed_clock: datetime
+) -> None:
+    """Another adviser's app crashed (lease run out): the app stores that state as closed at
+    login, and again later from its heartbeat, without anyone calling close_expired."""
+    from outreach.services import agent_states
+    from tests.factories import make_agent
+
+    marc = make_agent(world.db, "marc", chamber="IDF")
+    lea = make_agent(world.db, "lea", chamber="IDF")
+    agent_states.set_state(world.db, marc, "ready", now=fixed_clock - timedelta(hours=1))
+    clock = Clock(fixed_clock)
+    app = app_for(world.db, agent_login="claire", clock=clock, sweep_seconds=0.0)
+    async with app.run_test(size=(110, 32)) as pilot:
+        await settle(pilot)
+        assert states(world.db, marc) == [("ready", None), ("logged_out", None)]
+        # lea's app starts now and crashes: her state runs out while claire works on
+        agent_states.set_state(world.db, lea, "ready", now=clock.now)
+        clock.now += agent_states.LEASE + timedelta(minutes=1)
+        assert states(world.db, lea) == [("ready", None)]
+        app._beat()  # the heartbeat's timer
+        await settle(pilot)
+        assert states(world.db, lea) == [("ready", None), ("logged_out", None)]
+        await pilot.press("ctrl+q")

@@ -239,3 +239,49 @@ def test_serve_on_a_busy_port_says_so_in_one_line(world: World) -> None:
         f"erreur : le port {port} est déjà pris sur 127.0.0.1 (un autre « outreach serve » ?) : "
         "arrêtez ce programme ou choisissez un autre port avec --port"
     )
+
+
+def test_serve_closes_a_crashed_apps_state_by_itself(world: World) -> None:
+    """A crashed app's agent state (lease run out) is stored as closed by `outreach serve`'s
+    sweeper, with no browser connected and nobody calling close_expired."""
+    from datetime import UTC, datetime, timedelta
+
+    from outreach.db.models import AgentStateEvent
+    from outreach.services import agent_states
+
+    crashed = datetime.now(UTC) - timedelta(hours=1)
+    agent_states.set_state(world.db, world.agent_id, "ready", now=crashed)
+    url = world.db.url.render_as_string(hide_password=False)
+    port = _free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "outreach", "--db", url, "serve", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+
+    def states() -> list[tuple[str, object]]:
+        with world.db.reading() as s:
+            return [
+                (r.state, r.ended_at)
+                for r in s.execute(
+                    select(AgentStateEvent)
+                    .where(AgentStateEvent.agent_id == world.agent_id)
+                    .order_by(AgentStateEvent.id)
+                ).scalars()
+            ]
+
+    try:
+        _wait_port(port, server)
+        deadline = time.monotonic() + 30
+        while states()[-1][0] != "logged_out" and time.monotonic() < deadline:
+            time.sleep(0.2)
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(10)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+    expiry = (crashed + agent_states.LEASE).replace(tzinfo=None)
+    assert states() == [("ready", expiry), ("logged_out", None)]
