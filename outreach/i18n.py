@@ -163,6 +163,32 @@ def ngettext(singular: str, plural: str, n: int) -> str:
     return forms[min(index, len(forms) - 1)]
 
 
+@cache
+def _library_catalogue(domain: str) -> Catalogue:
+    po = _LOCALE_DIR / "fr" / "LC_MESSAGES" / f"{domain}.po"
+    return read_po(po.read_text(encoding="utf-8")) if po.exists() else Catalogue()
+
+
+def library_gettext(domain: str, message: str) -> str:
+    """A library's own message (an English message id, as click marks its messages) in the
+    current language: French from `locale/fr/LC_MESSAGES/<domain>.po`, English as it is."""
+    if language() != "fr":
+        return message
+    return _library_catalogue(domain).messages.get(message, message)
+
+
+def library_ngettext(domain: str, singular: str, plural: str, n: int) -> str:
+    """The plural form of a library's message for `n`, in the current language."""
+    english = singular if n == 1 else plural
+    if language() != "fr":
+        return english
+    catalogue = _library_catalogue(domain)
+    forms = catalogue.plurals.get(singular)
+    if forms is None:
+        return english
+    return forms[min(catalogue.plural_index(n), len(forms) - 1)]
+
+
 def _babel_locale() -> str:
     return "en" if language() == "en" else "fr_FR"
 

@@ -13,7 +13,10 @@ import gc
 _collecting = gc.isenabled()
 gc.disable()
 try:
+    from outreach.cli import click_i18n
     from outreach.cli.base import cli, main
+
+    click_i18n.install()  # click's own messages (usage errors) in the user's language
 finally:
     gc.freeze()
     if _collecting:

@@ -118,3 +118,131 @@ def test_every_plural_message_is_in_the_catalogue() -> None:
             ):
                 missing.append(f"{file.name}: {node.args[0].value!r}")
     assert missing == []
+
+
+# click's own usage errors, as a person mistyping a command sees them
+CLICK_ERRORS = [
+    (
+        ["tui", "--bogus"],
+        "Essayez « outreach tui --help » pour afficher l'aide.",
+        "Erreur : Option inconnue : '--bogus'.",
+        "Try 'outreach tui --help' for help.",
+        "Error: No such option '--bogus'.",
+    ),
+    (
+        ["import", "businesses"],
+        "Utilisation : outreach import businesses [OPTIONS] FILE",
+        "Erreur : Argument manquant 'FILE'.",
+        "Usage: outreach import businesses [OPTIONS] FILE",
+        "Error: Missing argument 'FILE'.",
+    ),
+    (
+        ["nope"],
+        "Essayez « outreach --help » pour afficher l'aide.",
+        "Erreur : Commande inconnue : 'nope'.",
+        "Try 'outreach --help' for help.",
+        "Error: No such command 'nope'.",
+    ),
+    (
+        ["export", "calls", "--format", "zz"],
+        "Essayez « outreach export --help » pour afficher l'aide.",
+        "Erreur : Valeur invalide pour '--format' : 'zz' n'est pas l'une des valeurs "
+        "'csv', 'xlsx', 'jsonl'.",
+        "Try 'outreach export --help' for help.",
+        "Error: Invalid value for '--format': 'zz' is not one of 'csv', 'xlsx', 'jsonl'.",
+    ),
+    (
+        ["tui", "--agnt", "x"],
+        "Essayez « outreach tui --help » pour afficher l'aide.",
+        "(Vouliez-vous dire l'une de : '--agent', '--lang' ?)",
+        "Try 'outreach tui --help' for help.",
+        "(Did you mean one of: '--agent', '--lang'?)",
+    ),
+]
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+@pytest.mark.parametrize(("args", "fr_hint", "fr_error", "en_hint", "en_error"), CLICK_ERRORS)
+def test_click_errors_in_the_users_language(
+    lang: str, args: list[str], fr_hint: str, fr_error: str, en_hint: str, en_error: str
+) -> None:
+    set_language(lang)
+    result = CliRunner().invoke(cli, args, prog_name="outreach")
+    assert result.exit_code == 2
+    hint, error = (fr_hint, fr_error) if lang == "fr" else (en_hint, en_error)
+    assert hint in result.output and error in result.output, result.output
+    if lang == "fr":
+        assert "Try '" not in result.output and "Error:" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("lang", "expected"),
+    [
+        ("fr", "Essayez « outreach tui --help » pour afficher l'aide."),
+        ("en", "Try 'outreach tui --help' for help."),
+    ],
+)
+def test_click_errors_of_the_real_command(lang: str, expected: str) -> None:
+    """The installed command (a process of its own), OUTREACH_LANG as a person sets it."""
+    import os
+    import subprocess
+    import sys
+
+    env = os.environ | {"OUTREACH_LANG": lang}
+    done = subprocess.run(
+        [sys.executable, "-m", "outreach", "tui", "--bogus"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert done.returncode == 2 and expected in done.stderr, done.stderr
+
+
+def test_every_message_click_shows_a_person_is_in_the_french_catalogue() -> None:
+    """A click upgrade that adds or changes a usage message fails here, not in front of a user."""
+    import click as click_package
+
+    from outreach.cli.click_i18n import MODULES
+    from outreach.i18n import _library_catalogue
+
+    catalogue = _library_catalogue("click")
+    known = set(catalogue.messages) | set(catalogue.plurals)
+    # messages for programmers (a command declared wrongly), never for the person typing
+    for_programmers = {
+        "Could not determine name for option with declarations {decls!r}",
+        "Arguments take exactly one parameter declaration, got {length}: {decls}.",
+        "Name '{name}' defined twice",
+        "Boolean option {decl!r} cannot use the same flag for true/false.",
+        "Unknown color {colour!r}",
+        "Unknown standard stream '{name}'",
+        "Choice({choices})",
+        "%(prog)s, version %(version)s",
+        "Options",
+        "Commands",
+        "Positional arguments",
+        "d",
+        "DeprecationWarning: The command {name!r} is deprecated.{extra_message}",
+        "DeprecationWarning: The {param_type} {name!r} is deprecated.{extra_message}",
+        "No options defined but a name was passed ({name}). Did you mean to declare an "
+        "argument instead? Did you mean to pass '--{name}'?",
+        "Couldn't detect Bash version, shell completion is not supported.",
+        "Shell completion is not supported for Bash versions older than 4.4.",
+    }
+    missing = []
+    root = Path(click_package.__file__).parent
+    for name in MODULES:
+        source = root / (name.removeprefix("click.") + ".py")
+        for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Name)
+                and node.func.id in ("_", "ngettext")
+                and node.args
+                and isinstance(node.args[0], ast.Constant)
+                and isinstance(node.args[0].value, str)
+            ):
+                message = node.args[0].value
+                if message not in known and message not in for_programmers:
+                    missing.append(f"{source.name}: {message!r}")
+    assert missing == []
