@@ -2,17 +2,26 @@
 since when, the business on screen (name only), today's counts.
 
 The first refresh reads the current states (the open rows of `agent_state_events`, through the
-partial index ix_agent_state_events_open: one row per adviser, 11,000 at national scale); later
-ones read only the rows added since (by id, re-reading a window of recent ids for PostgreSQL's
-late commits) and, for the advisers whose known lease has run out, their open row again (a live
-app has moved it on; a crashed one has not: logged out). Business names are read once each, the
-advisers' names once a minute, and a row of the board is rebuilt only when its adviser changed.
-Today's counts come from the dashboard feed, which keeps them up to date incrementally.
+partial index ix_agent_state_events_open: one row per adviser, 11,000 at national scale). Later
+ones cost what changed, not the size of the scope:
+- the rows added since: `id > watermark` through the primary key (on PostgreSQL, where a lower id
+  may commit after a higher one, also the ids still missing below the watermark, for a while);
+- the advisers whose known lease has just run out (a heap of expiry times): their open row again
+  (a live app has moved it on; a crashed one has not: logged out);
+- the pauses that have just passed their reason's limit (a heap of deadlines);
+- the advisers whose counts of the day changed (the dashboard feed keeps them incrementally).
+Only those advisers' rows are rebuilt; the board's order is kept sorted (bisect), the counts per
+state kept up to date. Business names are read once each, the advisers' names once a minute.
+EXPLAIN (SQLite and PostgreSQL): the first read uses ix_agent_state_events_open, the later ones
+the primary key's range (or the agent's open row through the same partial index); no scan of
+the events.
 """
 
 from __future__ import annotations
 
+import heapq
 import time
+from bisect import bisect_left, insort
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from operator import itemgetter
@@ -30,7 +39,9 @@ from outreach.services.types import AgentInfo
 # board order: who needs a look first
 ORDER = {state: i for i, state in enumerate(ORDERED_FOR_BOARD)}
 AGENTS_RELOAD = timedelta(minutes=1)
-LATE_WINDOW = 2_000  # event ids read again (PostgreSQL: a lower id may commit after a higher)
+FAR = datetime.max  # the never-logged-in sort last
+LATE_WINDOW = 2_000  # PostgreSQL: ids missing this far below the watermark are looked for again
+RECHECK = timedelta(seconds=30)  # a run-out lease read again (a writer's clock a little behind)
 E = AgentStateEvent.__table__
 
 
@@ -60,12 +71,13 @@ class Board:
 
 
 class BoardFeed:
-    """One supervisor's board: advisers of the scope read once (again every minute), the states
-    at every refresh."""
+    """One supervisor's board: advisers of the scope read once (again every minute), at every
+    refresh only what changed (see the module's note)."""
 
     def __init__(self, db: Database, supervisor: AgentInfo) -> None:
         self.db = db
         self.scope = scope_of(supervisor)
+        self.late = db.is_postgresql  # commits may land below the watermark
         self.loaded_at: float | None = None
         self.agents: dict[int, tuple[str, str, str]] = {}
         self.limits: dict[str, int | None] = {}
@@ -74,7 +86,19 @@ class BoardFeed:
         # agent id -> (row id, state, at, reason, note, expires_at, business_id) of its open row
         self.current: dict[int, tuple[object, ...]] = {}
         self.watermark: int | None = None  # the highest event id read
-        self.built: dict[int, tuple[object, tuple[object, ...], BoardRow]] = {}
+        self.gaps: set[int] = set()  # PostgreSQL: ids below the watermark not seen yet
+        self.rows: dict[int, BoardRow] = {}
+        self.keys: dict[int, tuple[object, ...]] = {}
+        # every row's key (agent id, unique, then the row itself, never compared), sorted
+        self.order: list[tuple[object, ...]] = []
+        self.counts: dict[str, int] = dict.fromkeys(ORDER, 0)
+        self.today: dict[int, tuple[int, ...]] = {}  # the counts each row was built with
+        # (when, agent id, row id): a lease that runs out, a pause that passes its limit
+        self.expiring: list[tuple[datetime, int, object]] = []
+        self.over_at: list[tuple[datetime, int, object]] = []
+        self.last_at: datetime | None = None
+        self.dirty: set[int] = set()
+        self.out: tuple[BoardRow, ...] | None = None
 
     def _load_agents(self) -> None:
         stmt = select(Agent.id, Agent.login, Agent.name, Chamber.code).join(
@@ -84,7 +108,7 @@ class BoardFeed:
         if self.scope.chamber_id is not None:
             stmt = stmt.where(Agent.chamber_id == self.scope.chamber_id)
         with self.db.reading() as s:
-            self.agents = {aid: (login, name, code) for aid, login, name, code in s.execute(stmt)}
+            agents = {aid: (login, name, code) for aid, login, name, code in s.execute(stmt)}
             reasons = s.execute(
                 select(
                     PauseReasonRow.code,
@@ -93,8 +117,17 @@ class BoardFeed:
                     PauseReasonRow.label_en,
                 )
             ).all()
-        self.limits = {code: limit for code, limit, _fr, _en in reasons}
+        limits = {code: limit for code, limit, _fr, _en in reasons}
         self.reasons = {code: (fr, en) for code, _limit, fr, en in reasons}
+        if limits != self.limits:  # a limit changed: every pause looked at again
+            self.limits = limits
+            self.dirty.update(self.agents)
+            self.dirty.update(agents)
+        else:
+            old = self.agents
+            self.dirty.update(a for a, v in agents.items() if old.get(a) != v)
+            self.dirty.update(a for a in old if a not in agents)
+        self.agents = agents
         self.loaded_at = time.monotonic()
 
     _COLUMNS = (
@@ -110,20 +143,25 @@ class BoardFeed:
 
     def _keep(self, rows: list[tuple[object, ...]]) -> None:
         """Rows by id order: the newest of each adviser is its current state."""
+        current, dirty = self.current, self.dirty
         for r in rows:
             rid, aid = r[0], r[1]
-            known = self.current.get(aid)  # type: ignore[call-overload]
+            known = current.get(aid)  # type: ignore[call-overload]
             if known is None or rid >= known[0]:  # type: ignore[operator]
-                self.current[aid] = (rid, *r[2:])  # type: ignore[index]
-            if self.watermark is None or rid > self.watermark:  # type: ignore[operator]
-                self.watermark = rid  # type: ignore[assignment]
+                now = (rid, *r[2:])
+                if now != known:
+                    current[aid] = now  # type: ignore[index]
+                    dirty.add(aid)  # type: ignore[arg-type]
 
     def _read_open(self, s: Session, agents: list[int] | None) -> None:
         """The open rows: of every adviser (the first refresh) or of these advisers."""
         if agents is None:
             rows = s.execute(select(*self._COLUMNS).where(E.c.ended_at.is_(None))).all()
-            self.watermark = s.scalar(select(func.max(E.c.id))) or 0
-            self._keep(sorted(rows, key=itemgetter(0)))
+            top = s.scalar(select(func.max(E.c.id))) or 0
+            rows.sort(key=lambda r: r[0])
+            self._keep(rows)  # type: ignore[arg-type]
+            # PostgreSQL: what committed late below the top is found by the first _read_new
+            self.watermark = max(0, top - LATE_WINDOW) if self.late else top
             return
         for i in range(0, len(agents), 900):
             rows = s.execute(
@@ -131,76 +169,85 @@ class BoardFeed:
                     E.c.ended_at.is_(None), E.c.agent_id.in_(agents[i : i + 900])
                 )
             ).all()
-            for r in rows:  # the same row with its lease moved on, or a newer one
-                self.current[r[1]] = (r[0], *r[2:])
+            self._keep(sorted(rows, key=lambda r: r[0]))  # type: ignore[arg-type]
 
     def _read_new(self, s: Session) -> None:
-        floor = max(0, (self.watermark or 0) - LATE_WINDOW)
-        rows = s.execute(select(*self._COLUMNS).where(E.c.id > floor).order_by(E.c.id)).all()
+        mark = self.watermark or 0
+        rows = s.execute(select(*self._COLUMNS).where(E.c.id > mark).order_by(E.c.id)).all()
+        if self.gaps:  # a second statement: each one a range or lookups of the primary key
+            late = s.execute(select(*self._COLUMNS).where(E.c.id.in_(sorted(self.gaps)))).all()
+            if late:
+                rows = sorted([*late, *rows], key=lambda r: r[0])
         self._keep(rows)  # type: ignore[arg-type]
-
-    def refresh(
-        self, now: datetime | None = None, today: dict[int, list[int]] | None = None
-    ) -> Board:
-        """The board now; `today`: agent id -> [calls, reached, referrals] of the day."""
-        started = time.perf_counter()
-        at = to_db(now) if now is not None else utcnow()
-        if self.loaded_at is None or time.monotonic() - self.loaded_at > AGENTS_RELOAD.seconds:
-            self._load_agents()
-        with self.db.reading() as s:
-            if self.watermark is None:
-                self._read_open(s, None)
-            else:
-                self._read_new(s)
-                stale = [
-                    aid
-                    for aid, r in self.current.items()
-                    if r[5] is not None and r[5] < at  # type: ignore[operator]
-                ]
-                if stale:
-                    self._read_open(s, stale)
-            wanted = sorted(
-                {r[6] for r in self.current.values() if r[6] is not None and r[6] not in self.names}
+        if not rows:
+            return
+        top = max(mark, rows[-1][0])
+        if self.late:
+            ids = {r[0] for r in rows}
+            self.gaps -= ids
+            self.gaps.update(
+                i for i in range(max(mark + 1, top - LATE_WINDOW), top) if i not in ids
             )
-            if len(self.names) + len(wanted) > 100_000:
-                self.names.clear()
-            for i in range(0, len(wanted), 900):
-                chunk = wanted[i : i + 900]
-                for bid, name in s.execute(
-                    select(Business.id, Business.name).where(Business.id.in_(chunk))
-                ).all():
-                    self.names[bid] = name
-        current = self.current
-        today = today or {}
-        counts = dict.fromkeys(ORDER, 0)
-        keyed: list[tuple[tuple[object, ...], BoardRow]] = []
-        far = datetime.max
-        built = self.built
-        for aid, (login, name, chamber) in self.agents.items():
-            c = today.get(aid) or (0, 0, 0)
-            r = current.get(aid)
-            if r is None:
-                counts[LOGGED_OUT] += 1
-                row = BoardRow(
-                    aid, login, name, chamber, LOGGED_OUT, None, None, None, None, False, *c
-                )
-                keyed.append(((True, ORDER[LOGGED_OUT], far, login), row))
-                continue
-            _id, state, since, reason, note, expires, business_id = r
+            if self.gaps:
+                self.gaps = {i for i in self.gaps if i > top - LATE_WINDOW}
+        self.watermark = top
+
+    def _due(self, heap: list[tuple[datetime, int, object]], at: datetime) -> list[int]:
+        """Advisers whose deadline in `heap` has passed (and is still their current row's)."""
+        due: dict[int, None] = {}
+        while heap and heap[0][0] < at:
+            _when, aid, rid = heapq.heappop(heap)
+            known = self.current.get(aid)
+            if known is not None and known[0] == rid:
+                due[aid] = None
+        return list(due)
+
+    def _changed_today(self, today: dict[int, list[int]]) -> None:
+        seen, dirty = self.today, self.dirty
+        for aid, c in today.items():
+            t = tuple(c)
+            if seen.get(aid) != t:
+                seen[aid] = t
+                dirty.add(aid)
+        if len(seen) > len(today):  # a new day: the counts of yesterday's advisers go
+            for aid in [a for a in seen if a not in today]:
+                del seen[aid]
+                dirty.add(aid)
+
+    def _build(self, aid: int, at: datetime, place: bool = True) -> None:
+        """The row of one adviser, its key in the order (unless `place` is False: the caller
+        sorts) and the counts per state, again."""
+        old_key = self.keys.pop(aid, None)
+        if old_key is not None:
+            old = self.rows.pop(aid)
+            self.counts[old.state] -= 1
+            i = bisect_left(self.order, old_key)
+            del self.order[i]
+        who = self.agents.get(aid)
+        if who is None:  # out of the scope now (or retired)
+            return
+        login, name, chamber = who
+        c = self.today.get(aid) or (0, 0, 0)
+        r = self.current.get(aid)
+        if r is None:
+            row = BoardRow(aid, login, name, chamber, LOGGED_OUT, None, None, None, None, False, *c)
+            key: tuple[object, ...] = (True, ORDER[LOGGED_OUT], FAR, login, aid, row)
+        else:
+            rid, state, since, reason, note, expires, business_id = r
             expired = expires is not None and expires < at  # type: ignore[operator]
             over = False
-            if state == PAUSED and reason is not None and not expired:
-                limit = self.limits.get(reason)  # type: ignore[call-overload]
-                over = limit is not None and at - since > timedelta(minutes=limit)  # type: ignore[operator]
-            signature = (_id, expired, over, tuple(c), name)
-            cached = built.get(aid)
-            if cached is not None and cached[0] == signature:
-                counts[cached[2].state] += 1
-                keyed.append((cached[1], cached[2]))
-                continue
-            if expired:  # a crashed app: logged out at its lease
+            if expired:  # a crashed app: logged out at its lease (read again in a while)
                 state, since, reason, note, business_id = LOGGED_OUT, expires, None, None, None
-            counts[state] += 1  # type: ignore[index]
+                heapq.heappush(self.expiring, (at + RECHECK, aid, rid))
+            elif expires is not None:
+                heapq.heappush(self.expiring, (expires, aid, rid))  # type: ignore[arg-type]
+            if state == PAUSED and reason is not None:
+                limit = self.limits.get(reason)  # type: ignore[call-overload]
+                if limit is not None:
+                    deadline = since + timedelta(minutes=limit)  # type: ignore[operator]
+                    over = at > deadline
+                    if not over:
+                        heapq.heappush(self.over_at, (deadline, aid, rid))
             business = self.names.get(business_id) if state == ON_CALL else None  # type: ignore[arg-type]
             row = BoardRow(
                 aid,
@@ -215,9 +262,70 @@ class BoardFeed:
                 over,
                 *c,
             )
-            key = (not over, ORDER[state], since, login)  # type: ignore[index]
-            built[aid] = (signature, key, row)
-            keyed.append((key, row))
-        keyed.sort(key=itemgetter(0))
-        rows = [row for _key, row in keyed]
-        return Board(tuple(rows), counts, (time.perf_counter() - started) * 1000, self.reasons)
+            key = (not over, ORDER[state], since, login, aid, row)  # type: ignore[index]
+        self.rows[aid] = row
+        self.keys[aid] = key
+        self.counts[row.state] += 1
+        if place:
+            insort(self.order, key)
+
+    def refresh(
+        self, now: datetime | None = None, today: dict[int, list[int]] | None = None
+    ) -> Board:
+        """The board now; `today`: agent id -> [calls, reached, referrals] of the day."""
+        started = time.perf_counter()
+        at = to_db(now) if now is not None else utcnow()
+        if self.loaded_at is None or time.monotonic() - self.loaded_at > AGENTS_RELOAD.seconds:
+            self._load_agents()
+        if self.last_at is not None and at < self.last_at:  # asked about an earlier moment
+            self.expiring, self.over_at = [], []
+            self.dirty.update(self.current)
+        self.last_at = at
+        with self.db.reading() as s:
+            if self.watermark is None:
+                self._read_open(s, None)
+                self.dirty.update(self.agents)
+            else:
+                self._read_new(s)
+                stale = self._due(self.expiring, at)
+                if stale:
+                    self.dirty.update(stale)
+                    self._read_open(s, stale)
+            self.dirty.update(self._due(self.over_at, at))
+            self._changed_today(today or {})
+            dirty = self.dirty
+            current = self.current
+            wanted = sorted(
+                {
+                    r[6]
+                    for r in (current.get(a) for a in dirty)
+                    if r is not None and r[6] is not None and r[6] not in self.names
+                }
+            )
+            if len(self.names) + len(wanted) > 100_000:
+                self.names.clear()
+                wanted = sorted({r[6] for r in current.values() if r[6] is not None})
+            for i in range(0, len(wanted), 900):
+                chunk = wanted[i : i + 900]
+                for bid, name in s.execute(
+                    select(Business.id, Business.name).where(Business.id.in_(chunk))
+                ).all():
+                    self.names[bid] = name
+        if dirty:
+            if len(dirty) > len(self.order) // 4:  # most of the board: build it whole
+                self.rows, self.keys, self.order = {}, {}, []
+                self.counts = dict.fromkeys(ORDER, 0)
+                self.expiring, self.over_at = [], []
+                for aid in self.agents:
+                    self._build(aid, at, place=False)
+                self.order = sorted(self.keys.values())
+            else:
+                for aid in dirty:
+                    self._build(aid, at)
+            self.dirty = set()
+            self.out = None
+        if self.out is None:
+            self.out = tuple(map(itemgetter(-1), self.order))  # type: ignore[arg-type]
+        return Board(
+            self.out, dict(self.counts), (time.perf_counter() - started) * 1000, self.reasons
+        )
