@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select, update
+from textual import events
 from textual.widgets import Checkbox, Input
 
 from outreach.db.models import Call, Campaign
@@ -81,3 +82,47 @@ async def test_outside_window_warned_then_kept_and_stale_error_cleared(world: Wo
         assert "sam. 02/01/2027 10:00" in str(app.screen.query_one("#saved").render())
     with world.db.reading() as s:
         assert s.scalar(select(Call.callback_at)) == datetime(2027, 1, 2, 9, 0)
+
+
+@pytest.mark.parametrize("burst", [True, False])
+async def test_time_typed_right_after_6_lands_in_the_field(world: World, burst: bool) -> None:
+    """`6` then the time and Enter, with no pause: on a loaded machine every key is queued
+    before the modal is even mounted (burst: the keys posted at once, as a busy terminal
+    delivers them); else as Pilot types them. The time typed replaces the suggestion and is
+    the callback saved."""
+    app = app_for(world.db, clock=lambda: DEC3)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await _open(pilot)
+        await pilot.press("escape")  # out of the first answer: 6 is the callback key
+        await settle(pilot)
+        keys = ["6", "1", "7", "h", "3", "0"]
+        if burst:
+            for key in keys:
+                app.post_message(events.Key(key, key))
+        else:
+            await pilot.press(*keys)
+        await settle(pilot)
+        modal = app.screen
+        assert isinstance(modal, CallbackTimeModal)
+        field = modal.query_one("#when", Input)
+        assert field.value == "17h30" and app.focused is field
+        assert "jeu. 03/12/2026 17:30" in str(modal.query_one("#when-read").render())
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.screen is screen
+    with world.db.reading() as s:
+        assert s.scalar(select(Call.callback_at)) == datetime(2026, 12, 3, 16, 30)
+
+
+async def test_enter_typed_before_the_modal_is_up_saves_the_time_typed(world: World) -> None:
+    app = app_for(world.db, clock=lambda: DEC3)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await _open(pilot)
+        await pilot.press("escape")
+        await settle(pilot)
+        for key in ["6", "1", "8", "h", "backspace", ":", "1", "5", "enter"]:
+            app.post_message(events.Key(key, None if len(key) > 1 else key))
+        await settle(pilot)
+        assert app.screen is screen
+    with world.db.reading() as s:
+        assert s.scalar(select(Call.callback_at)) == datetime(2026, 12, 3, 17, 15)

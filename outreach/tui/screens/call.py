@@ -11,7 +11,7 @@ import uuid
 from datetime import datetime
 from typing import TYPE_CHECKING, cast
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -37,11 +37,16 @@ from outreach.tui.widgets.status_bar import StatusBar
 
 if TYPE_CHECKING:
     from outreach.tui.app import OutreachApp
+    from outreach.tui.screens.modals import CallbackTimeModal
 
 
 def _first_line(exc: BaseException) -> str:
     text = str(getattr(exc, "orig", None) or exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
+
+
+# the outcome keys that open the callback modal (see CallScreen.on_key)
+_CALLBACK_KEYS = {o.key: o.code for o in OUTCOMES if o.needs_callback_time}
 
 
 class CallScreen(Screen[None]):
@@ -103,6 +108,8 @@ class CallScreen(Screen[None]):
         self.undoable: CallInput | None = None  # the call just saved, while it may be undone
         self._saved_detail: dict[str, str] = {}  # outcome -> what to read back once saved
         self._echo_timer: Timer | None = None
+        # the callback modal just pushed: keys typed right after `6` go to its time field
+        self._type_ahead: CallbackTimeModal | None = None
 
     @property
     def oapp(self) -> OutreachApp:
@@ -333,6 +340,24 @@ class CallScreen(Screen[None]):
         )
         self.post_message(TaskReady(task))
 
+    def on_key(self, event: events.Key) -> None:
+        """The callback key acts here, as it reaches the screen, not later through the app's
+        key bindings: its modal is pushed at once, so the keys typed right after it, still on
+        their way to this screen on a loaded machine, are handed to the modal's time field
+        instead of being lost."""
+        modal = self._type_ahead
+        if modal is not None and modal in self.app.screen_stack:
+            event.stop()
+            event.prevent_default()
+            modal.type_ahead(event.key, event.character)
+            return
+        self._type_ahead = None
+        code = _CALLBACK_KEYS.get(event.key)
+        if code is not None:
+            event.stop()
+            event.prevent_default()
+            self.action_outcome(code)
+
     def action_outcome(self, code: str) -> None:
         if self.oapp.day.paused and not self.saving:
             self.resume()  # any outcome key resumes a pause
@@ -347,6 +372,7 @@ class CallScreen(Screen[None]):
             from outreach.tui.screens.modals import CallbackTimeModal
 
             def picked(when: tuple[datetime, bool] | None) -> None:
+                self._type_ahead = None
                 if when is not None:
                     self._saved_detail[code] = _("le {when} (heure de l'entreprise)").format(
                         when=long_datetime(when[0], task.business.timezone)
@@ -363,6 +389,7 @@ class CallScreen(Screen[None]):
                 task.business.department,
                 task.window,
             )
+            self._type_ahead = modal
             self.app.push_screen(modal, picked)
         elif entry.needs_confirmation:
             from outreach.tui.screens.modals import ConfirmDoNotCallModal

@@ -9,6 +9,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
+from textual.events import Key
 from textual.screen import ModalScreen
 from textual.widgets import Checkbox, Input, Label, OptionList, Select, SelectionList, Static
 from textual.widgets.option_list import Option
@@ -48,9 +49,15 @@ class CallbackTimeModal(ModalScreen[tuple[datetime, bool] | None]):
 
     Enter validates from any field (Space ticks the box); the time typed is read back at once
     (date, weekday, time there); a time outside the campaign's calling window is said, and a
-    second Enter keeps it."""
+    second Enter keeps it.
+
+    The time field has the focus from the start, its suggestion selected: what the adviser
+    types replaces it. Keys typed right after `6`, before the modal is even on screen (a loaded
+    machine), are not lost: the call screen hands them over (`type_ahead`), and those that
+    reach the modal before its field has the focus are typed into it too."""
 
     CSS_PATH = CSS_PATH
+    AUTO_FOCUS = "#when"
     BINDINGS = [
         Binding("escape", "cancel", N_("Annuler"), id="callback.cancel"),
         Binding("enter", "submit", N_("Valider"), priority=True, id="callback.submit"),
@@ -68,6 +75,9 @@ class CallbackTimeModal(ModalScreen[tuple[datetime, bool] | None]):
         self.business, self.zone, self.now = business, zone, now
         self.department, self.window = department, window
         self._accepted_outside: datetime | None = None  # warned once, kept on a second Enter
+        self._ready = False  # the field exists (composed and mounted)
+        self._early: list[tuple[str, str | None]] = []  # keys typed before that
+        self._typed = False  # the suggestion was replaced by typed text
 
     def compose(self) -> ComposeResult:
         local = in_zone(self.now, self.zone)
@@ -93,7 +103,53 @@ class CallbackTimeModal(ModalScreen[tuple[datetime, bool] | None]):
             yield Static(_("Entrée : valider · Espace : cocher · Échap : annuler"), classes="hint")
 
     def on_mount(self) -> None:
+        self._ready = True
         self._read_back()
+        early, self._early = self._early, []
+        for key, character in early:
+            self._type(key, character)
+
+    def type_ahead(self, key: str, character: str | None) -> None:
+        """A key typed for this modal before it could take it (see the class notes)."""
+        if self._ready:
+            self._type(key, character)
+        else:
+            self._early.append((key, character))
+
+    def on_key(self, event: Key) -> None:
+        # a key that reached the screen itself: typed before the field had the focus (the
+        # field takes every printable key it has the focus for); Space and Enter on the box
+        # stay the box's
+        if isinstance(self.focused, Checkbox) and event.key in ("space", "enter"):
+            return
+        if event.is_printable or event.key == "backspace":
+            event.stop()
+            event.prevent_default()
+            self.type_ahead(event.key, event.character)
+
+    def _type(self, key: str, character: str | None) -> None:
+        field = self.query_one("#when", Input)
+        if key == "enter":
+            self.action_submit()
+            return
+        if key == "escape":
+            self.action_cancel()
+            return
+        if not self._typed:  # the first key replaces the suggestion, as typing in the field does
+            self._typed = True
+            field.select_on_focus = False  # its focus, still to come, must not select it all
+            field.value = ""
+        if key == "backspace":
+            field.action_delete_left()
+        elif character:
+            field.insert_text_at_cursor(character)
+        if self.focused is not field:
+            field.focus()
+
+    @on(Input.Changed, "#when")
+    def _typed_in_field(self) -> None:
+        if self._ready and self.focused is self.query_one("#when", Input):
+            self._typed = True
 
     def _parsed(self) -> datetime:
         return parse_local_time(self.query_one("#when", Input).value, self.now, self.zone)
@@ -126,6 +182,9 @@ class CallbackTimeModal(ModalScreen[tuple[datetime, bool] | None]):
         shown.update("→ " + long_datetime(when))
 
     def action_submit(self) -> None:
+        if not self._ready:  # Enter typed right after the time, before the modal is up
+            self._early.append(("enter", None))
+            return
         error = self.query_one("#modal-error", Static)
         try:
             when = self._parsed()
@@ -145,6 +204,9 @@ class CallbackTimeModal(ModalScreen[tuple[datetime, bool] | None]):
         self.dismiss((when, self.query_one("#personal", Checkbox).value))
 
     def action_cancel(self) -> None:
+        if not self._ready:
+            self._early.append(("escape", None))
+            return
         self.dismiss(None)
 
 
