@@ -82,7 +82,7 @@ def open_demo(env: dict[str, str], cwd: Path) -> str:
                     break
             # the app's first screen (its footer's first key) is drawn: ctrl+q, again if a loaded machine
             # let the first one arrive before the app listened
-            drawn = b"Actualiser" in ESCAPES.sub(b"", seen)
+            drawn = b"Mes rappels" in ESCAPES.sub(b"", seen)
             if drawn and time.monotonic() - quit_sent > 5:
                 os.write(leader, b"\x11")
                 quit_sent = time.monotonic()

@@ -10,11 +10,15 @@ from pathlib import Path
 import click
 
 from outreach.cli.base import AppContext, cli, db_option, echo
+from outreach.cli.goal import goal_line
 from outreach.cli.supervision import acting_supervisor, as_option, call_filter_options
 from outreach.errors import InvalidInput
-from outreach.i18n import N_, _, format_number, format_percent, language, ngettext
+from outreach.i18n import N_, _, format_number, language, ngettext
 from outreach.services import agent_times
+from outreach.services import funnel as funnels
 from outreach.services import rollup as service
+from outreach.services.access import chamber_scope
+from outreach.services.goals import GoalProgress, goals_in_scope
 from outreach.services.selection import CallFilter, resolve
 from outreach.services.sheets import open_writer
 
@@ -50,14 +54,31 @@ def _columns() -> list[tuple[str, str]]:
         ("businesses_contacted", _("Entreprises contactées")),
         ("businesses_reached", _("Entreprises jointes")),
         ("referrals", _("Orientations")),
-        ("click_and_collect", _("Fermées aidées (clic et collecte)")),
+        ("closed_firms_helped", _("Fermées aidées")),
         ("digital_diagnostic", _("Diagnostics numériques")),
+        ("diagnostics_done", _("Diagnostics réalisés")),
     ]
 
 
-def render_table(result: service.Rollup) -> str:
-    """The at-a-glance table: one line per group, the total, diagnostics against the target."""
-    cols = _columns()
+def _funnel_columns() -> list[tuple[str, str]]:
+    return [
+        ("businesses_contacted", _("Contactées")),
+        ("businesses_reached", _("Jointes")),
+        ("businesses_referred", _("Orientées")),
+        ("referrals_accepted", _("Orientations acceptées")),
+        ("diagnostics_done", _("Diagnostics réalisés")),
+        ("businesses_verified_online", _("Vendent en ligne (vérifié)")),
+    ]
+
+
+def render_table(
+    result: service.Rollup,
+    goals: list[GoalProgress] | tuple[()] = (),
+    cols: list[tuple[str, str]] | None = None,
+) -> str:
+    """The at-a-glance table: one line per group, the total, then the goals of the viewer's
+    scope with the pace each needs."""
+    cols = cols or _columns()
     head = [", ".join(_(DIMENSION_LABELS[d]) for d in result.by)] + [label for _k, label in cols]
     lines: list[list[str]] = []
     for row in result.rows:
@@ -74,14 +95,9 @@ def render_table(result: service.Rollup) -> str:
     out = [fmt(head), "  ".join("-" * w for w in widths)]
     out += [fmt(line) for line in lines[:-1]]
     out += ["  ".join("-" * w for w in widths), fmt(lines[-1])]
-    done = result.total["digital_diagnostic"]
-    target = service.DIAGNOSTIC_TARGET
-    out.append("")
-    out.append(
-        _("Diagnostics numériques : {done} sur un objectif de {target} ({pct})").format(
-            done=_n(done), target=_n(target), pct=format_percent(done / target)
-        )
-    )
+    if goals:
+        out.append("")
+        out += [goal_line(g) for g in goals]
     return "\n".join(out)
 
 
@@ -129,6 +145,14 @@ def render_table(result: service.Rollup) -> str:
     type=click.Path(dir_okay=False, path_type=Path),
     help=N_("Fichier à écrire (obligatoire en xlsx)."),
 )
+@click.option(
+    "--funnel",
+    is_flag=True,
+    help=N_(
+        "L'entonnoir : entreprises contactées, jointes, orientées, orientations acceptées, "
+        "diagnostics réalisés, entreprises vérifiées vendant en ligne."
+    ),
+)
 @as_option
 @db_option
 @click.pass_obj
@@ -140,6 +164,7 @@ def rollup_cmd(
     verify: bool,
     times: bool,
     out: Path | None,
+    funnel: bool,
     as_login: str | None,
 ) -> None:
     if fmt == "xlsx" and out is None:
@@ -154,21 +179,27 @@ def rollup_cmd(
     dims = service.parse_by(by)
     db, person = acting_supervisor(app, as_login)
     sel = resolve(db, person, filters)
-    result = service.verify(db, sel, dims) if verify else service.rollup(db, sel, dims)
+    measures: tuple[str, ...] = service.MEASURES
+    if funnel:
+        measures = funnels.FUNNEL
+        result = funnels.verify(db, sel, dims) if verify else funnels.funnel(db, sel, dims)
+    else:
+        result = service.verify(db, sel, dims) if verify else service.rollup(db, sel, dims)
+    goals = goals_in_scope(db, chamber_scope(db, person, filters.chamber))
     if fmt == "json":
         echo(json.dumps(result.as_json(), ensure_ascii=False, indent=2))
     elif fmt == "csv":
         writer = csv.writer(sys.stdout, lineterminator="\n")
-        writer.writerow([*result.by, *service.MEASURES])
+        writer.writerow([*result.by, *measures])
         for row in result.rows:
             keys = ["" if row[d] is None else row[d] for d in result.by]
-            writer.writerow([*keys, *(row[m] for m in service.MEASURES)])
-        total: list[object] = [result.total[m] for m in service.MEASURES]
+            writer.writerow([*keys, *(row[m] for m in measures)])
+        total: list[object] = [result.total[m] for m in measures]
         if result.by:
             total = ["total", *([""] * (len(result.by) - 1)), *total]
         writer.writerow(total)
     else:
-        echo(render_table(result))
+        echo(render_table(result, goals, _funnel_columns() if funnel else None))
     if verify:
         echo(_("vérifié : le cumul est égal au recomptage des appels"), err=True)
 

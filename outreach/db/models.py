@@ -41,6 +41,12 @@ NAMING_CONVENTION = {
 AGENT_ROLES = ("agent", "supervisor", "admin")
 BUSINESS_STATUSES = ("open", "closed_admin", "ceased")
 CAMPAIGN_STATUSES = ("draft", "active", "paused", "closed")
+CAMPAIGN_PURPOSES = ("calls", "verification")
+# the referral lifecycle's states (outreach.domain.lifecycle.STATES, repeated here so the
+# models import nothing of the domain)
+REFERRAL_STATES = ("proposed", "accepted", "scheduled", "done", "declined", "no_show", "cancelled")
+PLAN_ACTION_STATUSES = ("planned", "in_progress", "done", "dropped")
+GOAL_METRICS = ("diagnostics_done", "closed_firms_helped", "businesses_verified_online", "contacts")
 # queued: callable now, or held under a lease (claimed_by + lease_expires_at); waiting: queued for
 # a later attempt (retry delay, 30-day cap, handed back), due at next_attempt_at, when a claim
 # makes it queued again; callback: a callback is set; follow_up: reached with a referral to follow
@@ -140,6 +146,8 @@ class Business(Base):
     status: Mapped[str] = mapped_column(String(16), default="open", server_default="open")
     employees: Mapped[int | None] = mapped_column(Integer)
     sells_online: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    # when a verification call confirmed it sells online (None: never verified)
+    sells_online_verified_at: Mapped[datetime | None] = mapped_column(DateTime)
     do_not_call: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
     do_not_call_at: Mapped[datetime | None] = mapped_column(DateTime)
     created_at: Mapped[datetime] = mapped_column(DateTime)
@@ -159,7 +167,10 @@ class Lockdown(Base):
 
 class Campaign(Base):
     __tablename__ = "campaigns"
-    __table_args__ = (CheckConstraint(_in("status", CAMPAIGN_STATUSES), name="status"),)
+    __table_args__ = (
+        CheckConstraint(_in("status", CAMPAIGN_STATUSES), name="status"),
+        CheckConstraint(_in("purpose", CAMPAIGN_PURPOSES), name="purpose"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120), unique=True)
@@ -185,6 +196,10 @@ class Campaign(Base):
     script: Mapped[list[dict[str, object]]] = mapped_column(JSON, default=list)
     script_intro: Mapped[str | None] = mapped_column(Text)
     target: Mapped[dict[str, object] | None] = mapped_column(JSON)  # the segment it was filled from
+    # calls: a calling campaign; verification: calls checking a helped firm now sells online
+    purpose: Mapped[str] = mapped_column(String(16), default="calls", server_default="calls")
+    # days after a referral is accepted before its business is queued for verification
+    verify_after_days: Mapped[int] = mapped_column(Integer, default=21, server_default="21")
     created_at: Mapped[datetime] = mapped_column(DateTime)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
 
@@ -313,7 +328,14 @@ class Call(Base):
 
 
 class Referral(Base):
+    """A referral made during a call; its `status` moves only by outreach.domain.lifecycle and
+    each move is a row of referral_events."""
+
     __tablename__ = "referrals"
+    __table_args__ = (
+        CheckConstraint(_in("status", REFERRAL_STATES), name="status"),
+        Index("ix_referrals_status_kind", "status", "kind"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     call_id: Mapped[int] = mapped_column(ForeignKey("calls.id"), index=True)
@@ -323,6 +345,70 @@ class Referral(Base):
     status: Mapped[str] = mapped_column(String(16), default="proposed", server_default="proposed")
     notes: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime)  # its last change of state
+    # a booked appointment (scheduled): when (UTC) and with which adviser
+    scheduled_at: Mapped[datetime | None] = mapped_column(DateTime)
+    adviser_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
+    # the follow-up worklist's lease, as on call_tasks: one adviser works a referral at a time
+    claimed_by: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
+    claimed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    lease_expires_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class ReferralEvent(Base):
+    """One change of a referral's state (from_state None: the referral's creation)."""
+
+    __tablename__ = "referral_events"
+    __table_args__ = (
+        CheckConstraint(_in("to_state", REFERRAL_STATES), name="to_state"),
+        Index("ix_referral_events_referral", "referral_id", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    referral_id: Mapped[int] = mapped_column(ForeignKey("referrals.id"))
+    at: Mapped[datetime] = mapped_column(DateTime)
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"), index=True)
+    from_state: Mapped[str | None] = mapped_column(String(16))
+    to_state: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str | None] = mapped_column(Text)
+    # the appointment booked, the action plan set...: what else this change carried
+    detail: Mapped[dict[str, object] | None] = mapped_column(JSON)
+
+
+class ReferralAction(Base):
+    """One action of a done diagnostic's action plan (outreach.domain.lifecycle.PLAN_ACTIONS)."""
+
+    __tablename__ = "referral_actions"
+    __table_args__ = (
+        UniqueConstraint("referral_id", "action", name="uq_referral_actions_referral_action"),
+        CheckConstraint(_in("status", PLAN_ACTION_STATUSES), name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    referral_id: Mapped[int] = mapped_column(ForeignKey("referrals.id"))
+    action: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16), default="planned", server_default="planned")
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
+
+
+class Goal(Base):
+    """A dated target of a scope: the network (chamber_id None) or one chamber."""
+
+    __tablename__ = "goals"
+    __table_args__ = (
+        CheckConstraint(_in("metric", GOAL_METRICS), name="metric"),
+        Index("ix_goals_metric_chamber", "metric", "chamber_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    metric: Mapped[str] = mapped_column(String(32))
+    target: Mapped[int] = mapped_column(Integer)
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date] = mapped_column(Date)
+    chamber_id: Mapped[int | None] = mapped_column(ForeignKey("chambers.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
 
 
 class CallAnswer(Base):

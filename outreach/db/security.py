@@ -162,25 +162,44 @@ def audit_log_policies() -> list[str]:
     ]
 
 
+# a row under a lease (a task, a referral being followed up): free or held by me, before and after
+FREE_OR_MINE = (
+    f"(claimed_by IS NULL OR claimed_by = {MY_ID} OR lease_expires_at IS NULL "
+    "OR lease_expires_at <= (now() AT TIME ZONE 'UTC'))"
+)
+HELD_BY_ME = f"(claimed_by IS NULL OR claimed_by = {MY_ID})"
+
+
+def follow_up_policies() -> list[str]:
+    """What the follow-up of a referral needs of an agent: move the referral through its
+    lifecycle (its state, appointment and lease columns, only while nobody else holds it), record
+    a verification call's answer on the business (sells_online), and make their chamber's
+    verification campaign on first use."""
+    return [
+        "GRANT UPDATE (status, updated_at, scheduled_at, adviser_id, claimed_by, claimed_at, "
+        f"lease_expires_at) ON referrals TO {AGENT}",
+        f"GRANT UPDATE (sells_online, sells_online_verified_at) ON businesses TO {AGENT}",
+        f"GRANT INSERT ON campaigns TO {AGENT}",
+        "DROP POLICY IF EXISTS own_claims ON referrals",
+        f"CREATE POLICY own_claims ON referrals AS RESTRICTIVE FOR UPDATE TO {AGENT} "
+        f"USING {FREE_OR_MINE} WITH CHECK {HELD_BY_ME}",
+    ]
+
+
 def agents_policies() -> list[str]:
     """What only some may do inside their chamber: an agent records calls in their own name,
     and changes a task only while nobody else holds it, leaving it held by nobody or by
     themselves; an opposition (do_not_call) is lifted only by a supervisor or an admin."""
-    free_or_mine = (
-        f"(claimed_by IS NULL OR claimed_by = {MY_ID} OR lease_expires_at IS NULL "
-        "OR lease_expires_at <= (now() AT TIME ZONE 'UTC'))"
-    )
-    held_by_me = f"(claimed_by IS NULL OR claimed_by = {MY_ID})"
     return [
         "DROP POLICY IF EXISTS own_calls ON calls",
         f"CREATE POLICY own_calls ON calls AS RESTRICTIVE FOR INSERT TO {AGENT} "
         f"WITH CHECK (agent_id = {MY_ID})",
         "DROP POLICY IF EXISTS own_claims ON call_tasks",
         f"CREATE POLICY own_claims ON call_tasks AS RESTRICTIVE FOR UPDATE TO {AGENT} "
-        f"USING {free_or_mine} WITH CHECK {held_by_me}",
+        f"USING {FREE_OR_MINE} WITH CHECK {HELD_BY_ME}",
         "DROP POLICY IF EXISTS own_new_tasks ON call_tasks",
         f"CREATE POLICY own_new_tasks ON call_tasks AS RESTRICTIVE FOR INSERT TO {AGENT} "
-        f"WITH CHECK {held_by_me}",
+        f"WITH CHECK {HELD_BY_ME}",
         # a trigger, since a policy cannot see the row as it was before the change
         "CREATE OR REPLACE FUNCTION outreach_opposition_lift() RETURNS trigger "
         "LANGUAGE plpgsql AS $$ BEGIN "

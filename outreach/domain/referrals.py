@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from outreach.domain.lifecycle import STATES
+
 
 @dataclass(frozen=True, slots=True)
 class ReferralKind:
@@ -33,7 +35,7 @@ REFERRAL_KINDS: tuple[ReferralKind, ...] = (
     ReferralKind("other", "Autre", "Other", False),
 )
 REFERRAL_KINDS_BY_CODE: dict[str, ReferralKind] = {k.code: k for k in REFERRAL_KINDS}
-REFERRAL_STATUSES = ("proposed", "accepted", "done", "declined")
+REFERRAL_STATUSES = STATES  # the lifecycle's states (outreach.domain.lifecycle)
 
 # (name, category) - categories as on the clique-mon-commerce list.
 PLATFORMS: tuple[tuple[str, str], ...] = (

@@ -29,10 +29,12 @@ from outreach.services import rollup as rollups
 from outreach.services.access import scope_of
 from outreach.services.board import Board, BoardFeed
 from outreach.services.clock import from_db, to_db, utcnow
+from outreach.services.goals import GoalProgress, goals_in_scope
 from outreach.services.selection import PARIS, CallFilter, Selection, resolve
 from outreach.services.types import AgentInfo
 
 LATE_WINDOW = 5_000
+GOALS_EVERY = 30.0  # seconds
 GROUP_MEASURES = ("contacts", "businesses_contacted", "businesses_reached", "referrals")
 
 
@@ -63,13 +65,14 @@ class Dashboard:
     campaigns: tuple[DashGroup, ...]
     agents_today: tuple[AgentToday, ...]
     referrals_by_kind: tuple[tuple[str, int], ...]  # (kind code, count), catalogue order
-    diagnostics: int
-    diagnostics_target: int
+    diagnostics: int  # digital diagnostics done (the lifecycle's done state)
+    diagnostics_target: int  # the scope's own diagnostics goal (0: none set)
     calls_today: int
     calls_per_hour: tuple[int, ...]  # 24 values, hours of today in Paris time
     refresh_ms: float
     full_load: bool  # this refresh loaded everything (the first one)
     board: Board | None = None  # the live agent board (services/board.py)
+    goals: tuple[GoalProgress, ...] = ()  # the goals of the viewer's scope, with the pace
 
 
 class _Acc:
@@ -115,6 +118,8 @@ class DashboardFeed:
         self.campaigns: dict[str | None, _Acc] = {}
         self.kinds: dict[str, int] = {}
         self.board = BoardFeed(db, supervisor)
+        self.goal_list: tuple[GoalProgress, ...] = ()
+        self.goals_read_at: float | None = None
         self._names()
 
     def _names(self) -> None:
@@ -290,6 +295,19 @@ class DashboardFeed:
         )
         return tuple(sorted(people, key=lambda a: (-a.contacts, a.login)))
 
+    def _diagnostics_done(self) -> int:
+        with self.db.reading() as s:
+            return rollups.diagnostics_done(s, self.sel)
+
+    def _goals(self, moment: datetime) -> tuple[GoalProgress, ...]:
+        """The scope's goals, counted again at most every GOALS_EVERY seconds (they move
+        slowly and each is a count over the period)."""
+        now = time.monotonic()
+        if self.goals_read_at is None or now - self.goals_read_at >= GOALS_EVERY:
+            self.goal_list = tuple(goals_in_scope(self.db, self.scope, now=moment))
+            self.goals_read_at = now
+        return self.goal_list
+
     # -- the refresh -----------------------------------------------------------------------------
 
     def refresh(self, now: datetime | None = None) -> Dashboard:
@@ -316,6 +334,8 @@ class DashboardFeed:
             acc.frozen(key)
             for key, acc in sorted(self.campaigns.items(), key=lambda kv: str(kv[0]))
         )
+        goals = self._goals(moment)
+        diagnostics_goal = next((g for g in goals if g.metric == "diagnostics_done"), None)
         return Dashboard(
             as_of=(from_db(to_db(moment)) or moment),
             scope=self.scope.chamber_code,
@@ -324,13 +344,14 @@ class DashboardFeed:
             campaigns=campaigns,
             agents_today=self._people(),
             referrals_by_kind=tuple((k.code, self.kinds.get(k.code, 0)) for k in REFERRAL_KINDS),
-            diagnostics=self.kinds.get("digital_diagnostic", 0),
-            diagnostics_target=rollups.DIAGNOSTIC_TARGET,
+            diagnostics=self._diagnostics_done(),
+            diagnostics_target=diagnostics_goal.target if diagnostics_goal else 0,
             calls_today=sum(self.per_hour),
             calls_per_hour=tuple(self.per_hour),
             board=self.board.refresh(moment, self.agents_today),
             refresh_ms=(time.perf_counter() - started) * 1000,
             full_load=full,
+            goals=goals,
         )
 
 

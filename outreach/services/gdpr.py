@@ -31,6 +31,7 @@ from outreach.db.models import (
     CallTask,
     EmailMessage,
     Referral,
+    ReferralEvent,
 )
 from outreach.domain.text import fold
 from outreach.errors import InvalidInput
@@ -121,7 +122,14 @@ def business_record(db: Database, login: str, siret: str) -> dict[str, Any]:
             for r in session.scalars(
                 select(Referral).where(Referral.business_id == biz.id).order_by(Referral.id)
             ):
-                referrals.setdefault(r.call_id, []).append(_row(r))
+                history = session.scalars(
+                    select(ReferralEvent)
+                    .where(ReferralEvent.referral_id == r.id)
+                    .order_by(ReferralEvent.id)
+                )
+                referrals.setdefault(r.call_id, []).append(
+                    {**_row(r), "events": [_row(e) for e in history]}
+                )
             about = [("business", str(biz.id))]
             about += [("call_task", str(t.id)) for t in tasks]
             about += [("call", str(i)) for i in call_ids]
@@ -191,6 +199,11 @@ def _erase_ids(session: Session, ids: list[int], now: datetime) -> tuple[int, in
     )
     referrals = _count(
         session.execute(update(Referral).where(Referral.business_id.in_(ids)).values(notes=None))
+    )
+    # the notes of their lifecycle's events too (states, times and who stay: they are counts)
+    ref_ids = select(Referral.id).where(Referral.business_id.in_(ids)).scalar_subquery()
+    session.execute(
+        update(ReferralEvent).where(ReferralEvent.referral_id.in_(ref_ids)).values(note=None)
     )
     tasks = len(cancel_unfinished_tasks(session, list(ids), now))
     _erase_emails(session, ids)

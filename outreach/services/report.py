@@ -18,8 +18,10 @@ from outreach.db.engine import Database
 from outreach.domain.outcomes import OUTCOMES_BY_CODE
 from outreach.domain.referrals import REFERRAL_KINDS
 from outreach.services import rollup as rollups
+from outreach.services.access import chamber_scope
 from outreach.services.audit import record_audit
 from outreach.services.clock import from_db, utcnow
+from outreach.services.goals import GoalProgress, goals_in_scope
 from outreach.services.safefile import SafeFile, check_target
 from outreach.services.selection import PARIS, CallFilter, resolve
 from outreach.services.types import AgentInfo
@@ -31,6 +33,8 @@ MEASURE_LABELS = {
     "businesses_reached": "Entreprises jointes",
     "referrals": "Orientations",
     **{k.code: k.label_fr for k in REFERRAL_KINDS},
+    "diagnostics_done": "Diagnostics réalisés",
+    "closed_firms_helped": "Commerces fermés aidés",
 }
 
 
@@ -43,6 +47,7 @@ class ReportData:
     by_chamber: rollups.Rollup
     by_lockdown_chamber: rollups.Rollup
     by_outcome: rollups.Rollup
+    diagnostics_goal: GoalProgress | None = None  # the scope's own goal, if one is set
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +69,17 @@ def collect(db: Database, person: AgentInfo, filters: CallFilter | None = None) 
         by_chamber=rollups.rollup(db, sel, ("chamber",)),
         by_lockdown_chamber=rollups.rollup(db, sel, ("lockdown", "chamber")),
         by_outcome=rollups.rollup(db, sel, ("outcome",)),
+        diagnostics_goal=next(
+            iter(
+                goals_in_scope(
+                    db,
+                    chamber_scope(db, person, filters.chamber if filters else None),
+                    metric="diagnostics_done",
+                    now=now,
+                )
+            ),
+            None,
+        ),
     )
 
 
@@ -134,12 +150,15 @@ def write_xlsx(data: ReportData, path: Path | BinaryIO) -> None:
     )
     chart.set_title({"name": "Contacts par confinement"})
     ws.insert_chart(len(rows) + 2, 0, chart)
-    done = lk.total["digital_diagnostic"]
-    ws.write_string(len(rows) + 1, 0, "Diagnostics numériques / objectif", bold)
+    goal = data.diagnostics_goal
+    ws.write_string(len(rows) + 1, 0, "Diagnostics réalisés / objectif", bold)
     ws.write_string(
         len(rows) + 1,
         1,
-        f"{done} / {rollups.DIAGNOSTIC_TARGET} ({_pct(done, rollups.DIAGNOSTIC_TARGET)} %)",
+        f"{goal.done} / {goal.target} ({_pct(goal.done, goal.target)} %) "
+        f"d'ici le {goal.ends_on:%d/%m/%Y}"
+        if goal
+        else f"{lk.total['diagnostics_done']} (aucun objectif fixé)",
     )
 
     ch = data.by_chamber
@@ -249,8 +268,8 @@ def render_html(data: ReportData) -> str:
         ("Contacts", t["contacts"]),
         ("Entreprises contactées", t["businesses_contacted"]),
         ("Entreprises jointes", t["businesses_reached"]),
-        ("Commerces fermés aidés (clic et collecte)", t["click_and_collect"]),
-        ("Diagnostics numériques", t["digital_diagnostic"]),
+        ("Commerces fermés aidés", t["closed_firms_helped"]),
+        ("Diagnostics réalisés", t["diagnostics_done"]),
     ]
     measures = [
         "contacts",
@@ -258,7 +277,9 @@ def render_html(data: ReportData) -> str:
         "businesses_reached",
         "referrals",
         "click_and_collect",
+        "closed_firms_helped",
         "digital_diagnostic",
+        "diagnostics_done",
     ]
     per_chamber: dict[str, dict[Any, int]] = {}
     for r in lc.rows:
@@ -281,8 +302,15 @@ def render_html(data: ReportData) -> str:
         '<div class="kpis">',
         *(f'<div class="kpi">{html.escape(k)}<b>{_fr(v)}</b></div>' for k, v in kpis),
         "</div>",
-        "<h2>Diagnostics numériques : objectif de 5 000</h2>",
-        svg_gauge(t["digital_diagnostic"], rollups.DIAGNOSTIC_TARGET),
+        *(
+            [
+                f"<h2>Diagnostics numériques réalisés : objectif de {_fr(goal.target)} "
+                f"d'ici le {goal.ends_on:%d/%m/%Y}</h2>",
+                svg_gauge(goal.done, goal.target),
+            ]
+            if (goal := data.diagnostics_goal)
+            else ["<h2>Diagnostics numériques réalisés : aucun objectif fixé</h2>"]
+        ),
         "<h2>Contacts par confinement</h2>",
         svg_bars(
             [(_lockdown(r["lockdown"]), r["contacts"]) for r in lk.rows],

@@ -2,8 +2,12 @@
 
 Measures per group (DESIGN.md): `contacts` = rows of calls; `businesses_contacted` and
 `businesses_reached` = distinct businesses (reached from `calls.reached`); `referrals` = rows of
-referrals made during those calls, and one column per referral kind. The total row is counted
-over the whole selection, so a business called in two lockdowns counts once there.
+referrals made during those calls, and one column per referral kind (whatever their state);
+`diagnostics_done` = diagnostic referrals of those calls in the lifecycle's done state;
+`closed_firms_helped` = distinct administratively closed businesses with a referral of those
+calls in a "helped" state (outreach.domain.lifecycle.HELPED_STATES: never a declined one).
+The total row is counted over the whole selection, so a business called in two lockdowns counts
+once there.
 
 `verify` recounts everything from `calls` and `referrals` in plain Python (its own queries, no
 GROUP BY) and raises RollupMismatch on any difference (invariant 6).
@@ -12,6 +16,7 @@ GROUP BY) and raises RollupMismatch on any difference (invariant 6).
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -20,7 +25,8 @@ from sqlalchemy import Date, case, cast, func, literal_column, select
 from sqlalchemy.orm import Session
 
 from outreach.db.engine import Database
-from outreach.db.models import Agent, Call, Campaign, Chamber, Lockdown, Referral
+from outreach.db.models import Agent, Business, Call, Campaign, Chamber, Lockdown, Referral
+from outreach.domain.lifecycle import DIAGNOSTIC, DONE_STATE, HELPED_STATES
 from outreach.domain.referrals import REFERRAL_KINDS
 from outreach.errors import InvalidInput, OutreachError
 from outreach.i18n import _
@@ -28,8 +34,9 @@ from outreach.services.selection import Selection
 
 DIMENSIONS = ("lockdown", "chamber", "campaign", "outcome", "agent", "day")
 KINDS = tuple(k.code for k in REFERRAL_KINDS)
-MEASURES = ("contacts", "businesses_contacted", "businesses_reached", "referrals", *KINDS)
-DIAGNOSTIC_TARGET = 5_000  # free in-depth digital diagnostics offered by the network (2020-21)
+HELPED = ("diagnostics_done", "closed_firms_helped")
+MEASURES = ("contacts", "businesses_contacted", "businesses_reached", "referrals", *KINDS, *HELPED)
+CLOSED = "closed_admin"
 
 
 class RollupMismatch(OutreachError):
@@ -158,13 +165,21 @@ def _measure(session: Session, db: Database, sel: Selection, by: tuple[str, ...]
         func.max(case((Call.reached, 1), else_=0)).label("r"),
     ).select_from(Call)
     refs_q = (
-        select(*cols, Referral.kind, func.count(Referral.id))
+        select(*cols, Referral.kind, Referral.status, func.count(Referral.id))
         .select_from(Referral)
         .join(Call, Call.id == Referral.call_id)
+    )
+    helped_q = (
+        select(*cols, func.count(func.distinct(Referral.business_id)))
+        .select_from(Referral)
+        .join(Call, Call.id == Referral.call_id)
+        .join(Business, Business.id == Referral.business_id)
+        .where(Referral.status.in_(HELPED_STATES), Business.status == CLOSED)
     )
     if needs_campaign:
         per_business = per_business.join(Campaign, Campaign.id == _scan(db, Call.campaign_id))
         refs_q = refs_q.join(Campaign, Campaign.id == Call.campaign_id)
+        helped_q = helped_q.join(Campaign, Campaign.id == Call.campaign_id)
     where = sel.conditions()
     inner = per_business.where(*where).group_by(*cols, Call.business_id).subquery()
     keys = [inner.c[f"g{i}"] for i in range(len(cols))]
@@ -176,8 +191,37 @@ def _measure(session: Session, db: Database, sel: Selection, by: tuple[str, ...]
     )
     if keys:
         calls_q = calls_q.group_by(*keys)
-    refs_q = refs_q.where(*where).group_by(*cols, Referral.kind)
-    return session.execute(calls_q).all(), session.execute(refs_q).all()
+    refs_q = refs_q.where(*where).group_by(*cols, Referral.kind, Referral.status)
+    helped_q = helped_q.where(*where)
+    if cols:
+        helped_q = helped_q.group_by(*cols)
+    return (
+        session.execute(calls_q).all(),
+        session.execute(refs_q).all(),
+        session.execute(helped_q).all(),
+    )
+
+
+def diagnostics_done(session: Session, sel: Selection) -> int:
+    """Diagnostic referrals in the done state made during the selected calls (the
+    `diagnostics_done` measure alone: the dashboard reads it on every refresh, as states
+    change without any new call)."""
+    return int(
+        session.scalar(
+            select(func.count(Referral.id))
+            .join(Call, Call.id == Referral.call_id)
+            .where(Referral.status == DONE_STATE, Referral.kind == DIAGNOSTIC, *sel.conditions())
+        )
+        or 0
+    )
+
+
+def _add_refs(m: dict[str, int], kind: str, state: str, count: int) -> None:
+    m["referrals"] += count
+    if kind in m:
+        m[kind] += count
+    if kind == DIAGNOSTIC and state == DONE_STATE:
+        m["diagnostics_done"] += count
 
 
 def rollup(
@@ -190,7 +234,7 @@ def rollup(
         names = _Names(session)
         n = len(by)
         groups: dict[tuple[Any, ...], dict[str, int]] = defaultdict(_zero)
-        calls_rows, ref_rows = _measure(session, db, sel, by)
+        calls_rows, ref_rows, helped_rows = _measure(session, db, sel, by)
         for row in calls_rows:
             key = tuple(names.key(d, v) for d, v in zip(by, row[:n], strict=True))
             m = groups[key]
@@ -201,23 +245,21 @@ def rollup(
             )
         for row in ref_rows:
             key = tuple(names.key(d, v) for d, v in zip(by, row[:n], strict=True))
-            m = groups[key]
-            kind, count = row[n], int(row[n + 1])
-            m["referrals"] += count
-            if kind in m:
-                m[kind] += count
+            _add_refs(groups[key], row[n], row[n + 1], int(row[n + 2]))
+        for row in helped_rows:
+            key = tuple(names.key(d, v) for d, v in zip(by, row[:n], strict=True))
+            groups[key]["closed_firms_helped"] = int(row[n])
         total = _zero()
         if by and with_total:
-            t_calls, t_refs = _measure(session, db, sel, ())
+            t_calls, t_refs, t_helped = _measure(session, db, sel, ())
             total["contacts"], total["businesses_contacted"], total["businesses_reached"] = (
                 int(t_calls[0][0]),
                 int(t_calls[0][1]),
                 int(t_calls[0][2]),
             )
-            for kind, count in t_refs:
-                total["referrals"] += int(count)
-                if kind in total:
-                    total[kind] += int(count)
+            for kind, state, count in t_refs:
+                _add_refs(total, kind, state, int(count))
+            total["closed_firms_helped"] = int(t_helped[0][0])
         elif not by:
             total = groups.get((), _zero())
             groups.clear()
@@ -231,70 +273,80 @@ def rollup(
 # --- the independent recount (invariant 6) ---------------------------------------------------
 
 
+def _acc() -> dict[str, Any]:
+    return {"calls": 0, "biz": set(), "reached": set(), "refs": {}, "diag_done": 0, "helped": set()}
+
+
+def scan_calls(
+    session: Session, sel: Selection, by: tuple[str, ...], names: _Names
+) -> Iterator[tuple[tuple[Any, ...], int, bool, list[tuple[str, str, int]]]]:
+    """Each selected call as (group key of `by`, business, reached, its referrals as
+    (kind, state, business)): one plain scan of calls merged with one of referrals, both in
+    call id order (no per-call map), for the independent recounts."""
+    stream = {"stream_results": True, "yield_per": 20_000}
+    refs = iter(
+        session.execute(
+            select(Referral.call_id, Referral.kind, Referral.status, Referral.business_id)
+            .order_by(Referral.call_id)
+            .execution_options(**stream)
+        )
+    )
+    pending = next(refs, None)
+    scan = (
+        select(
+            Call.id,
+            Call.chamber_id,
+            Call.campaign_id,
+            Call.started_at,
+            Call.outcome,
+            Call.agent_id,
+            Call.business_id,
+            Call.reached,
+        )
+        .order_by(Call.id)
+        .execution_options(**stream)
+    )
+    for cid, chamber_id, campaign_id, started, outcome, agent_id, biz, reached in session.execute(
+        scan
+    ):
+        kinds: list[tuple[str, str, int]] = []
+        while pending is not None and pending[0] <= cid:
+            if pending[0] == cid:
+                kinds.append((pending[1], pending[2], pending[3]))
+            pending = next(refs, None)
+        if not sel.matches(chamber_id, campaign_id, started, cid):
+            continue
+        raw = {
+            "lockdown": names.campaign_lockdown.get(campaign_id),
+            "chamber": chamber_id,
+            "campaign": campaign_id,
+            "outcome": outcome,
+            "agent": agent_id,
+            "day": started.date(),
+        }
+        yield tuple(names.key(d, raw[d]) for d in by), biz, bool(reached), kinds
+
+
 def recount(db: Database, sel: Selection, by: tuple[str, ...]) -> Rollup:
     """The same figures as `rollup`, counted in Python from a plain scan of calls and referrals."""
     with db.reading() as session:
         names = _Names(session)
         groups: dict[tuple[Any, ...], dict[str, Any]] = {}
-        total: dict[str, Any] = {"calls": 0, "biz": set(), "reached": set(), "refs": {}}
-        # calls and referrals are both read in call id order and merged: no per-call map
-        stream = {"stream_results": True, "yield_per": 20_000}
-        refs = iter(
-            session.execute(
-                select(Referral.call_id, Referral.kind)
-                .order_by(Referral.call_id)
-                .execution_options(**stream)
-            )
-        )
-        pending = next(refs, None)
-        scan = (
-            select(
-                Call.id,
-                Call.chamber_id,
-                Call.campaign_id,
-                Call.started_at,
-                Call.outcome,
-                Call.agent_id,
-                Call.business_id,
-                Call.reached,
-            )
-            .order_by(Call.id)
-            .execution_options(**stream)
-        )
-        for (
-            cid,
-            chamber_id,
-            campaign_id,
-            started,
-            outcome,
-            agent_id,
-            biz,
-            reached,
-        ) in session.execute(scan):
-            kinds: list[str] = []
-            while pending is not None and pending[0] <= cid:
-                if pending[0] == cid:
-                    kinds.append(pending[1])
-                pending = next(refs, None)
-            if not sel.matches(chamber_id, campaign_id, started, cid):
-                continue
-            raw = {
-                "lockdown": names.campaign_lockdown.get(campaign_id),
-                "chamber": chamber_id,
-                "campaign": campaign_id,
-                "outcome": outcome,
-                "agent": agent_id,
-                "day": started.date(),
-            }
-            key = tuple(names.key(d, raw[d]) for d in by)
-            g = groups.setdefault(key, {"calls": 0, "biz": set(), "reached": set(), "refs": {}})
+        total: dict[str, Any] = _acc()
+        closed = set(session.scalars(select(Business.id).where(Business.status == CLOSED)))
+        for key, biz, reached, kinds in scan_calls(session, sel, by, names):
+            g = groups.setdefault(key, _acc())
             for acc in (g, total):
                 acc["calls"] += 1
                 acc["biz"].add(biz)
                 if reached:
                     acc["reached"].add(biz)
-                for kind in kinds:
+                for kind, state, ref_biz in kinds:
                     acc["refs"][kind] = acc["refs"].get(kind, 0) + 1
+                    if kind == DIAGNOSTIC and state == DONE_STATE:
+                        acc["diag_done"] += 1
+                    if state in HELPED_STATES and ref_biz in closed:
+                        acc["helped"].add(ref_biz)
 
     def measures(acc: dict[str, Any]) -> dict[str, int]:
         out = {
@@ -304,6 +356,8 @@ def recount(db: Database, sel: Selection, by: tuple[str, ...]) -> Rollup:
             "referrals": sum(acc["refs"].values()),
         }
         out.update({k: acc["refs"].get(k, 0) for k in KINDS})
+        out["diagnostics_done"] = acc["diag_done"]
+        out["closed_firms_helped"] = len(acc["helped"])
         return out
 
     rows = tuple(
@@ -313,7 +367,7 @@ def recount(db: Database, sel: Selection, by: tuple[str, ...]) -> Rollup:
     return Rollup(by, rows if by else (), measures(total), dict(sel.described))
 
 
-def differences(a: Rollup, b: Rollup) -> list[str]:
+def differences(a: Rollup, b: Rollup, measures: tuple[str, ...] = MEASURES) -> list[str]:
     """Human lines naming each group and measure where two roll-ups differ."""
     out: list[str] = []
 
@@ -326,10 +380,10 @@ def differences(a: Rollup, b: Rollup) -> list[str]:
         if ra is None or rb is None:
             out.append(f"{'/'.join(map(str, key))}: {'absent' if ra is None else 'en trop'}")
             continue
-        for m in MEASURES:
+        for m in measures:
             if ra[m] != rb[m]:
                 out.append(f"{'/'.join(map(str, key))} {m}: {ra[m]} != {rb[m]}")
-    for m in MEASURES:
+    for m in measures:
         if a.total[m] != b.total[m]:
             out.append(f"total {m}: {a.total[m]} != {b.total[m]}")
     return out

@@ -199,3 +199,58 @@ class BusinessHit:
 
     business: BusinessView
     campaigns: tuple[tuple[int, str, str], ...]  # (campaign_id, campaign name, task state)
+
+
+@dataclass(frozen=True, slots=True)
+class ReferralEventView:
+    at: datetime
+    agent_login: str | None
+    from_state: str | None  # None: the referral's creation
+    to_state: str
+    note: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class PlanActionView:
+    action: str  # a code of outreach.domain.lifecycle.PLAN_ACTIONS
+    status: str  # planned, in_progress, done, dropped
+
+
+@dataclass(frozen=True, slots=True)
+class ReferralDetail:
+    """One referral with its history and action plan (times aware UTC)."""
+
+    id: int
+    kind: str
+    partner: str | None
+    state: str
+    notes: str | None
+    business_id: int
+    business_name: str
+    timezone: str  # the business's, for showing and booking appointments
+    created_at: datetime
+    updated_at: datetime | None
+    scheduled_at: datetime | None
+    adviser_login: str | None
+    allowed: tuple[str, ...]  # the states it may move to next
+    events: tuple[ReferralEventView, ...]
+    actions: tuple[PlanActionView, ...]
+    email_to: str | None = None  # a booking's invitation was queued to this address
+    email_refused: str | None = None  # ... or was not: domain.mail's reason
+
+
+@dataclass(frozen=True, slots=True)
+class FollowUpItem:
+    """One line of the follow-up worklist (times aware UTC)."""
+
+    referral_id: int
+    kind: str
+    partner: str | None
+    state: str
+    business_id: int
+    business_name: str
+    city: str | None
+    department: str
+    due_at: datetime
+    overdue: bool
+    held_by: str | None  # login of another adviser working it now, else None

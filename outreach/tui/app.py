@@ -354,6 +354,12 @@ class OutreachApp(App[None]):
         if item is not None:
             self._work_on(item.campaign_id, item.campaign_name, task_id=item.task_id)
 
+    def action_followups(self) -> None:
+        from outreach.tui.screens.followups import FollowUpsScreen
+
+        if self.agent is not None and not isinstance(self.screen, FollowUpsScreen):
+            self.push_screen(FollowUpsScreen())
+
     def action_search(self) -> None:
         from outreach.tui.screens.search import SearchScreen
 

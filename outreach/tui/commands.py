@@ -32,6 +32,11 @@ class AppCommands(Provider):
             commands = [
                 (_("Mes rappels"), _("Rappels dus maintenant et plus tard"), app.action_callbacks),
                 (
+                    _("Suivis des orientations"),
+                    _("Orientations ouvertes de la chambre, par échéance"),
+                    app.action_followups,
+                ),
+                (
                     _("Rechercher une entreprise"),
                     _("Appel entrant : SIRET, téléphone ou nom"),
                     app.action_search,

@@ -6,6 +6,7 @@ import re
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from outreach.domain.lifecycle import ACTION_STATUS_LABELS, PLAN_ACTIONS_BY_CODE, state_label
 from outreach.domain.outcomes import OUTCOMES_BY_CODE
 from outreach.domain.referrals import REFERRAL_KINDS_BY_CODE
 from outreach.i18n import _, language
@@ -22,12 +23,17 @@ def referral_label(code: str) -> str:
 
 
 def referral_status_label(status: str) -> str:
-    return {
-        "proposed": _("proposée"),
-        "accepted": _("acceptée"),
-        "done": _("réalisée"),
-        "declined": _("refusée"),
-    }.get(status, status)
+    return state_label(status, language())
+
+
+def plan_action_label(code: str) -> str:
+    entry = PLAN_ACTIONS_BY_CODE.get(code)
+    return entry.label(language()) if entry else code
+
+
+def action_status_label(status: str) -> str:
+    fr, en = ACTION_STATUS_LABELS.get(status, (status, status))
+    return en if language() == "en" else fr
 
 
 def status_label(status: str, *, short: bool = False) -> str:

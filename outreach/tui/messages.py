@@ -11,12 +11,15 @@ from outreach.services.sessions import OpenedSession
 from outreach.services.types import (
     AgentInfo,
     BusinessHit,
+    BusinessView,
     CallbackItem,
     CallInput,
     CampaignSummary,
     ClaimedTask,
     EmptyQueue,
+    FollowUpItem,
     RecordResult,
+    ReferralDetail,
 )
 
 
@@ -111,3 +114,22 @@ if TYPE_CHECKING:
 class MyDayLoaded(Message):
     day: MyDay
     waiting: int  # calls of mine still in the outbox
+
+
+@dataclass
+class FollowUpsLoaded(Message):
+    items: list[FollowUpItem]
+
+
+@dataclass
+class FollowUpReady(Message):
+    """The referral worked on the follow-up screen, after its claim or a change."""
+
+    detail: ReferralDetail
+    business: BusinessView | None
+
+
+@dataclass
+class FollowUpFailed(Message):
+    error: str
+    leave: bool = False  # the referral could not be taken: back to the list

@@ -13,10 +13,19 @@ from sqlalchemy import func, select
 
 from outreach.cli import cli
 from outreach.db.engine import Database
-from outreach.db.models import AuditLog, Business, Call, CallAnswer, CallTask, Referral
+from outreach.db.models import (
+    AuditLog,
+    Business,
+    Call,
+    CallAnswer,
+    CallTask,
+    Referral,
+    ReferralEvent,
+)
 from outreach.errors import Forbidden, InvalidInput, NotFound
 from outreach.services import gdpr
 from outreach.services.queue import claim_next, record_call
+from outreach.services.referrals import change_state
 from outreach.services.rollup import recount, rollup
 from outreach.services.selection import resolve
 from outreach.services.types import CallInput, ReferralInput
@@ -141,6 +150,12 @@ def test_show_everything_held_and_audited(db: Database, world: World) -> None:
 
 
 def test_erase_keeps_rollups_and_opposition(db: Database, world: World) -> None:
+    with db.reading() as s:
+        rid = s.scalar(select(Referral.id).where(Referral.business_id == world.old))
+    assert rid is not None
+    change_state(db, world.agent, rid, "declined", note="M. Martin ne veut pas")
+    shown = json.dumps(gdpr.business_record(db, "admin", world.sirets[world.old]))
+    assert "M. Martin ne veut pas" in shown  # the access request shows the referral's history
     before, counts = _figures(db), _counts(db)
     done = gdpr.erase_business(db, "admin", world.sirets[world.old], "demande du gérant")
     assert done.do_not_call and done.calls_anonymised == 2 and done.answers_removed == 2
@@ -168,6 +183,7 @@ def test_erase_keeps_rollups_and_opposition(db: Database, world: World) -> None:
             == 0
         )
         assert s.scalar(select(Referral.notes).where(Referral.business_id == world.old)) is None
+        assert s.scalar(select(ReferralEvent.note).where(ReferralEvent.referral_id == rid)) is None
         # the other businesses are untouched
         assert (
             s.scalar(select(Business.name).where(Business.id == world.recent))

@@ -284,3 +284,113 @@ def test_supervisors_commands_work_as_the_supervisors_role(
         assert s.scalar(select(Business.name).where(Business.id == world.business["b1"])) != (
             "Entreprise b1"
         )
+
+
+def test_the_follow_up_loop_works_as_the_advisers_role(
+    pg_db: Database, roles: Roles, world: World, people: dict[str, str]
+) -> None:
+    """The referral loop connected as a chamber's adviser (no owner rights): claim a referral,
+    accept, book a diagnostic (its invitation queued), mark it done with a plan; a done
+    click-and-collect queues the verification call (campaign made on first use), whose answer
+    sets sells_online. Another chamber's referral is neither listed nor claimable."""
+    from datetime import timedelta
+
+    from outreach.db.models import EmailMessage, Referral
+    from outreach.errors import OutreachError
+    from outreach.services import followup
+    from outreach.services.referrals import change_state
+
+    campaign = make_campaign(pg_db, "Nationale")
+    firms = {
+        kind: make_task(pg_db, campaign, make_business(pg_db, department="35", email="a@b.fr"))
+        for kind in ("click_and_collect", "digital_diagnostic")
+    }
+    idf_task = make_task(pg_db, campaign, make_business(pg_db, department="75"))
+    db = roles.database(people["agent"])
+    me = db_id(db)
+    now = datetime(2026, 12, 7, 10, 0, tzinfo=UTC)
+    owner_agent = make_agent_for_idf(pg_db)
+    for who, task, kind in (
+        (owner_agent, idf_task, "click_and_collect"),
+        *((me, t, k) for k, t in firms.items()),
+    ):
+        with pg_db.reading() as s:
+            biz = s.scalar(text("SELECT business_id FROM call_tasks WHERE id = :t"), {"t": task})
+        record_call(
+            db if who == me else pg_db,
+            CallInput(
+                uuid=str(uuid.uuid4()),
+                agent_id=who,
+                campaign_id=campaign,
+                business_id=biz,
+                task_id=None,
+                outcome="reached",
+                started_at=now,
+                ended_at=now,
+                referrals=(ReferralInput(kind),),
+            ),
+            now=now,
+        )
+    listed = followup.worklist(db, me, now=now)
+    assert {i.department for i in listed} == {"35"}  # BRE's only (the world's and these two)
+    with pg_db.reading() as s:
+        mine = set(
+            s.scalars(
+                text("SELECT business_id FROM call_tasks WHERE id IN (:a, :b)"),
+                {"a": firms["click_and_collect"], "b": firms["digital_diagnostic"]},
+            )
+        )
+    listed = [i for i in listed if i.business_id in mine]
+    assert sorted(i.kind for i in listed) == ["click_and_collect", "digital_diagnostic"]
+    with pg_db.reading() as s:
+        idf_ref = s.scalar(select(Referral.id).join(Business).where(Business.department == "75"))
+    with pytest.raises(OutreachError):
+        followup.claim_referral(db, me, idf_ref, now=now)
+    by_kind = {i.kind: i.referral_id for i in listed}
+    for rid in by_kind.values():
+        followup.claim_referral(db, me, rid, now=now)
+        change_state(db, me, rid, "accepted", now=now)
+    booked = change_state(
+        db,
+        me,
+        by_kind["digital_diagnostic"],
+        "scheduled",
+        scheduled_at=datetime(2026, 12, 9, 14, 0),
+        now=now,
+    )
+    assert booked.email_to == "a@b.fr"
+    done = change_state(
+        db, me, by_kind["digital_diagnostic"], "done", plan={"site": "planned"}, now=now
+    )
+    assert [a.action for a in done.actions] == ["site"]
+    change_state(db, me, by_kind["click_and_collect"], "done", now=now)
+    with db.reading() as s:
+        verif = s.scalar(text("SELECT id FROM campaigns WHERE purpose = 'verification'"))
+    assert verif is not None
+    later = now + timedelta(days=2)
+    task = claim_next(db, me, verif, now=later)
+    assert task is not None
+    record_call(
+        db,
+        CallInput(
+            uuid=str(uuid.uuid4()),
+            agent_id=me,
+            campaign_id=verif,
+            business_id=task.business.id,
+            task_id=task.task_id,
+            outcome="reached",
+            started_at=later,
+            ended_at=later,
+            answers={"vend_en_ligne": "oui", "comment": "site"},
+        ),
+        now=later,
+    )
+    with pg_db.reading() as s:
+        assert s.scalar(select(Business.sells_online).where(Business.id == task.business.id))
+        assert s.scalar(select(EmailMessage.kind)) == "appointment"
+
+
+def make_agent_for_idf(db: Database) -> int:
+    from tests.factories import make_agent
+
+    return make_agent(db, f"idf{uuid.uuid4().hex[:6]}", chamber="IDF")

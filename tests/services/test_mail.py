@@ -451,3 +451,61 @@ def test_serve_sends_the_queue(sqlite_db: Database, smtp_server: Server, tmp_pat
     assert [m["To"] for m in smtp_server.recorder.received] == ["fleurs@exemple.fr"], out
     assert "courriels envoyés toutes les 30 s par smtp://127.0.0.1" in out
     assert _messages(sqlite_db)[0].state == "sent"
+
+
+def _diagnostic_referral(db: Database, agent: int, business: int) -> int:
+    """A reached call on `business` with a proposed digital-diagnostic referral: its id."""
+    from outreach.db.models import Referral
+    from outreach.services.queue import record_call
+    from outreach.services.types import CallInput, ReferralInput
+
+    at = NOW.replace(tzinfo=UTC)
+    res = record_call(
+        db,
+        CallInput(
+            uuid=str(uuid.uuid4()),
+            agent_id=agent,
+            campaign_id=make_campaign(db),
+            business_id=business,
+            task_id=None,
+            outcome="reached",
+            started_at=at,
+            ended_at=at + timedelta(minutes=4),
+            referrals=(ReferralInput("digital_diagnostic"),),
+        ),
+        now=at,
+    )
+    with db.reading() as s:
+        return int(s.scalar(select(Referral.id).where(Referral.call_id == res.call_id)))
+
+
+def test_booking_a_diagnostic_sends_the_firm_its_invitation(
+    db: Database, smtp_server: Server
+) -> None:
+    """Booking on the follow-up worklist queues the invitation with its .ics, in the firm's own
+    time zone (La Réunion here), sent once through the real SMTP server; no address, no e-mail."""
+    from outreach.services.referrals import change_state
+
+    at = NOW.replace(tzinfo=UTC)
+    agent = make_agent(db, "conseil.reu", name="Inès Payet", chamber="REU")
+    biz = make_business(db, "Atelier Hoarau", department="974", email="atelier@hoarau.re")
+    bare = make_business(db, "Sans Adresse", department="974")
+    rid, rid_bare = _diagnostic_referral(db, agent, biz), _diagnostic_referral(db, agent, bare)
+    for r in (rid, rid_bare):
+        change_state(db, agent, r, "accepted", now=at)
+    local = datetime(2020, 11, 10, 9, 0)  # 09:00 in La Réunion = 05:00 UTC
+    d = change_state(db, agent, rid, "scheduled", scheduled_at=local, now=at)
+    assert (d.email_to, d.email_refused) == ("atelier@hoarau.re", None)
+    d = change_state(db, agent, rid_bare, "scheduled", scheduled_at=local, now=at)
+    assert (d.email_to, d.email_refused) == (None, "no_address")
+    # moved again (rescheduled) without e-mail: nothing more is queued
+    d = change_state(db, agent, rid, "scheduled", scheduled_at=local, email=False, now=at)
+    assert d.email_to is None
+    assert [(m.kind, m.referral_id) for m in _messages(db)] == [("appointment", rid)]
+    assert sender.send_due(db, parse_smtp_url(smtp_server.url), now=NOW).sent == 1
+    [msg] = smtp_server.recorder.received
+    assert msg["To"] == "atelier@hoarau.re" and "Inès Payet" in _body(msg)
+    assert "9 h 00" in _body(msg)
+    ics = next(p for p in msg.walk() if p.get_content_type() == "text/calendar")
+    [event] = icalendar.Calendar.from_ical(ics.get_payload(decode=True)).walk("VEVENT")
+    assert event.decoded("dtstart") == datetime(2020, 11, 10, 5, 0, tzinfo=UTC)

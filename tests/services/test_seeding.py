@@ -149,6 +149,13 @@ def test_demo_history_is_consistent(db: Database) -> None:
         calls = s.execute(select(m.Call).order_by(m.Call.started_at, m.Call.id)).scalars().all()
         tasks = {t.id: t for t in s.execute(select(m.CallTask)).scalars()}
         referrals = s.execute(select(m.Referral)).scalars().all()
+        first_events = dict(
+            s.execute(
+                select(m.ReferralEvent.referral_id, m.ReferralEvent.to_state).where(
+                    m.ReferralEvent.from_state.is_(None)
+                )
+            ).all()
+        )
         answers = s.scalar(select(func.count()).select_from(m.CallAnswer))
         dnc = s.execute(select(m.Business).where(m.Business.do_not_call)).scalars().all()
         audit = s.execute(select(m.AuditLog).where(m.AuditLog.action == "seed")).scalars().all()
@@ -176,6 +183,8 @@ def test_demo_history_is_consistent(db: Database) -> None:
     assert kinds["solidarity_fund"] > 0
     assert kinds["digital_diagnostic"] == 60
     assert all(r.partner in PLATFORM_NAMES for r in referrals if r.kind == "platform")
+    # every referral's history starts with its creation event
+    assert set(first_events) == {r.id for r in referrals}
     assert answers and answers > 1000
     assert dnc and all(b.do_not_call_at is not None for b in dnc)
     assert len(audit) == 1 and audit[0].detail["profile"] == "demo"  # type: ignore[index]
@@ -186,7 +195,15 @@ def test_demo_live_campaign_and_fixed_logins(db: Database) -> None:
     with db.reading() as s:
         agents = {a.login: a for a in s.execute(select(m.Agent)).scalars()}
         code_of = dict(s.execute(select(m.Chamber.id, m.Chamber.code)).all())
-        live = s.execute(select(m.Campaign).where(m.Campaign.status == "active")).scalars().all()
+        live = (
+            s.execute(
+                select(m.Campaign).where(
+                    m.Campaign.status == "active", m.Campaign.purpose == "calls"
+                )
+            )
+            .scalars()
+            .all()
+        )
         assert len(live) == 1
         campaign = live[0]
         tasks = (
@@ -264,7 +281,7 @@ def test_national_tiny_scale_keeps_the_proportions(db: Database) -> None:
             s.execute(
                 select(m.CallTask.state, func.count())
                 .join(m.Campaign, m.Campaign.id == m.CallTask.campaign_id)
-                .where(m.Campaign.status == "active")
+                .where(m.Campaign.status == "active", m.Campaign.purpose == "calls")
                 .group_by(m.CallTask.state)
             ).all()
         )
@@ -382,7 +399,11 @@ def test_demo_login_gets_work_from_the_queue_at_once(db: Database) -> None:
     seed_demo(db, seed=2, now=NOW)
     with db.reading() as s:
         demo = s.scalar(select(m.Agent.id).where(m.Agent.login == "demo"))
-        live = s.scalar(select(m.Campaign.id).where(m.Campaign.status == "active"))
+        live = s.scalar(
+            select(m.Campaign.id).where(
+                m.Campaign.status == "active", m.Campaign.purpose == "calls"
+            )
+        )
     assert demo is not None and live is not None
     callbacks = my_callbacks(db, demo, live, now=NOW)
     assert sum(1 for c in callbacks if c.personal and c.due) >= 2

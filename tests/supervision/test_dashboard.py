@@ -44,7 +44,7 @@ def assert_matches_rollup(db: Database, login: str, dash: Dashboard) -> None:
         by_lockdown.total[m] for m in measures
     )
     assert dict(dash.referrals_by_kind) == {k: by_lockdown.total[k] for k in rollup.KINDS}
-    assert dash.diagnostics == by_lockdown.total["digital_diagnostic"]
+    assert dash.diagnostics == by_lockdown.total["diagnostics_done"]
 
 
 def test_full_load_matches_rollup(db: Database, world: World) -> None:
@@ -52,7 +52,7 @@ def test_full_load_matches_rollup(db: Database, world: World) -> None:
     assert dash.full_load and dash.scope is None
     assert [g.key for g in dash.lockdowns] == ["confinement-1", "confinement-2", None]
     assert dash.total.contacts == 9 and dash.total.businesses_contacted == 6
-    assert dash.diagnostics_target == 5000
+    assert dash.diagnostics_target == 0 and dash.goals == ()  # no goal set: no 5,000 constant
     assert_matches_rollup(db, "sup_nat", dash)
 
 

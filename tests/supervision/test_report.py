@@ -5,12 +5,15 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 import openpyxl
 import pytest
 
 from outreach.db.engine import Database
+from outreach.services.access import require_supervisor
+from outreach.services.goals import set_goal
 from tests.supervision.builders import World, build_world
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -32,7 +35,9 @@ def run(db_url: str, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_report_in_one_run(db_url: str, world: World, tmp_path: Path) -> None:
+def test_report_in_one_run(db: Database, db_url: str, world: World, tmp_path: Path) -> None:
+    nat = require_supervisor(db, "sup_nat")
+    set_goal(db, nat, "diagnostics", 5000, date(2021, 3, 31), starts_on=date(2020, 10, 30))
     r = run(db_url, "--as", "sup_nat", "--out", str(tmp_path / "out"))
     assert r.returncode == 0, r.stderr
     xlsx, page = (
@@ -64,7 +69,8 @@ def test_report_in_one_run(db_url: str, world: World, tmp_path: Path) -> None:
     assert text.startswith("<!DOCTYPE html>") and '<html lang="fr">' in text
     assert text.count("<svg") == 5
     assert "Contacts par confinement" in text and "Diagnostics numériques" in text
-    assert "2 / 5\u202f000 (0,0 %)" in text
+    assert "0 / 5\u202f000 (0,0 %)" in text  # proposed diagnostics are not done ones
+    assert "objectif de 5\u202f000 d'ici le 31/03/2021" in text  # the scope's goal, as data
     # self-contained: no script, no external resource
     assert "<script" not in text
     assert not re.search(r'(src|href)\s*=\s*"(https?:)?//', text)

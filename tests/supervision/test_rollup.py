@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import update
 
 from outreach.db.engine import Database
-from outreach.db.models import Call
+from outreach.db.models import Business, Call, Referral
 from outreach.errors import Forbidden, InvalidInput, NotFound
 from outreach.services.access import require_supervisor
 from outreach.services.rollup import (
@@ -24,7 +24,9 @@ from outreach.services.selection import CallFilter, resolve
 from tests.supervision.builders import World, build_world
 
 
-def m(contacts: int, contacted: int, reached: int, **kinds: int) -> dict[str, int]:
+def m(
+    contacts: int, contacted: int, reached: int, *, done: int = 0, helped: int = 0, **kinds: int
+) -> dict[str, int]:
     out = {
         "contacts": contacts,
         "businesses_contacted": contacted,
@@ -32,6 +34,7 @@ def m(contacts: int, contacted: int, reached: int, **kinds: int) -> dict[str, in
         "referrals": sum(kinds.values()),
     }
     out.update({k: kinds.get(k, 0) for k in KINDS})
+    out.update(diagnostics_done=done, closed_firms_helped=helped)
     return out
 
 
@@ -176,3 +179,30 @@ def test_differences_name_group_and_measure(db: Database, world: World) -> None:
     assert differences(good, recount(db, sel(db), ("lockdown",))) == []
     with pytest.raises(RollupMismatch, match="ÉCART"):
         raise_on(diffs)
+
+
+def test_helped_counts_only_helped_states(db: Database, world: World) -> None:
+    """ "Closed firms helped" and "diagnostics done" come from the lifecycle's states: a declined
+    or merely proposed referral never counts, a closed firm helped twice counts once."""
+    with db.writing() as s:
+        s.execute(
+            update(Business)
+            .where(Business.id.in_([world.business["b1"], world.business["b7"]]))
+            .values(status="closed_admin")
+        )
+        by_call = {n: world.call[n] for n in (2, 4, 5, 8)}
+        states = {2: "accepted", 4: "done", 5: "done", 8: "declined"}
+        for n, state in states.items():
+            s.execute(update(Referral).where(Referral.call_id == by_call[n]).values(status=state))
+    r = verify(db, sel(db), ("lockdown",))
+    # b1: click and collect accepted (c1) and diagnostic done (c2): helped in each lockdown,
+    # once in the total; b7 declined: not helped; b6 is open: its done diagnostic is not a
+    # closed firm helped, but it is a diagnostic done
+    assert [(row["lockdown"], row["closed_firms_helped"]) for row in r.rows] == [
+        ("confinement-1", 1),
+        ("confinement-2", 1),
+        (None, 0),
+    ]
+    assert r.total["closed_firms_helped"] == 1
+    assert [row["diagnostics_done"] for row in r.rows] == [1, 1, 0]
+    assert r.total["diagnostics_done"] == 2

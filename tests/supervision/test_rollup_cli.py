@@ -31,23 +31,25 @@ def test_default_table_answers_at_a_glance(db_url: str, world: World) -> None:
     assert lines[0].split()[0] == "confinement"
     assert "Entreprises contactées" in lines[0]
     c1 = next(line for line in lines if line.startswith("confinement-1"))
-    assert c1.split()[1:] == ["4", "3", "2", "3", "1", "1"]
+    assert c1.split()[1:] == ["4", "3", "2", "3", "0", "1", "0"]
     total = next(line for line in lines if line.startswith("Total"))
-    assert total.split()[1:] == ["9", "6", "5", "6", "2", "2"]
+    assert total.split()[1:] == ["9", "6", "5", "6", "0", "2", "0"]
     assert "(hors confinement)" in r.output
-    assert "Diagnostics numériques : 2 sur un objectif de 5 000 (0,0 %)" in r.output
+    assert "objectif" not in r.output  # no goal set yet: none shown (no constant target)
 
 
 def test_outcomes_by_label_and_numbers_per_language(db_url: str, world: World) -> None:
     """Issue #16: labels, not codes, in the table (JSON and CSV keep the codes); numbers and
     percentages written the way each language writes them."""
+    goal = ("goal", "set", "contacts", "12000", "--since", "2000-01-01", "--until", "2099-03-31")
+    assert run(db_url, *goal, "--as", "sup_nat").exit_code == 0
     fr = run(db_url, "rollup", "--by", "outcome", "--as", "sup_nat")
     assert fr.output.splitlines()[0].split()[0] == "résultat"
     assert "Joint " in fr.output and "reached" not in fr.output
-    assert "sur un objectif de 5 000 (0,0 %)" in fr.output
+    assert "Contacts (national) : 9 sur 12 000 (0,1 %) d'ici le 31/03/2099" in fr.output
     en = run(db_url, "--lang", "en", "rollup", "--by", "outcome", "--as", "sup_nat")
     assert en.output.splitlines()[0].split()[0] == "outcome"
-    assert "Reached " in en.output and "against a target of 5,000 (0.0%)" in en.output
+    assert "Reached " in en.output and "Contacts (national): 9 of 12,000 (0.1%)" in en.output
     codes = json.loads(
         run(db_url, "rollup", "--by", "outcome", "--format", "json", "--as", "sup_nat").output
     )

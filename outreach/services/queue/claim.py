@@ -42,6 +42,7 @@ from outreach.errors import Forbidden, InvalidInput, NotFound
 from outreach.i18n import _
 from outreach.services.audit import record_audit
 from outreach.services.clock import from_db, to_db, utcnow
+from outreach.services.lease import held_by_other, lease_free
 from outreach.services.queue.context import (
     OPEN_STATES,
     QueueContext,
@@ -91,7 +92,7 @@ def _claim_stmt(pg: bool, queue_open: bool, scoped: bool, windowed: bool):  # ty
     if queue_open:
         common = [
             c.campaign_id == campaign,
-            or_(c.lease_expires_at.is_(None), c.lease_expires_at <= now),
+            lease_free(c.lease_expires_at, now),
             _callable_business(c),
         ]
         if windowed:
@@ -430,10 +431,7 @@ def _take(
             at=now,
         )
         return int(new_id)
-    held = task.claimed_by not in (None, agent_id) and (
-        task.lease_expires_at is not None and task.lease_expires_at > now
-    )
-    if held:
+    if held_by_other(task.claimed_by, task.lease_expires_at, agent_id, now):
         raise Forbidden(
             _("« {name} » est en cours de traitement par un autre conseiller").format(name=biz.name)
         )

@@ -15,6 +15,7 @@ from outreach.domain.windows import InvalidWindow, Window, parse_window
 from outreach.errors import Forbidden, InvalidInput, NotFound
 from outreach.i18n import _
 from outreach.services.agents import works_every_chamber
+from outreach.services.lease import lease_until
 from outreach.services.types import AgentInfo
 
 # states of a task still to be worked; follow_up belongs to the follow-up team, not the queue.
@@ -42,13 +43,14 @@ class CampaignRow:
     max_attempts_30d: int
     callback_grace_minutes: int
     lease_minutes: int
+    purpose: str = "calls"  # or "verification" (outreach.services.verification)
 
     @property
     def national(self) -> bool:
         return self.chamber_id is None
 
     def lease_until(self, now: datetime) -> datetime:
-        return now + timedelta(minutes=self.lease_minutes)
+        return lease_until(now, self.lease_minutes)
 
     def retry_delay(self, attempts: int) -> timedelta:
         """The wait after the `attempts`-th unanswered attempt (the last delay repeats)."""
@@ -96,6 +98,7 @@ _CAMPAIGN_COLUMNS = (
     "max_attempts_30d",
     "callback_grace_minutes",
     "lease_minutes",
+    "purpose",
 )
 
 
@@ -122,6 +125,7 @@ def _campaign_row(values: dict[str, Any], chamber_code: str | None) -> CampaignR
         max_attempts_30d=values["max_attempts_30d"],
         callback_grace_minutes=values["callback_grace_minutes"],
         lease_minutes=values["lease_minutes"],
+        purpose=values["purpose"],
     )
 
 

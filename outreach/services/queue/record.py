@@ -19,14 +19,16 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from outreach.db.engine import Database, Executor, is_disconnect_error, retry_busy, unavailable
 from outreach.db.models import AuditLog, Business, Call, CallAnswer, CallTask, Referral
+from outreach.domain.lifecycle import DECLINED, INITIAL_STATES, state_label
 from outreach.domain.outcomes import CALLBACK, DONE, NEXT_PHONE, RETRY, Outcome, UnknownOutcome
 from outreach.domain.outcomes import outcome as catalogue_outcome
-from outreach.domain.referrals import REFERRAL_KINDS_BY_CODE, REFERRAL_STATUSES
+from outreach.domain.referrals import REFERRAL_KINDS_BY_CODE
 from outreach.domain.script import check_answer
 from outreach.errors import Forbidden, InvalidInput, NotFound
 from outreach.i18n import _
 from outreach.services.audit import record_audit
 from outreach.services.clock import from_db, to_db, utcnow
+from outreach.services.lease import held_by_other
 from outreach.services.queue.context import (
     UNFINISHED_STATES,
     CampaignRow,
@@ -35,7 +37,10 @@ from outreach.services.queue.context import (
 )
 from outreach.services.queue.dnc import opt_out
 from outreach.services.queue.views import script_of
+from outreach.services.referrals import creation_events
 from outreach.services.types import CallInput, RecordResult
+from outreach.services.verification import PURPOSE as VERIFICATION
+from outreach.services.verification import apply_answers
 
 T = CallTask.__table__
 B = Business.__table__
@@ -43,6 +48,9 @@ MAX_CALLBACK_AHEAD = timedelta(days=366)
 # built once: the SET / VALUES clauses come from the parameters' keys
 _UPDATE_TASK = update(T).where(T.c.id == bindparam("task_pk"))
 _INSERT_CALL = insert(Call.__table__).returning(Call.__table__.c.id)
+_INSERT_REFERRAL = insert(Referral.__table__).returning(
+    Referral.__table__.c.id, sort_by_parameter_order=True
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,9 +94,14 @@ def _validate(call: CallInput, oc: Outcome, now: datetime) -> datetime | None:
     for ref in call.referrals:
         if ref.kind not in REFERRAL_KINDS_BY_CODE:
             raise InvalidInput(_("type d'orientation inconnu : « {kind} »").format(kind=ref.kind))
-        if ref.status not in REFERRAL_STATUSES:
+        if ref.status not in INITIAL_STATES:
             raise InvalidInput(
-                _("statut d'orientation inconnu : « {status} »").format(status=ref.status)
+                _(
+                    "statut d'orientation impossible lors d'un appel : « {status} » (au choix : {valid})"
+                ).format(
+                    status=ref.status,
+                    valid=", ".join(f"{s} ({state_label(s)})" for s in INITIAL_STATES),
+                )
             )
         if ref.partner is not None and len(ref.partner) > 120:
             raise InvalidInput(_("partenaire : 120 caractères au plus"))
@@ -131,7 +144,10 @@ def _next_state(
     now: datetime,
 ) -> _Next:
     if oc.effect == DONE:
-        follow = any(REFERRAL_KINDS_BY_CODE[r.kind].follow_up for r in call.referrals)
+        follow = any(
+            REFERRAL_KINDS_BY_CODE[r.kind].follow_up and r.status != DECLINED
+            for r in call.referrals
+        )
         return _Next("follow_up" if follow else "done")
     if oc.effect == RETRY:
         if attempts >= campaign.max_attempts:
@@ -323,12 +339,7 @@ def _record(
 
     task_before = {name: _jsonable(getattr(task, name)) for name in UNDONE_TASK_COLUMNS}
     holds = task.claimed_by == agent.id
-    other_holds = (
-        task.claimed_by is not None
-        and not holds
-        and task.lease_expires_at is not None
-        and task.lease_expires_at > now
-    )
+    other_holds = held_by_other(task.claimed_by, task.lease_expires_at, agent.id, now)
     # Lost: the agent had claimed this task (it names it) but no longer holds it.
     lease_lost = call.task_id is not None and not holds
     attempts = task.attempts + 1
@@ -407,8 +418,8 @@ def _record(
         },
     ).scalar_one()
     if call.referrals:
-        session.execute(
-            insert(Referral.__table__),
+        ref_ids = session.execute(
+            _INSERT_REFERRAL,
             [
                 {
                     "call_id": call_id,
@@ -418,9 +429,16 @@ def _record(
                     "status": r.status,
                     "notes": r.notes,
                     "created_at": now,
+                    "updated_at": now,
                 }
                 for r in call.referrals
             ],
+        ).scalars()
+        creation_events(
+            session,
+            [(int(rid), r.status) for rid, r in zip(ref_ids, call.referrals, strict=True)],
+            agent.id,
+            now,
         )
     email = None
     if any(r.email for r in call.referrals):
@@ -439,6 +457,8 @@ def _record(
             insert(CallAnswer.__table__),
             [{"call_id": call_id, "question": k, "answer": v} for k, v in answers.items()],
         )
+    if campaign.purpose == VERIFICATION and call.answers:
+        apply_answers(session, business.id, call.answers, now, agent.id, call.uuid)
     if oc.opt_out and not business.do_not_call:
         opt_out(
             session,

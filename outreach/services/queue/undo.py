@@ -21,6 +21,8 @@ from outreach.db.models import (
     CallTask,
     EmailMessage,
     Referral,
+    ReferralAction,
+    ReferralEvent,
 )
 from outreach.domain.outcomes import outcome as catalogue_outcome
 from outreach.errors import Forbidden, InvalidInput, NotFound
@@ -128,6 +130,9 @@ def undo_call(db: Database, agent_id: int, uuid: str, now: datetime | None = Non
                 raise InvalidInput(_("l'e-mail de cet appel est déjà parti : appel gardé"))
             session.execute(delete(EmailMessage).where(EmailMessage.call_id == call.id))
             session.execute(delete(CallAnswer).where(CallAnswer.call_id == call.id))
+            referrals = select(Referral.id).where(Referral.call_id == call.id)
+            session.execute(delete(ReferralEvent).where(ReferralEvent.referral_id.in_(referrals)))
+            session.execute(delete(ReferralAction).where(ReferralAction.referral_id.in_(referrals)))
             session.execute(delete(Referral).where(Referral.call_id == call.id))
             session.execute(delete(C).where(C.c.id == call.id))
             record_audit(

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from outreach.db.engine import Database
 from outreach.services.audit import record_audit
 from outreach.services.clock import to_db, utcnow
+from outreach.services.seeding.followups import seed_followups
 from outreach.services.seeding.plan import Plan, plan_for
 from outreach.services.seeding.reference import Reference, load_reference
 from outreach.services.seeding.rows import SeedRows
@@ -55,6 +56,18 @@ def _finish(rows: SeedRows) -> Callable[[Connection], None]:
                 "UPDATE businesses SET do_not_call_at = (SELECT max(c.started_at) FROM calls c "
                 "WHERE c.business_id = businesses.id AND c.outcome = 'do_not_call') "
                 "WHERE do_not_call AND do_not_call_at IS NULL"
+            )
+        )
+        # the follow-up referrals' lifecycles, verification calls and goals; then every other
+        # seeded referral's history starts with its creation event
+        seed_followups(conn, rows.plan, rows.seed, rows.now, rows.agent_ids["cmaf.admin"])
+        conn.execute(text("UPDATE referrals SET updated_at = created_at WHERE updated_at IS NULL"))
+        conn.execute(
+            text(
+                "INSERT INTO referral_events (referral_id, at, agent_id, from_state, to_state) "
+                "SELECT r.id, r.created_at, c.agent_id, NULL, r.status FROM referrals r "
+                "JOIN calls c ON c.id = r.call_id WHERE NOT EXISTS (SELECT 1 FROM "
+                "referral_events e WHERE e.referral_id = r.id) ORDER BY r.id"
             )
         )
         with Session(bind=conn) as session:

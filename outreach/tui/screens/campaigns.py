@@ -25,9 +25,10 @@ class CampaignsScreen(Screen[None]):
     CSS_PATH = "campaigns.tcss"
     BINDINGS = [
         Binding("enter", "pick", N_("Appeler"), id="campaigns.pick"),
-        Binding("f5", "reload", N_("Actualiser"), id="campaigns.reload"),
+        Binding("f5", "reload", N_("Actualiser"), id="campaigns.reload", show=False),
         Binding("c", "app.callbacks", N_("Mes rappels"), id="campaigns.callbacks"),
         Binding("s", "app.search", N_("Rechercher"), id="campaigns.search"),
+        Binding("f", "app.followups", N_("Suivis"), id="campaigns.followups"),
         Binding("question_mark", "app.help", N_("Aide"), id="campaigns.help"),
         Binding("ctrl+l", "app.logout", N_("Déconnexion"), id="campaigns.logout"),
     ]

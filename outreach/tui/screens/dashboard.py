@@ -7,6 +7,7 @@ later refresh only the calls recorded since (milliseconds). A refresh never over
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -144,13 +145,26 @@ class DashboardScreen(Screen[None]):
                 today=_n(d.calls_today),
             )
         )
-        self.query_one("#dash-diag-label", Static).update(
-            _("Diagnostics numériques : {done} / {target}").format(
-                done=_n(d.diagnostics), target=_n(d.diagnostics_target)
+        goal = next((g for g in d.goals if g.metric == "diagnostics_done"), None)
+        if goal is None:
+            label = _("Diagnostics numériques réalisés : {done} (aucun objectif)").format(
+                done=_n(d.diagnostics)
             )
-        )
+        else:
+            label = _(
+                "Diagnostics réalisés : {done} / {target} d'ici le {until} · "
+                "{pace} par semaine nécessaires"
+            ).format(
+                done=_n(goal.done),
+                target=_n(goal.target),
+                until=goal.ends_on.strftime("%d/%m/%Y"),
+                pace=_n(math.ceil(goal.per_week_needed)),
+            )
+        self.query_one("#dash-diag-label", Static).update(label)
         bar = self.query_one("#dash-diag-bar", ProgressBar)
-        bar.update(total=d.diagnostics_target, progress=min(d.diagnostics, d.diagnostics_target))
+        target = goal.target if goal else max(d.diagnostics, 1)
+        done = goal.done if goal else d.diagnostics
+        bar.update(total=target, progress=min(done, target))
         self._groups("#dash-lockdowns", d.lockdowns, none_label=_("(hors confinement)"))
         self._groups("#dash-campaigns", d.campaigns, none_label="-")
         if d.board is not None:

@@ -29,6 +29,8 @@ class HelpScreen(Screen[None]):
         from outreach.tui.screens.call import CallScreen
         from outreach.tui.screens.callbacks import CallbacksScreen
         from outreach.tui.screens.campaigns import CampaignsScreen
+        from outreach.tui.screens.followup import FollowUpScreen
+        from outreach.tui.screens.followups import FollowUpsScreen
         from outreach.tui.screens.search import SearchScreen
 
         yield StatusBar()
@@ -51,6 +53,8 @@ class HelpScreen(Screen[None]):
                 (_("Campagnes"), CampaignsScreen),
                 (_("Mes rappels"), CallbacksScreen),
                 (_("Recherche"), SearchScreen),
+                (_("Suivis"), FollowUpsScreen),
+                (_("Suivi d'une orientation"), FollowUpScreen),
                 (_("Partout"), OutreachApp),
             ):
                 table = Table(title=title, expand=True)

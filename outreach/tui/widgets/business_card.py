@@ -10,14 +10,18 @@ from rich.text import Text
 from textual.widgets import Static
 
 from outreach.domain.siret import format_siret
-from outreach.i18n import _
-from outreach.services.types import ClaimedTask
+from outreach.i18n import _, ngettext
+from outreach.services.types import BusinessView, ClaimedTask
 from outreach.tui.format import hour, short_datetime, status_label
 
 
 def phones_of(task: ClaimedTask) -> list[tuple[str, str, bool]]:
     """The business's numbers: (E.164, as shown, flagged false), main first."""
-    b = task.business
+    return numbers_of(task.business)
+
+
+def numbers_of(b: BusinessView) -> list[tuple[str, str, bool]]:
+    """A business's numbers: (E.164, as shown, flagged false), main first."""
     return [
         (number, shown or number, flagged)
         for number, shown, flagged in (
@@ -36,7 +40,20 @@ class BusinessCard(Static):
     ) -> None:
         """`dialled`: the number being dialled (else the queue's); `links`: phones as tel:
         links (in a browser)."""
-        b = task.business
+        grid = self._grid(task.business, now, dialled or task.phone_to_call, links)
+        attempt = _("tentative {n}").format(n=task.attempts + 1)
+        if task.is_callback and task.callback_at is not None:
+            attempt += "  ·  " + _("rappel prévu le {when}").format(
+                when=short_datetime(task.callback_at, task.business.timezone)
+            )
+        grid.add_row(_("Fiche"), attempt)
+        self.update(grid)
+
+    def show_business(self, business: BusinessView, now: datetime) -> None:
+        """The business alone (the follow-up screen: no task, no number being dialled)."""
+        self.update(self._grid(business, now, None, False))
+
+    def _grid(self, b: BusinessView, now: datetime, dialling: str | None, links: bool) -> Table:
         grid = Table.grid(padding=(0, 1))
         grid.add_column(style="bold", no_wrap=True)
         grid.add_column()
@@ -49,8 +66,7 @@ class BusinessCard(Static):
         place = ", ".join(p for p in (b.address, f"{b.postcode or ''} {b.city or ''}".strip()) if p)
         grid.add_row(_("Adresse"), f"{place} ({b.department})" if place else b.department)
         phones = Text()
-        dialling = dialled or task.phone_to_call
-        for number, shown, flagged in phones_of(task):
+        for number, shown, flagged in numbers_of(b):
             if phones:
                 phones.append("   ")
             style = "bold reverse" if number == dialling else ""
@@ -71,12 +87,8 @@ class BusinessCard(Static):
             "  ·  " + (_("vend en ligne") if b.sells_online else _("pas de vente en ligne"))
         )
         if b.employees is not None:
-            status.append("  ·  " + _("{n} salariés").format(n=b.employees))
-        grid.add_row(_("Statut"), status)
-        attempt = _("tentative {n}").format(n=task.attempts + 1)
-        if task.is_callback and task.callback_at is not None:
-            attempt += "  ·  " + _("rappel prévu le {when}").format(
-                when=short_datetime(task.callback_at, b.timezone)
+            status.append(
+                "  ·  " + ngettext("{n} salarié", "{n} salariés", b.employees).format(n=b.employees)
             )
-        grid.add_row(_("Fiche"), attempt)
-        self.update(grid)
+        grid.add_row(_("Statut"), status)
+        return grid
