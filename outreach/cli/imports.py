@@ -39,7 +39,10 @@ def import_group() -> None:
 @click.option(
     "--rejects",
     type=click.Path(dir_okay=False, path_type=Path),
-    help=N_("Fichier des rejets (défaut : FICHIER.rejets.csv à côté du fichier)."),
+    help=N_(
+        "Fichier des rejets (défaut : à côté de la liste, son nom sans extension suivi de "
+        "« .rejets.csv » : liste.csv -> liste.rejets.csv)."
+    ),
 )
 @as_option
 @db_option
@@ -110,6 +113,20 @@ def import_businesses_cmd(
                 line=r.line, field=r.field, value=r.value, reason=r.reason
             )
         )
+    if summary.warned:
+        echo(
+            ngettext(
+                "{n} ligne importée sans une valeur invalide (signalée dans les rejets) :",
+                "{n} lignes importées sans une valeur invalide (signalées dans les rejets) :",
+                summary.warned,
+            ).format(n=format_number(summary.warned))
+        )
+        for r in summary.first_warnings[:5]:
+            echo(
+                _(
+                    "  ligne {line}, {field} {value!r} : {reason} ; importée sans cette valeur"
+                ).format(line=r.line, field=r.field, value=r.value, reason=r.reason)
+            )
     if summary.rejects_path:
         echo(_("rejets : {path}").format(path=summary.rejects_path))
     if summary.duplicate_count:

@@ -153,7 +153,10 @@ ALIASES: dict[str, tuple[str, ...]] = {
 _BY_HEADER = {variant: key for key, variants in ALIASES.items() for variant in variants}
 _NAF = re.compile(r"^(\d{2})\.?(\d{2})([A-Z])([A-Z]?)$")
 _EMAIL = re.compile(r"^[^@\s;,]+@[^@\s;,]+\.[^@\s;,]+$")
-REJECT_COLUMNS = ("line", "field", "value", "reason")
+# action: "rejected" (the row was not imported) or "imported_without_field" (the row was
+# imported without this field's value: a phone that is no phone beside a valid SIRET)
+REJECT_COLUMNS = ("line", "field", "value", "reason", "action")
+REJECTED, WITHOUT_FIELD = "rejected", "imported_without_field"
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,6 +165,7 @@ class Reject:
     field: str
     value: str
     reason: str
+    action: str = REJECTED
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,6 +194,8 @@ class ImportSummary:
     ignored_columns: list[str] = field(default_factory=list)
     rejects_path: str | None = None
     first_rejects: list[Reject] = field(default_factory=list)
+    warned: int = 0  # rows imported without a field whose value was invalid (a phone)
+    first_warnings: list[Reject] = field(default_factory=list)
     duplicates: list[Duplicate] = field(default_factory=list)  # the first DUPLICATES_KEPT
     duplicate_count: int = 0  # SIRETs found on more than one valid line
     seconds: float = 0.0
@@ -206,6 +212,62 @@ class ImportSummary:
 class _Bad(Exception):
     def __init__(self, field: str, value: str, reason: str) -> None:
         self.field, self.value, self.reason = field, value, reason
+
+
+class _NoValue:
+    """An XLSX formula cell saved without its computed value (a file written by a program, not
+    by a spreadsheet): the row is rejected naming the cell, never read as an empty cell."""
+
+    __slots__ = ("formula",)
+
+    def __init__(self, formula: str) -> None:
+        self.formula = formula
+
+
+_FORMULA_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?f[\s>/]")
+_CELL_REF = re.compile(r"^([A-Z]+)(\d+)$")
+
+
+def _formulas_without_value(book: Any, sheet: Any) -> dict[int, list[tuple[int, str]]]:
+    """Row -> [(column index from 0, formula)], for the formula cells of `sheet` that carry no
+    cached value. The sheet's XML is first searched for a formula at all (most lists have
+    none: one pass over the bytes), and only then parsed."""
+    import xml.etree.ElementTree as ET
+    import zipfile
+
+    path = getattr(sheet, "_worksheet_path", None)
+    archive = getattr(book, "_archive", None)
+    if not path or not isinstance(archive, zipfile.ZipFile):
+        return {}
+    with archive.open(path) as f:
+        tail = b""
+        while chunk := f.read(1 << 20):
+            if _FORMULA_TAG.search(tail + chunk):
+                break
+            tail = chunk[-64:]
+        else:
+            return {}
+    found: dict[int, list[tuple[int, str]]] = {}
+    with archive.open(path) as f:
+        for _event, elem in ET.iterparse(f):
+            if not elem.tag.endswith("}c") and elem.tag != "c":
+                continue
+            formula = value = None
+            for child in elem:
+                local = child.tag.rsplit("}", 1)[-1]
+                if local == "f":
+                    formula = child
+                elif local == "v":
+                    value = child
+            if formula is not None and (value is None or not (value.text or "")):
+                m = _CELL_REF.match(elem.get("r", ""))
+                if m is not None:
+                    column = 0
+                    for letter in m[1]:
+                        column = column * 26 + ord(letter) - 64
+                    found.setdefault(int(m[2]), []).append((column - 1, "=" + (formula.text or "")))
+            elem.clear()
+    return found
 
 
 # --- reading files -------------------------------------------------------------------------------
@@ -267,8 +329,13 @@ def _rows(path: Path, summary: ImportSummary) -> Iterator[tuple[int, list[Any]]]
             ) from None
         try:
             sheet = book.worksheets[0]
+            missing = _formulas_without_value(book, sheet)
             for n, row in enumerate(sheet.iter_rows(values_only=True), start=1):
-                yield n, list(row)
+                cells = list(row)
+                for column, formula in missing.get(n, ()):
+                    if column < len(cells):
+                        cells[column] = _NoValue(formula)
+                yield n, cells
         finally:
             book.close()
         return
@@ -392,6 +459,8 @@ class _RowChecker:
         self.pick = itemgetter(*(cols.get(key, -1) for key in _FIELDS))
         self.padding = [""] * (max(cols.values()) + 1)
         self.trades: dict[str, str] = {}  # code as typed -> as stored (a file has a few hundred)
+        # the fields of the last checked row left out (an invalid phone), else None
+        self.dropped: list[_Bad] | None = None
 
     def cells(self, row: list[Any]) -> list[str]:
         """The row's fields as text, stripped (CSV: every cell is a str)."""
@@ -472,6 +541,7 @@ class _RowChecker:
             )
         e164 = self._phone("phone", phone, department) if phone else None
         e164_alt = self._phone("phone_alt", phone_alt, department) if phone_alt else None
+        # (a phone that is no phone is dropped, not the row: see `_phone`)
         if e164 is None and e164_alt is not None:
             e164, e164_alt = e164_alt, None
         if trade:
@@ -520,13 +590,18 @@ class _RowChecker:
             now,
         )
 
-    def _phone(self, key: str, text: str, department: str) -> str:
+    def _phone(self, key: str, text: str, department: str) -> str | None:
+        """The phone as E.164; a value that is no phone of the département is dropped (None),
+        noted in `self.dropped` for the caller: the row is imported without it, flagged."""
         if "\x00" in text:
             raise self._nul(key, text)
         try:
             return parse_phone(text, department, field=self.headers[key])
         except InvalidValue as exc:
-            raise _Bad(self.headers[key], text, exc.reason) from None
+            if self.dropped is None:
+                self.dropped = []
+            self.dropped.append(_Bad(self.headers[key], text[:40], exc.reason))
+            return None
 
     def _trade(self, trade: str) -> str:
         """A NAF/NAFA code as stored (10.71C, 10.71CZ), from the stripped cell."""
@@ -960,16 +1035,28 @@ def import_businesses(
             summary.new += len(fresh)
             batch = _Batch()
 
-    def reject(found: Reject) -> None:
+    def write_reject(found: Reject) -> None:
         nonlocal reject_writer, reject_file
-        summary.rejected += 1
-        if len(summary.first_rejects) < 20:
-            summary.first_rejects.append(found)
         if reject_path is not None:
             if reject_writer is None:
                 reject_file = SafeFile(reject_path, force=True)
                 reject_writer = CsvWriter(reject_file.file, REJECT_COLUMNS)
-            reject_writer.write([found.line, found.field, found.value, found.reason])
+            reject_writer.write([found.line, found.field, found.value, found.reason, found.action])
+
+    def reject(found: Reject) -> None:
+        summary.rejected += 1
+        if len(summary.first_rejects) < 20:
+            summary.first_rejects.append(found)
+        write_reject(found)
+
+    def warn(found: Reject) -> None:
+        summary.warned += 1
+        if len(summary.first_warnings) < 20:
+            summary.first_warnings.append(found)
+        write_reject(found)
+
+    # an XLSX cell's column -> its header, for the cells that are formulas without a value
+    header_of = {i: summary.columns[key] for key, i in cols.items()}
 
     # only a dry run needs to remember the file's SIRETs (a real run asks the database)
     seen_in_file: set[str] = set()
@@ -988,10 +1075,17 @@ def import_businesses(
                     raise _Bad(
                         "-", "", _("ligne CSV illisible ({reason})").format(reason=cells.reason)
                     )
+                if xlsx:
+                    _no_value(cells, header_of)
                 record = check(fields_of(cells))
             except _Bad as bad:
+                checker.dropped = None
                 reject(Reject(line, bad.field, bad.value, bad.reason))
                 continue
+            if checker.dropped is not None:
+                for bad in checker.dropped:
+                    warn(Reject(line, bad.field, bad.value, bad.reason, WITHOUT_FIELD))
+                checker.dropped = None
             siret = record[0]
             valid_sirets.append(int(siret))
             valid_lines.append(line)
@@ -1054,6 +1148,23 @@ def import_businesses(
         if summary.new and db.is_sqlite:
             _refresh_statistics(db)
     return summary
+
+
+def _no_value(cells: list[Any], header_of: dict[int, str]) -> None:
+    """_Bad for the first cell of an imported column that is a formula without a value; such
+    cells of ignored columns read as empty."""
+    for i, cell in enumerate(cells):
+        if type(cell) is _NoValue:
+            if i in header_of:
+                raise _Bad(
+                    header_of[i],
+                    cell.formula[:40],
+                    _(
+                        "formule sans valeur calculée (ouvrez le classeur dans un tableur et "
+                        "enregistrez-le, ou collez les valeurs)"
+                    ),
+                )
+            cells[i] = None
 
 
 def _looks_binary(cells: list[Any]) -> bool:

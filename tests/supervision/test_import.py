@@ -71,9 +71,11 @@ def test_windows_1252_semicolon_french_headers(db: Database, world: World, tmp_p
     summary = import_businesses(db, sup, path)
     assert (summary.encoding, summary.delimiter) == ("cp1252", ";")
     assert summary.read == 5  # the blank line is not a row
-    assert (summary.new, summary.updated, summary.rejected) == (2, 0, 3)
+    # line 7's phone "12345" is no phone: the firm is imported without it (flagged)
+    assert (summary.new, summary.updated, summary.rejected, summary.warned) == (3, 0, 2, 1)
     assert summary.imported + summary.rejected == summary.read
-    assert count(db) == before + 2
+    assert count(db) == before + 3
+    assert business(db, S4).phone is None
     b = business(db, S1)
     assert b.name == "Boulangerie Élodie SARL" and b.name_key == "boulangerie elodie sarl"
     assert (b.department, b.postcode, b.city) == ("35", "35000", "Rennes")
@@ -81,10 +83,10 @@ def test_windows_1252_semicolon_french_headers(db: Database, world: World, tmp_p
     assert b.trade_code == "10.71C" and b.email == "elodie@example.fr"
     assert business(db, S2).phone == "+33142685300"
     got = rejects(tmp_path / "liste.rejets.csv")
-    assert [(r["line"], r["field"]) for r in got] == [
-        ("4", "N° SIRET"),
-        ("5", "Raison sociale"),
-        ("7", "Téléphone"),
+    assert [(r["line"], r["field"], r["action"]) for r in got] == [
+        ("4", "N° SIRET", "rejected"),
+        ("5", "Raison sociale", "rejected"),
+        ("7", "Téléphone", "imported_without_field"),
     ]
     assert "Luhn" in got[0]["reason"] and got[0]["value"] == BAD_SIRET
     assert got[1]["reason"] == "raison sociale vide"
@@ -102,7 +104,7 @@ def test_rerun_adds_nothing_twice_and_keeps_do_not_call(
     before = count(db)
     again = import_businesses(db, sup, path)
     # the firm that opposed calls is left as it is: its row is rejected with the reason
-    assert (again.new, again.updated, again.rejected) == (0, 1, 4)
+    assert (again.new, again.updated, again.rejected) == (0, 2, 3)
     assert count(db) == before
     assert business(db, S1).do_not_call is True
 
@@ -249,7 +251,13 @@ def test_xlsx_with_numbers_that_lost_their_zeros(
     assert (b.postcode, b.department, b.phone) == ("01000", "01", "+33474123456")
     got = rejects(tmp_path / "r.csv")
     assert got == [
-        {"line": "3", "field": "Email", "value": "pas-un-mail", "reason": "adresse e-mail invalide"}
+        {
+            "line": "3",
+            "field": "Email",
+            "value": "pas-un-mail",
+            "reason": "adresse e-mail invalide",
+            "action": "rejected",
+        }
     ]
 
 
@@ -257,7 +265,7 @@ def test_dry_run_writes_nothing(db: Database, world: World, tmp_path: Path) -> N
     path = write(tmp_path / "liste.csv", CP1252, "cp1252")
     before, audits = count(db), count(db, AuditLog)
     s = import_businesses(db, require_supervisor(db, "sup_nat"), path, dry_run=True)
-    assert (s.new, s.updated, s.rejected) == (2, 0, 3)
+    assert (s.new, s.updated, s.rejected) == (3, 0, 2)
     assert count(db) == before and count(db, AuditLog) == audits
     assert not (tmp_path / "liste.rejets.csv").exists()
 
@@ -289,8 +297,8 @@ def test_regional_scope_campaign_queue_and_audit(
     with pytest.raises(Forbidden):
         import_businesses(db, sup, path, chamber="IDF")
     s = import_businesses(db, sup, path, campaign="c3")
-    # S2 is in Paris: outside BRE, refused with the reason
-    assert (s.new, s.rejected, s.queued) == (1, 4, 1)
+    # S2 is in Paris: outside BRE, refused with the reason (S4 comes without its phone)
+    assert (s.new, s.rejected, s.queued) == (2, 3, 2)
     reasons = {r.line: r.reason for r in s.first_rejects}
     assert reasons[3] == "département 75 hors de la chambre BRE"
     with db.reading() as sess:
@@ -300,9 +308,12 @@ def test_regional_scope_campaign_queue_and_audit(
                 AuditLog.action == "import"
             )
         ).one()
-    assert tasks == [(business(db, S1).id, world.chamber["BRE"])]
+    assert sorted(tasks) == [
+        (business(db, S1).id, world.chamber["BRE"]),
+        (business(db, S4).id, world.chamber["BRE"]),
+    ]
     assert audit[0] == world.agent["sup_bre"] and audit[1] == "import"
-    assert audit[2]["read"] == 5 and audit[2]["rejected"] == 4 and audit[2]["chamber"] == "BRE"
+    assert audit[2]["read"] == 5 and audit[2]["rejected"] == 3 and audit[2]["chamber"] == "BRE"
     # queued again by a re-run: nothing twice
     assert import_businesses(db, sup, path, campaign="c3").queued == 0
 
@@ -330,7 +341,7 @@ def test_cli_import(db_url: str, world: World, tmp_path: Path) -> None:
         obj=AppContext(),
     )
     assert r.exit_code == 0, r.output
-    assert "5 lignes lues : 2 nouvelles entreprises, 0 mises à jour, 3 refusées" in r.output
+    assert "5 lignes lues : 3 nouvelles entreprises, 0 mises à jour, 2 refusées" in r.output
     assert "ligne 4, N° SIRET" in r.output
     r = CliRunner().invoke(
         cli,
