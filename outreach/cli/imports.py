@@ -84,6 +84,8 @@ def import_businesses_cmd(
             summary = run(lambda n: bar.update(task, completed=n))
     else:
         summary = run()
+    if summary.interrupted is not None:
+        echo(interrupted_message(summary.interrupted))
     if dry_run:
         echo(_("essai à blanc : rien n'a été écrit dans la base"))
     echo(
@@ -147,3 +149,32 @@ def import_businesses_cmd(
         ),
         err=True,
     )
+
+
+def interrupted_message(run: service.Interrupted) -> str:
+    """What the re-run of an interrupted import says first."""
+    which = (
+        _("l'import précédent de ce fichier")
+        if run.same_content
+        else _("l'import précédent de {path} (dont le contenu a changé depuis)").format(
+            path=run.path
+        )
+    )
+    if run.batches:
+        kept = ngettext(
+            "interrompu après {batches} lot enregistré (jusqu'à la ligne {line}) : ses {rows} "
+            "lignes écrites sont gardées",
+            "interrompu après {batches} lots enregistrés (jusqu'à la ligne {line}) : ses {rows} "
+            "lignes écrites sont gardées",
+            run.batches,
+        ).format(
+            batches=format_number(run.batches),
+            line=format_number(run.last_line),
+            rows=format_number(run.rows),
+        )
+    else:
+        kept = _("interrompu avant son premier lot : il n'avait rien écrit")
+    return _(
+        "attention : {which} ({when}, par {login}) a été {kept} ; cet import relit tout le "
+        "fichier et n'ajoute rien deux fois"
+    ).format(which=which, when=f"{run.at:%d/%m/%Y %H:%M} UTC", login=run.login or "?", kept=kept)

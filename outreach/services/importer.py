@@ -10,7 +10,10 @@ NAF/NAFA code, e-mail); a bad row goes to the rejects file with its line number,
 named in the file, the value and the reason, and never stops the good rows beside it. Good rows
 are upserted by SIRET in batches of 5,000, each batch its own short transaction (agents keep
 recording calls meanwhile); a re-run adds nothing twice, and never lifts a do-not-call.
-Always: rows imported + rows rejected = rows read (blank lines are not rows).
+Always: rows imported + rows rejected = rows read (blank lines are not rows). A phone that is
+no phone is left out of its row (flagged), not the row; an XLSX formula saved without its value
+rejects its row. Every run is marked in audit_log at its start and its end, so a run that was
+killed is named by the next run of the same file (see `previous_interrupted`).
 
 An import never changes a business it has no business changing: one outside the importer's
 chamber (or outside `--chamber`), one erased under the RGPD, one that opposed calls. Its row is
@@ -24,10 +27,13 @@ from __future__ import annotations
 import codecs
 import csv
 import functools
+import hashlib
+import os
 import queue
 import re
 import threading
 import time
+import uuid
 from array import array
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -36,11 +42,11 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from outreach.db.engine import Database
-from outreach.db.models import Business, CallTask, Chamber, Department
+from outreach.db.models import Agent, AuditLog, Business, CallTask, Chamber, Department
 from outreach.domain.geography import department_of_postcode
 from outreach.domain.invalid import InvalidValue
 from outreach.domain.phones import parse_phone
@@ -57,6 +63,10 @@ from outreach.services.sheets import CsvWriter
 from outreach.services.types import AgentInfo
 
 BATCH = 5_000
+# tests and tuning: rows a batch (each its own transaction); a test hook that stops the import
+# (sleeping) once that many batches are committed, for a test to kill it there
+ENV_BATCH = "OUTREACH_IMPORT_BATCH_ROWS"
+ENV_PAUSE = "OUTREACH_TEST_IMPORT_PAUSE_AFTER_BATCHES"
 
 # canonical field -> folded header variants
 ALIASES: dict[str, tuple[str, ...]] = {
@@ -198,6 +208,7 @@ class ImportSummary:
     first_warnings: list[Reject] = field(default_factory=list)
     duplicates: list[Duplicate] = field(default_factory=list)  # the first DUPLICATES_KEPT
     duplicate_count: int = 0  # SIRETs found on more than one valid line
+    interrupted: Interrupted | None = None  # the previous run of this file, if it stopped
     seconds: float = 0.0
 
     @property
@@ -207,6 +218,82 @@ class ImportSummary:
     @property
     def rate(self) -> float:
         return self.read / self.seconds if self.seconds > 0 else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Interrupted:
+    """The previous import of the same file (same content, or same path) that never ended: a
+    process killed, a machine stopped. Its committed batches are kept (each was a transaction
+    of its own, audited); a re-run reads the whole file again and adds nothing twice."""
+
+    at: Any  # when it started (UTC)
+    login: str | None  # who ran it
+    path: str  # the file's path then
+    same_content: bool  # the same bytes (else: the same path, a file changed since)
+    batches: int  # batches committed
+    rows: int  # rows those batches wrote
+    last_line: int  # the last line of the file they covered (0: none)
+
+
+# audit rows marking a run: at its start and its end, under the file's content checksum and
+# under its path (entity_id: a SHA-256, so an index look-up); its batches under the run's id
+_BY_CONTENT, _BY_PATH, _RUN = "import_file", "import_path", "import_run"
+
+
+def _file_keys(path: Path) -> tuple[str, str]:
+    """(SHA-256 of the file's bytes, SHA-256 of its absolute path)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+    where = hashlib.sha256(str(path.resolve()).encode("utf-8", "surrogateescape"))
+    return digest.hexdigest(), where.hexdigest()
+
+
+def previous_interrupted(session: Session, content: str, where: str) -> Interrupted | None:
+    """The latest run of this file (by content or by path), when it started and never ended."""
+    marks = or_(
+        and_(AuditLog.entity == _BY_CONTENT, AuditLog.entity_id == content),
+        and_(AuditLog.entity == _BY_PATH, AuditLog.entity_id == where),
+    )
+    latest = session.execute(
+        select(AuditLog.action, AuditLog.at, AuditLog.detail, AuditLog.entity, Agent.login)
+        .outerjoin(Agent, Agent.id == AuditLog.agent_id)
+        .where(marks)
+        .order_by(AuditLog.id.desc())
+        .limit(1)
+    ).first()
+    if latest is None or latest.action != "import.start" or not latest.detail:
+        return None
+    run = str(latest.detail.get("run", ""))
+    batches = session.scalars(
+        select(AuditLog.detail).where(AuditLog.entity == _RUN, AuditLog.entity_id == run)
+    ).all()
+    return Interrupted(
+        at=latest.at,
+        login=latest.login,
+        path=str(latest.detail.get("file", "")),
+        same_content=latest.detail.get("sha256") == content,
+        batches=len(batches),
+        rows=sum(int((d or {}).get("rows", 0)) for d in batches),
+        last_line=max((int((d or {}).get("last_line", 0)) for d in batches), default=0),
+    )
+
+
+def _mark_run(
+    db: Database, person: AgentInfo, action: str, keys: tuple[str, str], detail: dict[str, Any]
+) -> None:
+    """The start or end marks of a run (one audit row per key), committed at once."""
+    with db.writing() as session:
+        for entity, key in zip((_BY_CONTENT, _BY_PATH), keys, strict=True):
+            record_audit(
+                session,
+                agent_id=person.id,
+                action=action,
+                entity=entity,
+                entity_id=key,
+                detail=detail,
+            )
 
 
 class _Bad(Exception):
@@ -783,6 +870,7 @@ def _write_batch(
     batch: _Batch,
     queue_into: tuple[int, int | None] | None,
     chamber_only: tuple[int, str] | None,
+    run: str | None = None,
 ) -> tuple[int, int, dict[str, str]]:
     """Upsert one batch (unique SIRETs) in its own transaction: (new, queued, refused SIRETs
     with their reasons)."""
@@ -800,11 +888,23 @@ def _write_batch(
             queued = enqueue(session, queue_into[0], queue_into[1], [Business.siret.in_(sirets)])
         # each batch commits on its own: its audit row goes with it (an interrupted import
         # leaves no unaudited rows); the summary row follows at the end
-        detail: dict[str, Any] = {"new": new, "queued": queued, "sirets": sirets}
+        # rows and last_line: how far a run got, should it be interrupted after this batch
+        detail: dict[str, Any] = {
+            "new": new,
+            "queued": queued,
+            "rows": len(batch.rows),
+            "last_line": max(batch.lines.values()),
+            "sirets": sirets,
+        }
         if refused:
             detail["refused"] = sorted(refused)
         record_audit(
-            session, agent_id=person.id, action="import.batch", entity="businesses", detail=detail
+            session,
+            agent_id=person.id,
+            action="import.batch",
+            entity=_RUN if run else "businesses",
+            entity_id=run,
+            detail=detail,
         )
     return new, queued, refused
 
@@ -863,6 +963,9 @@ class _BatchWriter:
     ) -> None:
         self.db, self.person, self.queue_into = db, person, queue_into
         self.chamber_only, self.siret_field = chamber_only, siret_field
+        self.run: str | None = None  # the run's id, set once its start is marked
+        self.pause_after = int(os.environ.get(ENV_PAUSE, "0") or 0)
+        self.written = 0
         self.new = self.queued = 0
         self.refused: list[Reject] = []
         self.error: BaseException | None = None
@@ -892,8 +995,12 @@ class _BatchWriter:
 
     def _write(self, batch: _Batch) -> None:
         new, queued, refused = _write_batch(
-            self.db, self.person, batch, self.queue_into, self.chamber_only
+            self.db, self.person, batch, self.queue_into, self.chamber_only, self.run
         )
+        self.written += 1
+        if self.pause_after and self.written == self.pause_after:
+            while True:  # the test hook: stop here, committed, until killed
+                time.sleep(60)
         self.new += new
         self.queued += queued
         self.refused += [
@@ -937,17 +1044,21 @@ def import_businesses(
     dry_run: bool = False,
     rejects: Path | None = None,
     progress: Callable[[int], None] | None = None,
-    batch_size: int = BATCH,
+    batch_size: int | None = None,
 ) -> ImportSummary:
     """Import the business list at `path` (see the module notes); the caller checked the role.
 
     Without `rejects`, bad rows go to `<file>.rejets.csv` beside the file (not in a dry run).
     """
     started = time.perf_counter()
+    if batch_size is None:
+        batch_size = int(os.environ.get(ENV_BATCH, "0") or 0) or BATCH
     if not path.is_file():
         raise InvalidInput(_("fichier introuvable : {path}").format(path=path))
     summary = ImportSummary(path=str(path), dry_run=dry_run)
+    keys = _file_keys(path)
     with db.reading() as session:
+        summary.interrupted = previous_interrupted(session, *keys)
         dep_chamber = dict(session.execute(select(Department.code, Department.chamber_id)).all())
         codes = dict(session.execute(select(Chamber.code, Chamber.id)).all())
         queue_into = None
@@ -1058,6 +1169,17 @@ def import_businesses(
     # an XLSX cell's column -> its header, for the cells that are formulas without a value
     header_of = {i: summary.columns[key] for key, i in cols.items()}
 
+    if writer is not None:
+        # the run's start, committed before any batch: a run that never ends is named by the
+        # next one (see `previous_interrupted`)
+        writer.run = str(uuid.uuid4())
+        _mark_run(
+            db,
+            person,
+            "import.start",
+            keys,
+            {"run": writer.run, "file": str(path), "sha256": keys[0], "batch_rows": batch_size},
+        )
     # only a dry run needs to remember the file's SIRETs (a real run asks the database)
     seen_in_file: set[str] = set()
     would_queue: set[str] = set()
@@ -1143,8 +1265,18 @@ def import_businesses(
                     "rejected": summary.rejected,
                     "queued": summary.queued,
                     "duplicates": summary.duplicate_count,
+                    "run": writer.run if writer is not None else None,
                 },
             )
+            for entity, key in zip((_BY_CONTENT, _BY_PATH), keys, strict=True):
+                record_audit(
+                    session,
+                    agent_id=person.id,
+                    action="import.end",
+                    entity=entity,
+                    entity_id=key,
+                    detail={"run": writer.run if writer is not None else None},
+                )
         if summary.new and db.is_sqlite:
             _refresh_statistics(db)
     return summary

@@ -6,7 +6,12 @@ backends, real files, a real process killed with SIGKILL)."""
 from __future__ import annotations
 
 import csv
+import os
 import re
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import openpyxl
@@ -17,9 +22,10 @@ from sqlalchemy import select, update
 from outreach.cli import cli
 from outreach.cli.base import AppContext
 from outreach.db.engine import Database
-from outreach.db.models import Business
+from outreach.db.models import AuditLog, Business
 from outreach.services.access import require_supervisor
-from outreach.services.importer import import_businesses
+from outreach.services.audit import record_audit
+from outreach.services.importer import ENV_BATCH, ENV_PAUSE, _file_keys, import_businesses
 from tests.supervision.builders import World, build_world, make_siret
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -184,3 +190,101 @@ def test_duplicates_name_their_lines_and_the_winner(
     assert business(db, NEW).name == "Troisième"
     with db.writing() as s:  # nothing else to see here: keep the world as it was
         s.execute(update(Business).where(Business.siret == NEW).values(name="Troisième"))
+
+
+def _batches_of_runs(db: Database) -> int:
+    with db.reading() as s:
+        return len(
+            s.scalars(
+                select(AuditLog.id).where(
+                    AuditLog.action == "import.batch", AuditLog.entity == "import_run"
+                )
+            ).all()
+        )
+
+
+def test_an_import_killed_mid_way_is_named_by_the_next_run(
+    db: Database, world: World, tmp_path: Path
+) -> None:
+    rows = [
+        f"{make_siret(10_000 + n)};Entreprise {n};35000;02 99 00 {n // 100:02d} {n % 100:02d}"
+        for n in range(100)
+    ]
+    path = tmp_path / "grande-liste.csv"
+    path.write_text("SIRET;Raison sociale;Code postal;Téléphone\n" + "\n".join(rows) + "\n")
+    url = db.url.render_as_string(hide_password=False)
+    env = {
+        **os.environ,
+        ENV_BATCH: "10",  # 10 batches of 10 rows, each its own transaction
+        ENV_PAUSE: "3",  # the process stops, committed, after its third batch
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "outreach", "--db", url, "import", "businesses", str(path)]
+        + ["--as", "sup_nat"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 120  # a wait for the state, not a timing assertion
+        while _batches_of_runs(db) < 3:
+            assert proc.poll() is None, proc.communicate()
+            assert time.monotonic() < deadline, "the import never committed 3 batches"
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGKILL)
+    finally:
+        proc.kill()
+        proc.wait()
+    assert proc.returncode == -signal.SIGKILL
+    with db.reading() as s:
+        kept = s.scalars(select(Business.siret).where(Business.name.like("Entreprise %"))).all()
+    wanted = {make_siret(10_000 + n) for n in range(30)}
+    assert set(kept) - {make_siret(n) for n in range(1, 20)} == wanted  # 3 batches, no more
+
+    out = run_cli(db, "import", "businesses", str(path), "--as", "sup_nat")
+    assert (
+        "attention : l'import précédent de ce fichier (" in out
+        and ", par sup_nat) a été interrompu après 3 lots enregistrés (jusqu'à la ligne 31) : "
+        "ses 30 lignes écrites sont gardées ; cet import relit tout le fichier et n'ajoute rien "
+        "deux fois"
+        in " ".join(out.split())
+    ), out
+    assert "100 lignes lues : 70 nouvelles entreprises, 30 mises à jour, 0 refusées" in out
+    with db.reading() as s:
+        names = s.scalars(
+            select(Business.name).where(
+                Business.siret.in_([make_siret(10_000 + n) for n in range(100)])
+            )
+        ).all()
+    assert sorted(names) == sorted(f"Entreprise {n}" for n in range(100))  # each once
+
+    # that run ended: the next says nothing of it; nor does one after a clean run
+    assert "interrompu" not in run_cli(db, "import", "businesses", str(path), "--as", "sup_nat")
+
+
+def test_an_interrupted_import_is_named_by_path_when_the_file_changed(
+    db: Database, world: World, tmp_path: Path
+) -> None:
+    path = tmp_path / "liste.csv"
+    path.write_text(f"SIRET;Raison sociale;Code postal\n{NEW};Une;35000\n", encoding="utf-8")
+    sup = require_supervisor(db, "sup_nat")
+    keys = _file_keys(path)
+    # a run that started and never ended (its process died before its first batch)
+    with db.writing() as s:
+        for entity, key in zip(("import_file", "import_path"), keys, strict=True):
+            record_audit(
+                s,
+                agent_id=sup.id,
+                action="import.start",
+                entity=entity,
+                entity_id=key,
+                detail={"run": "r-1", "file": str(path), "sha256": keys[0]},
+            )
+    path.write_text(f"SIRET;Raison sociale;Code postal\n{NEW};Une, corrigée;35000\n")
+    summary = import_businesses(db, sup, path, dry_run=True)
+    assert summary.interrupted is not None
+    assert (summary.interrupted.same_content, summary.interrupted.batches) == (False, 0)
+    out = run_cli(db, "import", "businesses", str(path), "--as", "sup_nat")
+    assert f"l'import précédent de {path} (dont le contenu a changé depuis)" in out
+    assert "interrompu avant son premier lot : il n'avait rien écrit" in out
+    assert import_businesses(db, sup, path).interrupted is None
