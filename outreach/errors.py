@@ -19,8 +19,9 @@ class DatabaseUnavailable(OutreachError):
     """The database cannot be reached (server down, file unreadable)."""
 
 
-class DatabaseDamaged(OutreachError):
-    """The database file is not a sound database (truncated, overwritten...)."""
+class DatabaseDamaged(DatabaseUnavailable):
+    """The database file is not a sound database (truncated, overwritten...): not usable now,
+    like an unreachable one (what waits for the database keeps waiting), said differently."""
 
 
 class SchemaMismatch(OutreachError):

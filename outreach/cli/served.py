@@ -1,5 +1,5 @@
 """textual-serve with each browser session told its own remote address (for the login
-throttle: services.throttle), through the environment of its app process."""
+delay: services.login_delay), through the environment of its app process."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from aiohttp import web
 from textual_serve.app_service import AppService
 from textual_serve.server import Server
 
-from outreach.services.throttle import ENV_REMOTE_ADDRESS
+from outreach.services.login_delay import ENV_REMOTE_ADDRESS
 
 log = logging.getLogger("textual-serve")
 

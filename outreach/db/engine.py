@@ -195,6 +195,7 @@ def make_engine(url: URL | str, **kwargs: Any) -> Engine:
             event.listen(engine, "do_connect", lambda *_a: private_sqlite_file(path))
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
+        event.listen(engine, "handle_error", _damage_as_operational, retval=True)
         return engine
     kwargs.setdefault("pool_size", 5)
     kwargs.setdefault("max_overflow", 10)
@@ -275,7 +276,12 @@ def retry_busy(fn: Callable[[], T], attempts: int = 8, first_delay: float = 0.05
 
 
 def unavailable(db: Database, exc: OperationalError) -> DatabaseUnavailable:
-    """A one-line, human message for a database that cannot be reached."""
+    """A one-line, human message for a database that cannot be reached (or, found damaged
+    while in use, is not usable: DatabaseDamaged)."""
+    if _is_damage(exc):
+        damaged = database_error(db, exc)
+        assert isinstance(damaged, DatabaseDamaged)
+        return damaged
     reason = str(exc.orig).strip().splitlines()[0] if exc.orig is not None else str(exc)
     if "readonly database" in reason:
         return DatabaseUnavailable(
@@ -313,6 +319,34 @@ def database_error(db: Database | None, exc: DBAPIError) -> OutreachError:
     return DatabaseUnavailable(
         _("erreur de la base de données ({url}) : {reason}").format(url=where, reason=first)
     )
+
+
+class DamagedDatabaseError(OperationalError):
+    """A SQLite file found damaged while in use (overwritten, truncated under a running app).
+    Raised as an OperationalError, that is as a database that cannot be reached now: what keeps
+    work for later (the agents' outbox) keeps it, and `database_error` / `offline_reason` name
+    the damage and the way back."""
+
+
+def _damage_as_operational(context: Any) -> BaseException | None:
+    exc = context.sqlalchemy_exception
+    if isinstance(exc, DBAPIError) and not isinstance(exc, OperationalError) and _is_damage(exc):
+        return DamagedDatabaseError(
+            exc.statement,
+            exc.params,
+            exc.orig,  # type: ignore[arg-type]
+            connection_invalidated=exc.connection_invalidated,
+        )
+    return None
+
+
+def offline_reason(db: Database | None, exc: BaseException) -> str:
+    """Why the database cannot be used now, in one line: a damaged SQLite file says so and how to
+    recover (`database_error`), anything else its first line."""
+    if isinstance(exc, DBAPIError) and _is_damage(exc):
+        return str(database_error(db, exc))
+    text = str(getattr(exc, "orig", None) or exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def _is_damage(exc: DBAPIError) -> bool:

@@ -86,7 +86,7 @@ BUSINESSES = Rights(
     "do_not_call_at, updated_at)",
     supervisor="SELECT, INSERT, UPDATE",
 )
-# everyone reads who is who, but a PIN's hash and lockout are for supervisors and admins
+# everyone reads who is who, but a PIN's hash and wait are for supervisors and admins
 AGENTS = Rights(
     agent="SELECT (id, login, name, chamber_id, role, has_pin, active, created_at)",
     supervisor="SELECT, UPDATE (pin_hash, failed_pins, locked_until)",

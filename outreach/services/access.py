@@ -64,7 +64,7 @@ def acting_person(
 
     On PostgreSQL: the connected role (`outreach.services.people.connected_person`). On SQLite:
     `--as`, else OUTREACH_AS, else `default`; when that person has a PIN, `pin(login)` must give
-    it (typed, or OUTREACH_PIN), checked with the login screen's lockout and audit. Forbidden for
+    it (typed, or OUTREACH_PIN), checked with the login screen's waits and audit. Forbidden for
     a disabled person or a missing or wrong PIN.
     """
     if db.is_postgresql:
@@ -85,7 +85,7 @@ def acting_person(
                 "dans la variable OUTREACH_PIN (jamais sur la ligne de commande)"
             ).format(login=person.login)
         )
-    return verify_login(db, person.login, typed)
+    return verify_login(db, person.login, typed)  # with the delays of the login screen
 
 
 def is_active(db: Database, agent_id: int) -> bool:

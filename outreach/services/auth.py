@@ -1,4 +1,5 @@
-"""Agent login: PINs hashed with argon2, lockout after repeated wrong PINs, every attempt audited.
+"""Agent login: PINs hashed with argon2, a progressive delay after wrong PINs per login and per
+source (services.login_delay), every attempt audited.
 
 An agent without a PIN logs in with the login alone, unless the caller requires a PIN (the app
 served to other hosts does): then only agents with a PIN may log in.
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -19,13 +20,12 @@ from outreach.db.engine import Database, retry_busy
 from outreach.db.models import Agent
 from outreach.errors import Forbidden, InvalidInput, NotFound
 from outreach.i18n import _
+from outreach.services import login_delay
 from outreach.services.agents import load_agent, works_every_chamber
 from outreach.services.audit import record_audit
-from outreach.services.clock import from_db, to_db, utcnow
+from outreach.services.clock import to_db, utcnow
 from outreach.services.types import AgentInfo
 
-MAX_FAILED_PINS = 5
-LOCKOUT = timedelta(minutes=15)
 PIN_PATTERN = re.compile(r"^[0-9]{4,12}$")
 
 _hasher = PasswordHasher()
@@ -72,20 +72,30 @@ def verify_login(
     *,
     require_pin: bool = False,
     now: datetime | None = None,
+    source: str | None = None,
 ) -> AgentInfo:
     """The agent `login` if the PIN is right (or none is set and none is required).
 
     Raises Forbidden with one message for an unknown login or a wrong PIN (the screen does not
-    reveal which logins exist), and a lockout message after MAX_FAILED_PINS wrong PINs in a row.
+    reveal which logins exist), with the wait before the next attempt once wrong PINs make one
+    (per login and per `source`, default `login_delay.source_of()`: services.login_delay).
     Every attempt leaves an audit row.
     """
     moment = to_db(now) if now else utcnow()
+    source = source or login_delay.source_of()
     wrong = _("identifiant ou code PIN incorrect")
 
     def attempt() -> _Outcome:
         with db.writing() as session:
             found = _load(session, login, lock=True)
+            waiting = login_delay.refusal(session, found, source, moment)
+            if waiting is not None:
+                return _Outcome(None, waiting)
             if found is None or not found.active:
+                if pin:  # a guessed login counts for its source
+                    later = login_delay.failed(session, None, login, source, moment)
+                    if later:
+                        return _Outcome(None, wrong_then(wrong, later))
                 record_audit(
                     session,
                     agent_id=None if found is None else found.id,
@@ -97,17 +107,6 @@ def verify_login(
                 )
                 return _Outcome(None, wrong)
             agent = found
-            if agent.locked_until is not None and agent.locked_until > moment:
-                record_audit(
-                    session,
-                    agent_id=agent.id,
-                    action="login_refused",
-                    entity="agent",
-                    entity_id=agent.id,
-                    detail={"reason": "locked"},
-                    at=moment,
-                )
-                return _Outcome(None, locked_message(agent.locked_until))
             if agent.pin_hash is None:
                 if require_pin:
                     record_audit(
@@ -127,13 +126,9 @@ def verify_login(
                         ).format(login=agent.login),
                     )
             elif not pin or not _pin_matches(agent.pin_hash, pin):
-                return _Outcome(None, note_failure(session, agent, moment) or wrong)
-            if agent.failed_pins or agent.locked_until is not None:
-                session.execute(
-                    update(Agent)
-                    .where(Agent.id == agent.id)
-                    .values(failed_pins=0, locked_until=None)
-                )
+                later = login_delay.failed(session, agent, login, source, moment)
+                return _Outcome(None, wrong_then(wrong, later))
+            login_delay.succeeded(session, agent, source, moment)
             record_audit(
                 session,
                 agent_id=agent.id,
@@ -151,45 +146,19 @@ def verify_login(
     return result.agent
 
 
-def locked_message(locked_until: datetime | None) -> str:
-    until = from_db(locked_until)
-    assert until is not None
-    return _("compte verrouillé après {n} codes PIN erronés ; réessayez après {time} UTC").format(
-        n=MAX_FAILED_PINS, time=until.strftime("%H:%M")
-    )
-
-
-def note_failure(session: Session, agent: Agent, moment: datetime) -> str | None:
-    """One more wrong PIN (or password) for `agent`, audited; the lockout message when this
-    one locks the login for LOCKOUT, else None."""
-    failed = agent.failed_pins + 1
-    locked = failed >= MAX_FAILED_PINS
-    session.execute(
-        update(Agent)
-        .where(Agent.id == agent.id)
-        .values(
-            failed_pins=0 if locked else failed,
-            locked_until=moment + LOCKOUT if locked else agent.locked_until,
-        )
-    )
-    record_audit(
-        session,
-        agent_id=agent.id,
-        action="login_locked" if locked else "login_failed",
-        entity="agent",
-        entity_id=agent.id,
-        detail={"failed_pins": failed},
-        at=moment,
-    )
-    if not locked:
-        return None
-    return _("compte verrouillé pour {minutes} minutes après {n} codes PIN erronés").format(
-        minutes=int(LOCKOUT.total_seconds() // 60), n=MAX_FAILED_PINS
-    )
+def wrong_then(wrong: str, later: str | None) -> str:
+    """The refusal, with the wait before the next attempt when there is one."""
+    return wrong if later is None else _("{wrong} ; {later}").format(wrong=wrong, later=later)
 
 
 def set_pin(db: Database, login: str, pin: str | None, *, actor_id: int | None = None) -> None:
-    """Set (or with None, remove) the PIN of `login`: 4 to 12 digits, stored as an argon2 hash."""
+    """Set (or with None, remove) the PIN of `login`: 4 to 12 digits, stored as an argon2 hash.
+
+    Someone else's PIN: a supervisor of the agent's chamber (or of the whole network). Removing
+    a PIN (which also ends the login's wait after wrong PINs) is for a supervisor or an admin
+    only, even one's own, and on SQLite one proven by a PIN of their own (`actor_id` comes from
+    `access.acting_person`, which checked it); on PostgreSQL the connected role is the proof.
+    Audited (set_pin, clear_pin)."""
     if pin is not None and not PIN_PATTERN.match(pin):
         raise InvalidInput(_("code PIN invalide : 4 à 12 chiffres"))
     pin_hash = hash_pin(pin) if pin is not None else None
@@ -198,6 +167,22 @@ def set_pin(db: Database, login: str, pin: str | None, *, actor_id: int | None =
         if found is None:
             raise NotFound(_("agent inconnu : « {login} »").format(login=login.strip()))
         agent = found
+        if pin is None:
+            actor = load_agent(session, actor_id) if actor_id is not None else None
+            if actor is None or not actor.is_supervisor:
+                raise Forbidden(
+                    _(
+                        "retirer un code PIN est réservé à un superviseur ou un administrateur "
+                        "(--as, avec son propre code PIN)"
+                    )
+                )
+            if db.is_sqlite and not actor.has_pin:
+                raise Forbidden(
+                    _(
+                        "retirer un code PIN demande un superviseur qui a lui-même un code PIN "
+                        "(sa preuve d'identité sur SQLite) : {actor} n'en a pas"
+                    ).format(actor=actor.login)
+                )
         if actor_id is not None and actor_id != agent.id:
             # someone else's PIN: a supervisor of the agent's chamber (or of the whole network)
             actor = load_agent(session, actor_id)

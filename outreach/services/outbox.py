@@ -30,8 +30,9 @@ from typing import Any
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from outreach.config import data_dir
-from outreach.db.engine import Database
-from outreach.errors import DatabaseUnavailable, OutreachError
+from outreach.db.engine import DamagedDatabaseError, Database, offline_reason
+from outreach.errors import DatabaseDamaged, DatabaseUnavailable, OutreachError
+from outreach.i18n import _
 from outreach.services.types import CallInput, RecordResult, ReferralInput
 
 # Errors that mean "the database is not there now", as opposed to a call the database refused.
@@ -40,6 +41,21 @@ UNREACHABLE: tuple[type[BaseException], ...] = (
     InterfaceError,
     DatabaseUnavailable,
 )
+
+
+def is_damaged(exc: BaseException) -> bool:
+    """Whether `exc` is a SQLite file found damaged (not merely out of reach)."""
+    return isinstance(exc, DamagedDatabaseError | DatabaseDamaged)
+
+
+def offline_message(db: Database | None, exc: BaseException) -> str:
+    """What the agents' screen says when the database cannot be used now: a damaged SQLite file
+    (found damaged while the app runs) names the damage and the way back; else unreachable."""
+    if isinstance(exc, DatabaseDamaged):
+        return str(exc)
+    if is_damaged(exc):
+        return offline_reason(db, exc)
+    return _("Base de données injoignable ({reason}).").format(reason=offline_reason(db, exc))
 
 
 def _first_line(exc: BaseException) -> str:
@@ -254,10 +270,14 @@ def record_or_keep(
     outbox: Outbox,
     call: CallInput,
     record: Callable[[Database, CallInput], RecordResult],
+    kept: Callable[[BaseException], None] | None = None,
 ) -> RecordResult | None:
-    """Record `call`; if the database cannot be reached, keep it in `outbox` and return None."""
+    """Record `call`; if the database cannot be reached (or was found damaged), keep it in
+    `outbox` and return None (`kept` is told why)."""
     try:
         return record(db, call)
-    except UNREACHABLE:
+    except UNREACHABLE as exc:
         outbox.append(call)
+        if kept is not None:
+            kept(exc)
         return None

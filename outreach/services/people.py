@@ -295,48 +295,52 @@ def disable_person(db: Database, actor: AgentInfo | None, login: str) -> None:
 
 
 def password_login(
-    db: Database, login: str, password: str, now: datetime | None = None
+    db: Database,
+    login: str,
+    password: str,
+    now: datetime | None = None,
+    source: str | None = None,
 ) -> tuple[Database, AgentInfo]:
     """Connect as `login` with `password` (PostgreSQL): the person's own `Database` and who
     they are. Forbidden, with one message whatever was wrong (unknown login, wrong password,
     disabled), so the screen does not tell which logins exist. Started with the owner's URL
-    (the app served to other hosts), wrong passwords count towards the login's lockout, as
-    wrong PINs do (services.auth)."""
+    (the app served to other hosts), wrong passwords make the login and the source wait, as
+    wrong PINs do (services.login_delay)."""
     from sqlalchemy.exc import OperationalError
 
     from outreach.db.engine import open_database
-    from outreach.services.auth import locked_message, note_failure
+    from outreach.services import login_delay
+    from outreach.services.auth import wrong_then
 
     moment = to_db(now) if now else utcnow()
+    source = source or login_delay.source_of()
     wrong = _("identifiant ou mot de passe incorrect")
     login = login.strip()
     if not LOGIN_PATTERN.match(login) or not password:
         raise Forbidden(wrong)
     owner = connected_or_owner(db) is None
     if owner:
-        with db.reading() as session:
-            until = session.scalar(select(Agent.locked_until).where(Agent.login == login))
-        if until is not None and until > moment:
-            raise Forbidden(locked_message(until))
+        with db.writing() as session:
+            found = session.scalar(select(Agent).where(Agent.login == login))
+            waiting = login_delay.refusal(session, found, source, moment)
+        if waiting is not None:
+            raise Forbidden(waiting)
     own = open_database(db.url.set(username=login, password=password))
     try:
         person = connected_person(own, None)
     except (OperationalError, Forbidden):
         own.dispose()
-        message = None
+        later = None
         if owner:
             with db.writing() as session:
                 found = session.scalar(select(Agent).where(Agent.login == login).with_for_update())
-                if found is not None:
-                    message = note_failure(session, found, moment)
-        raise Forbidden(message or wrong) from None
+                later = login_delay.failed(session, found, login, source, moment)
+        raise Forbidden(wrong_then(wrong, later)) from None
     if owner:
         with db.writing() as session:
-            session.execute(
-                update(Agent)
-                .where(Agent.login == login, Agent.failed_pins > 0)
-                .values(failed_pins=0, locked_until=None)
-            )
+            found = session.scalar(select(Agent).where(Agent.login == login).with_for_update())
+            if found is not None:
+                login_delay.succeeded(session, found, source, moment)
     return own, person
 
 

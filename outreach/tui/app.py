@@ -25,7 +25,7 @@ from outreach.db.engine import Database
 from outreach.errors import OutreachError
 from outreach.i18n import N_, _
 from outreach.services import auth
-from outreach.services.outbox import UNREACHABLE, Outbox
+from outreach.services.outbox import UNREACHABLE, Outbox, is_damaged, offline_message
 from outreach.services.types import AgentInfo, CallbackItem, CampaignSummary
 from outreach.tui.agent_day import AgentDay
 from outreach.tui.commands import AppCommands
@@ -514,6 +514,8 @@ class OutreachApp(App[None]):
         error = event.worker.error
         if isinstance(error, OutreachError):
             message = str(error)
+        elif is_damaged(error):  # the SQLite file was found damaged: the way back
+            message = offline_message(self.db, error)
         elif isinstance(error, UNREACHABLE):
             message = _("base de données injoignable : {reason}").format(
                 reason=str(getattr(error, "orig", None) or error).strip().splitlines()[0]

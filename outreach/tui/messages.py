@@ -70,6 +70,7 @@ class CallSaved(Message):
     outcome: str
     result: RecordResult | None
     call: CallInput | None = None
+    damaged: str | None = None  # kept in the outbox as the database was found damaged: why
 
 
 @dataclass

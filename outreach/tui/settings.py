@@ -18,7 +18,8 @@ def _utc_now() -> datetime:
 class TuiSettings:
     agent_login: str | None = None  # skip the login screen for this agent (unless it has a PIN)
     require_pin: bool = False  # every agent must type a PIN (the app served to other hosts)
-    remote_address: str | None = None  # the browser's address when served (login throttle)
+    # the browser's address when served (the source of login attempts)
+    remote_address: str | None = None
     clock: Callable[[], datetime] | None = None  # a fixed clock for tests; None: real time
     display_timezone: str = PARIS  # the agent's own times (callbacks list, header)
     outbox_dir: Path | None = None  # None: the user data directory

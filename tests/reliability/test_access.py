@@ -236,31 +236,43 @@ def test_pins_are_slow_argon2id_hashes(db: Database, world: World) -> None:
     assert other != stored  # salted
 
 
-def test_wrong_pins_lock_the_login_for_a_while(db: Database, world: World) -> None:
+def test_wrong_pins_make_the_login_wait_longer_up_to_a_cap(db: Database, world: World) -> None:
+    from outreach.services.login_delay import FREE, LOGIN_CAP
+
     auth.set_pin(db, "agent_idf", "4821")
-    for _n in range(auth.MAX_FAILED_PINS):
-        with pytest.raises(Forbidden):
-            auth.verify_login(db, "agent_idf", "0000", now=NOW)
-    # locked: even the right PIN is refused
-    with pytest.raises(Forbidden, match="verrouillé"):
-        auth.verify_login(db, "agent_idf", "4821", now=NOW + timedelta(minutes=1))
-    # the lockout lasts, and then ends
-    later = NOW + auth.LOCKOUT - timedelta(seconds=1)
-    with pytest.raises(Forbidden, match="verrouillé"):
-        auth.verify_login(db, "agent_idf", "4821", now=later)
-    who = auth.verify_login(db, "agent_idf", "4821", now=NOW + auth.LOCKOUT + timedelta(seconds=1))
+    at = NOW
+    waits = []
+    for n in range(1, 15):
+        # each from a new terminal: the login's own wait, not the source's
+        with pytest.raises(Forbidden) as refused:
+            auth.verify_login(db, "agent_idf", "0000", now=at, source=f"tty:/dev/pts/{n}")
+        with db.reading() as s:
+            until = s.scalar(select(Agent.locked_until).where(Agent.id == world.agent))
+        waits.append(timedelta(0) if until is None else until - at.replace(tzinfo=None))
+        if n >= FREE:
+            assert "prochain essai possible" in str(refused.value)
+        at += waits[-1]
+    assert waits[: FREE - 1] == [timedelta(0)] * (FREE - 1)
+    assert waits[FREE - 1 : FREE + 2] == [timedelta(seconds=s) for s in (15, 30, 60)]
+    assert max(waits) == LOGIN_CAP == waits[-1]  # doubled, then capped: never longer
+    # while waiting the right PIN is refused; at the end of the wait it works
+    with pytest.raises(Forbidden, match="trop de tentatives erronées pour agent_idf"):
+        auth.verify_login(db, "agent_idf", "4821", now=at - timedelta(seconds=1), source="x")
+    who = auth.verify_login(db, "agent_idf", "4821", now=at, source="x")
     assert who.id == world.agent
     with db.reading() as s:
         actions = list(
             s.scalars(
                 select(AuditLog.action)
-                .where(AuditLog.agent_id == world.agent)
+                .where(AuditLog.agent_id == world.agent, AuditLog.entity == "agent")
                 .order_by(AuditLog.id)
             )
         )
-    assert actions.count("login_failed") == auth.MAX_FAILED_PINS - 1
-    assert "login_locked" in actions and actions[-1] == "login"
-    assert auth.LOCKOUT >= timedelta(minutes=5)
+        state = s.execute(
+            select(Agent.failed_pins, Agent.locked_until).where(Agent.id == world.agent)
+        ).one()
+    assert actions.count("login_failed") == 14 and actions[-2:] == ["login_refused", "login"]
+    assert tuple(state) == (0, None)  # the right PIN starts the count again
 
 
 @pytest.mark.parametrize(

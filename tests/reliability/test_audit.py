@@ -153,6 +153,9 @@ def test_every_mutating_service_leaves_an_audit_row(db: Database, tmp_path: Path
     trail.expect("login_failed", agent, "agent", agent)
     auth.verify_login(db, "agent_a", "2580")
     trail.expect("login", agent, "agent", agent)
+    # removing a PIN: a supervisor proven by their own PIN (on SQLite)
+    auth.set_pin(db, "sup_a", "1357", actor_id=sup)
+    trail.expect("set_pin", sup, "agent", sup)
     auth.set_pin(db, "agent_a", None, actor_id=sup)
     trail.expect("clear_pin", sup, "agent", agent)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import stat
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,9 @@ from outreach.cli.base import AppContext
 from outreach.db import migrate
 from outreach.db.engine import Database, open_database
 from outreach.db.models import Agent, AuditLog
-from outreach.services.auth import MAX_FAILED_PINS, set_pin
+from outreach.errors import Forbidden
+from outreach.services.auth import set_pin, verify_login
+from outreach.services.login_delay import FREE
 from tests.supervision.builders import World, build_world
 
 
@@ -92,7 +95,13 @@ def test_supervisor_with_pin_is_refused_without_it(
     assert out.exists()
     assert "482913" not in r.output
     with sqlite_db.reading() as s:
-        actions = list(s.scalars(select(AuditLog.action).order_by(AuditLog.id)))
+        actions = list(
+            s.scalars(
+                select(AuditLog.action)
+                .where(AuditLog.entity != "login_source")
+                .order_by(AuditLog.id)
+            )
+        )
     assert actions == ["set_pin", "login_failed", "login", "export"]
 
     # a supervisor without a PIN is as before (the file is the boundary on SQLite)
@@ -100,19 +109,31 @@ def test_supervisor_with_pin_is_refused_without_it(
     assert r.exit_code == 0, r.output
 
 
-def test_supervisor_pin_locks_out_like_the_login_screen(
+def test_supervisor_pin_waits_like_the_login_screen(
     sqlite_db: Database, world: World, tmp_path: Path
 ) -> None:
+    """One rule: wrong PINs at the login screen make OUTREACH_PIN wait too (and back)."""
     url = str(sqlite_db.url.database)
     set_pin(sqlite_db, "sup_bre", "1357")
-    for _ in range(MAX_FAILED_PINS):
-        r = _export(url, tmp_path / "x.csv", "sup_bre", {"OUTREACH_PIN": "9999"})
-        assert r.exit_code != 0
-    assert "verrouillé" in r.output
-    assert _failed(sqlite_db, "sup_bre")[1] is not None
+    # wrong PINs typed at a login screen, a little in the future (the wait is then certain to
+    # be running when the command below tries, whatever the machine's speed)
+    later = datetime.now(UTC) + timedelta(minutes=10)
+    for _ in range(FREE):
+        with pytest.raises(Forbidden, match="incorrect"):
+            verify_login(sqlite_db, "sup_bre", "9999", now=later, source="tty:/dev/pts/9:autre")
     r = _export(url, tmp_path / "x.csv", "sup_bre", {"OUTREACH_PIN": "1357"})
-    assert r.exit_code != 0 and "verrouillé" in r.output
+    assert r.exit_code != 0 and "trop de tentatives erronées pour sup_bre" in r.output
+    assert "prochain essai possible dans" in r.output
     assert not (tmp_path / "x.csv").exists()
+    assert _failed(sqlite_db, "sup_bre")[0] == FREE  # a refused attempt is not counted
+    # a wrong OUTREACH_PIN counts for the login screen the same way
+    set_pin(sqlite_db, "sup_nat", "2468")
+    for _ in range(FREE):
+        r = _export(url, tmp_path / "y.csv", "sup_nat", {"OUTREACH_PIN": "0000"})
+        assert r.exit_code != 0
+    assert "prochain essai possible dans 15 s" in r.output
+    with pytest.raises(Forbidden, match="trop de tentatives erronées pour sup_nat"):
+        verify_login(sqlite_db, "sup_nat", "2468", source="tty:/dev/pts/3:ailleurs")
 
 
 def test_gdpr_and_rollup_need_the_pin(sqlite_db: Database, world: World) -> None:
@@ -156,6 +177,25 @@ def test_set_pin_needs_the_old_pin_or_a_proven_supervisor(
         "agent_bre", "--as", "sup_bre", env={"OUTREACH_PIN": "2222", "OUTREACH_NEW_PIN": "3333"}
     )
     assert r.exit_code == 0, r.output
+
+    # --clear: only a supervisor or an admin, proven by their own PIN, even for one's own PIN
+    r = set_pin_cli("agent_bre", "--clear", env={"OUTREACH_PIN": "3333"})
+    assert r.exit_code != 0 and "réservé à un superviseur" in r.output
+    r = set_pin_cli("agent_bre", "--clear", "--as", "sup_nat", env={})
+    assert r.exit_code != 0 and "sup_nat n'en a pas" in r.output  # no PIN: nothing proven
+    assert _failed(sqlite_db, "agent_bre") == (0, None)
+    with sqlite_db.reading() as s:
+        assert s.scalar(select(Agent.has_pin).where(Agent.login == "agent_bre"))
+    r = set_pin_cli("agent_bre", "--clear", "--as", "sup_bre", env={"OUTREACH_PIN": "2222"})
+    assert r.exit_code == 0 and "code PIN retiré pour agent_bre" in r.output
+    with sqlite_db.reading() as s:
+        assert not s.scalar(select(Agent.has_pin).where(Agent.login == "agent_bre"))
+        audit = s.execute(
+            select(AuditLog.agent_id, AuditLog.entity_id)
+            .where(AuditLog.action == "clear_pin")
+            .order_by(AuditLog.id)
+        ).all()
+    assert audit == [(world.agent["sup_bre"], str(world.agent["agent_bre"]))]
 
 
 def test_opposition_lift_needs_the_pin(sqlite_db: Database, world: World) -> None:

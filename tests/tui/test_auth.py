@@ -1,4 +1,4 @@
-"""PIN login: hashed PINs, lockout after repeated wrong PINs, audit rows (both backends)."""
+"""PIN login: hashed PINs, a growing wait after repeated wrong PINs, audit rows (both backends)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from sqlalchemy import select
 from outreach.db.engine import Database
 from outreach.db.models import Agent, AuditLog
 from outreach.errors import Forbidden, InvalidInput
-from outreach.services.auth import MAX_FAILED_PINS, login_needs_pin, set_pin, verify_login
+from outreach.services.auth import login_needs_pin, set_pin, verify_login
+from outreach.services.login_delay import FREE
 from tests.factories import make_agent
 
 T0 = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
@@ -53,19 +54,21 @@ def test_pin_is_hashed_and_checked(db: Database) -> None:
         set_pin(db, "avec.pin", "12a4")
 
 
-def test_lockout_after_repeated_wrong_pins(db: Database) -> None:
+def test_wrong_pins_make_the_next_attempt_wait(db: Database) -> None:
     make_agent(db, "verrou")
     set_pin(db, "verrou", "135790")
-    for _ in range(MAX_FAILED_PINS - 1):
-        with pytest.raises(Forbidden, match="incorrect"):
+    for _ in range(FREE - 1):
+        with pytest.raises(Forbidden, match="incorrect$"):
             verify_login(db, "verrou", "999999", now=T0)
-    with pytest.raises(Forbidden, match="verrouillé"):
+    with pytest.raises(Forbidden, match="incorrect ; prochain essai possible dans 15 s"):
         verify_login(db, "verrou", "999999", now=T0)
-    # even the right PIN is refused while locked
-    with pytest.raises(Forbidden, match="verrouillé"):
-        verify_login(db, "verrou", "135790", now=T0 + timedelta(minutes=5))
-    agent = verify_login(db, "verrou", "135790", now=T0 + timedelta(minutes=16))
+    # while it waits even the right PIN is refused (not checked)
+    with pytest.raises(Forbidden, match="trop de tentatives erronées pour verrou"):
+        verify_login(db, "verrou", "135790", now=T0 + timedelta(seconds=14))
+    agent = verify_login(db, "verrou", "135790", now=T0 + timedelta(seconds=15))
     assert agent.login == "verrou"
-    actions = _actions(db)
-    assert actions.count("login_failed") == MAX_FAILED_PINS - 1
-    assert actions[-3:] == ["login_locked", "login_refused", "login"]
+    with db.reading() as s:
+        rows = s.execute(select(AuditLog.action, AuditLog.entity).order_by(AuditLog.id)).all()
+    on_agent = [a for a, entity in rows if entity == "agent"]
+    assert on_agent.count("login_failed") == FREE
+    assert on_agent[-2:] == ["login_refused", "login"]

@@ -85,3 +85,39 @@ async def test_unknown_login_and_required_pin(world: World) -> None:
         await settle(pilot)
         assert isinstance(app.screen, LoginScreen)
         assert "code PIN est obligatoire" in _error(app)
+
+
+async def test_wrong_pins_at_the_login_screen_make_it_wait(world: World) -> None:
+    """The login screen (terminal, or served with the browser's address) goes through the same
+    waits as every login: a clock moved by hand, no sleeping."""
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import select
+
+    from outreach.db.models import AuditLog
+    from outreach.services.login_delay import FREE
+
+    set_pin(world.db, "claire", "2468")
+    now = [datetime(2026, 12, 4, 9, 0, tzinfo=UTC)]
+    app = app_for(
+        world.db, agent_login="claire", remote_address="203.0.113.7", clock=lambda: now[0]
+    )
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        for _ in range(FREE):
+            await pilot.press(*"1111", "enter")
+            await settle(pilot)
+        assert "incorrect ; prochain essai possible dans 15 s (à 09:00:15 UTC)" in _error(app)
+        await pilot.press(*"2468", "enter")  # the right PIN, too early: not even checked
+        await settle(pilot)
+        assert isinstance(app.screen, LoginScreen)
+        assert "trop de tentatives erronées pour claire" in _error(app)
+        now[0] += timedelta(seconds=15)
+        await pilot.press(*"2468", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, CampaignsScreen)
+    with world.db.reading() as s:
+        sources = set(
+            s.scalars(select(AuditLog.entity_id).where(AuditLog.entity == "login_source"))
+        )
+    assert sources == {"addr:203.0.113.7"}

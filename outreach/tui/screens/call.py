@@ -23,7 +23,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from outreach.domain.outcomes import OUTCOMES, OUTCOMES_BY_CODE
 from outreach.i18n import N_, _, language
 from outreach.services import queue
-from outreach.services.outbox import UNREACHABLE, record_or_keep
+from outreach.services.outbox import UNREACHABLE, is_damaged, offline_message, record_or_keep
 from outreach.services.types import CallInput, ClaimedTask, ReferralInput
 from outreach.tui.format import long_datetime, mail_refusal_label, outcome_label
 from outreach.tui.messages import CallSaved, CallUndone, LeaseLost, OutboxChanged, TaskReady
@@ -38,11 +38,6 @@ from outreach.tui.widgets.status_bar import StatusBar
 if TYPE_CHECKING:
     from outreach.tui.app import OutreachApp
     from outreach.tui.screens.modals import CallbackTimeModal
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(getattr(exc, "orig", None) or exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 # the outcome keys that open the callback modal (see CallScreen.on_key)
@@ -180,7 +175,7 @@ class CallScreen(Screen[None]):
             if message.offline is not None:
                 waiting = self.oapp.outbox_waiting
                 self._show_banner(
-                    _("Base de données injoignable ({reason}).").format(reason=message.offline)
+                    message.offline
                     + "\n"
                     + _(
                         "{n} appel(s) en attente dans la boîte d'envoi locale ; nouvel essai automatique."
@@ -249,7 +244,7 @@ class CallScreen(Screen[None]):
                     app.db, agent_id, self.campaign_id, now=app.settings.now_arg()
                 )
         except UNREACHABLE as exc:
-            self.post_message(TaskReady(None, offline=_first_line(exc)))
+            self.post_message(TaskReady(None, offline=offline_message(app.db, exc)))
             return
         if not get_current_worker().is_cancelled:
             self.post_message(TaskReady(task, empty))
@@ -456,14 +451,20 @@ class CallScreen(Screen[None]):
     def _record_and_next(self, call: CallInput) -> None:
         app = self.oapp
         now = app.settings.now_arg()
+        why: list[BaseException] = []
         result = record_or_keep(
-            app.db, app.outbox, call, lambda db, c: queue.record_call(db, c, now=now)
+            app.db,
+            app.outbox,
+            call,
+            lambda db, c: queue.record_call(db, c, now=now),
+            kept=why.append,
         )
+        damaged = offline_message(app.db, why[0]) if why and is_damaged(why[0]) else None
         if result is None:  # offline: the count first, so the banner shows it
             app.post_message(OutboxChanged(app.outbox.count(call.agent_id)))
         # the next business before the counts: redrawing them meanwhile slows the claim (GIL)
         self._post_next(call.agent_id)
-        self.post_message(CallSaved(call.outcome, result, call))
+        self.post_message(CallSaved(call.outcome, result, call, damaged))
 
     def on_call_saved(self, message: CallSaved) -> None:
         entry = OUTCOMES_BY_CODE[message.outcome]
@@ -480,11 +481,17 @@ class CallScreen(Screen[None]):
             self._echo(line)
         self.refresh_bindings()
         if message.result is None:
+            kept = _("Base injoignable : appel « {outcome} » gardé dans la boîte d'envoi locale")
+            if message.damaged:  # found damaged: said, with the way back
+                kept = (
+                    message.damaged
+                    + "\n"
+                    + _("Appel « {outcome} » gardé dans la boîte d'envoi locale")
+                )
             self.notify(
-                _(
-                    "Base injoignable : appel « {outcome} » gardé dans la boîte d'envoi locale"
-                ).format(outcome=outcome_label(message.outcome)),
+                kept.format(outcome=outcome_label(message.outcome)),
                 severity="warning",
+                timeout=15,
             )
         elif message.result.lease_lost:
             self.notify(
