@@ -78,6 +78,7 @@ GROUPS = (
     "import",
     "search",
     "tui_keys",
+    "tui_paste",
     "tui_start",
     "simulate",
 )
@@ -1083,6 +1084,117 @@ def measure_tui_keys(bench: Bench) -> None:
     )
 
 
+def measure_tui_paste(bench: Bench) -> None:
+    """25,200 characters pasted into the TUI's search field (issue 18: a paste once pinned the
+    CPU for 60-100 s), in the real app headless: from the paste posted to the field until the
+    screen painted its answer (the paste refused, and why, in the status line); then an ordinary
+    search typed after it, from Enter to its hits on screen (the app still answers as usual)."""
+    from textual import events
+    from textual.widgets import Input, Static
+
+    from outreach.tui.app import make_app
+    from outreach.tui.screens.call import CallScreen
+    from outreach.tui.screens.campaigns import CampaignsScreen
+    from outreach.tui.screens.search import SearchScreen
+    from outreach.tui.settings import TuiSettings
+
+    rounds = 10
+    text = "Boulangerie " * 2_100  # 25,200 characters
+    with bench.db.reading() as s:
+        agent = get_agent(bench.db, AGENT)
+        name = s.scalar(
+            select(Business.name)
+            .where(Business.chamber_id == agent.chamber_id)
+            .order_by(Business.id)
+            .limit(1)
+        )
+    query = " ".join(str(name).split()[:2])[:12]
+
+    async def until(test: Callable[[], Any], what: str = "", limit: float = 60.0) -> Any:
+        deadline = time.monotonic() + limit
+        while time.monotonic() < deadline:
+            got = test()
+            if got:
+                return got
+            await asyncio.sleep(0.0005)
+        raise TimeoutError(f"TUI paste benchmark: timed out waiting for {what}")
+
+    async def run() -> tuple[list[float], list[float], int]:
+        app = make_app(
+            bench.db, TuiSettings(agent_login=AGENT, outbox_dir=bench.workdir / "outbox")
+        )
+        pasted_ms, search_ms, kept = [], [], 0
+        async with app.run_test(size=(140, 45)) as pilot:
+            screen = await until(
+                lambda: (
+                    isinstance(app.screen, CampaignsScreen) and app.screen.campaigns and app.screen
+                )
+            )
+            live = next(c for c in screen.campaigns if c.name == LIVE_CAMPAIGN)
+            app.open_campaign(live)
+            await until(lambda: isinstance(app.screen, CallScreen) and app.screen.current, "call")
+            await pilot.press("escape", "s")
+            search = await until(
+                lambda: isinstance(app.screen, SearchScreen) and app.screen, "search screen"
+            )
+            await pilot.pause()
+            field = search.query_one("#query", Input)
+            status = search.query_one("#search-status", Static)
+            frames: list[float] = []
+            paint = search._compositor_refresh
+
+            def painted() -> None:
+                paint()
+                frames.append(time.perf_counter())
+
+            search._compositor_refresh = painted  # type: ignore[method-assign]
+            driver = app._driver
+            assert driver is not None
+            for _ in range(rounds):
+                field.value = ""
+                field.focus()  # a search moves the focus to its hits
+                status.update("")
+                await pilot.pause()
+                t0 = time.perf_counter()
+                field.post_message(events.Paste(text))
+                await until(lambda: "collage" in str(status.render()), "the refusal said")
+                handled = time.perf_counter()
+                await until(lambda h=handled: frames and frames[-1] > h, "a frame")
+                pasted_ms.append((frames[-1] - t0) * 1000)
+                kept = len(field.value)
+                field.value = query
+                search.hits = []
+                await pilot.pause()
+                t0 = time.perf_counter()
+                driver.send_message(events.Key("enter", "\r"))
+                await until(lambda: search.hits, "the search's hits")
+                search_ms.append((time.perf_counter() - t0) * 1000)
+                await pilot.pause()
+        return pasted_ms, search_ms, kept
+
+    pasted, searched, kept = asyncio.run(run())
+    bench.add(
+        Row(
+            "tui_search_paste_25k",
+            "ms",
+            statistics.median(pasted),
+            None,
+            "median < 50 ms",
+            "max",
+            50.0,
+            {
+                "rounds": len(pasted),
+                "characters": len(text),
+                "max_ms": max(pasted),
+                "field_length_after": kept,
+                "search_after_median_ms": statistics.median(searched),
+                "search_after_max_ms": max(searched),
+                "query": query,
+            },
+        )
+    )
+
+
 def _in_pty(cmd: list[str], env: dict[str, str]) -> tuple[float, int]:
     """Run `cmd` on a pseudo-terminal (as a person would), draining its output; (start, rc)."""
     master, slave = pty.openpty()
@@ -1279,6 +1391,7 @@ def main(argv: list[str] | None = None) -> int:
             ("board", lambda: measure_board(bench)),
             ("export", lambda: measure_export(bench)),
             ("tui_keys", lambda: measure_tui_keys(bench)),
+            ("tui_paste", lambda: measure_tui_paste(bench)),
             ("tui_start", lambda: measure_tui_start(bench)),
             ("claim_record", lambda: measure_claim_record(bench)),
             ("import", lambda: measure_import(bench)),

@@ -26,6 +26,7 @@ EXPECTED = {
     "export_calls": True,
     "export_memory": True,
     "tui_outcome_to_next": False,
+    "tui_search_paste_25k": False,
     "tui_start_to_first_business": True,
     "tui_memory": False,
     "claim_record_2": True,

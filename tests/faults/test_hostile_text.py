@@ -99,6 +99,12 @@ async def test_tui_search_answers_a_25000_character_paste(sqlite_db: Database) -
         field.post_message(events.Paste("Boulangerie " * 2_100))  # 25,200 characters
         await settle(pilot)
         assert len(field.value) <= 200  # refused as a whole: nothing to search
+        status = str(app.screen.query_one("#search-status").render())
+        assert status == "collage refusé : 25 200 caractères, 200 au plus pour une recherche"
+        field.post_message(events.Paste("Boulangerie du\nsecond line"))  # a short one goes in
+        await settle(pilot)
+        assert field.value == "Boulangerie du"
+        field.value = ""
         await pilot.press(*"Boulangerie", "enter")
         await settle(pilot)
         assert [h.business.name for h in app.screen.hits] == ["Boulangerie du Marché"]

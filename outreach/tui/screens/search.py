@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, cast
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Input, Static
 
 from outreach.domain.siret import format_siret
-from outreach.i18n import N_, _, ngettext
+from outreach.i18n import N_, _, format_number, ngettext
 from outreach.services import queue
 from outreach.services.queue.search import SEARCH_MAX
 from outreach.services.types import BusinessHit
@@ -25,6 +25,22 @@ if TYPE_CHECKING:
 
 
 SEARCH_LIMIT = 20  # hits shown; more says the list is capped
+
+
+class SearchInput(Input):
+    """The search field: a paste that would make it longer than SEARCH_MAX is refused as a
+    whole at once (never searched, never cut), and the screen says why."""
+
+    def _on_paste(self, event: events.Paste) -> None:
+        line = event.text.splitlines()[0] if event.text else ""
+        selected = abs(self.selection.end - self.selection.start)
+        kept = len(self.value) - selected
+        if kept + len(line) > SEARCH_MAX:
+            event.prevent_default()  # Input's own handler would refuse it without a word
+            event.stop()
+            screen = self.screen
+            if isinstance(screen, SearchScreen):
+                screen.refuse_paste(len(line))
 
 
 class SearchScreen(Screen[tuple[int, str, int] | None]):
@@ -47,7 +63,7 @@ class SearchScreen(Screen[tuple[int, str, int] | None]):
     def compose(self) -> ComposeResult:
         yield StatusBar()
         yield Static(_("Appel entrant : rechercher une entreprise"), id="search-title")
-        yield Input(
+        yield SearchInput(
             placeholder=_("SIRET, téléphone (tout format) ou nom, puis Entrée"),
             id="query",
             max_length=SEARCH_MAX,  # a 25,000-character paste is refused at once, not searched
@@ -62,6 +78,13 @@ class SearchScreen(Screen[tuple[int, str, int] | None]):
         )
         self.query_one("#hits").display = False  # no empty table (nor its cursor) before a hit
         self.query_one("#query", Input).focus()
+
+    def refuse_paste(self, length: int) -> None:
+        self.query_one("#search-status", Static).update(
+            _("collage refusé : {n} caractères, {limit} au plus pour une recherche").format(
+                n=format_number(length), limit=SEARCH_MAX
+            )
+        )
 
     @on(Input.Submitted, "#query")
     def _submitted(self, event: Input.Submitted) -> None:
