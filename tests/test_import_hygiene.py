@@ -1,20 +1,20 @@
 """The layers hold: domain imports only domain; domain, db and services never load Textual;
 the TUI never touches SQL.
 
-Two checks, as Harlequin does, without import-linter:
+Two checks:
 - at run time, a fresh interpreter imports every module of the core packages (found by walking
   them, so new modules are covered) and must not have loaded `textual`;
-- statically, every import statement of each layer (including those inside functions and
-  TYPE_CHECKING blocks) is checked against the layer's forbidden packages.
+- statically, import-linter's contracts in pyproject.toml (`lint-imports`), which see every
+  import statement, those inside functions and TYPE_CHECKING blocks included; a copy of the
+  package with one bad import planted shows that each contract catches its breach.
 """
 
 from __future__ import annotations
 
-import ast
 import json
+import shutil
 import subprocess
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -53,119 +53,83 @@ def test_core_packages_never_load_textual() -> None:
     assert report["ui"] == [], f"the core loaded {report['ui']}"
 
 
-@dataclass(frozen=True)
-class Contract:
-    layer: str  # dotted package the rule applies to
-    forbidden: tuple[str, ...]  # dotted prefixes it must not import
-    allowed: tuple[str, ...] = ()  # exceptions inside the forbidden prefixes
+LINT_IMPORTS = Path(sys.executable).parent / "lint-imports"
 
 
-CONTRACTS = (
-    Contract("outreach.domain", ("outreach",), allowed=("outreach.domain",)),
-    Contract("outreach.domain", ("textual", "textual_serve", "sqlalchemy", "alembic", "psycopg")),
-    Contract("outreach.db", ("textual", "textual_serve", "outreach.tui", "outreach.services")),
-    Contract("outreach.services", ("textual", "textual_serve", "outreach.tui", "outreach.cli")),
-    Contract("outreach.tui", ("sqlalchemy", "alembic", "psycopg")),
-)
-
-
-def module_name(path: Path, root: Path) -> str:
-    parts = list(path.relative_to(root).with_suffix("").parts)
-    if parts[-1] == "__init__":
-        parts.pop()
-    return ".".join(parts)
-
-
-def imports_of(path: Path, root: Path) -> list[tuple[int, str]]:
-    """(line, dotted module) for every import in the file, relative ones resolved."""
-    name = module_name(path, root)
-    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
-    found: list[tuple[int, str]] = []
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
-        if isinstance(node, ast.Import):
-            found += [(node.lineno, alias.name) for alias in node.names]
-        elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                base = package.split(".")
-                base = base[: len(base) - (node.level - 1)]
-                target = ".".join(base + ([node.module] if node.module else []))
-            else:
-                target = node.module or ""
-            # Each imported name, so `from outreach import config` is seen as outreach.config
-            # and `from outreach import domain` as allowed outreach.domain.
-            found += [
-                (node.lineno, target if alias.name == "*" else f"{target}.{alias.name}")
-                for alias in node.names
-            ]
-    return found
-
-
-def _under(module: str, prefix: str) -> bool:
-    return module == prefix or module.startswith(prefix + ".")
-
-
-def violations(root: Path, contracts: tuple[Contract, ...] = CONTRACTS) -> list[str]:
-    """Every import that breaks a contract, as 'file:line: layer imports module'."""
-    broken = []
-    for contract in contracts:
-        folder = root.joinpath(*contract.layer.split("."))
-        for path in sorted(folder.rglob("*.py")) if folder.is_dir() else []:
-            for line, module in imports_of(path, root):
-                if any(_under(module, a) for a in contract.allowed):
-                    continue
-                if any(_under(module, f) for f in contract.forbidden):
-                    where = path.relative_to(root)
-                    broken.append(f"{where}:{line}: {contract.layer} imports {module}")
-    return sorted(set(broken))
+def lint_imports(root: Path) -> subprocess.CompletedProcess[str]:
+    """import-linter over the package under `root`, with that tree's own pyproject.toml."""
+    return subprocess.run(
+        [str(LINT_IMPORTS), "--config", str(root / "pyproject.toml"), "--no-cache"],
+        capture_output=True,
+        text=True,
+        cwd=root,
+        timeout=300,
+    )
 
 
 def test_layers_import_only_what_they_may() -> None:
-    assert violations(ROOT) == []
-
-
-def _write(root: Path, relative: str, text: str) -> None:
-    path = root / relative
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
+    done = lint_imports(ROOT)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "0 broken" in done.stdout
 
 
 @pytest.mark.parametrize(
-    ("relative", "source", "expected"),
+    ("relative", "source", "contract"),
     [
-        (
-            "outreach/domain/bad.py",
-            "from outreach.db.models import Business\n",
-            "outreach.domain imports outreach.db.models",
-        ),
-        ("outreach/domain/bad.py", "from ..services import queue\n", "imports outreach.services"),
-        ("outreach/domain/bad.py", "from outreach import config\n", "imports outreach.config"),
-        (
-            "outreach/domain/bad.py",
-            "def f():\n    import outreach.i18n\n",
-            "outreach.domain imports outreach.i18n",
-        ),
-        ("outreach/services/q/bad.py", "import textual.app\n", "services imports textual.app"),
+        ("outreach/domain/bad.py", "from outreach.db.models import Business\n", "domain is pure"),
+        ("outreach/domain/bad.py", "def f():\n    import outreach.i18n\n", "domain is pure"),
+        ("outreach/services/bad.py", "import textual.app\n", "No Textual below the UI"),
         (
             "outreach/tui/screens/bad.py",
             "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from sqlalchemy import select\n",
-            "outreach.tui imports sqlalchemy",
+            "never SQL",
         ),
-        (
-            "outreach/db/bad.py",
-            "from outreach.tui.app import OutreachApp\n",
-            "imports outreach.tui",
-        ),
+        ("outreach/db/bad.py", "from outreach.services import queue\n", "Layers"),
     ],
 )
-def test_the_static_check_catches_breaches(
-    tmp_path: Path, relative: str, source: str, expected: str
+def test_each_contract_catches_its_breach(
+    tmp_path: Path, relative: str, source: str, contract: str
 ) -> None:
-    _write(
-        tmp_path,
-        "outreach/domain/good.py",
-        "from . import geography\nfrom outreach import domain\n",
-    )
-    _write(tmp_path, relative, source)
-    found = violations(tmp_path)
-    assert len(found) == 1 and expected in found[0], found
-    assert found[0].startswith(relative)
+    shutil.copytree(PACKAGE, tmp_path / "outreach", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    (tmp_path / relative).write_text(source, encoding="utf-8")
+    done = lint_imports(tmp_path)
+    assert done.returncode == 1, done.stdout + done.stderr
+    broken = [line for line in done.stdout.splitlines() if " BROKEN" in line]
+    assert any(contract in line for line in broken), done.stdout
+    assert relative.removesuffix(".py").replace("/", ".") in done.stdout
+
+
+def _third_party_imports(folder: Path) -> set[str]:
+    """Top-level names of every import under `folder` that is neither stdlib nor outreach."""
+    import ast
+
+    found: set[str] = set()
+    for path in folder.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+            if isinstance(node, ast.Import):
+                found.update(alias.name.split(".")[0] for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                found.add(node.module.split(".")[0])
+    return {n for n in found if n not in sys.stdlib_module_names and n not in ("outreach",)}
+
+
+def test_every_import_of_the_product_is_declared() -> None:
+    """What the installed app imports is in pyproject's dependencies (not there by luck, as
+    another package's dependency)."""
+    import re
+    import tomllib
+    from importlib.metadata import packages_distributions
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    declared = {
+        re.split(r"[\[<>=!~ ;]", spec, maxsplit=1)[0].lower().replace("_", "-")
+        for spec in project["dependencies"]
+    }
+    owners = packages_distributions()
+    undeclared = {
+        name: owners.get(name)
+        for name in _third_party_imports(PACKAGE)
+        if not {d.lower().replace("_", "-") for d in owners.get(name, [name])} & declared
+    }
+    assert undeclared == {}
