@@ -6,9 +6,9 @@ All figures come from `rollup.rollup` (one roll-up service); this module only la
 
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -191,86 +191,46 @@ def write_xlsx(data: ReportData, path: Path | BinaryIO) -> None:
 # --- HTML + SVG ----------------------------------------------------------------------------------
 
 
-def svg_bars(items: list[tuple[str, int]], *, title: str, tone: int = 0, width: int = 720) -> str:
-    """A horizontal bar chart as inline SVG (labels left, values right of each bar)."""
-    bar, gap, label_w, value_w = 22, 8, 220, 90
-    height = 34 + len(items) * (bar + gap)
-    top = max((v for _l, v in items), default=0) or 1
-    span = width - label_w - value_w
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" role="img" width="{width}" height="{height}" '
-        f'viewBox="0 0 {width} {height}"><title>{html.escape(title)}</title>'
-    ]
-    for i, (label, value) in enumerate(items):
-        y = 24 + i * (bar + gap)
-        w = max(1, round(span * value / top)) if value else 0
-        parts.append(
-            f'<text x="{label_w - 8}" y="{y + bar * 0.7:.0f}" text-anchor="end" class="l">'
-            f"{html.escape(label)}</text>"
-            f'<rect x="{label_w}" y="{y}" width="{w}" height="{bar}" class="b{tone}"/>'
-            f'<text x="{label_w + w + 6}" y="{y + bar * 0.7:.0f}" class="v">{_fr(value)}</text>'
-        )
-    parts.append("</svg>")
-    return "".join(parts)
+TEMPLATES = Path(__file__).resolve().parents[1] / "templates" / "report"
 
 
-def svg_gauge(done: int, target: int, *, width: int = 720) -> str:
-    share = min(1.0, done / target) if target else 0.0
-    w = round((width - 2) * share)
-    return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" role="img" width="{width}" height="34" '
-        f'viewBox="0 0 {width} 34"><title>Diagnostics numériques : {done} sur {target}</title>'
-        f'<rect x="1" y="1" width="{width - 2}" height="32" class="track"/>'
-        f'<rect x="1" y="1" width="{w}" height="32" class="b1"/>'
-        f'<text x="{width / 2:.0f}" y="22" text-anchor="middle" class="g">'
-        f"{_fr(done)} / {_fr(target)} ({_pct(done, target)} %)</text></svg>"
+@cache
+def _environment() -> Any:
+    import jinja2  # loaded by the report only
+
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+        undefined=jinja2.StrictUndefined,
+        autoescape=True,  # business and chamber names, the author: text, never markup
+        trim_blocks=True,
     )
+    env.filters["fr"] = _fr
+    env.globals["pct"] = _pct
+    return env
 
 
-def _table(head: list[str], rows: list[list[Any]], total: list[Any] | None = None) -> str:
-    def cell(v: Any, tag: str = "td") -> str:
-        if isinstance(v, int):
-            return f'<{tag} class="n">{_fr(v)}</{tag}>'
-        return f"<{tag}>{html.escape('' if v is None else str(v))}</{tag}>"
-
-    out = ["<table><thead><tr>", *(cell(h, "th") for h in head), "</tr></thead><tbody>"]
-    for row in rows:
-        out += ["<tr>", *(cell(v) for v in row), "</tr>"]
-    if total is not None:
-        out += ['<tr class="total">', *(cell(v) for v in total), "</tr>"]
-    out.append("</tbody></table>")
-    return "".join(out)
-
-
-CSS = """
-body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:2rem auto;
-max-width:60rem;color:#1d2a35;line-height:1.4;padding:0 1rem}
-h1{font-size:1.6rem;margin-bottom:.2rem}h2{font-size:1.2rem;margin-top:2.2rem;
-border-bottom:2px solid #dde7f0;padding-bottom:.2rem}.meta{color:#5a6b7a}
-.kpis{display:flex;flex-wrap:wrap;gap:1rem;margin:1.2rem 0}.kpi{flex:1 1 10rem;
-background:#f2f6fa;border-radius:8px;padding:.8rem 1rem}.kpi b{display:block;font-size:1.6rem}
-table{border-collapse:collapse;margin:.8rem 0;font-size:.92rem}th,td{padding:.25rem .6rem;
-border-bottom:1px solid #e3e9ef;text-align:left}td.n,th.n{text-align:right;
-font-variant-numeric:tabular-nums}tr.total td{font-weight:bold;border-top:2px solid #9fb3c6}
-svg text{font-size:13px;fill:#1d2a35}svg .v{fill:#5a6b7a}svg .g{font-weight:bold}
-.b0{fill:#2f6f9f}.b1{fill:#4c9a6a}.b2{fill:#c27c2c}.b3{fill:#8a5aa6}.b4{fill:#b04a4a}
-.b5{fill:#5a8a9a}.track{fill:#e8eef3}
-@media print{body{margin:0}h2{break-after:avoid}}
-"""
+def _section(
+    title: str,
+    bars: list[tuple[str, int]],
+    table: tuple[list[str], list[list[Any]], list[Any]] | None = None,
+    *,
+    bars_title: str | None = None,
+    tone: int = 0,
+) -> dict[str, Any]:
+    return {
+        "title": title,
+        "bars": bars,
+        "bars_title": bars_title or title,
+        "tone": tone,
+        "table": table,
+    }
 
 
 def render_html(data: ReportData) -> str:
+    """The page, from templates/report/lockdowns.html.j2; this function only picks the figures."""
     lk, ch, lc, oc = data.by_lockdown, data.by_chamber, data.by_lockdown_chamber, data.by_outcome
     t = lk.total
     lockdowns = [r["lockdown"] for r in lk.rows]
-    scope = "Réseau national" if data.scope == "national" else f"Chambre {data.scope}"
-    kpis = [
-        ("Contacts", t["contacts"]),
-        ("Entreprises contactées", t["businesses_contacted"]),
-        ("Entreprises jointes", t["businesses_reached"]),
-        ("Commerces fermés aidés", t["closed_firms_helped"]),
-        ("Diagnostics réalisés", t["diagnostics_done"]),
-    ]
     measures = [
         "contacts",
         "businesses_contacted",
@@ -284,74 +244,67 @@ def render_html(data: ReportData) -> str:
     per_chamber: dict[str, dict[Any, int]] = {}
     for r in lc.rows:
         per_chamber.setdefault(r["chamber"], {})[r["lockdown"]] = r["contacts"]
-    chamber_rows = [
-        [code, *(per_chamber.get(code, {}).get(lkd, 0) for lkd in lockdowns), row["contacts"]]
-        for row in ch.rows
-        for code in [row["chamber"]]
-    ]
-    body = [
-        "<!DOCTYPE html>",
-        '<html lang="fr"><head><meta charset="utf-8">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        "<title>Bilan des appels pendant les confinements</title>",
-        f"<style>{CSS}</style></head><body>",
-        "<h1>Bilan des appels aux entreprises artisanales pendant les confinements</h1>",
-        f'<p class="meta">{html.escape(scope)} · établi le '
-        f"{data.generated_at:%d/%m/%Y à %H:%M} par {html.escape(data.author)} · "
-        "source : table <code>calls</code> (contacts = appels, entreprises = distinctes)</p>",
-        '<div class="kpis">',
-        *(f'<div class="kpi">{html.escape(k)}<b>{_fr(v)}</b></div>' for k, v in kpis),
-        "</div>",
-        *(
-            [
-                f"<h2>Diagnostics numériques réalisés : objectif de {_fr(goal.target)} "
-                f"d'ici le {goal.ends_on:%d/%m/%Y}</h2>",
-                svg_gauge(goal.done, goal.target),
-            ]
-            if (goal := data.diagnostics_goal)
-            else ["<h2>Diagnostics numériques réalisés : aucun objectif fixé</h2>"]
-        ),
-        "<h2>Contacts par confinement</h2>",
-        svg_bars(
+    sections = [
+        _section(
+            "Contacts par confinement",
             [(_lockdown(r["lockdown"]), r["contacts"]) for r in lk.rows],
-            title="Contacts par confinement",
+            (
+                ["Confinement", *(MEASURE_LABELS[m] for m in measures)],
+                [[_lockdown(r["lockdown"]), *(r[m] for m in measures)] for r in lk.rows],
+                ["Total (entreprises comptées une fois)", *(t[m] for m in measures)],
+            ),
         ),
-        _table(
-            ["Confinement", *(MEASURE_LABELS[m] for m in measures)],
-            [[_lockdown(r["lockdown"]), *(r[m] for m in measures)] for r in lk.rows],
-            ["Total (entreprises comptées une fois)", *(t[m] for m in measures)],
-        ),
-        "<h2>Contacts par chambre</h2>",
-        svg_bars(
+        _section(
+            "Contacts par chambre",
             [(r["chamber"], r["contacts"]) for r in sorted(ch.rows, key=lambda r: -r["contacts"])],
-            title="Contacts par chambre",
+            (
+                ["Chambre", *(_lockdown(x) for x in lockdowns), "Total"],
+                [
+                    [code, *(per_chamber.get(code, {}).get(x, 0) for x in lockdowns), r["contacts"]]
+                    for r in ch.rows
+                    for code in [r["chamber"]]
+                ],
+                ["Total", *(r["contacts"] for r in lk.rows), t["contacts"]],
+            ),
             tone=1,
         ),
-        _table(
-            ["Chambre", *(_lockdown(x) for x in lockdowns), "Total"],
-            chamber_rows,
-            ["Total", *(r["contacts"] for r in lk.rows), t["contacts"]],
-        ),
-        "<h2>Résultats des appels</h2>",
-        svg_bars(
+        _section(
+            "Résultats des appels",
             [
                 (_outcome(r["outcome"]), r["contacts"])
                 for r in sorted(oc.rows, key=lambda r: -r["contacts"])
             ],
-            title="Résultats des appels",
         ),
-        "<h2>Orientations</h2>",
-        svg_bars(
-            [(k.label_fr, t[k.code]) for k in REFERRAL_KINDS], title="Orientations par type", tone=3
+        _section(
+            "Orientations",
+            [(k.label_fr, t[k.code]) for k in REFERRAL_KINDS],
+            (
+                ["Orientation", *(_lockdown(x) for x in lockdowns), "Total"],
+                [[k.label_fr, *(r[k.code] for r in lk.rows), t[k.code]] for k in REFERRAL_KINDS],
+                ["Total", *(r["referrals"] for r in lk.rows), t["referrals"]],
+            ),
+            bars_title="Orientations par type",
+            tone=3,
         ),
-        _table(
-            ["Orientation", *(_lockdown(x) for x in lockdowns), "Total"],
-            [[k.label_fr, *(r[k.code] for r in lk.rows), t[k.code]] for k in REFERRAL_KINDS],
-            ["Total", *(r["referrals"] for r in lk.rows), t["referrals"]],
-        ),
-        "</body></html>",
     ]
-    return "\n".join(body)
+    return (
+        _environment()
+        .get_template("lockdowns.html.j2")
+        .render(
+            scope="Réseau national" if data.scope == "national" else f"Chambre {data.scope}",
+            generated_at=data.generated_at,
+            author=data.author,
+            kpis=[
+                ("Contacts", t["contacts"]),
+                ("Entreprises contactées", t["businesses_contacted"]),
+                ("Entreprises jointes", t["businesses_reached"]),
+                ("Commerces fermés aidés", t["closed_firms_helped"]),
+                ("Diagnostics réalisés", t["diagnostics_done"]),
+            ],
+            goal=data.diagnostics_goal,
+            sections=sections,
+        )
+    )
 
 
 def write_report(

@@ -92,3 +92,16 @@ def test_regional_report_is_scoped(db_url: str, world: World, tmp_path: Path) ->
     assert chambers == ["Chambre", "BRE", "Total"]
     book.close()
     assert "Chambre BRE" in (tmp_path / "bilan-confinements.html").read_text(encoding="utf-8")
+
+
+def test_the_page_escapes_what_people_typed(db: Database, world: World) -> None:
+    """The page comes from a Jinja2 template with autoescape: a name typed by someone (the
+    author here) is text in the page, never markup."""
+    import dataclasses
+
+    from outreach.services import report
+
+    data = report.collect(db, require_supervisor(db, "sup_nat"))
+    page = report.render_html(dataclasses.replace(data, author='<script>alert("x")</script>'))
+    assert "<script>" not in page and "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in page
+    assert page.count("<svg") == 4 and "aucun objectif fixé" in page
