@@ -134,23 +134,49 @@ class _Context(click.Context):
 def _shown_in_language(*items: Any) -> Iterator[None]:
     """Help texts are French (marked with `N_`) until shown: translate them for the time of the
     display, so that `outreach --lang en --help` reads English whatever was imported when."""
-    saved = [(item, item.help, getattr(item, "short_help", None)) for item in items]
+    saved = [
+        (item, item.help, getattr(item, "short_help", None), getattr(item, "metavar", None))
+        for item in items
+    ]
     try:
-        for item, help_text, short_help in saved:
+        for item, help_text, short_help, metavar in saved:
             if help_text:
                 item.help = _(help_text)
             if short_help:
                 item.short_help = _(short_help)
+            if metavar:  # NOM, AAAA-MM-JJ... are French words too
+                item.metavar = _(metavar)
         yield
     finally:
-        for item, help_text, short_help in saved:
+        for item, help_text, short_help, metavar in saved:
             item.help = help_text
             if short_help:
                 item.short_help = short_help
+            if metavar:
+                item.metavar = metavar
+
+
+def _language_typed(args: list[str]) -> str | None:
+    """The `--lang` typed anywhere on the command line (before a `--`), if any."""
+    for i, arg in enumerate(args):
+        if arg == "--":
+            break
+        if arg == "--lang" and i + 1 < len(args) and args[i + 1] in ("fr", "en"):
+            return args[i + 1]
+        if arg in ("--lang=fr", "--lang=en"):
+            return arg.partition("=")[2]
+    return None
 
 
 class _FrenchHelp:
     context_class: type[click.Context] = _Context
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        # Click acts on --help as soon as it reads it: `outreach rollup --help --lang en` would
+        # show French help, so the language typed anywhere is taken before anything else.
+        if (typed := _language_typed(args)) is not None:
+            set_language(typed)
+        return super().parse_args(ctx, args)  # type: ignore[misc,no-any-return]
 
     def get_help_option(self, ctx: click.Context) -> click.Option | None:
         option = super().get_help_option(ctx)  # type: ignore[misc]

@@ -66,6 +66,24 @@ def test_root_help_is_english_with_lang_en() -> None:
     assert "Se connecter" not in result.output
 
 
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["rollup", "--help", "--lang", "en"],  # --help read first: the language must win
+        ["rollup", "--lang=en", "--help"],
+        ["--lang", "en", "rollup", "--help"],
+    ],
+)
+def test_help_is_english_wherever_lang_is_typed(args: list[str]) -> None:
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("Usage: ") and " rollup [OPTIONS]" in result.output
+    assert "--since YYYY-MM-DD" in result.output and "--lockdown NAME" in result.output
+    assert "Utilisation" not in result.output and "Seulement" not in result.output
+    french = CliRunner().invoke(cli, ["--lang", "fr", "rollup", "--help"]).output
+    assert "--since AAAA-MM-JJ" in french  # the command's own metavar, restored after display
+
+
 def test_root_help_is_french_by_default() -> None:
     result = CliRunner().invoke(cli, ["--help"])
     assert "Se connecter directement comme cet agent." in result.output
