@@ -37,7 +37,19 @@ def _pin_option(fn):  # type: ignore[no-untyped-def]
     )(fn)
 
 
-def _run_app(app: AppContext, *, login: str | None, pin_required: bool) -> None:
+def _bell_option(fn):  # type: ignore[no-untyped-def]
+    return click.option(
+        "--bell",
+        is_flag=True,
+        envvar="OUTREACH_BELL",
+        help=N_(
+            "Fait sonner le terminal quand un rappel arrive à échéance (sinon la bannière "
+            "seule ; aussi OUTREACH_BELL=1)."
+        ),
+    )(fn)
+
+
+def _run_app(app: AppContext, *, login: str | None, pin_required: bool, bell: bool = False) -> None:
     gc.disable()  # imports: objects that live as long as the process, no cycles to find
     try:
         database = app.database()
@@ -47,6 +59,7 @@ def _run_app(app: AppContext, *, login: str | None, pin_required: bool) -> None:
         settings = TuiSettings(
             agent_login=login,
             require_pin=pin_required,
+            callback_bell=bell,
             remote_address=os.environ.get("OUTREACH_REMOTE_ADDRESS") or None,
         )
         tui = make_app(database, settings)
@@ -63,9 +76,10 @@ def _run_app(app: AppContext, *, login: str | None, pin_required: bool) -> None:
 @db_option
 @agent_option
 @_pin_option
+@_bell_option
 @click.pass_obj
-def tui_command(app: AppContext, pin_required: bool = False) -> None:
-    _run_app(app, login=app.agent_login, pin_required=pin_required)
+def tui_command(app: AppContext, pin_required: bool = False, bell: bool = False) -> None:
+    _run_app(app, login=app.agent_login, pin_required=pin_required, bell=bell)
 
 
 @cli.command(
@@ -77,10 +91,11 @@ def tui_command(app: AppContext, pin_required: bool = False) -> None:
 )
 @db_option
 @agent_option
+@_bell_option
 @click.pass_obj
-def demo_command(app: AppContext) -> None:
+def demo_command(app: AppContext, bell: bool = False) -> None:
     prepare_demo(app)
-    _run_app(app, login=app.agent_login or DEMO_LOGIN, pin_required=False)
+    _run_app(app, login=app.agent_login or DEMO_LOGIN, pin_required=False, bell=bell)
 
 
 def prepare_demo(app: AppContext) -> Database:
@@ -139,9 +154,15 @@ def is_local_host(host: str) -> bool:
     "--public-url", default=None, metavar="URL", help=N_("Adresse publique (derrière un proxy).")
 )
 @_pin_option
+@_bell_option
 @click.pass_obj
 def serve_command(
-    app: AppContext, host: str, port: int, public_url: str | None, pin_required: bool
+    app: AppContext,
+    host: str,
+    port: int,
+    public_url: str | None,
+    pin_required: bool,
+    bell: bool = False,
 ) -> None:
     from outreach.config import resolve_database_url
 
@@ -172,6 +193,8 @@ def serve_command(
     command = [sys.executable, "-m", "outreach", "tui"]
     if pin_required:
         command.append("--pin-required")
+    if bell:
+        command.append("--bell")
     from outreach.cli.served import AddressedServer
 
     _start_mail_worker(database)

@@ -27,7 +27,7 @@ class TuiSettings:
     replay_seconds: float = 10.0
     empty_retry_seconds: float = 30.0
     callback_check_seconds: float = 30.0  # due callbacks looked for (the alert banner)
-    callback_bell: bool = True  # the terminal bell when a callback falls due
+    callback_bell: bool = False  # the terminal bell when a callback falls due (`--bell`)
     heartbeat_seconds: float = 60.0  # the adviser's state confirmed (services.agent_states.LEASE)
     session_seconds: float = 15.0  # this run's session confirmed (services.sessions.EXPIRY)
     # other advisers' run-out states closed (services.agent_states.close_expired), at login then

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import csv
+import gc
 import os
 import subprocess
 import sys
@@ -64,7 +65,9 @@ def test_agent_is_accepted_before_and_after_the_command(
 
     opened: list[str | None] = []
     monkeypatch.setattr(tui_cli, "prepare_demo", lambda app: None)
-    monkeypatch.setattr(tui_cli, "_run_app", lambda app, login, pin_required: opened.append(login))
+    monkeypatch.setattr(
+        tui_cli, "_run_app", lambda app, login, pin_required, bell=False: opened.append(login)
+    )
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 0, result.output
     assert opened == ["bre.agent2"]
@@ -117,3 +120,39 @@ def test_do_not_call_export_by_chamber_says_what_it_keeps(db: Database, tmp_path
     with out.open(encoding="utf-8-sig", newline="") as f:
         rows = list(csv.DictReader(f))
     assert [r["name"] for r in rows] == ["Opposée à Rennes"] and rennes
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "bell"),
+    [
+        (["tui"], {}, False),
+        (["tui", "--bell"], {}, True),
+        (["tui"], {"OUTREACH_BELL": "1"}, True),
+        (["demo", "--bell"], {}, True),
+    ],
+)
+def test_bell_is_an_option_off_by_default(
+    args: list[str], env: dict[str, str], bell: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`--bell` (or OUTREACH_BELL=1) reaches the app's settings; without it the bell is off."""
+    import outreach.cli.tui as tui_cli
+    import outreach.tui.app as tui_app
+
+    monkeypatch.delenv("OUTREACH_BELL", raising=False)
+    seen: list[object] = []
+
+    class Stub:
+        def run(self) -> None:
+            gc.unfreeze()
+            gc.enable()  # as the app does once started
+
+    def fake_make_app(db: object, settings: object) -> Stub:
+        seen.append(settings)
+        return Stub()
+
+    monkeypatch.setattr(tui_cli, "prepare_demo", lambda app: None)
+    monkeypatch.setattr(tui_app, "make_app", fake_make_app)
+    monkeypatch.setattr(tui_cli.AppContext, "database", lambda self, check=True: None)
+    result = CliRunner().invoke(cli, [*args, "--agent", "bre.agent2"], env=env)
+    assert result.exit_code == 0, result.output
+    assert [s.callback_bell for s in seen] == [bell]  # type: ignore[attr-defined]

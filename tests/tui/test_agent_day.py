@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import pytest
 from sqlalchemy import select
 
 from outreach.db.engine import Database
@@ -149,10 +150,20 @@ def callback_in_20_minutes(world: World, now: datetime) -> None:
         )
 
 
-async def test_callback_alert_when_due(world: World, fixed_clock: datetime) -> None:
+@pytest.mark.parametrize("bell", [False, True], ids=["quiet", "bell"])
+async def test_callback_alert_when_due(world: World, fixed_clock: datetime, bell: bool) -> None:
+    """The banner always; the terminal bell (App.bell) once, only with `--bell`."""
     clock = Clock(fixed_clock)
     callback_in_20_minutes(world, fixed_clock)
-    app = app_for(world.db, agent_login="claire", clock=clock, callback_check_seconds=0.2)
+    app = app_for(
+        world.db,
+        agent_login="claire",
+        clock=clock,
+        callback_check_seconds=0.2,
+        callback_bell=bell,
+    )
+    rung: list[datetime] = []
+    app.bell = lambda: rung.append(clock.now)  # type: ignore[method-assign]
     async with app.run_test(size=(110, 32)) as pilot:
         await settle(pilot)
         await pilot.press("enter")
@@ -160,13 +171,15 @@ async def test_callback_alert_when_due(world: World, fixed_clock: datetime) -> N
         screen = app.screen
         alert = screen.query_one("#day-alert")
         await pilot.pause(0.5)
-        assert not alert.display  # not due yet
+        assert not alert.display and rung == []  # not due yet: no banner, no bell
         clock.now += timedelta(minutes=21)
         for _ in range(50):
             await pilot.pause(0.1)
             if alert.display:
                 break
         assert "Rappel dû : Fleurs de Bourbon" in str(alert.render())
+        await pilot.pause(0.6)  # looked at again: still one bell for the same callback
+        assert rung == ([fixed_clock + timedelta(minutes=21)] if bell else [])
         await pilot.press("escape", "a")  # out of the answer, one key: the callback on screen
         await settle(pilot)
         assert screen.current is not None and screen.current.task_id == world.task_ids[3]
