@@ -145,6 +145,18 @@ def _segment_options(fn):  # type: ignore[no-untyped-def]
     help=N_("Tentatives au plus par entreprise."),
 )
 @click.option(
+    "--max-wrap-up",
+    "max_wrap_up",
+    type=int,
+    default=service.DEFAULT_WRAP_UP_SECONDS,
+    show_default=True,
+    metavar="SECONDES",
+    help=N_(
+        "Durée maximale de clôture (de la touche de résultat à l'entreprise suivante), en "
+        "secondes : au-delà, le minuteur passe en rouge et le dépassement est compté."
+    ),
+)
+@click.option(
     "--retry-delays",
     default="60,240,1440",
     show_default=True,
@@ -187,6 +199,7 @@ def create_cmd(
     chamber: str | None,
     description: str | None,
     max_attempts: int,
+    max_wrap_up: int,
     retry_delays: str,
     days: str,
     hours: str,
@@ -205,6 +218,7 @@ def create_cmd(
         chamber=chamber,
         description=description,
         max_attempts=max_attempts,
+        max_wrap_up_seconds=max_wrap_up,
         retry_delays=service.parse_delays(retry_delays),
         window_days=days,
         window_hours=hours,

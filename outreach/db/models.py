@@ -192,6 +192,9 @@ class Campaign(Base):
     max_attempts_30d: Mapped[int] = mapped_column(Integer, default=4, server_default="4")
     callback_grace_minutes: Mapped[int] = mapped_column(Integer, default=30, server_default="30")
     lease_minutes: Mapped[int] = mapped_column(Integer, default=15, server_default="15")
+    # the longest a wrap-up should take (outcome key to next business): the call screen's
+    # wrap-up timer turns red past it, `rollup --times` counts the seconds over it
+    max_wrap_up_seconds: Mapped[int] = mapped_column(Integer, default=120, server_default="120")
     # list of {"key": ..., "text": ..., "choices": [...] | null}
     script: Mapped[list[dict[str, object]]] = mapped_column(JSON, default=list)
     script_intro: Mapped[str | None] = mapped_column(Text)
@@ -503,6 +506,8 @@ class AgentStateEvent(Base):
     reason: Mapped[str | None] = mapped_column(ForeignKey("pause_reasons.code"))
     note: Mapped[str | None] = mapped_column(String(200))
     business_id: Mapped[int | None] = mapped_column(ForeignKey("businesses.id"))
+    # the campaign worked (on_call, wrap_up): its max_wrap_up_seconds for the time roll-up
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id"))
     ended_at: Mapped[datetime | None] = mapped_column(DateTime)  # the next state's `at`
     expires_at: Mapped[datetime | None] = mapped_column(DateTime)  # lease; None: logged_out
 

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from outreach.db.engine import Database, retry_busy
 from outreach.db.models import AgentStateEvent, PauseReasonRow
-from outreach.domain.agent_states import LOGGED_OUT, ON_CALL, PAUSED, STATES, allowed
+from outreach.domain.agent_states import LOGGED_OUT, ON_CALL, PAUSED, STATES, WRAP_UP, allowed
 from outreach.errors import InvalidInput
 from outreach.i18n import _
 from outreach.services.clock import from_db, to_db, utcnow
@@ -144,10 +144,12 @@ def set_state(
     reason: str | None = None,
     note: str | None = None,
     business_id: int | None = None,
+    campaign_id: int | None = None,
     now: datetime | None = None,
 ) -> AgentState:
     """Record that the adviser is now in `state` (one row per change). The same state again is a
-    heartbeat: the lease is extended, no row is added. A lease that ran out first ends at its
+    heartbeat: the lease is extended, no row is added. `campaign_id`: the campaign worked, kept
+    for on_call and wrap_up (the time roll-up's wrap-up limit). A lease that ran out first ends at its
     expiry with a `logged_out` row. InvalidInput for an unknown state or reason, a missing note
     or business, or a change the catalogue forbids (say, logged_out to wrap_up)."""
     at = to_db(now) if now is not None else utcnow()
@@ -200,6 +202,7 @@ def set_state(
                     reason=reason if state == PAUSED else None,
                     note=clean_note,
                     business_id=business_id if state == ON_CALL else None,
+                    campaign_id=campaign_id if state in (ON_CALL, WRAP_UP) else None,
                     expires_at=None if state == LOGGED_OUT else start + LEASE,
                 )
             )

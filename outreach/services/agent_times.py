@@ -5,7 +5,9 @@ Seconds logged in, ready, on a call, in wrap-up and paused (and paused per reaso
 next state, else its lease's expiry, else now), cut at the selection's bounds and at midnight
 UTC (the day of `rollup --by day`). Calls, reached calls and referrals come from `calls` and
 `referrals` (the adviser's calls whatever the business's chamber). The scope is the advisers'
-chamber.
+chamber. `wrap_up_over_s` is the wrap-up time past the campaign's maximum wrap-up time
+(`campaigns.max_wrap_up_seconds`, the campaign kept on the wrap-up's row): a wrap-up of 150 s on a
+campaign allowing 120 s counts 30 s there (and its 150 s in `wrap_up_s`).
 
 `recount` gets the same figures another way (a plain scan of the events in order, each state
 ending at the next one's `at`; calls counted one by one) and `verify` compares the two.
@@ -21,14 +23,21 @@ from typing import Any
 from sqlalchemy import case, func, select
 
 from outreach.db.engine import Database
-from outreach.db.models import Agent, AgentStateEvent, Call, PauseReasonRow, Referral
-from outreach.domain.agent_states import LOGGED_OUT, WORKING
+from outreach.db.models import (
+    Agent,
+    AgentStateEvent,
+    Call,
+    Campaign,
+    PauseReasonRow,
+    Referral,
+)
+from outreach.domain.agent_states import LOGGED_OUT, WORKING, WRAP_UP
 from outreach.services.agent_states import effective_end
 from outreach.services.clock import to_db, utcnow
 from outreach.services.rollup import RollupMismatch, raise_on
 from outreach.services.selection import PARIS, Selection
 
-TIME_MEASURES = ("logged_in_s", "ready_s", "on_call_s", "wrap_up_s", "paused_s")
+TIME_MEASURES = ("logged_in_s", "ready_s", "on_call_s", "wrap_up_s", "wrap_up_over_s", "paused_s")
 COUNT_MEASURES = ("calls", "reached", "referrals")
 
 
@@ -44,6 +53,24 @@ class TimesReport:
 def _reasons(db: Database) -> list[str]:
     with db.reading() as s:
         return list(s.scalars(select(PauseReasonRow.code).order_by(PauseReasonRow.key)))
+
+
+def _wrap_up_limits(db: Database) -> dict[int, timedelta]:
+    """campaign id -> its maximum wrap-up time."""
+    with db.reading() as s:
+        return {
+            cid: timedelta(seconds=limit)
+            for cid, limit in s.execute(select(Campaign.id, Campaign.max_wrap_up_seconds))
+        }
+
+
+def _over_from(
+    state: str, start: datetime, campaign_id: int | None, limits: dict[int, timedelta]
+) -> datetime | None:
+    """When a wrap-up passes its campaign's limit (None: not a wrap-up, or no campaign)."""
+    if state != WRAP_UP or campaign_id is None or campaign_id not in limits:
+        return None
+    return start + limits[campaign_id]
 
 
 def columns(reasons: list[str]) -> tuple[str, ...]:
@@ -71,8 +98,10 @@ def _add(
     start: datetime,
     end: datetime,
     sel: Selection,
+    over_from: datetime | None = None,
 ) -> None:
-    """Add one state's time, cut at the selection's bounds and split at each UTC midnight."""
+    """Add one state's time, cut at the selection's bounds and split at each UTC midnight (the
+    part after `over_from` also as wrap-up over its limit)."""
     if state == LOGGED_OUT:
         return
     if sel.since is not None:
@@ -88,6 +117,8 @@ def _add(
         acc.times[f"{state}_s"] += piece
         if reason is not None:
             acc.times[f"paused_{reason}_s"] += piece
+        if over_from is not None and over_from < piece_end:
+            acc.times["wrap_up_over_s"] += piece_end - max(start, over_from)
         start = piece_end
 
 
@@ -160,6 +191,7 @@ def agent_times(
                 AgentStateEvent.at,
                 AgentStateEvent.ended_at,
                 AgentStateEvent.expires_at,
+                AgentStateEvent.campaign_id,
             )
             .join(Agent, Agent.id == AgentStateEvent.agent_id)
             .where(*where)
@@ -177,9 +209,11 @@ def agent_times(
             .where(*_agent_scope(sel), *one, *_call_bounds(sel))
             .group_by(Call.agent_id, day)
         ).all()
-    for agent_id, state, reason, start, ended, expires in events:
+    limits = _wrap_up_limits(db)
+    for agent_id, state, reason, start, ended, expires, campaign_id in events:
         end = min(effective_end(ended, expires, at), at)
-        _add(accs, agent_id, state, reason, start, end, sel)
+        over = _over_from(state, start, campaign_id, limits)
+        _add(accs, agent_id, state, reason, start, end, sel, over)
     for agent_id, d, n, reached, n_refs in calls:
         the_day = d if isinstance(d, date) else date.fromisoformat(str(d)[:10])
         acc = accs.setdefault((agent_id, the_day), _Acc())
@@ -227,6 +261,10 @@ def recount(db: Database, sel: Selection, now: datetime | None = None) -> TimesR
     reasons = _reasons(db)
     accs: dict[tuple[int, date], _Acc] = {}
     with db.reading() as s:
+        limits = {
+            cid: timedelta(seconds=n)
+            for cid, n in s.execute(select(Campaign.id, Campaign.max_wrap_up_seconds))
+        }
         in_scope = set(s.scalars(select(Agent.id).where(*_agent_scope(sel))))
         events = s.execute(
             select(
@@ -235,13 +273,14 @@ def recount(db: Database, sel: Selection, now: datetime | None = None) -> TimesR
                 AgentStateEvent.state,
                 AgentStateEvent.reason,
                 AgentStateEvent.expires_at,
+                AgentStateEvent.campaign_id,
             ).order_by(AgentStateEvent.agent_id, AgentStateEvent.at, AgentStateEvent.id)
         ).all()
         ref_counts: dict[int, int] = defaultdict(int)
         for (call_id,) in s.execute(select(Referral.call_id)):
             ref_counts[call_id] += 1
         call_rows = s.execute(select(Call.id, Call.agent_id, Call.started_at, Call.reached)).all()
-    for i, (agent_id, start, state, reason, expires) in enumerate(events):
+    for i, (agent_id, start, state, reason, expires, campaign_id) in enumerate(events):
         if agent_id not in in_scope or start >= at:
             continue
         nxt = events[i + 1] if i + 1 < len(events) else None
@@ -251,7 +290,8 @@ def recount(db: Database, sel: Selection, now: datetime | None = None) -> TimesR
             end = expires
         else:
             end = at
-        _add(accs, agent_id, state, reason, start, end, sel)
+        limit = limits.get(campaign_id) if state == "wrap_up" else None  # type: ignore[arg-type]
+        _add(accs, agent_id, state, reason, start, end, sel, start + limit if limit else None)
     for call_id, agent_id, started, reached in call_rows:
         if agent_id not in in_scope:
             continue

@@ -59,6 +59,10 @@ class Question:
     other: bool = False  # another answer than the choices may be typed
 
 
+DEFAULT_WRAP_UP_SECONDS = 120  # campaigns.max_wrap_up_seconds's default
+WRAP_UP_RANGE = (10, 3600)
+
+
 @dataclass(frozen=True, slots=True)
 class CampaignSpec:
     name: str
@@ -72,6 +76,7 @@ class CampaignSpec:
     script: tuple[Question, ...] = ()
     script_intro: str | None = None
     status: str = "active"
+    max_wrap_up_seconds: int = DEFAULT_WRAP_UP_SECONDS
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,6 +216,11 @@ def _validate(spec: CampaignSpec) -> None:
             _check_text(_("question {key}").format(key=q.key), text, QUESTION_MAX, one_line=True)
     if not 1 <= spec.max_attempts <= 50:
         raise InvalidInput(_("--max-attempts : entre 1 et 50"))
+    low, high = WRAP_UP_RANGE
+    if not low <= spec.max_wrap_up_seconds <= high:
+        raise InvalidInput(
+            _("--max-wrap-up : entre {low} et {high} secondes").format(low=low, high=high)
+        )
     days = spec.window_days
     if not days or any(c not in "1234567" for c in days) or len(set(days)) != len(days):
         raise InvalidInput(
@@ -340,6 +350,7 @@ def _create(session: Session, person: AgentInfo, spec: CampaignSpec) -> Campaign
         chamber_id=chamber_id,
         status=spec.status,
         max_attempts=spec.max_attempts,
+        max_wrap_up_seconds=spec.max_wrap_up_seconds,
         retry_delays=list(spec.retry_delays),
         window_days=spec.window_days,
         window_hours=",".join(r.strip() for r in spec.window_hours.split(",")),
@@ -524,3 +535,10 @@ def find_campaign(session: Session, person: AgentInfo, name: str) -> tuple[int, 
             _may_change(person, chamber_id)
         chamber_id = person.chamber_id
     return campaign.id, chamber_id
+
+
+def wrap_up_limit(db: Database, campaign_id: int) -> int:
+    """The campaign's maximum wrap-up time in seconds (the call screen's timer)."""
+    with db.reading() as s:
+        limit = s.scalar(select(Campaign.max_wrap_up_seconds).where(Campaign.id == campaign_id))
+    return int(limit) if limit is not None else DEFAULT_WRAP_UP_SECONDS

@@ -34,6 +34,7 @@ class Wanted:
     reason: str | None = None
     note: str | None = None
     business_id: int | None = None
+    campaign_id: int | None = None
 
 
 class AgentDay:
@@ -60,6 +61,7 @@ class AgentDay:
         reason: str | None = None,
         note: str | None = None,
         business_id: int | None = None,
+        campaign_id: int | None = None,
     ) -> None:
         """The adviser is now in `state` (queued, written in a thread worker)."""
         agent = self.app.agent
@@ -69,7 +71,7 @@ class AgentDay:
         before = self.current
         if before is not None and before.state == "wrap_up" and state != "wrap_up":
             self.last_wrap_up = now - before.at
-        self.current = Wanted(state, now, reason, note, business_id)
+        self.current = Wanted(state, now, reason, note, business_id, campaign_id)
         self._pending.append((agent.id, self.current))
         self._start()
         for listener in self.listeners:
@@ -106,6 +108,7 @@ class AgentDay:
                         reason=wanted.reason,
                         note=wanted.note,
                         business_id=wanted.business_id,
+                        campaign_id=wanted.campaign_id,
                         now=wanted.at,
                     )
                 except UNREACHABLE:
@@ -129,5 +132,5 @@ class AgentDay:
         self._swept_at = started
 
 
-def _details(w: Wanted) -> tuple[str | None, str | None, int | None]:
-    return w.reason, w.note, w.business_id
+def _details(w: Wanted) -> tuple[str | None, str | None, int | None, int | None]:
+    return w.reason, w.note, w.business_id, w.campaign_id

@@ -307,3 +307,66 @@ def test_the_sweeper_closes_a_crashed_apps_state_by_itself(db: Database) -> None
     assert got[-1] == ("logged_out", expiry, None) and got[-2][2] is not None
     assert sweeper.closed == 1 and sweeper.last_error is None
     assert [(r[0], r[3]) for r in rows(db, b)] == [("ready", None)]
+
+
+def test_wrap_up_over_the_campaigns_limit_is_counted(db: Database) -> None:
+    """Wrap-ups keep their campaign: the time roll-up counts the seconds past that campaign's
+    maximum wrap-up time (c1: the default 120 s; c2: 60 s), also across midnight UTC, and the
+    recount agrees."""
+    from outreach.db.models import Campaign
+
+    w = build_world(db)
+    with db.writing() as s:
+        s.execute(
+            update(Campaign).where(Campaign.id == w.campaign["c2"]).values(max_wrap_up_seconds=60)
+        )
+        limits = dict(s.execute(select(Campaign.name, Campaign.max_wrap_up_seconds)).all())
+    assert (limits["c1"], limits["c2"]) == (120, 60)
+    a, c1, c2 = w.agent["agent_bre"], w.campaign["c1"], w.campaign["c2"]
+    b1 = w.business["b1"]
+    states.set_state(db, a, "on_call", business_id=b1, campaign_id=c1, now=at(0))
+    states.set_state(db, a, "wrap_up", campaign_id=c1, now=at(1))  # 150 s: 30 s over
+    states.set_state(db, a, "on_call", business_id=b1, campaign_id=c1, now=at(3.5))
+    states.set_state(db, a, "wrap_up", campaign_id=c1, now=at(4))  # 100 s: within
+    states.set_state(
+        db, a, "on_call", business_id=b1, campaign_id=c2, now=at(5) + timedelta(seconds=40)
+    )
+    states.set_state(db, a, "wrap_up", campaign_id=c2, now=at(6))  # 90 s on c2: 30 s over
+    states.set_state(db, a, "ready", now=at(7.5))
+    # across midnight UTC: a c2 wrap-up from 23:59:30 to 00:02:00, over from 00:00:30
+    night = datetime(2020, 11, 2, 23, 58, tzinfo=UTC)
+    states.set_state(db, a, "on_call", business_id=b1, campaign_id=c2, now=night)
+    states.set_state(db, a, "wrap_up", campaign_id=c2, now=night + timedelta(seconds=90))
+    states.set_state(db, a, "logged_out", now=night + timedelta(minutes=4))
+    with db.reading() as s:
+        kept = s.execute(
+            select(AgentStateEvent.state, AgentStateEvent.campaign_id)
+            .where(AgentStateEvent.agent_id == a)
+            .order_by(AgentStateEvent.id)
+        ).all()
+    assert [tuple(k) for k in kept][:3] == [("on_call", c1), ("wrap_up", c1), ("on_call", c1)]
+    assert ("ready", None) in [tuple(k) for k in kept]
+    sel = resolve(db, get_agent(db, "sup_nat"), CallFilter())
+    report = agent_times.verify(db, sel, datetime(2020, 11, 5, tzinfo=UTC))
+    assert "wrap_up_over_s" in report.columns
+    by = {r["day"]: r for r in report.rows if r["agent"] == "agent_bre"}
+    assert by["2020-11-02"]["wrap_up_s"] == 150 + 100 + 90 + 30
+    assert by["2020-11-02"]["wrap_up_over_s"] == 30 + 30
+    assert by["2020-11-03"]["wrap_up_s"] == 120
+    assert by["2020-11-03"]["wrap_up_over_s"] == 90
+
+
+def test_campaign_create_takes_a_maximum_wrap_up_time(db: Database, db_url: str) -> None:
+    from outreach.db.models import Campaign
+
+    build_world(db)
+    done = _cli(db_url, "campaign", "create", "Courte", "--max-wrap-up", "45", "--as", "sup_nat")
+    assert done.returncode == 0, done.stderr
+    done = _cli(db_url, "campaign", "create", "Par défaut", "--as", "sup_nat")
+    assert done.returncode == 0, done.stderr
+    bad = _cli(db_url, "campaign", "create", "Folle", "--max-wrap-up", "5", "--as", "sup_nat")
+    assert bad.returncode != 0 and "Traceback" not in bad.stderr
+    assert "--max-wrap-up : entre 10 et 3600 secondes" in bad.stderr
+    with db.reading() as s:
+        got = dict(s.execute(select(Campaign.name, Campaign.max_wrap_up_seconds)).all())
+    assert (got["Courte"], got["Par défaut"]) == (45, 120) and "Folle" not in got

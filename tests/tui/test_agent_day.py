@@ -211,3 +211,58 @@ async def test_the_app_closes_crashed_states_at_login_and_then_every_so_often(
         await settle(pilot)
         assert states(world.db, lea) == [("ready", None), ("logged_out", None)]
         await pilot.press("ctrl+q")
+
+
+async def test_wrap_up_timer_turns_red_past_the_campaigns_limit(
+    world: World, fixed_clock: datetime
+) -> None:
+    """The campaign allows 60 s of wrap-up: the timer reads in red with the limit once past it
+    (clock injected), and so does the last wrap-up's length; the state rows keep the campaign."""
+    from sqlalchemy import update
+
+    from outreach.db.models import Campaign
+
+    with world.db.writing() as s:
+        s.execute(
+            update(Campaign).where(Campaign.id == world.campaign_id).values(max_wrap_up_seconds=60)
+        )
+    clock = Clock(fixed_clock)
+    app = app_for(world.db, agent_login="claire", clock=clock)
+    async with app.run_test(size=(110, 32)) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        call = app.screen
+        bar = call.query_one("#day-bar")
+        timer = bar.query_one("#day-timer")
+
+        def spans() -> list[tuple[str, str]]:
+            text = timer.render()
+            plain = str(text)
+            return [(plain[s.start : s.end], str(s.style)) for s in text.spans]
+
+        await pilot.press("6")  # callback: wrap-up while the time is picked
+        await settle(pilot)
+        clock.now += timedelta(seconds=59)
+        bar.tick()
+        await pilot.pause()
+        assert ("Clôture 0:59", "bold") in spans()
+        clock.now += timedelta(seconds=2)
+        bar.tick()
+        await pilot.pause()
+        assert ("Clôture 1:01 (max 1:00)", "ansi_red bold") in spans()
+        await pilot.press("escape")  # no callback after all: back on the call
+        await settle(pilot)
+        bar.tick()
+        await pilot.pause()
+        assert ("dernière clôture 1:01", "ansi_red bold") in spans()
+        assert "(max" not in str(timer.render())
+        await pilot.press("ctrl+q")
+    with world.db.reading() as s:
+        rows = s.execute(
+            select(AgentStateEvent.state, AgentStateEvent.campaign_id)
+            .where(AgentStateEvent.agent_id == world.agent_id)
+            .order_by(AgentStateEvent.id)
+        ).all()
+    assert ("wrap_up", world.campaign_id) in [tuple(r) for r in rows]
+    assert ("on_call", world.campaign_id) in [tuple(r) for r in rows]

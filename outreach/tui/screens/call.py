@@ -190,7 +190,7 @@ class CallScreen(Screen[None]):
             return
         task = message.task
         self.shown_at = self.oapp.settings.now()
-        self.oapp.day.track("on_call", business_id=task.business.id)
+        self.oapp.day.track("on_call", business_id=task.business.id, campaign_id=self.campaign_id)
         self.query_one(DayBar).shown(task.task_id)
         self.query_one("#banner").display = False
         body.display = True
@@ -361,7 +361,8 @@ class CallScreen(Screen[None]):
             return
         entry = OUTCOMES_BY_CODE[code]
         task = self.current
-        self.oapp.day.track("wrap_up")  # until the next business (or back on call if cancelled)
+        # until the next business (or back on call if cancelled)
+        self.oapp.day.track("wrap_up", campaign_id=self.campaign_id)
         # the modals (and their widgets) load on first use, not with the call screen
         if entry.needs_callback_time:
             from outreach.tui.screens.modals import CallbackTimeModal
@@ -414,7 +415,9 @@ class CallScreen(Screen[None]):
 
     def _back_on_call(self) -> None:
         if self.current is not None:
-            self.oapp.day.track("on_call", business_id=self.current.business.id)
+            self.oapp.day.track(
+                "on_call", business_id=self.current.business.id, campaign_id=self.campaign_id
+            )
 
     def _save(
         self,

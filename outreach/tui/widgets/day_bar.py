@@ -1,5 +1,7 @@
 """The adviser's own line on the call screen: state and timer (on the call since the business
-was shown, wrap-up since the outcome key, pause and its reason), and the callback alert.
+was shown, wrap-up since the outcome key, pause and its reason), and the callback alert. The
+wrap-up timer (and the last wrap-up's length) turns red past the campaign's maximum wrap-up time
+(`campaigns.max_wrap_up_seconds`, read once when the screen opens).
 
 Every `callback_check_seconds` a thread worker asks the service for due callbacks; the first
 one not on screen shows as a banner (the terminal bell once per callback, if enabled), and the
@@ -21,6 +23,7 @@ from textual.widgets import Static
 from outreach.domain.agent_states import state_label
 from outreach.i18n import _, language, ngettext
 from outreach.services.callback_alerts import due_callbacks
+from outreach.services.campaigns import DEFAULT_WRAP_UP_SECONDS, wrap_up_limit
 from outreach.services.outbox import UNREACHABLE
 from outreach.services.types import CallbackItem
 from outreach.tui.format import in_zone
@@ -42,6 +45,14 @@ class CallbacksDue(Message):
     items: list[CallbackItem]
 
 
+@dataclass
+class WrapUpLimit(Message):
+    seconds: int
+
+
+OVER = "bold red"  # a wrap-up past the campaign's limit
+
+
 class DayBar(Vertical):
     def __init__(self, campaign_id: int, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
@@ -50,6 +61,7 @@ class DayBar(Vertical):
         self.on_screen: int | None = None  # the task shown on the call screen
         self._rung: set[int] = set()
         self._checking = False  # one look at a time (never a cancelled worker)
+        self.wrap_up_limit = DEFAULT_WRAP_UP_SECONDS  # the campaign's, once read
 
     @property
     def oapp(self) -> OutreachApp:
@@ -66,6 +78,20 @@ class DayBar(Vertical):
         self.set_interval(self.oapp.settings.callback_check_seconds, self.check)
         self.tick()
         self.check()
+        self._read_limit()
+
+    @work(thread=True, exit_on_error=False, group="wrap-up-limit")
+    def _read_limit(self) -> None:
+        try:
+            seconds = wrap_up_limit(self.oapp.db, self.campaign_id)
+        except UNREACHABLE:
+            return  # the default meanwhile
+        self.post_message(WrapUpLimit(seconds))
+
+    def on_wrap_up_limit(self, message: WrapUpLimit) -> None:
+        message.stop()
+        self.wrap_up_limit = message.seconds
+        self.tick()
 
     def on_unmount(self) -> None:
         if self.tick in self.oapp.day.listeners:
@@ -76,17 +102,24 @@ class DayBar(Vertical):
         day, now = self.oapp.day, self.oapp.settings.now()
         current = day.current
         text = Text()
+        limit = self.wrap_up_limit
         if current is not None:
             label = state_label(current.state, language())
             if current.reason:
                 label += f" ({day.reason_label(current.reason)})"
-            text.append(f"{label} {clock_text((now - current.at).total_seconds())}", "bold")
+            elapsed = (now - current.at).total_seconds()
+            line = f"{label} {clock_text(elapsed)}"
+            if current.state == "wrap_up" and elapsed > limit:
+                line += " " + _("(max {time})").format(time=clock_text(limit))
+                text.append(line, OVER)
+            else:
+                text.append(line, "bold")
         if day.last_wrap_up is not None:
+            last = day.last_wrap_up.total_seconds()
             text.append("  ·  ")
             text.append(
-                _("dernière clôture {time}").format(
-                    time=clock_text(day.last_wrap_up.total_seconds())
-                )
+                _("dernière clôture {time}").format(time=clock_text(last)),
+                OVER if last > limit else "",
             )
         self.query_one("#day-timer", Static).update(text)
 
