@@ -15,6 +15,7 @@ any call it had not counted yet (SQLite has one writer: ids commit in order ther
 from __future__ import annotations
 
 import time
+from bisect import bisect_left, insort
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from datetime import time as dtime
@@ -120,6 +121,12 @@ class DashboardFeed:
         self.board = BoardFeed(db, supervisor)
         self.goal_list: tuple[GoalProgress, ...] = ()
         self.goals_read_at: float | None = None
+        # the people of today in their order (most contacts first), kept sorted: only the
+        # advisers whose counts changed since the last refresh are placed again
+        self.people_order: list[tuple[Any, ...]] = []
+        self.people_keys: dict[int, tuple[Any, ...]] = {}
+        self.people_dirty: set[int] = set()
+        self.people_out: tuple[AgentToday, ...] | None = None
         self._names()
 
     def _names(self) -> None:
@@ -138,6 +145,8 @@ class DashboardFeed:
                 aid: (login, name)
                 for aid, login, name in s.execute(select(Agent.id, Agent.login, Agent.name))
             }
+        self.people_order, self.people_keys, self.people_out = [], {}, None  # names may change
+        self.people_dirty = set(getattr(self, "agents_today", {}))
 
     # -- loading ---------------------------------------------------------------------------------
 
@@ -257,6 +266,7 @@ class DashboardFeed:
             return
         self.per_hour[at.hour] += 1
         acc = self.agents_today.setdefault(agent_id, [0, 0, 0])
+        self.people_dirty.add(agent_id)
         acc[0] += 1
         acc[1] += int(reached)
         acc[2] += refs
@@ -285,15 +295,38 @@ class DashboardFeed:
         self.today = day
         self.per_hour = [0] * 24
         self.agents_today = {}
+        self.people_order, self.people_keys, self.people_out = [], {}, None
+        self.people_dirty = set()
         for call_id, agent_id, started, reached in rows:
             self._count_today(agent_id, started, bool(reached), int(refs.get(call_id, 0)))
 
     def _people(self) -> tuple[AgentToday, ...]:
-        people = (
-            AgentToday(*self.agents.get(aid, (str(aid), str(aid))), *counts)
-            for aid, counts in self.agents_today.items()
-        )
-        return tuple(sorted(people, key=lambda a: (-a.contacts, a.login)))
+        """Today's advisers, most contacts first (then by login)."""
+        if self.people_dirty or self.people_out is None:
+            if len(self.people_dirty) > len(self.people_order) // 4:  # most: sort them whole
+                self.people_order, self.people_keys = [], {}
+                self.people_dirty = set(self.agents_today)
+            order, keys = self.people_order, self.people_keys
+            whole = not order
+            for aid in self.people_dirty:
+                old = keys.pop(aid, None)
+                if old is not None:
+                    del order[bisect_left(order, old)]
+                counts = self.agents_today.get(aid)
+                if counts is None:
+                    continue
+                person = AgentToday(*self.agents.get(aid, (str(aid), str(aid))), *counts)
+                key = (-person.contacts, person.login, aid, person)  # aid: unique, never past it
+                keys[aid] = key
+                if whole:
+                    order.append(key)
+                else:
+                    insort(order, key)
+            if whole:
+                order.sort()
+            self.people_dirty = set()
+            self.people_out = tuple(k[-1] for k in order)
+        return self.people_out
 
     def _diagnostics_done(self) -> int:
         with self.db.reading() as s:

@@ -93,6 +93,15 @@ def test_incremental_refresh_stays_exact(db: Database, world: World) -> None:
     assert dash.calls_per_hour[17] == 3 and sum(dash.calls_per_hour) == 6
     people = {a.login: (a.contacts, a.reached, a.referrals) for a in dash.agents_today}
     assert people == {"agent_bre": (5, 2, 1), "agent_idf": (1, 1, 0)}
+    assert [a.login for a in dash.agents_today] == ["agent_bre", "agent_idf"]
+    # idf overtakes bre: the order kept between refreshes follows
+    for n in range(5):
+        add_call(db, world, 30 + n, "c2", "b7", "agent_idf", "busy", d(2021, 4, 6, 12, n))
+    later = feed.refresh(NOW)
+    assert [(a.login, a.contacts) for a in later.agents_today] == [
+        ("agent_idf", 6),
+        ("agent_bre", 5),
+    ]
 
 
 def test_regional_dashboard(db: Database, world: World) -> None:
