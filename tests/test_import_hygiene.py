@@ -133,3 +133,24 @@ def test_every_import_of_the_product_is_declared() -> None:
         if not {d.lower().replace("_", "-") for d in owners.get(name, [name])} & declared
     }
     assert undeclared == {}
+
+
+_START_PATH = """
+import json, sys
+from datetime import datetime, timezone
+import outreach.cli, outreach.cli.tui, outreach.tui.app, outreach.tui.screens.call
+import outreach.services.auth, outreach.services.queue
+from outreach.domain.windows import open_departments, parse_window
+open_departments(parse_window("12345", "10:00-13:00,14:00-20:00"), datetime(2021, 4, 6, 9, tzinfo=timezone.utc))
+print(json.dumps(sorted({m.split(".")[0] for m in sys.modules} & {"holidays", "argon2", "dateutil"})))
+"""
+
+
+def test_the_agents_start_path_leaves_slow_packages_unloaded() -> None:
+    """What the app loads before its first business (issue 13): the calling window's holidays
+    are computed without the `holidays` package (and dateutil), argon2 waits for a PIN."""
+    done = subprocess.run(
+        [sys.executable, "-c", _START_PATH], capture_output=True, text=True, cwd=ROOT, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == []

@@ -13,9 +13,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-import holidays
-
 from outreach.domain.geography import DEPARTMENTS, timezone_of
+from outreach.domain.public_holidays import public_holidays
 
 
 class InvalidWindow(ValueError):
@@ -79,13 +78,8 @@ def holiday_subdivision(department: str) -> str | None:
     return None
 
 
-@lru_cache(maxsize=64)
-def _calendar(subdivision: str | None) -> holidays.HolidayBase:
-    return holidays.France(subdiv=subdivision)
-
-
 def is_holiday(department: str, day: date) -> bool:
-    return day in _calendar(holiday_subdivision(department))
+    return day in public_holidays(day.year, holiday_subdivision(department))
 
 
 def _open_local(window: Window, department: str, local: datetime) -> bool:

@@ -10,9 +10,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
+from typing import Any
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -28,7 +28,13 @@ from outreach.services.types import AgentInfo
 
 PIN_PATTERN = re.compile(r"^[0-9]{4,12}$")
 
-_hasher = PasswordHasher()
+
+@lru_cache(maxsize=1)
+def _hasher() -> Any:
+    """argon2's hasher, loaded when a PIN is first hashed or checked (not at every start)."""
+    from argon2 import PasswordHasher
+
+    return PasswordHasher()
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,12 +44,14 @@ class _Outcome:
 
 
 def hash_pin(pin: str) -> str:
-    return _hasher.hash(pin)
+    return str(_hasher().hash(pin))
 
 
 def _pin_matches(pin_hash: str, pin: str) -> bool:
+    from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
     try:
-        return _hasher.verify(pin_hash, pin)
+        return bool(_hasher().verify(pin_hash, pin))
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 
