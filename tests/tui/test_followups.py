@@ -154,3 +154,23 @@ def test_suivis_screen_snapshot(snap_compare, fu_world: World) -> None:  # type:
             await settle(pilot)
 
     assert snap_compare(_app(fu_world), terminal_size=(100, 30), run_before=run_before)
+
+
+@pytest.mark.parametrize(
+    "keys",
+    [
+        pytest.param(("enter",), id="referral"),  # the soonest due: the diagnostic, proposed
+        pytest.param(("enter", "a", "r"), id="book"),
+        pytest.param(("enter", "a", "r", *"26/11 14:30", "enter", "d"), id="plan"),
+    ],
+)
+def test_follow_up_and_its_modals_snapshot(snap_compare, fu_world: World, keys) -> None:  # type: ignore[no-untyped-def]
+    """One referral open (card, state, history, keys), the booking modal and the plan modal."""
+
+    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+        await settle(pilot)
+        for key in (*LOGIN, "f", *keys):
+            await pilot.press(key)
+            await settle(pilot)
+
+    assert snap_compare(_app(fu_world), terminal_size=(100, 30), run_before=run_before)

@@ -35,6 +35,7 @@ from outreach.tui.messages import FollowUpFailed, FollowUpReady
 from outreach.tui.widgets.business_card import BusinessCard
 from outreach.tui.widgets.footer import KeyFooter
 from outreach.tui.widgets.status_bar import StatusBar
+from outreach.tui.widgets.tick_list import TickList
 
 if TYPE_CHECKING:
     from outreach.tui.app import OutreachApp
@@ -111,8 +112,8 @@ class PlanModal(ModalScreen[dict[str, str] | None]):
                 classes="modal-title",
             )
             yield Label(_("Actions (Espace : cocher)"))
-            yield SelectionList[str](
-                *((a.label(lang), a.code) for a in lifecycle.PLAN_ACTIONS), id="plan-actions"
+            yield TickList(
+                ((a.label(lang), a.code) for a in lifecycle.PLAN_ACTIONS), id="plan-actions"
             )
             yield Static("", id="modal-error", classes="error")
             yield Static(_("Ctrl+S : enregistrer · Échap : annuler"), classes="hint")

@@ -27,12 +27,9 @@ from outreach.tui.format import (
     parse_local_time,
     window_text,
 )
+from outreach.tui.widgets.tick_list import TickList
 
 CSS_PATH = "modals.tcss"
-
-
-def _box(ticked: bool) -> str:
-    return "☑ " if ticked else "☐ "
 
 
 def suggest_callback(local_now: datetime) -> datetime:
@@ -238,10 +235,7 @@ class ReferralModal(ModalScreen[tuple[ReferralInput, ...] | None]):
                 classes="modal-title",
             )
             yield Label(_("Orientations (Espace : cocher, Tab : suivant)"))
-            yield SelectionList[str](
-                *((_box(False) + kind.label(lang), kind.code) for kind in REFERRAL_KINDS),
-                id="kinds",
-            )
+            yield TickList(((kind.label(lang), kind.code) for kind in REFERRAL_KINDS), id="kinds")
             yield Label(_("Plateforme labellisée"))
             yield Select[str](
                 ((name, name) for name in PLATFORM_NAMES),
@@ -281,16 +275,6 @@ class ReferralModal(ModalScreen[tuple[ReferralInput, ...] | None]):
             self.email_touched = True
             self.send_email = not self.send_email
         self.query_one("#referral-email", Static).update(self._email_line())
-
-    @on(SelectionList.SelectedChanged, "#kinds")
-    def _marks(self) -> None:
-        """Ticked boxes say so in text, not only in colour."""
-        kinds = self.query_one("#kinds", SelectionList)
-        lang = language()
-        for index, kind in enumerate(REFERRAL_KINDS):
-            kinds.replace_option_prompt_at_index(
-                index, _box(kind.code in kinds.selected) + kind.label(lang)
-            )
 
     @on(Select.Changed, "#platform")
     def _platform_picked(self) -> None:
