@@ -171,11 +171,7 @@ def set_pin(db: Database, login: str, pin: str | None, *, actor_id: int | None =
         raise InvalidInput(_("code PIN invalide : 4 à 12 chiffres"))
     pin_hash = hash_pin(pin) if pin is not None else None
     with db.writing() as session:
-        found = _load(session, login, lock=True)
-        if found is None:
-            raise NotFound(_("agent inconnu : « {login} »").format(login=login.strip()))
-        agent = found
-        if pin is None:
+        if pin is None:  # checked first: on PostgreSQL an agent's role may not even read PINs
             actor = load_agent(session, actor_id) if actor_id is not None else None
             if actor is None or not actor.is_supervisor:
                 raise Forbidden(
@@ -191,6 +187,10 @@ def set_pin(db: Database, login: str, pin: str | None, *, actor_id: int | None =
                         "(sa preuve d'identité sur SQLite) : {actor} n'en a pas"
                     ).format(actor=actor.login)
                 )
+        found = _load(session, login, lock=True)
+        if found is None:
+            raise NotFound(_("agent inconnu : « {login} »").format(login=login.strip()))
+        agent = found
         if actor_id is not None and actor_id != agent.id:
             # someone else's PIN: a supervisor of the agent's chamber (or of the whole network)
             actor = load_agent(session, actor_id)

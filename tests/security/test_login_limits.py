@@ -151,3 +151,29 @@ def test_a_password_in_a_bad_url_is_not_echoed() -> None:
         cli, ["--db", "://bre.agent1:s3cr3t-42@db/x", "db", "current"], obj=AppContext()
     )
     assert r.exit_code != 0 and "s3cr3t-42" not in r.output, r.output
+
+
+@pytest.mark.postgresql
+def test_clearing_a_pin_takes_a_supervisors_role(pg_db: Database, roles: Roles) -> None:
+    """On PostgreSQL the connected role proves who clears a PIN: an agent cannot, even their
+    own; a supervisor of the chamber can, audited in their name."""
+    agent = roles.add("bre.agent1", "BRE")
+    sup = roles.add("bre.superviseur", "BRE", "supervisor")
+    set_pin(pg_db, agent.login, "4826")
+
+    def run(login: str, *args: str) -> str:
+        r = CliRunner().invoke(cli, ["--db", roles.url(login), *args], obj=AppContext(), env={})
+        return f"{r.exit_code}:{r.output}"
+
+    out = run(agent.login, "set-pin", agent.login, "--clear")
+    assert out.startswith("1:") and "réservé à un superviseur" in out, out
+    with pg_db.reading() as s:
+        assert s.scalar(select(Agent.has_pin).where(Agent.login == agent.login))
+    out = run(sup.login, "set-pin", agent.login, "--clear")
+    assert out.startswith("0:") and f"code PIN retiré pour {agent.login}" in out, out
+    with pg_db.reading() as s:
+        assert not s.scalar(select(Agent.has_pin).where(Agent.login == agent.login))
+        audit = s.execute(
+            select(AuditLog.agent_id, AuditLog.entity_id).where(AuditLog.action == "clear_pin")
+        ).all()
+    assert audit == [(sup.id, str(agent.id))]
