@@ -9,6 +9,10 @@ The database's owner (the installation's account) is not bound by either.
 A new table is one line of a migration: `security.protect(table, link)` for a table whose rows
 belong to a chamber (through `link`, see CHAMBER_OF), `security.reference(table)` for shared
 reference data. tests/db/test_security.py fails for a table that has neither.
+
+A few things a person needs to know of rows their chamber cannot see go through functions that
+run as the database's owner (SECURITY DEFINER) and say only that much: which SIRETs of an
+import are another chamber's firms (`sirets_elsewhere`).
 """
 
 from __future__ import annotations
@@ -212,4 +216,40 @@ def agents_policies() -> list[str]:
         "DROP TRIGGER IF EXISTS opposition_lift ON businesses",
         "CREATE TRIGGER opposition_lift BEFORE UPDATE OF do_not_call ON businesses "
         "FOR EACH ROW EXECUTE FUNCTION outreach_opposition_lift()",
+    ]
+
+
+def campaigns_policies() -> list[str]:
+    """campaigns: everyone reads the national campaigns (chamber_id NULL) and their chamber's;
+    creating, changing and deleting a campaign stays in one's own chamber (a national one:
+    CMA France and admins). Agents only read (the grants of revision 0005)."""
+    mine = f"({SEES_ALL} OR campaigns.chamber_id = {MY_CHAMBER})"
+    out = ["ALTER TABLE campaigns ENABLE ROW LEVEL SECURITY"]
+    for name in ("chamber", "change_new", "change", "change_delete"):
+        out.append(f"DROP POLICY IF EXISTS {name} ON campaigns")
+    return [
+        *out,
+        f"CREATE POLICY chamber ON campaigns FOR SELECT TO {PEOPLE} "
+        f"USING (campaigns.chamber_id IS NULL OR {mine})",
+        f"CREATE POLICY change_new ON campaigns FOR INSERT TO {PEOPLE} WITH CHECK {mine}",
+        f"CREATE POLICY change ON campaigns FOR UPDATE TO {PEOPLE} USING {mine} WITH CHECK {mine}",
+        f"CREATE POLICY change_delete ON campaigns FOR DELETE TO {PEOPLE} USING {mine}",
+    ]
+
+
+def sirets_elsewhere() -> list[str]:
+    """outreach_sirets_elsewhere(sirets): those of `sirets` that are firms of a chamber the
+    connected person cannot see (none for CMA France, admins, or a connection that is no
+    person). An import needs it: under row-level security such a row is invisible, yet its
+    SIRET (unique) cannot be inserted again; the import rejects it with the reason instead of
+    failing on the policy. It tells nothing but that the SIRET is another chamber's."""
+    return [
+        "CREATE OR REPLACE FUNCTION outreach_sirets_elsewhere(sirets text[]) "
+        "RETURNS SETOF text LANGUAGE sql STABLE SECURITY DEFINER "
+        "SET search_path = pg_catalog, pg_temp AS $$ "
+        "SELECT b.siret::text FROM public.businesses b WHERE b.siret = ANY(sirets) "
+        "AND public.outreach_my_id() IS NOT NULL AND NOT public.outreach_sees_all() "
+        "AND b.chamber_id IS DISTINCT FROM public.outreach_my_chamber() $$",
+        "REVOKE ALL ON FUNCTION outreach_sirets_elsewhere(text[]) FROM PUBLIC",
+        f"GRANT EXECUTE ON FUNCTION outreach_sirets_elsewhere(text[]) TO {PEOPLE}",
     ]

@@ -511,7 +511,11 @@ def _fill(session: Session, person: AgentInfo, name: str, segment: Segment) -> F
     )
     added = enqueue(session, campaign_id, chamber_id, where)
     campaign = _load(session, name)
-    campaign.target = segment.as_json() or None
+    if sees_all(person) or campaign.chamber_id == person.chamber_id:
+        # the segment it was filled from; a regional supervisor filling a national campaign
+        # with their chamber's firms leaves CMA France's campaign as it is (the database's
+        # row-level security would refuse the change: see security.campaigns_policies)
+        campaign.target = segment.as_json() or None
     record_audit(
         session,
         agent_id=person.id,

@@ -42,7 +42,7 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, or_, select, text
 from sqlalchemy.orm import Session
 
 from outreach.db.engine import Database
@@ -788,6 +788,13 @@ def refused_sirets(
         )
     ).all()
     reasons: dict[str, str] = {}
+    if chamber_only is not None:
+        # under row-level security (a regional person's own role) another chamber's firm is
+        # not even visible: the database names those SIRETs (see security.sirets_elsewhere)
+        for siret in hidden_sirets(session, sirets):
+            reasons[siret] = _(
+                "entreprise suivie par une autre chambre : hors du périmètre de l'import ({code})"
+            ).format(code=chamber_only[1])
     for siret, chamber_id, name, do_not_call in found:
         # the chamber first: nothing is said about another chamber's firm beyond that
         if chamber_only is not None and chamber_id != chamber_only[0]:
@@ -801,6 +808,19 @@ def refused_sirets(
                 "entreprise en opposition (ne plus appeler) : l'import ne la modifie pas"
             )
     return reasons
+
+
+def hidden_sirets(session: Session, sirets: list[str]) -> set[str]:
+    """Those of `sirets` that are firms of a chamber the connected person cannot see
+    (PostgreSQL under row-level security; always none on SQLite, for an owner's connection,
+    CMA France and admins)."""
+    if session.get_bind().dialect.name != "postgresql" or not sirets:
+        return set()
+    return set(
+        session.scalars(
+            text("SELECT outreach_sirets_elsewhere(CAST(:sirets AS text[]))"), {"sirets": sirets}
+        )
+    )
 
 
 def _upsert_postgresql(driver: Any, rows: list[tuple[Any, ...]], stmts: _Statements) -> int:
@@ -825,12 +845,29 @@ def _upsert_postgresql(driver: Any, rows: list[tuple[Any, ...]], stmts: _Stateme
             cur.execute("RELEASE SAVEPOINT import_copy")
             return len(rows)
         cur.execute(_PG_STAGE)
-        with cur.copy(_PG_COPY) as copy:
-            for n, row in enumerate(rows):
-                copy.write_row((n, *row))
-        cur.execute(stmts.pg_upsert)
-        added = cur.fetchone()
-        return int(added[0]) if added else 0
+        cur.execute("SAVEPOINT import_upsert")
+        try:
+            return _staged_upsert(cur, rows, stmts)
+        except psycopg.errors.InsufficientPrivilege:
+            # a person's role: a SIRET of the batch is a firm of a chamber they cannot see,
+            # whose row the upsert may neither update nor insert again. Those rows are left
+            # out (the caller reports them, see refused_sirets) and the rest written.
+            cur.execute("ROLLBACK TO SAVEPOINT import_upsert")
+            cur.execute("SELECT outreach_sirets_elsewhere(%s)", ([r[0] for r in rows],))
+            hidden = {r[0] for r in cur.fetchall()}
+            if not hidden:
+                raise
+        return _staged_upsert(cur, [r for r in rows if r[0] not in hidden], stmts)
+
+
+def _staged_upsert(cur: Any, rows: list[tuple[Any, ...]], stmts: _Statements) -> int:
+    """COPY `rows` into the staging table, upsert from it: how many rows were new."""
+    with cur.copy(_PG_COPY) as copy:
+        for n, row in enumerate(rows):
+            copy.write_row((n, *row))
+    cur.execute(stmts.pg_upsert)
+    added = cur.fetchone()
+    return int(added[0]) if added else 0
 
 
 def _upsert(session: Session, rows: list[tuple[Any, ...]], stmts: _Statements) -> int:
@@ -1141,7 +1178,12 @@ def import_businesses(
                 Reject(batch.lines[siret], siret_field, siret, reason)
                 for siret, reason in blocked.items()
             )
-            fresh = [s for s in batch.rows if s not in known and s not in seen_in_file]
+            # (a firm hidden by row-level security is not in `known`, but refused all the same)
+            fresh = [
+                s
+                for s in batch.rows
+                if s not in known and s not in blocked and s not in seen_in_file
+            ]
             seen_in_file.update(fresh)
             summary.new += len(fresh)
             batch = _Batch()

@@ -21,10 +21,11 @@ from tests.supervision.builders import World, build_world
 
 pytestmark = pytest.mark.postgresql
 
-# Tables shared by every chamber: who is who, the catalogue, campaigns (a national campaign
-# has no chamber). Every other table that links to a chamber, a business, a call, a task, a
-# referral or a person must have row-level security.
-SHARED = {"agents", "departments", "campaigns"}
+# Tables shared by every chamber: who is who (a person's PIN columns are not granted) and the
+# catalogue. Every other table that links to a chamber, a business, a call, a task, a referral
+# or a person must have row-level security (campaigns too: national ones have no chamber and
+# are read by everyone, see security.campaigns_policies).
+SHARED = {"agents", "departments"}
 LINKS = {"chamber_id", "business_id", "call_id", "task_id", "referral_id", "agent_id"}
 
 
@@ -394,3 +395,102 @@ def make_agent_for_idf(db: Database) -> int:
     from tests.factories import make_agent
 
     return make_agent(db, f"idf{uuid.uuid4().hex[:6]}", chamber="IDF")
+
+
+def test_campaigns_stay_in_their_chamber(
+    pg_db: Database, roles: Roles, world: World, people: dict[str, str]
+) -> None:
+    """Direct SQL on campaigns: an agent reads the national campaigns and their chamber's,
+    changes none; a regional supervisor changes only their chamber's; CMA France all."""
+    idf = world.chamber["IDF"]
+    with _owner(pg_db) as owner:
+        owner.execute(
+            "INSERT INTO campaigns (name, chamber_id, status, max_attempts, retry_delays, "
+            "window_days, window_hours, skip_holidays, max_attempts_30d, "
+            "callback_grace_minutes, lease_minutes, script, created_at) VALUES "
+            "('Francilienne', %s, 'active', 5, '[60]', '12345', '10:00-13:00', true, 4, 30, "
+            "15, '[]', now())",
+            (idf,),
+        )
+    insert = (
+        "INSERT INTO campaigns (name, chamber_id, status, max_attempts, retry_delays, "
+        "window_days, window_hours, skip_holidays, max_attempts_30d, callback_grace_minutes, "
+        "lease_minutes, script, created_at) VALUES (%s, %s, 'active', 5, '[60]', '12345', "
+        "'10:00-13:00', true, 4, 30, 15, '[]', now())"
+    )
+    mine_and_national = [("c1",), ("c2",), ("c3",)]
+    with roles.connect(people["agent"]) as conn:
+        assert conn.execute("SELECT name FROM campaigns ORDER BY name").fetchall() == (
+            mine_and_national
+        )
+        assert conn.execute(
+            "SELECT count(*) FROM campaigns WHERE chamber_id = %s", (idf,)
+        ).fetchone() == (0,)
+        for refused, args in (
+            ("UPDATE campaigns SET status = 'closed'", ()),
+            ("DELETE FROM campaigns", ()),
+            (insert, ("Pirate", world.chamber["BRE"])),
+        ):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                conn.execute(refused, args)
+    with roles.connect(people["sup"]) as conn:
+        assert conn.execute("SELECT name FROM campaigns ORDER BY name").fetchall() == (
+            mine_and_national
+        )
+        # another chamber's campaign and the national ones: nothing to change
+        for where in (f"chamber_id = {idf}", "chamber_id IS NULL"):
+            assert (
+                conn.execute(f"UPDATE campaigns SET status = 'closed' WHERE {where}").rowcount == 0
+            )
+            assert conn.execute(f"DELETE FROM campaigns WHERE {where}").rowcount == 0
+        for chamber in (idf, None):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege, match="row-level security"):
+                conn.execute(insert, ("Pirate", chamber))
+        # nor move their own campaign to another chamber
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="row-level security"):
+            conn.execute("UPDATE campaigns SET chamber_id = %s WHERE name = 'c3'", (idf,))
+        assert (
+            conn.execute("UPDATE campaigns SET status = 'paused' WHERE name = 'c3'").rowcount == 1
+        )
+        conn.execute(insert, ("Bretonne 2", world.chamber["BRE"]))
+    with roles.connect(people["national"]) as conn:
+        assert conn.execute("SELECT count(*) FROM campaigns").fetchone() == (5,)
+        assert (
+            conn.execute("UPDATE campaigns SET status = 'paused' WHERE chamber_id IS NULL").rowcount
+            == 2
+        )
+    with _owner(pg_db) as owner:
+        assert owner.execute("SELECT name, status FROM campaigns ORDER BY name").fetchall() == [
+            ("Bretonne 2", "active"),
+            ("Francilienne", "active"),
+            ("c1", "paused"),
+            ("c2", "paused"),
+            ("c3", "paused"),
+        ]
+
+
+def test_campaign_services_as_the_regional_supervisors_role(
+    pg_db: Database, roles: Roles, world: World, people: dict[str, str]
+) -> None:
+    """Through the services, connected as the regional supervisor: a national campaign is
+    filled with their chamber's firms (its segment stays CMA France's), their own campaign
+    paused, another chamber's campaign unknown."""
+    from outreach.errors import NotFound
+    from outreach.services.access import require_supervisor
+    from outreach.services.campaigns import Segment, change_status, fill, list_campaigns
+
+    make_campaign(pg_db, "Francilienne", chamber="IDF")
+    make_business(pg_db, department="35")
+    db = roles.database(people["sup"])
+    me = require_supervisor(db, people["sup"])
+    assert sorted(c.name for c in list_campaigns(db, me)) == ["c1", "c2", "c3"]
+    result = fill(db, me, "c1", Segment(departments=("35",)))
+    assert result.added >= 1
+    assert change_status(db, me, "c3", "pause").status == "paused"
+    with pytest.raises(NotFound):
+        change_status(db, me, "Francilienne", "pause")
+    with pg_db.reading() as s:
+        assert s.scalar(text("SELECT target FROM campaigns WHERE name = 'c1'")) is None
+        assert (
+            s.scalar(text("SELECT status FROM campaigns WHERE name = 'Francilienne'")) == "active"
+        )
