@@ -111,5 +111,11 @@ def agent_set_password(app: AppContext, login: str) -> None:
 def agent_disable(app: AppContext, login: str, as_login: str | None) -> None:
     db = app.database()
     actor = people.acting_admin(db, as_login, typed_pin)
-    people.disable_person(db, actor, login)
+    done = people.disable_person(db, actor, login)
     echo(_("{login} désactivé").format(login=login))
+    if done.sessions or done.tasks or done.state:
+        echo(
+            _("sessions fermées : {sessions} ; entreprises rendues à la file : {tasks}").format(
+                sessions=done.sessions, tasks=len(done.tasks)
+            )
+        )

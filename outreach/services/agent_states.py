@@ -219,6 +219,23 @@ def set_state(
     return retry_busy(run)
 
 
+def log_out(session: Session, agent_id: int, at: datetime) -> str | None:
+    """In the caller's transaction: the adviser is logged out now, whatever their state (an
+    admin disabling them: no transition rule applies). Their open state ends (at its expiry if
+    that came first) and a `logged_out` row follows. The state they were in, or None when they
+    were already logged out (or never logged in)."""
+    row = _open_row(session, agent_id, session.get_bind().dialect.name == "postgresql")
+    if row is None or row.state == LOGGED_OUT:
+        return None
+    if row.expires_at is not None and row.expires_at < at:
+        _close_at_expiry(session, agent_id, row.id, row.expires_at)
+        return str(row.state)
+    start = max(at, row.at)
+    session.execute(update(E).where(E.c.id == row.id).values(ended_at=start))
+    session.execute(insert(E).values(agent_id=agent_id, at=start, state=LOGGED_OUT))
+    return str(row.state)
+
+
 def current_state(db: Database, agent_id: int, now: datetime | None = None) -> AgentState | None:
     """The adviser's state now (a run-out lease reads as logged_out since its expiry); None for
     an adviser who never logged in."""

@@ -18,6 +18,7 @@ import os
 import re
 import unicodedata
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import insert, select, text, update
@@ -273,9 +274,29 @@ def set_password(db: Database, actor: AgentInfo | None, login: str, password: st
         )
 
 
-def disable_person(db: Database, actor: AgentInfo | None, login: str) -> None:
-    """`login` may no longer log in: the row is inactive and, on PostgreSQL, the role loses
-    LOGIN (connections already open stay until they end)."""
+@dataclass(frozen=True, slots=True)
+class Disabled:
+    """What disabling a person ended: their live sessions, the tasks they held (back in the
+    queue), the state they were in (None: logged out already)."""
+
+    sessions: int
+    tasks: tuple[int, ...]
+    state: str | None
+
+
+def disable_person(
+    db: Database, actor: AgentInfo | None, login: str, now: datetime | None = None
+) -> Disabled:
+    """`login` may no longer log in, in one transaction (audited): the row is inactive and, on
+    PostgreSQL, the role loses LOGIN; their live sessions end (their apps stop at the next
+    heartbeat), their state becomes logged_out and the tasks they hold go back to the queue
+    at once. A connection of theirs still open sees nothing more: the row-level policies know
+    only active people."""
+    from outreach.services.agent_states import log_out
+    from outreach.services.queue.claim import release_all
+    from outreach.services.sessions import end_all
+
+    at = to_db(now) if now is not None else utcnow()
     with db.writing() as session:
         person = _person(session, login)
         session.execute(update(Agent).where(Agent.id == person.id).values(active=False))
@@ -285,13 +306,25 @@ def disable_person(db: Database, actor: AgentInfo | None, login: str) -> None:
             )
             if exists:
                 _ddl(session, f"ALTER ROLE {_quote(person.login)} NOLOGIN")
+        done = Disabled(
+            sessions=end_all(session, person.id, at),
+            tasks=tuple(release_all(session, person.id, at)),
+            state=log_out(session, person.id, at),
+        )
         record_audit(
             session,
             agent_id=actor.id if actor else None,
             action="agent.disable",
             entity="agent",
             entity_id=person.id,
+            detail={
+                "sessions_ended": done.sessions,
+                "tasks_released": list(done.tasks),
+                "state": done.state,
+            },
+            at=at,
         )
+    return done
 
 
 def password_login(

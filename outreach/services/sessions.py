@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
 
 from outreach.db.engine import Database, retry_busy
 from outreach.db.models import AgentSession
@@ -106,3 +107,12 @@ def end_session(db: Database, session_id: int, now: datetime | None = None) -> N
             )
 
     retry_busy(run)
+
+
+def end_all(session: Session, agent_id: int, at: datetime) -> int:
+    """In the caller's transaction: every live session of `agent_id` ends now (an admin
+    disabling them); their apps learn it at their next heartbeat and stop. How many ended."""
+    done = session.execute(
+        update(S).where(S.c.agent_id == agent_id, S.c.ended_at.is_(None)).values(ended_at=at)
+    )
+    return int(done.rowcount or 0)

@@ -33,6 +33,7 @@ from sqlalchemy import (
     true,
     update,
 )
+from sqlalchemy.orm import Session
 
 from outreach.db.engine import Database, Executor, retry_busy
 from outreach.db.models import Business, CallTask
@@ -297,6 +298,18 @@ def renew_lease(
             return None if row is None else from_db(row[0])
 
     return retry_busy(run)
+
+
+def release_all(session: Session, agent_id: int, at: datetime) -> list[int]:
+    """In the caller's transaction: every task `agent_id` holds goes back to the queue at once,
+    as the lease's expiry would have returned it (an admin disabling them). The tasks' ids."""
+    released = session.execute(
+        update(T)
+        .where(T.c.claimed_by == agent_id)
+        .values(claimed_by=None, claimed_at=None, lease_expires_at=None, updated_at=at)
+        .returning(T.c.id)
+    ).all()
+    return sorted(int(r[0]) for r in released)
 
 
 def release_task(
