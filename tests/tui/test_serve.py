@@ -1,6 +1,7 @@
 """`outreach serve` in a real browser: headless Chromium (Debian's chromium, installed by .ci/run)
 loads the page, the app starts behind it, and typing a login in the browser logs in (the audit
-row proves the app ran against our database). Also: no serving beyond localhost without PINs."""
+row proves the app ran against our database); the card's phone and e-mail are links a click
+opens (tel:, mailto:). Also: no serving beyond localhost without PINs."""
 
 from __future__ import annotations
 
@@ -17,12 +18,12 @@ from pathlib import Path
 
 import aiohttp
 from click.testing import CliRunner
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from outreach.cli import cli
 from outreach.cli.tui import is_local_host
 from outreach.db.engine import Database
-from outreach.db.models import Agent, AuditLog, Call
+from outreach.db.models import Agent, AuditLog, Business, Call
 from tests.tui.conftest import World
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -111,7 +112,43 @@ def _logins(db: Database) -> list[str]:
         )
 
 
-async def _browse(url: str, profile: Path, db: Database, shot: Path) -> str:
+# the page's window.open, recorded instead of leaving the page (tel: would start a softphone)
+RECORD_OPENED = (
+    "window.__opened = []; window.open = (...args) => { window.__opened.push(args.map(String)); "
+    "return null; }; window.confirm = (text) => { window.__opened.push(['confirm', text]); "
+    "return false; };"
+)
+
+
+async def _click_the_card(cdp: Cdp) -> list[list[str]]:
+    """Click across the business card (its left part, where the phones and the e-mail are;
+    never the outcome keys below it), then what the page was asked to open."""
+    await cdp.js(RECORD_OPENED)
+    rect = json.loads(
+        str(
+            await cdp.js(
+                "JSON.stringify(document.querySelector('.xterm-screen').getBoundingClientRect())"
+            )
+        )
+    )
+    for fy in range(8, 31):
+        for fx in range(5, 41):
+            x = rect["x"] + fx / 100 * rect["width"]
+            y = rect["y"] + fy / 100 * rect["height"]
+            for kind in ("mousePressed", "mouseReleased"):
+                await cdp(
+                    "Input.dispatchMouseEvent", type=kind, x=x, y=y, button="left", clickCount=1
+                )
+    opened: list[list[str]] = []
+    for _ in range(50):
+        opened = json.loads(str(await cdp.js("JSON.stringify(window.__opened)")))
+        if {o[0] for o in opened} >= {"tel:+33612345601", "mailto:contact@boulangerie.fr"}:
+            break
+        await asyncio.sleep(0.1)
+    return opened
+
+
+async def _browse(url: str, profile: Path, db: Database, shot: Path) -> list[list[str]]:
     browser = subprocess.Popen(
         [CHROMIUM, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--remote-debugging-port=0"]
         + ["--window-size=1200,800", "about:blank"],
@@ -159,6 +196,8 @@ async def _browse(url: str, profile: Path, db: Database, shot: Path) -> str:
                 await asyncio.sleep(1.0)
                 await cdp.key("Enter", 13, "\r")
                 await asyncio.sleep(2.0)  # the call screen loads its business in a worker
+                # the phone and the e-mail are links a click opens (tel:, mailto:)
+                opened = await _click_the_card(cdp)
                 await cdp.key("2", 50, "2")
                 for _ in range(150):
                     if _calls(db):
@@ -169,7 +208,7 @@ async def _browse(url: str, profile: Path, db: Database, shot: Path) -> str:
                 import base64
 
                 shot.write_bytes(base64.b64decode(png["data"]))
-                return classes
+                return opened
     finally:
         browser.terminate()
         try:
@@ -180,6 +219,12 @@ async def _browse(url: str, profile: Path, db: Database, shot: Path) -> str:
 
 def test_serve_in_headless_chromium(world: World, tmp_path: Path) -> None:
     assert Path(CHROMIUM).exists(), "chromium is missing: apt-get install -y chromium (.ci/run)"
+    with world.db.writing() as s:
+        s.execute(
+            update(Business)
+            .where(Business.id == world.business_ids[0])
+            .values(email="contact@boulangerie.fr")
+        )
     port = _free_port()
     url = world.db.url.render_as_string(hide_password=False)
     env = {**os.environ, "OUTREACH_DATA_DIR": str(tmp_path / "data")}
@@ -196,7 +241,15 @@ def test_serve_in_headless_chromium(world: World, tmp_path: Path) -> None:
         shots = Path(os.environ.get("OUTREACH_ARTIFACTS") or tmp_path)
         shots.mkdir(parents=True, exist_ok=True)
         shot = shots / "serve.png"
-        asyncio.run(_browse(f"http://127.0.0.1:{port}/", tmp_path / "chromium", world.db, shot))
+        opened = asyncio.run(
+            _browse(f"http://127.0.0.1:{port}/", tmp_path / "chromium", world.db, shot)
+        )
+        # xterm.js in the page opens only http(s) hyperlinks: these are the app's own clicks,
+        # opened by the page in a new tab, with no "dangerous link" question
+        assert {tuple(o) for o in opened} == {
+            ("tel:+33612345601", "_blank"),
+            ("mailto:contact@boulangerie.fr", "_blank"),
+        }, opened
         assert _logins(world.db) == ["claire"], "typing in the browser did not log in"
         assert _calls(world.db) == [("claire", "no_answer")], "no outcome recorded in the page"
         assert shot.stat().st_size > 1000

@@ -4,7 +4,9 @@ lockdown status, online sales, attempt. Compact: seven rows fit the 80x24 screen
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
+from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
@@ -33,7 +35,27 @@ def numbers_of(b: BusinessView) -> list[tuple[str, str, bool]]:
 
 
 class BusinessCard(Static):
-    """Redrawn in place for each new business (no remounting: the next one shows at once)."""
+    """Redrawn in place for each new business (no remounting: the next one shows at once).
+
+    In a browser (`outreach serve`) the phones and the e-mail are links: a click opens
+    `tel:` / `mailto:` in the browser (the softphone, the mail program). The terminal in the
+    page (xterm.js) draws the OSC 8 hyperlink a terminal gets but opens only http(s) ones, so
+    the click is the app's own (an `@click` action naming the link by its index, never the
+    business's text) and goes to the page through Textual's open_url."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._links: list[str] = []  # the links of the business shown, by index
+
+    def _link(self, url: str, style: str = "") -> Style:
+        self._links.append(url)
+        return Style.parse(style or "none") + Style(
+            link=url, meta={"@click": f"open_link({len(self._links) - 1})"}
+        )
+
+    def action_open_link(self, index: int) -> None:
+        if 0 <= index < len(self._links):
+            self.app.open_url(self._links[index])
 
     def show(
         self, task: ClaimedTask, now: datetime, dialled: str | None = None, links: bool = False
@@ -54,6 +76,7 @@ class BusinessCard(Static):
         self.update(self._grid(business, now, None, False))
 
     def _grid(self, b: BusinessView, now: datetime, dialling: str | None, links: bool) -> Table:
+        self._links = []
         grid = Table.grid(padding=(0, 1))
         grid.add_column(style="bold", no_wrap=True)
         grid.add_column()
@@ -70,9 +93,7 @@ class BusinessCard(Static):
             if phones:
                 phones.append("   ")
             style = "bold reverse" if number == dialling else ""
-            if links:
-                style += f" link tel:{number}"
-            phones.append(shown, style=style.strip())
+            phones.append(shown, style=self._link(f"tel:{number}", style) if links else style)
             if flagged:
                 phones.append(" " + _("(signalé faux)"), style="italic")
         if not phones:
@@ -80,7 +101,8 @@ class BusinessCard(Static):
         phones.append(f"   {hour(now, b.timezone)} " + _("là-bas"), style="dim")
         grid.add_row(_("Téléphone"), phones)
         if b.email:
-            mail = Text(b.email, style=f"link mailto:{b.email}" if links else "")
+            # the link on the address only, not on the cell's padding
+            mail = Text().append(b.email, style=self._link(f"mailto:{b.email}") if links else "")
             grid.add_row(_("E-mail"), mail)
         status = Text(status_label(b.status), style="bold" if b.status == "closed_admin" else "")
         status.append(
