@@ -12,7 +12,9 @@ reference data. tests/db/test_security.py fails for a table that has neither.
 
 A few things a person needs to know of rows their chamber cannot see go through functions that
 run as the database's owner (SECURITY DEFINER) and say only that much: which SIRETs of an
-import are another chamber's firms (`sirets_elsewhere`).
+import are another chamber's firms (`sirets_elsewhere`). One does a change the person's group
+may not do by itself, checked there: undoing the call an agent just recorded
+(`undo_call_function`; agents have no DELETE on calls).
 """
 
 from __future__ import annotations
@@ -252,4 +254,51 @@ def sirets_elsewhere() -> list[str]:
         "AND b.chamber_id IS DISTINCT FROM public.outreach_my_chamber() $$",
         "REVOKE ALL ON FUNCTION outreach_sirets_elsewhere(text[]) FROM PUBLIC",
         f"GRANT EXECUTE ON FUNCTION outreach_sirets_elsewhere(text[]) TO {PEOPLE}",
+    ]
+
+
+# What undoing a call removes, in this order: `{p}` the schema prefix, `{call}` the call's id.
+# services.queue.undo runs these on SQLite; on PostgreSQL outreach_undo_call() runs them (one
+# list: a table added here needs a migration that runs undo_call_function() again).
+UNDO_DELETES = (
+    "DELETE FROM {p}email_messages WHERE call_id = {call}",
+    "DELETE FROM {p}call_answers WHERE call_id = {call}",
+    "DELETE FROM {p}referral_events WHERE referral_id IN "
+    "(SELECT id FROM {p}referrals WHERE call_id = {call})",
+    "DELETE FROM {p}referral_actions WHERE referral_id IN "
+    "(SELECT id FROM {p}referrals WHERE call_id = {call})",
+    "DELETE FROM {p}referrals WHERE call_id = {call}",
+    "DELETE FROM {p}calls WHERE id = {call}",
+)
+# the installation's account (the database's owner, a superuser): not a person, not checked
+_OWNER = (
+    "(SELECT r.rolsuper OR pg_has_role(session_user, d.datdba, 'MEMBER') "
+    "FROM pg_catalog.pg_roles r, pg_catalog.pg_database d "
+    "WHERE r.rolname = session_user AND d.datname = current_database())"
+)
+
+
+def undo_call_function() -> list[str]:
+    """outreach_undo_call(call id): removes a call and what it recorded (UNDO_DELETES). A
+    person may only undo a call they recorded, whose task they hold again under a live lease
+    (the service has just taken it back, see services.queue.undo) and after which no other
+    call was made on it; anything else is refused (42501) and nothing is removed. Agents have
+    no DELETE on these tables: this function is their only way, and only for that."""
+    deletes = "; ".join(d.format(p="public.", call="p_call") for d in UNDO_DELETES)
+    return [
+        "CREATE OR REPLACE FUNCTION outreach_undo_call(p_call integer) RETURNS void "
+        "LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$ "
+        "DECLARE me integer := public.outreach_my_id(); "
+        "BEGIN "
+        f"IF NOT coalesce({_OWNER}, false) AND NOT EXISTS ("
+        "SELECT 1 FROM public.calls c JOIN public.call_tasks k ON k.id = c.task_id "
+        "WHERE c.id = p_call AND c.agent_id = me AND k.claimed_by = me "
+        "AND k.lease_expires_at > (now() AT TIME ZONE 'UTC') "
+        "AND NOT EXISTS (SELECT 1 FROM public.calls l WHERE l.task_id = c.task_id "
+        "AND l.id > c.id)) THEN "
+        "RAISE EXCEPTION 'undo refused: not a call of yours whose business you hold' "
+        "USING ERRCODE = '42501'; END IF; "
+        f"{deletes}; END $$",
+        "REVOKE ALL ON FUNCTION outreach_undo_call(integer) FROM PUBLIC",
+        f"GRANT EXECUTE ON FUNCTION outreach_undo_call(integer) TO {PEOPLE}",
     ]

@@ -10,20 +10,13 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import select, text, update
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 
 from outreach.db.engine import Database, retry_busy
-from outreach.db.models import (
-    AuditLog,
-    Business,
-    Call,
-    CallAnswer,
-    CallTask,
-    EmailMessage,
-    Referral,
-    ReferralAction,
-    ReferralEvent,
-)
+from outreach.db.models import AuditLog, Business, Call, CallTask, EmailMessage
+from outreach.db.security import UNDO_DELETES
 from outreach.domain.outcomes import outcome as catalogue_outcome
 from outreach.errors import Forbidden, InvalidInput, NotFound
 from outreach.i18n import _
@@ -48,6 +41,25 @@ def _restored(before: dict[str, object]) -> dict[str, object]:
             value = datetime.fromisoformat(value)
         out[name] = value
     return out
+
+
+def _remove(session: Connection, call_id: int) -> None:
+    """Remove the call and what it recorded (security.UNDO_DELETES). On PostgreSQL through
+    outreach_undo_call(): agents may delete nothing themselves; the function checks that the
+    caller recorded the call and holds its task again (taken back just before, in this
+    transaction) under a live lease."""
+    if session.dialect.name != "postgresql":
+        for statement in UNDO_DELETES:
+            session.execute(text(statement.format(p="", call=":call")), {"call": call_id})
+        return
+    try:
+        session.execute(text("SELECT outreach_undo_call(:call)"), {"call": call_id})
+    except DBAPIError as exc:  # the transaction is rolled back: nothing changed
+        if getattr(exc.orig, "sqlstate", None) != "42501":
+            raise
+        raise Forbidden(
+            _("la base refuse d'annuler cet appel : il n'est pas à vous ou le bail a expiré")
+        ) from None
 
 
 def undo_call(db: Database, agent_id: int, uuid: str, now: datetime | None = None) -> ClaimedTask:
@@ -128,13 +140,7 @@ def undo_call(db: Database, agent_id: int, uuid: str, now: datetime | None = Non
             ).scalars()
             if any(state != "queued" for state in mails):
                 raise InvalidInput(_("l'e-mail de cet appel est déjà parti : appel gardé"))
-            session.execute(delete(EmailMessage).where(EmailMessage.call_id == call.id))
-            session.execute(delete(CallAnswer).where(CallAnswer.call_id == call.id))
-            referrals = select(Referral.id).where(Referral.call_id == call.id)
-            session.execute(delete(ReferralEvent).where(ReferralEvent.referral_id.in_(referrals)))
-            session.execute(delete(ReferralAction).where(ReferralAction.referral_id.in_(referrals)))
-            session.execute(delete(Referral).where(Referral.call_id == call.id))
-            session.execute(delete(C).where(C.c.id == call.id))
+            _remove(session, call.id)
             record_audit(
                 session,
                 agent_id=agent_id,
