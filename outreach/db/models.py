@@ -143,6 +143,7 @@ class Business(Base):
         Boolean, default=False, server_default=text("false")
     )
     email: Mapped[str | None] = mapped_column(String(200))
+    contact_name: Mapped[str | None] = mapped_column(String(120))  # the person to ask for
     status: Mapped[str] = mapped_column(String(16), default="open", server_default="open")
     employees: Mapped[int | None] = mapped_column(Integer)
     sells_online: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))

@@ -187,6 +187,7 @@ def _erase_ids(session: Session, ids: list[int], now: datetime) -> tuple[int, in
             phone=None,
             phone_alt=None,
             email=None,
+            contact_name=None,
             updated_at=now,
         )
     )

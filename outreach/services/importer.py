@@ -159,6 +159,20 @@ ALIASES: dict[str, tuple[str, ...]] = {
         "adresse electronique",
     ),
     "employees": ("effectif", "effectifs", "salaries", "nombre de salaries", "nb salaries"),
+    "contact_name": (
+        "contact",
+        "nom du contact",
+        "nom contact",
+        "personne a contacter",
+        "interlocuteur",
+        "dirigeant",
+        "nom du dirigeant",
+        "nom dirigeant",
+        "gerant",
+        "nom du gerant",
+        "responsable",
+        "representant legal",
+    ),
 }
 _BY_HEADER = {variant: key for key, variants in ALIASES.items() for variant in variants}
 _NAF = re.compile(r"^(\d{2})\.?(\d{2})([A-Z])([A-Z]?)$")
@@ -503,6 +517,7 @@ _FIELDS = (
     "phone_alt",
     "email",
     "employees",
+    "contact_name",
 )
 # the columns a checked row fills, in the order of the tuple `_RowChecker.check` returns
 COLUMNS = (
@@ -521,6 +536,7 @@ COLUMNS = (
     "phone_alt",
     "email",
     "employees",
+    "contact_name",
     "created_at",
     "updated_at",
 )
@@ -542,7 +558,7 @@ class _RowChecker:
         self.dep_chamber = dep_chamber
         self.chamber_only = chamber_only
         self.now = now
-        # a missing column reads the padding's last cell (""): one C call picks all 13 cells
+        # a missing column reads the padding's last cell (""): one C call picks all 14 cells
         self.pick = itemgetter(*(cols.get(key, -1) for key in _FIELDS))
         self.padding = [""] * (max(cols.values()) + 1)
         self.trades: dict[str, str] = {}  # code as typed -> as stored (a file has a few hundred)
@@ -578,6 +594,7 @@ class _RowChecker:
             phone_alt,
             email,
             employees_text,
+            contact,
         ) = fields
         h = self.headers
         # a NUL is reported for the first field read that has one, as the checks go
@@ -653,7 +670,12 @@ class _RowChecker:
                 raise _Bad(h["employees"], employees_text, _("nombre entier attendu"))
             employees = int(employees_text)
         if nul:
-            for key, text in (("trade_label", trade_label), ("address", address), ("city", city)):
+            for key, text in (
+                ("trade_label", trade_label),
+                ("address", address),
+                ("city", city),
+                ("contact_name", contact),
+            ):
                 if "\x00" in text:
                     raise self._nul(key, text)
         now = self.now
@@ -673,6 +695,7 @@ class _RowChecker:
             e164_alt,
             email[:200] or None,
             employees,
+            " ".join(contact.split())[:120] or None,
             now,
             now,
         )
@@ -717,6 +740,7 @@ _KEEP_IF_EMPTY = (
     "email",
     "employees",
     "postcode",
+    "contact_name",
 )
 _REPLACE = ("name", "name_key", "department", "chamber_id", "siren", "updated_at")
 _NAMES = ", ".join(COLUMNS)

@@ -61,6 +61,7 @@ class BusinessView:
     do_not_call: bool
     employees: int | None = None
     email: str | None = None
+    contact_name: str | None = None  # the person to ask for (dirigeant, gérant...)
 
 
 @dataclass(frozen=True, slots=True)

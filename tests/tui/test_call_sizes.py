@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 
+import pytest
 from rich.console import Console
 from sqlalchemy import select, update
 
@@ -67,6 +68,33 @@ async def test_other_number_by_key(world: World) -> None:
         await settle(pilot)
     with world.db.reading() as s:
         assert s.scalar(select(Call.phone)) == "+33145678901"
+
+
+@pytest.mark.parametrize("size", [(80, 24), (100, 30)])
+async def test_the_card_names_the_person_to_ask_for(world: World, size: tuple[int, int]) -> None:
+    with world.db.writing() as s:
+        s.execute(
+            update(Business)
+            .where(Business.id == world.business_ids[0])
+            .values(contact_name="Anne Le Goff", email="contact@boulangerie.fr")
+        )
+        s.execute(
+            update(Business)
+            .where(Business.id == world.business_ids[1])
+            .values(contact_name="Yann Riou")
+        )
+    app = app_for(world.db)
+    async with app.run_test(size=size) as pilot:
+        screen = await _open(pilot)
+        shot = screen_text(app)
+        assert "Contact    Anne Le Goff  ·" in shot and "contact@boulangerie.fr" in shot
+        if size == (100, 30):  # the whole card, down to its attempt row (80x24 cuts it)
+            assert "Anne Le Goff  ·  contact@boulangerie.fr" in shot and "tentative" in shot
+        await pilot.press("escape", "2")  # the next business: a contact, no e-mail
+        await settle(pilot)
+        assert screen.current is not None and screen.current.business.id == world.business_ids[1]
+        shot = screen_text(app)
+        assert "Yann Riou" in shot and "E-mail" not in shot
 
 
 async def test_referral_error_keeps_the_focus_and_ticks_show(world: World) -> None:

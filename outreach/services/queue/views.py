@@ -52,6 +52,7 @@ BUSINESS_COLUMNS = (
     BT.c.do_not_call,
     BT.c.employees,
     BT.c.email,
+    BT.c.contact_name,
 )
 
 
@@ -88,6 +89,7 @@ def business_view(row: Any) -> BusinessView:
         do_not_call=bool(row.do_not_call),
         employees=row.employees,
         email=row.email,
+        contact_name=row.contact_name,
     )
 
 

@@ -205,10 +205,19 @@ class BusinessMaker:
         self.phones[index] = phone
         self.alts[index] = alt
         email = None
+        # the person to ask for: the e-mail's owner when there is one; else (four in five)
+        # a name drawn from the index, so the other draws, and the rest of the data, stay
+        # what they were before this column
+        first, last = pools.first_names, pools.last_names
+        contact = None
         if rnd() < 0.35:
             i = int(rnd() * len(self.slugs))
             domain = pools.email_domains[int(rnd() * len(pools.email_domains))]
             email = f"{self.first_slugs[i % len(self.first_slugs)]}.{self.slugs[i]}@{domain}"
+            contact = f"{first[i % len(first)]} {last[i]}"
+        elif index % 5:
+            j = index * 2_654_435_761
+            contact = f"{first[j % len(first)]} {last[(j >> 7) % len(last)]}"
         employees = _EMPLOYEES[int(rnd() * len(_EMPLOYEES))]
         sells_online = 1 if rnd() < (0.25 if trade.closed_lockdown2 else 0.15) else 0
         return (
@@ -229,6 +238,7 @@ class BusinessMaker:
             0,
             0,
             email,
+            contact,
             status,
             employees,
             sells_online,

@@ -26,6 +26,10 @@ from outreach.services.seeding.reference import Reference
 from outreach.services.seeding.states import state_batches
 from outreach.services.seeding.tables import BATCH_ROWS, COLUMNS, Batch, iso
 
+# where a business row (COLUMNS['businesses'] order) holds what the calls are drawn from
+_EMPLOYEES_AT = COLUMNS["businesses"].index("employees")
+_SELLS_ONLINE_AT = COLUMNS["businesses"].index("sells_online")
+
 
 @dataclass(frozen=True, slots=True)
 class AgentSeed:
@@ -275,8 +279,8 @@ class SeedRows:
                 status,
                 fate == 2,
             )
-            self.employees[b] = min(255, row[18])  # type: ignore[call-overload]
-            self.sells_online[b] = row[19]  # type: ignore[call-overload]
+            self.employees[b] = min(255, row[_EMPLOYEES_AT])  # type: ignore[call-overload]
+            self.sells_online[b] = row[_SELLS_ONLINE_AT]  # type: ignore[call-overload]
             rows.append(row)
             if len(rows) >= BATCH_ROWS:
                 self.counts["businesses"] += len(rows)

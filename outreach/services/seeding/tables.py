@@ -21,7 +21,8 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     ).split(),
     "businesses": (
         "id siret siren name name_key trade_code trade_label address postcode city department "
-        "chamber_id phone phone_alt phone_flagged phone_alt_flagged email status employees "
+        "chamber_id phone phone_alt phone_flagged phone_alt_flagged email contact_name status "
+        "employees "
         "sells_online do_not_call do_not_call_at created_at updated_at"
     ).split(),
     "call_tasks": (

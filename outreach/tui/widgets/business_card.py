@@ -100,10 +100,15 @@ class BusinessCard(Static):
             phones = Text(_("aucun"), style="italic")
         phones.append(f"   {hour(now, b.timezone)} " + _("là-bas"), style="dim")
         grid.add_row(_("Téléphone"), phones)
-        if b.email:
-            # the link on the address only, not on the cell's padding
-            mail = Text().append(b.email, style=self._link(f"mailto:{b.email}") if links else "")
-            grid.add_row(_("E-mail"), mail)
+        if b.email or b.contact_name:
+            # the person to ask for, and their e-mail (the link on the address only, not on
+            # the cell's padding); one row, so the card still fits 80x24
+            contact = Text(b.contact_name or "", style="bold")
+            if b.email:
+                if b.contact_name:
+                    contact.append("  ·  ")
+                contact.append(b.email, style=self._link(f"mailto:{b.email}") if links else "")
+            grid.add_row(_("Contact") if b.contact_name else _("E-mail"), contact)
         status = Text(status_label(b.status), style="bold" if b.status == "closed_admin" else "")
         status.append(
             "  ·  " + (_("vend en ligne") if b.sells_online else _("pas de vente en ligne"))
