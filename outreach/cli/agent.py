@@ -113,7 +113,7 @@ def agent_disable(app: AppContext, login: str, as_login: str | None) -> None:
     actor = people.acting_admin(db, as_login, typed_pin)
     done = people.disable_person(db, actor, login)
     echo(_("{login} désactivé").format(login=login))
-    if done.sessions or done.tasks or done.state:
+    if done.sessions or done.tasks or done.referrals or done.state:
         echo(
             _("sessions fermées : {sessions} ; entreprises rendues à la file : {tasks}").format(
                 sessions=done.sessions, tasks=len(done.tasks)

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import case, func, or_, select, update
+from sqlalchemy.orm import Session
 
 from outreach.db.engine import Database, retry_busy
 from outreach.db.models import Agent, Business, Referral
@@ -171,6 +172,18 @@ def claim_referral(
             return load_detail(session, referral_id), _business_view(biz), from_db(until)  # type: ignore[return-value]
 
     return retry_busy(run)
+
+
+def release_all_referrals(session: Session, agent_id: int) -> list[int]:
+    """In the caller's transaction: every referral `agent_id` holds is free again at once (an
+    admin disabling them). The referrals' ids."""
+    released = session.execute(
+        update(Referral)
+        .where(Referral.claimed_by == agent_id)
+        .values(claimed_by=None, claimed_at=None, lease_expires_at=None)
+        .returning(Referral.id)
+    ).all()
+    return sorted(int(r[0]) for r in released)
 
 
 def release_referral(db: Database, agent_id: int, referral_id: int) -> bool:

@@ -277,11 +277,13 @@ def set_password(db: Database, actor: AgentInfo | None, login: str, password: st
 @dataclass(frozen=True, slots=True)
 class Disabled:
     """What disabling a person ended: their live sessions, the tasks they held (back in the
-    queue), the state they were in (None: logged out already)."""
+    queue), the referrals they held in the follow-up worklist, the state they were in (None:
+    logged out already)."""
 
     sessions: int
     tasks: tuple[int, ...]
     state: str | None
+    referrals: tuple[int, ...] = ()
 
 
 def disable_person(
@@ -293,6 +295,7 @@ def disable_person(
     at once. A connection of theirs still open sees nothing more: the row-level policies know
     only active people."""
     from outreach.services.agent_states import log_out
+    from outreach.services.followup import release_all_referrals
     from outreach.services.queue.claim import release_all
     from outreach.services.sessions import end_all
 
@@ -310,6 +313,7 @@ def disable_person(
             sessions=end_all(session, person.id, at),
             tasks=tuple(release_all(session, person.id, at)),
             state=log_out(session, person.id, at),
+            referrals=tuple(release_all_referrals(session, person.id)),
         )
         record_audit(
             session,
@@ -320,6 +324,7 @@ def disable_person(
             detail={
                 "sessions_ended": done.sessions,
                 "tasks_released": list(done.tasks),
+                "referrals_released": list(done.referrals),
                 "state": done.state,
             },
             at=at,

@@ -5,6 +5,7 @@ own connection still open."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -14,10 +15,12 @@ from sqlalchemy import select
 from outreach.cli import cli
 from outreach.cli.base import AppContext
 from outreach.db.engine import Database
-from outreach.db.models import AgentSession, AgentStateEvent, AuditLog, CallTask
+from outreach.db.models import AgentSession, AgentStateEvent, AuditLog, CallTask, Referral
 from outreach.services.agent_states import current_state, set_state
-from outreach.services.queue import claim_next
+from outreach.services.followup import claim_referral
+from outreach.services.queue import claim_next, record_call
 from outreach.services.sessions import heartbeat, open_session
+from outreach.services.types import CallInput, ReferralInput
 from tests.factories import make_agent, make_business, make_campaign, make_task
 from tests.security.conftest import Roles
 from tests.security.test_rls_pg import db_id
@@ -55,6 +58,25 @@ def test_disable_ends_sessions_state_and_claims(db: Database) -> None:
     mine = claim_next(db, agent, campaign, now=NOW)
     theirs = claim_next(db, other, campaign, now=NOW)
     assert mine is not None and theirs is not None
+    # a referral of theirs held in the follow-up worklist
+    record_call(
+        db,
+        CallInput(
+            uuid=str(uuid.uuid4()),
+            agent_id=agent,
+            campaign_id=campaign,
+            business_id=theirs.business.id,
+            task_id=None,
+            outcome="reached",
+            started_at=NOW,
+            ended_at=NOW,
+            referrals=(ReferralInput("click_and_collect"),),
+        ),
+        now=NOW,
+    )
+    with db.reading() as s:
+        referral = s.scalar(select(Referral.id))
+    claim_referral(db, agent, referral, now=NOW)
     session = open_session(db, agent, "tui", "poste-1", now=NOW)
     open_session(db, other, "tui", "poste-2", now=NOW)
     set_state(db, agent, "ready", now=NOW)
@@ -79,7 +101,14 @@ def test_disable_ends_sessions_state_and_claims(db: Database) -> None:
     state = current_state(db, agent, now=datetime.now(UTC) + timedelta(minutes=1))
     assert state is not None and state.state == "logged_out"
     detail = _disable_audit(db)
-    assert detail == {"sessions_ended": 1, "tasks_released": [mine.task_id], "state": "on_call"}
+    assert detail == {
+        "sessions_ended": 1,
+        "tasks_released": [mine.task_id],
+        "referrals_released": [referral],
+        "state": "on_call",
+    }
+    with db.reading() as s:
+        assert s.scalar(select(Referral.claimed_by).where(Referral.id == referral)) is None
     # the business is offered to the next agent straight away
     again = claim_next(db, other, campaign, now=NOW)
     assert again is not None and again.task_id in tasks
@@ -112,7 +141,12 @@ def test_disable_as_an_admins_role_cuts_the_agents_open_connection(
 
     assert _held(pg_db, got.task_id) == (None, None)
     detail = _disable_audit(pg_db)
-    assert detail == {"sessions_ended": 1, "tasks_released": [got.task_id], "state": "ready"}
+    assert detail == {
+        "sessions_ended": 1,
+        "tasks_released": [got.task_id],
+        "referrals_released": [],
+        "state": "ready",
+    }
     # the agent's connection opened before: no task, no heartbeat, no claim any more
     assert heartbeat(own, session.id) is False
     assert claim_next(own, me, campaign, now=NOW) is None
