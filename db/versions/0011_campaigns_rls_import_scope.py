@@ -31,6 +31,6 @@ def downgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
         return
     op.execute("DROP FUNCTION IF EXISTS outreach_sirets_elsewhere(text[])")
-    for name in ("chamber", "change_new", "change", "change_delete"):
+    for name in ("chamber", "change_new", "change", "change_delete", "agents_verification"):
         op.execute(f"DROP POLICY IF EXISTS {name} ON campaigns")
     op.execute("ALTER TABLE campaigns DISABLE ROW LEVEL SECURITY")

@@ -224,10 +224,11 @@ def agents_policies() -> list[str]:
 def campaigns_policies() -> list[str]:
     """campaigns: everyone reads the national campaigns (chamber_id NULL) and their chamber's;
     creating, changing and deleting a campaign stays in one's own chamber (a national one:
-    CMA France and admins). Agents only read (the grants of revision 0005)."""
+    CMA France and admins). Agents read, and create only their chamber's verification campaign
+    (on first use, see follow_up_policies and services.verification)."""
     mine = f"({SEES_ALL} OR campaigns.chamber_id = {MY_CHAMBER})"
     out = ["ALTER TABLE campaigns ENABLE ROW LEVEL SECURITY"]
-    for name in ("chamber", "change_new", "change", "change_delete"):
+    for name in ("chamber", "change_new", "change", "change_delete", "agents_verification"):
         out.append(f"DROP POLICY IF EXISTS {name} ON campaigns")
     return [
         *out,
@@ -236,6 +237,8 @@ def campaigns_policies() -> list[str]:
         f"CREATE POLICY change_new ON campaigns FOR INSERT TO {PEOPLE} WITH CHECK {mine}",
         f"CREATE POLICY change ON campaigns FOR UPDATE TO {PEOPLE} USING {mine} WITH CHECK {mine}",
         f"CREATE POLICY change_delete ON campaigns FOR DELETE TO {PEOPLE} USING {mine}",
+        f"CREATE POLICY agents_verification ON campaigns AS RESTRICTIVE FOR INSERT TO {AGENT} "
+        "WITH CHECK (campaigns.purpose = 'verification')",
     ]
 
 

@@ -418,6 +418,9 @@ def test_campaigns_stay_in_their_chamber(
         "lease_minutes, script, created_at) VALUES (%s, %s, 'active', 5, '[60]', '12345', "
         "'10:00-13:00', true, 4, 30, 15, '[]', now())"
     )
+    verification = insert.replace("created_at)", "created_at, purpose)").replace(
+        "now())", "now(), 'verification')"
+    )
     mine_and_national = [("c1",), ("c2",), ("c3",)]
     with roles.connect(people["agent"]) as conn:
         assert conn.execute("SELECT name FROM campaigns ORDER BY name").fetchall() == (
@@ -429,13 +432,16 @@ def test_campaigns_stay_in_their_chamber(
         for refused, args in (
             ("UPDATE campaigns SET status = 'closed'", ()),
             ("DELETE FROM campaigns", ()),
-            (insert, ("Pirate", world.chamber["BRE"])),
+            (insert, ("Pirate", world.chamber["BRE"])),  # only a verification campaign
+            (verification, ("Vérif IDF", idf)),  # of their own chamber
+            (verification, ("Vérif nationale", None)),
         ):
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
                 conn.execute(refused, args)
+        conn.execute(verification, ("Vérif BRE", world.chamber["BRE"]))
     with roles.connect(people["sup"]) as conn:
-        assert conn.execute("SELECT name FROM campaigns ORDER BY name").fetchall() == (
-            mine_and_national
+        assert sorted(conn.execute("SELECT name FROM campaigns").fetchall()) == sorted(
+            [*mine_and_national, ("Vérif BRE",)]
         )
         # another chamber's campaign and the national ones: nothing to change
         for where in (f"chamber_id = {idf}", "chamber_id IS NULL"):
@@ -454,7 +460,7 @@ def test_campaigns_stay_in_their_chamber(
         )
         conn.execute(insert, ("Bretonne 2", world.chamber["BRE"]))
     with roles.connect(people["national"]) as conn:
-        assert conn.execute("SELECT count(*) FROM campaigns").fetchone() == (5,)
+        assert conn.execute("SELECT count(*) FROM campaigns").fetchone() == (6,)
         assert (
             conn.execute("UPDATE campaigns SET status = 'paused' WHERE chamber_id IS NULL").rowcount
             == 2
@@ -463,6 +469,7 @@ def test_campaigns_stay_in_their_chamber(
         assert owner.execute("SELECT name, status FROM campaigns ORDER BY name").fetchall() == [
             ("Bretonne 2", "active"),
             ("Francilienne", "active"),
+            ("Vérif BRE", "active"),
             ("c1", "paused"),
             ("c2", "paused"),
             ("c3", "paused"),
