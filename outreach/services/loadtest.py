@@ -302,10 +302,8 @@ def _agent_process(plan: Plan, index: int, ready: Any, start: Any, errors_out: A
                     task_id,
                     business_id,
                     code,
-                    oc.reached,
                     started.replace(tzinfo=None),
                     ended.replace(tzinfo=None),
-                    retry=oc.effect == "retry",
                     answers=answers,
                     referral=referral,
                 )
