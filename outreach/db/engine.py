@@ -74,6 +74,19 @@ class Database:
         with self._writer.begin() as conn:
             yield conn
 
+    @cached_property
+    def _autocommit(self) -> Engine:
+        return self.engine.execution_options(isolation_level="AUTOCOMMIT")
+
+    @contextmanager
+    def statement_conn(self) -> Iterator[Connection]:
+        """A Core connection where each statement is its own transaction (PostgreSQL
+        autocommit: no BEGIN and COMMIT round trips), for the queue's PostgreSQL hot paths,
+        whose every unit of work is one statement (data-modifying CTEs, compare-and-set
+        writes: see queue.fastpath). Not for SQLite."""
+        with self._autocommit.connect() as conn:
+            yield conn
+
     @contextmanager
     def writing(self) -> Iterator[Session]:
         """One write transaction: committed on success, rolled back on error."""

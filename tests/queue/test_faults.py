@@ -39,7 +39,8 @@ def test_connection_lost_mid_record_rolls_back_and_replays(pg_db: Database) -> N
     )
 
     def kill_on_call_insert(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
-        if statement.startswith("INSERT INTO calls"):
+        # the statement that writes the call (on PostgreSQL, a CTE that writes the task too)
+        if "INSERT INTO calls" in statement:
             pid = conn.connection.dbapi_connection.info.backend_pid
             with psycopg.connect(_admin_conninfo(), autocommit=True) as admin:
                 admin.execute("SELECT pg_terminate_backend(%s)", (pid,))

@@ -79,8 +79,8 @@ def _callable_business(c: Any) -> ColumnElement[bool]:
 
 
 @lru_cache(maxsize=64)
-def _claim_stmt(pg: bool, queue_open: bool, scoped: bool, windowed: bool):  # type: ignore[no-untyped-def]
-    """The claim for one shape of request, built once (values are bound parameters)."""
+def claim_pick(pg: bool, queue_open: bool, scoped: bool, windowed: bool):  # type: ignore[no-untyped-def]
+    """The id of the task to claim, for one shape of request (see the module's docstring)."""
     c = T.alias("cand").c
     agent, campaign, now = bindparam("agent"), bindparam("campaign"), bindparam("now")
     mine = (
@@ -123,17 +123,29 @@ def _claim_stmt(pg: bool, queue_open: bool, scoped: bool, windowed: bool):  # ty
         for q in (own, team, queued):
             candidates.append(q.with_for_update(skip_locked=True) if pg else q)
     subqueries = [q.scalar_subquery() for q in candidates]
-    pick = subqueries[0] if len(subqueries) == 1 else func.coalesce(*subqueries)
+    return subqueries[0] if len(subqueries) == 1 else func.coalesce(*subqueries)
+
+
+def claim_update(pick: Any):  # type: ignore[no-untyped-def]
+    """The UPDATE that puts the task `pick` under the agent's lease."""
+    now = bindparam("now")
     return (
         update(T)
         .where(T.c.id == pick)
         .values(
-            claimed_by=agent,
+            claimed_by=bindparam("agent"),
             claimed_at=now,
             lease_expires_at=bindparam("lease"),
             updated_at=now,
         )
-        .returning(T.c.id, T.c.business_id, T.c.state)
+    )
+
+
+@lru_cache(maxsize=64)
+def _claim_stmt(pg: bool, queue_open: bool, scoped: bool, windowed: bool):  # type: ignore[no-untyped-def]
+    """The claim for one shape of request, built once (values are bound parameters)."""
+    return claim_update(claim_pick(pg, queue_open, scoped, windowed)).returning(
+        T.c.id, T.c.business_id, T.c.state
     )
 
 
@@ -163,6 +175,13 @@ def wake_due(session: Executor, campaign_id: int, now: datetime, pg: bool) -> No
 
 def claim_statement(ctx: QueueContext, now: datetime, pg: bool) -> tuple[Any, dict[str, Any]]:
     """The one UPDATE ... RETURNING that claims the next task for `ctx`, and its parameters."""
+    shape, params = claim_shape(ctx, now)
+    return _claim_stmt(pg, *shape), params
+
+
+def claim_shape(ctx: QueueContext, now: datetime) -> tuple[tuple[bool, bool, bool], dict[str, Any]]:
+    """The shape of the claim for `ctx` now (queue open, scoped to a chamber, windowed to the
+    départements open now) and its parameters."""
     campaign = ctx.campaign
     # the départements the agent works here, and those of them open now
     if ctx.chamber_id is None:
@@ -183,8 +202,7 @@ def claim_statement(ctx: QueueContext, now: datetime, pg: bool) -> tuple[Any, di
         params["departments"] = sorted(departments)
     if ctx.chamber_id is not None:
         params["chamber"] = ctx.chamber_id
-    stmt = _claim_stmt(pg, queue_open, ctx.chamber_id is not None, windowed)
-    return stmt, params
+    return (queue_open, ctx.chamber_id is not None, windowed), params
 
 
 def cap_reached_until(history: tuple[HistoryItem, ...], cap: int, now: datetime) -> datetime | None:
@@ -207,6 +225,10 @@ def _claim_once(
     db: Database, agent_id: int, campaign_id: int, now: datetime
 ) -> tuple[ClaimedTask, int] | None:
     pg = db.is_postgresql
+    if pg:  # two statements, no transaction round trips (see queue.fastpath)
+        from outreach.services.queue.fastpath import claim_once
+
+        return retry_busy(lambda: claim_once(db, agent_id, campaign_id, now))
 
     def run() -> tuple[ClaimedTask, int] | None:
         if not pg:

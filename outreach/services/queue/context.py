@@ -186,6 +186,11 @@ def load_context(
     row = session.execute(
         _context_stmt(), {"agent": agent_id, "campaign": campaign_id, "uuid": uuid or ""}
     ).first()
+    return context_of_row(row, agent_id, campaign_id)
+
+
+def context_of_row(row: Any, agent_id: int, campaign_id: int) -> QueueContext:
+    """The QueueContext of a row of `_context_stmt` (or of a statement with its columns)."""
     if row is None:
         raise NotFound(_("agent inconnu : n° {id}").format(id=agent_id))
     v = row._mapping

@@ -523,6 +523,12 @@ def record_call(db: Database, call: CallInput, now: datetime | None = None) -> R
 
     def run_once_more_on_race() -> RecordResult:
         try:
+            if db.is_postgresql:  # most calls: two statements (see queue.fastpath)
+                from outreach.services.queue.fastpath import record_fast
+
+                fast = record_fast(db, call, at)
+                if fast is not None:
+                    return fast
             return run()
         except IntegrityError:
             # the same uuid stored by a concurrent replay: this is now a replay

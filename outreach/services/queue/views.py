@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import cache
 from typing import Any
 
@@ -139,33 +140,46 @@ def history_and_referrals(
 ) -> tuple[tuple[HistoryItem, ...], tuple[ReferralView, ...]]:
     """The business's latest calls in every campaign (newest first) and their referrals: one
     query."""
-    calls: dict[int, Any] = {}
+    return history_of_rows(session.execute(_history_stmt(), {"business": business_id}))
+
+
+# the columns of a history row, in the order of _history_stmt
+HISTORY_WIDTH = 11
+
+
+def history_of_rows(
+    rows: Iterable[Any],
+) -> tuple[tuple[HistoryItem, ...], tuple[ReferralView, ...]]:
+    """History and referrals from rows of (call id, started_at, login, name, campaign, outcome,
+    notes, referral created_at, kind, partner, status), newest call first."""
+    calls: dict[int, tuple[Any, ...]] = {}
     kinds: dict[int, list[str]] = {}
     refs: list[ReferralView] = []
-    for r in session.execute(_history_stmt(), {"business": business_id}):
-        calls.setdefault(r.id, r)
-        if r.kind is not None:
-            kinds.setdefault(r.id, []).append(r.kind)
+    for r in rows:
+        call_id, kind = r[0], r[8]
+        calls.setdefault(call_id, tuple(r))
+        if kind is not None:
+            kinds.setdefault(call_id, []).append(kind)
             refs.append(
                 ReferralView(
-                    at=from_db(r.r_at),  # type: ignore[arg-type]
-                    kind=r.kind,
-                    partner=r.partner,
-                    status=r.status,
-                    campaign=r.campaign,
+                    at=from_db(r[7]),  # type: ignore[arg-type]
+                    kind=kind,
+                    partner=r[9],
+                    status=r[10],
+                    campaign=r[4],
                 )
             )
     history = tuple(
         HistoryItem(
-            started_at=from_db(c.started_at),  # type: ignore[arg-type]
-            agent_login=c.login,
-            agent_name=c.name,
-            campaign=c.campaign,
-            outcome=c.outcome,
-            notes=c.notes,
-            referral_kinds=tuple(kinds.get(c.id, ())),
+            started_at=from_db(c[1]),  # type: ignore[arg-type]
+            agent_login=c[2],
+            agent_name=c[3],
+            campaign=c[4],
+            outcome=c[5],
+            notes=c[6],
+            referral_kinds=tuple(kinds.get(call_id, ())),
         )
-        for c in calls.values()
+        for call_id, c in calls.items()
     )
     refs.sort(key=lambda ref: ref.at, reverse=True)
     return history, tuple(refs)
@@ -218,9 +232,16 @@ def _task_stmt():  # type: ignore[no-untyped-def]
 def claimed_task(session: Executor, task_id: int) -> ClaimedTask:
     """Everything the call screen shows for a task just claimed: two queries."""
     t = session.execute(_task_stmt(), {"task": task_id}).one()
+    return claimed_task_of(t, history_and_referrals(session, t.id))
+
+
+def claimed_task_of(
+    t: Any, seen: tuple[tuple[HistoryItem, ...], tuple[ReferralView, ...]]
+) -> ClaimedTask:
+    """The ClaimedTask of a row with _task_stmt's columns and the business's history."""
     business = business_view(t)
     phone = business.phone_alt if t.phone_index == 1 and business.phone_alt else business.phone
-    past, refs = history_and_referrals(session, business.id)
+    past, refs = seen
     return ClaimedTask(
         task_id=t.task_id,
         campaign_id=t.campaign_id,

@@ -1,0 +1,472 @@
+"""The claim and the record on PostgreSQL in the fewest round trips: one statement per unit.
+
+A round trip costs more than a statement's work on this path (each is a wake-up of the server
+and of the agent's process), so on PostgreSQL each unit of work below is a single statement
+run on its own (autocommit: no BEGIN and COMMIT round trips; a statement is atomic):
+
+- claim = 2 round trips: (1) the agent and campaign read, the campaign's due waiting tasks
+  woken by a data-modifying CTE in the same statement; (2) the claim's UPDATE ... RETURNING
+  (the same candidates and SKIP LOCKED as `claim_pick`) in a CTE, joined to the campaign, the
+  business and its latest calls (LATERAL), so the call screen's reads come back with it.
+- record = 2 round trips: (1) the agent, campaign, uuid check, task and business read; then the
+  outcome rules decide in Python (`record._next_state`, the same code as the general path);
+  (2) one compare-and-set statement: the task's UPDATE guarded by every column read (nobody
+  changed it in between, which the general path gets from FOR UPDATE), the call, its answers
+  and referrals and the audit row inserted from the CTE's result. No row back: the task changed
+  meanwhile, read again. A uuid stored meanwhile hits the unique index: a replay.
+
+What the fast record leaves to the general, locked path (`record._record`, same results):
+calls without a task id, calls whose outcome changes the business (other phone, ceased,
+opt-out), referrals that send an e-mail, and a task the agent no longer holds. SQLite keeps the
+general path (one writer at a time, no data-modifying CTEs).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import cache, lru_cache
+from types import SimpleNamespace
+from typing import Any
+
+from sqlalchemy import (
+    String,
+    Text,
+    bindparam,
+    cast,
+    exists,
+    func,
+    insert,
+    literal_column,
+    select,
+    true,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
+
+from outreach.db.engine import Database
+from outreach.db.models import AuditLog, CallAnswer, Campaign, Referral
+from outreach.domain.outcomes import NEXT_PHONE
+from outreach.errors import Forbidden, InvalidInput, NotFound
+from outreach.i18n import _
+from outreach.services.clock import from_db, to_db
+from outreach.services.queue import claim as claiming
+from outreach.services.queue import record as recording
+from outreach.services.queue.context import _context_stmt, context_of_row
+from outreach.services.queue.views import (
+    AG,
+    BT,
+    BUSINESS_COLUMNS,
+    CH,
+    CL,
+    HISTORY_LIMIT,
+    HISTORY_WIDTH,
+    KG,
+    RF,
+    claimed_task_of,
+    history_of_rows,
+)
+from outreach.services.types import CallInput, ClaimedTask, RecordResult
+
+T = claiming.T
+B = claiming.B
+
+# --- claim -----------------------------------------------------------------------------------------
+
+
+@cache
+def _context_wake_stmt():  # type: ignore[no-untyped-def]
+    """The agent and campaign (`context._context_stmt`), the campaign's due waiting tasks made
+    queued in the same statement (only while the campaign is active)."""
+    k = Campaign.__table__
+    woken = (
+        claiming._wake_stmt(True)
+        .where(exists().where(k.c.id == bindparam("campaign"), k.c.status == "active"))
+        .returning(T.c.id)
+        .cte("woken")
+    )
+    count = select(func.count()).select_from(woken).scalar_subquery()
+    return _context_stmt().add_columns(count.label("woken"))
+
+
+_HISTORY_NAMES = (
+    "id",
+    "started_at",
+    "login",
+    "name",
+    "campaign",
+    "outcome",
+    "notes",
+    "r_at",
+    "kind",
+    "partner",
+    "status",
+)
+assert len(_HISTORY_NAMES) == HISTORY_WIDTH
+
+
+@lru_cache(maxsize=16)
+def _claim_read_stmt(queue_open: bool, scoped: bool, windowed: bool):  # type: ignore[no-untyped-def]
+    """The claim (a CTE) and what the call screen shows of the task: one row per line of the
+    business's history (one row with empty history columns when it has none)."""
+    claimed = (
+        claiming.claim_update(claiming.claim_pick(True, queue_open, scoped, windowed))
+        .returning(
+            T.c.id,
+            T.c.campaign_id,
+            T.c.business_id,
+            T.c.state,
+            T.c.attempts,
+            T.c.phone_index,
+            T.c.next_attempt_at,
+            T.c.lease_expires_at,
+        )
+        .cte("claimed")
+    )
+    hk, latest_calls = KG.alias("hk"), CL.alias("latest")
+    latest = (
+        select(latest_calls.c.id)
+        .where(latest_calls.c.business_id == claimed.c.business_id)
+        .order_by(latest_calls.c.started_at.desc(), latest_calls.c.id.desc())
+        .limit(HISTORY_LIMIT)
+        .correlate(claimed)
+    )
+    h = (
+        select(
+            CL.c.id,
+            CL.c.started_at,
+            AG.c.login,
+            AG.c.name,
+            hk.c.name.label("campaign"),
+            CL.c.outcome,
+            CL.c.notes,
+            RF.c.created_at.label("r_at"),
+            RF.c.kind,
+            RF.c.partner,
+            RF.c.status,
+            RF.c.id.label("rid"),
+        )
+        .select_from(
+            CL.join(AG, AG.c.id == CL.c.agent_id)
+            .join(hk, hk.c.id == CL.c.campaign_id)
+            .outerjoin(RF, RF.c.call_id == CL.c.id)
+        )
+        .where(CL.c.id.in_(latest))
+        .lateral("h")
+    )
+    return (
+        select(
+            claimed.c.id.label("task_id"),
+            claimed.c.campaign_id,
+            claimed.c.state,
+            claimed.c.attempts,
+            claimed.c.phone_index,
+            claimed.c.next_attempt_at,
+            claimed.c.lease_expires_at,
+            KG.c.name.label("campaign_name"),
+            KG.c.script,
+            KG.c.script_intro,
+            KG.c.window_days,
+            KG.c.window_hours,
+            KG.c.skip_holidays,
+            *BUSINESS_COLUMNS,
+            *(h.c[name].label(f"h_{name}") for name in _HISTORY_NAMES),
+        )
+        .select_from(
+            claimed.join(KG, KG.c.id == claimed.c.campaign_id)
+            .join(BT, BT.c.id == claimed.c.business_id)
+            .join(CH, CH.c.id == BT.c.chamber_id)
+            .outerjoin(h, true())
+        )
+        .order_by(h.c.started_at.desc(), h.c.id.desc(), h.c.rid)
+    )
+
+
+def claim_once(
+    db: Database, agent_id: int, campaign_id: int, now: datetime
+) -> tuple[ClaimedTask, int] | None:
+    """One claim on PostgreSQL in two statements (see the module's docstring); the task and
+    the campaign's 30-day cap, or None when nothing can be claimed now."""
+    with db.statement_conn() as conn:
+        row = conn.execute(
+            _context_wake_stmt(),
+            {"agent": agent_id, "campaign": campaign_id, "uuid": "", "now": now},
+        ).first()
+        ctx = context_of_row(row, agent_id, campaign_id)
+        shape, params = claiming.claim_shape(ctx, now)
+        rows = conn.execute(_claim_read_stmt(*shape), params).all()
+    if not rows:
+        return None
+    first = len(rows[0]) - HISTORY_WIDTH
+    seen = history_of_rows(r[first:] for r in rows if r[first] is not None)
+    return claimed_task_of(rows[0], seen), ctx.campaign.max_attempts_30d
+
+
+# --- record ----------------------------------------------------------------------------------------
+
+_TASK_NAMES = tuple(c.name for c in recording._TASK_COLUMNS)
+_BUSINESS_NAMES = tuple(c.name for c in recording._BUSINESS_COLUMNS)  # b_id, b_name, ...
+# the task's columns a record sets (all of them, so the statement has one shape)
+_TASK_SET = (
+    "state",
+    "attempts",
+    "phone_index",
+    "next_attempt_at",
+    "callback_agent_id",
+    "callback_team_at",
+    "last_outcome",
+    "last_call_at",
+    "updated_at",
+    "claimed_by",
+    "claimed_at",
+    "lease_expires_at",
+)
+# compare and set: the record's decision holds if none of these changed since they were read
+_GUARDED = (
+    "state",
+    "attempts",
+    "phone_index",
+    "next_attempt_at",
+    "claimed_by",
+    "lease_expires_at",
+    "callback_agent_id",
+    "callback_team_at",
+    "last_outcome",
+    "last_call_at",
+)
+_CALL_COLUMNS = (
+    "uuid",
+    "task_id",
+    "campaign_id",
+    "business_id",
+    "agent_id",
+    "chamber_id",
+    "phone",
+    "started_at",
+    "ended_at",
+    "outcome",
+    "reached",
+    "notes",
+    "callback_at",
+    "lease_lost",
+    "recorded_at",
+)
+
+
+@cache
+def _record_read_stmt():  # type: ignore[no-untyped-def]
+    """Agent, campaign, a call already stored with the uuid, the task and its business."""
+    ctx = _context_stmt()
+    return (
+        ctx.add_columns(
+            *(c.label(f"t_{c.name}") for c in recording._TASK_COLUMNS),
+            *recording._BUSINESS_COLUMNS,
+        )
+        .outerjoin(T, T.c.id == bindparam("task"))
+        .outerjoin(B, B.c.id == T.c.business_id)
+    )
+
+
+@cache
+def _record_write_stmt():  # type: ignore[no-untyped-def]
+    """The task (compare and set), the call, its answers and referrals, the audit row."""
+    p = bindparam
+    c_ = recording.Call.__table__
+    guards = [T.c.id == p("task_pk")]
+    for name in _GUARDED:
+        guards.append(T.c[name].is_not_distinct_from(p(f"g_{name}", type_=T.c[name].type)))
+    t = (
+        update(T)
+        .where(*guards)
+        .values({name: p(f"v_{name}", type_=T.c[name].type) for name in _TASK_SET})
+        .returning(T.c.id)
+        .cte("t")
+    )
+    call_values = [
+        t.c.id if name == "task_id" else p(f"c_{name}", type_=c_.c[name].type)
+        for name in _CALL_COLUMNS
+    ]
+    c = (
+        insert(c_)
+        .from_select(list(_CALL_COLUMNS), select(*call_values).select_from(t))
+        .returning(c_.c.id)
+        .cte("c")
+    )
+    a_ = CallAnswer.__table__
+    qa = (
+        func.unnest(p("questions", type_=ARRAY(String)), p("answers", type_=ARRAY(Text)))
+        .table_valued("q", "a")
+        .render_derived()
+    )
+    answers = insert(a_).from_select(
+        ["call_id", "question", "answer"],
+        select(c.c.id, qa.c.q, qa.c.a).select_from(c.join(qa, true())),
+    )
+    r_ = Referral.__table__
+    rr = (
+        func.unnest(
+            p("r_kinds", type_=ARRAY(String)),
+            p("r_partners", type_=ARRAY(String)),
+            p("r_statuses", type_=ARRAY(String)),
+            p("r_notes", type_=ARRAY(Text)),
+        )
+        .table_valued("kind", "partner", "status", "notes")
+        .render_derived()
+    )
+    referrals = insert(r_).from_select(
+        ["call_id", "business_id", "kind", "partner", "status", "notes", "created_at"],
+        select(
+            c.c.id,
+            p("c_business_id", type_=c_.c.business_id.type),
+            rr.c.kind,
+            rr.c.partner,
+            rr.c.status,
+            rr.c.notes,
+            p("c_recorded_at", type_=c_.c.recorded_at.type),
+        ).select_from(c.join(rr, true())),
+    )
+    au_ = AuditLog.__table__
+    audit = insert(au_).from_select(
+        ["at", "agent_id", "action", "entity", "entity_id", "detail"],
+        select(
+            p("c_recorded_at", type_=c_.c.recorded_at.type),
+            p("c_agent_id", type_=c_.c.agent_id.type),
+            literal_column("'call.record'"),
+            literal_column("'call'"),
+            cast(c.c.id, String),
+            p("detail", type_=au_.c.detail.type),
+        ).select_from(c),
+    )
+    return select(c.c.id).add_cte(answers.cte("an"), referrals.cte("rf"), audit.cte("au"))
+
+
+def fast_record_applies(call: CallInput, effect: str, changes_business: bool) -> bool:
+    """Whether the one-statement record can take this call (see the module's docstring)."""
+    return (
+        call.task_id is not None
+        and effect != NEXT_PHONE
+        and not changes_business
+        and not any(r.email for r in call.referrals)
+    )
+
+
+def record_fast(db: Database, call: CallInput, now: datetime) -> RecordResult | None:
+    """The call recorded in two statements (see the module's docstring), or None when the
+    general path must take it (nothing written then)."""
+    oc = recording._outcome(call.outcome)
+    if not fast_record_applies(call, oc.effect, bool(oc.business_status or oc.opt_out)):
+        return None
+    callback_at = recording._validate(call, oc, now)
+    with db.statement_conn() as conn:
+        for _race in range(3):
+            row = conn.execute(
+                _record_read_stmt(),
+                {
+                    "agent": call.agent_id,
+                    "campaign": call.campaign_id,
+                    "uuid": call.uuid,
+                    "task": call.task_id,
+                },
+            ).first()
+            ctx = context_of_row(row, call.agent_id, call.campaign_id)
+            if ctx.existing_call is not None:
+                return recording._replayed(conn, ctx.existing_call, call.uuid)
+            answers = recording._checked_answers(call.answers, ctx.script) if call.answers else {}
+            v = row._mapping  # type: ignore[union-attr]
+            task = SimpleNamespace(**{name: v[f"t_{name}"] for name in _TASK_NAMES})
+            if task.id is None:
+                raise NotFound(_("tâche inconnue : n° {id}").format(id=call.task_id))
+            campaign, agent = ctx.campaign, ctx.agent
+            if task.campaign_id != campaign.id or task.business_id != call.business_id:
+                raise InvalidInput(
+                    _(
+                        "la tâche n° {id} ne correspond pas à cette campagne et cette entreprise"
+                    ).format(id=call.task_id)
+                )
+            business = recording._Business(
+                *(v[name] for name in _BUSINESS_NAMES[:6]),
+                bool(v["b_phone_flagged"]),
+                bool(v["b_phone_alt_flagged"]),
+                v["b_status"],
+                bool(v["b_do_not_call"]),
+            )
+            if ctx.chamber_id is not None and business.chamber_id != ctx.chamber_id:
+                raise Forbidden(
+                    _("« {name} » n'est pas dans le périmètre de votre chambre").format(
+                        name=business.name
+                    )
+                )
+            if task.claimed_by != agent.id:
+                return None  # lease lost or never held: the general path decides
+            attempts = task.attempts + 1
+            nxt = recording._next_state(
+                oc, call, task, business, campaign, callback_at, attempts, now
+            )
+            task_before = {
+                name: recording._jsonable(getattr(task, name))
+                for name in recording.UNDONE_TASK_COLUMNS
+            }
+            dialled = call.phone or (
+                business.phone_alt
+                if task.phone_index == 1 and business.phone_alt
+                else business.phone
+            )
+            params: dict[str, Any] = {"task_pk": task.id}
+            params.update({f"g_{name}": getattr(task, name) for name in _GUARDED})
+            params.update(
+                v_state=nxt.state,
+                v_attempts=attempts,
+                v_phone_index=task.phone_index if nxt.phone_index is None else nxt.phone_index,
+                v_next_attempt_at=nxt.next_attempt_at,
+                v_callback_agent_id=nxt.callback_agent_id,
+                v_callback_team_at=nxt.callback_team_at,
+                v_last_outcome=oc.code,
+                v_last_call_at=now,
+                v_updated_at=now,
+                v_claimed_by=None,
+                v_claimed_at=None,
+                v_lease_expires_at=None,
+                c_uuid=call.uuid,
+                c_campaign_id=campaign.id,
+                c_business_id=business.id,
+                c_agent_id=agent.id,
+                c_chamber_id=business.chamber_id,
+                c_phone=dialled,
+                c_started_at=to_db(call.started_at),
+                c_ended_at=to_db(call.ended_at),
+                c_outcome=oc.code,
+                c_reached=oc.reached,
+                c_notes=call.notes or None,
+                c_callback_at=callback_at,
+                c_lease_lost=False,
+                c_recorded_at=now,
+                questions=list(answers),
+                answers=list(answers.values()),
+                r_kinds=[r.kind for r in call.referrals],
+                r_partners=[r.partner for r in call.referrals],
+                r_statuses=[r.status for r in call.referrals],
+                r_notes=[r.notes for r in call.referrals],
+                detail={
+                    "uuid": call.uuid,
+                    "task_id": task.id,
+                    "outcome": oc.code,
+                    "task_state": nxt.state,
+                    "next_attempt_at": nxt.next_attempt_at.isoformat()
+                    if nxt.next_attempt_at
+                    else None,
+                    "lease_lost": False,
+                    "task_before": task_before,
+                    "business_before": {},
+                },
+            )
+            call_id = conn.execute(_record_write_stmt(), params).scalar()
+            if call_id is not None:
+                return RecordResult(
+                    call_id=int(call_id),
+                    uuid=call.uuid,
+                    replayed=False,
+                    lease_lost=False,
+                    task_state=nxt.state,
+                    next_attempt_at=from_db(nxt.next_attempt_at),
+                )
+            # the task changed between the read and the write: read it again
+    return None
