@@ -80,7 +80,9 @@ def _context_wake_stmt():  # type: ignore[no-untyped-def]
     k = Campaign.__table__
     woken = (
         claiming._wake_stmt(True)
-        .where(exists().where(k.c.id == bindparam("campaign"), k.c.status == "active"))
+        .where(
+            exists().where(k.c.id == bindparam("campaign"), k.c.status == claiming.const("active"))
+        )
         .returning(T.c.id)
         .cte("woken")
     )
@@ -122,37 +124,45 @@ def _claim_read_stmt(queue_open: bool, scoped: bool, windowed: bool):  # type: i
         )
         .cte("claimed")
     )
-    hk, latest_calls = KG.alias("hk"), CL.alias("latest")
+    # short aliases: psycopg caches the parsing of statements up to 4 kB only
+    b, ch, k = BT.alias("b"), CH.alias("ch"), KG.alias("k")
+    hc, ha, hk, hr, hl = (
+        t.alias(n) for t, n in ((CL, "hc"), (AG, "ha"), (KG, "hk"), (RF, "hr"), (CL, "hl"))
+    )
     latest = (
-        select(latest_calls.c.id)
-        .where(latest_calls.c.business_id == claimed.c.business_id)
-        .order_by(latest_calls.c.started_at.desc(), latest_calls.c.id.desc())
-        .limit(HISTORY_LIMIT)
+        select(hl.c.id)
+        .where(hl.c.business_id == claimed.c.business_id)
+        .order_by(hl.c.started_at.desc(), hl.c.id.desc())
+        .limit(claiming.const(HISTORY_LIMIT))
         .correlate(claimed)
     )
     h = (
         select(
-            CL.c.id,
-            CL.c.started_at,
-            AG.c.login,
-            AG.c.name,
+            hc.c.id,
+            hc.c.started_at,
+            ha.c.login,
+            ha.c.name,
             hk.c.name.label("campaign"),
-            CL.c.outcome,
-            CL.c.notes,
-            RF.c.created_at.label("r_at"),
-            RF.c.kind,
-            RF.c.partner,
-            RF.c.status,
-            RF.c.id.label("rid"),
+            hc.c.outcome,
+            hc.c.notes,
+            hr.c.created_at.label("r_at"),
+            hr.c.kind,
+            hr.c.partner,
+            hr.c.status,
+            hr.c.id.label("rid"),
         )
         .select_from(
-            CL.join(AG, AG.c.id == CL.c.agent_id)
-            .join(hk, hk.c.id == CL.c.campaign_id)
-            .outerjoin(RF, RF.c.call_id == CL.c.id)
+            hc.join(ha, ha.c.id == hc.c.agent_id)
+            .join(hk, hk.c.id == hc.c.campaign_id)
+            .outerjoin(hr, hr.c.call_id == hc.c.id)
         )
-        .where(CL.c.id.in_(latest))
+        .where(hc.c.id.in_(latest))
         .lateral("h")
     )
+    business = [
+        ch.c.code.label(col.name) if col.name == "chamber_code" else b.c[col.name]
+        for col in BUSINESS_COLUMNS
+    ]
     return (
         select(
             claimed.c.id.label("task_id"),
@@ -162,19 +172,19 @@ def _claim_read_stmt(queue_open: bool, scoped: bool, windowed: bool):  # type: i
             claimed.c.phone_index,
             claimed.c.next_attempt_at,
             claimed.c.lease_expires_at,
-            KG.c.name.label("campaign_name"),
-            KG.c.script,
-            KG.c.script_intro,
-            KG.c.window_days,
-            KG.c.window_hours,
-            KG.c.skip_holidays,
-            *BUSINESS_COLUMNS,
-            *(h.c[name].label(f"h_{name}") for name in _HISTORY_NAMES),
+            k.c.name.label("campaign_name"),
+            k.c.script,
+            k.c.script_intro,
+            k.c.window_days,
+            k.c.window_hours,
+            k.c.skip_holidays,
+            *business,
+            *(h.c[name] for name in _HISTORY_NAMES),
         )
         .select_from(
-            claimed.join(KG, KG.c.id == claimed.c.campaign_id)
-            .join(BT, BT.c.id == claimed.c.business_id)
-            .join(CH, CH.c.id == BT.c.chamber_id)
+            claimed.join(k, k.c.id == claimed.c.campaign_id)
+            .join(b, b.c.id == claimed.c.business_id)
+            .join(ch, ch.c.id == b.c.chamber_id)
             .outerjoin(h, true())
         )
         .order_by(h.c.started_at.desc(), h.c.id.desc(), h.c.rid)
