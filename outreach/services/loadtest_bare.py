@@ -214,9 +214,9 @@ LEFT JOIN call_tasks t ON t.id = %(task)s LEFT JOIN businesses b ON b.id = t.bus
 WHERE a.id = %(agent)s"""
 
 # the task as read (compare and set: no other writer came between the read and this write),
-# the call, its answers and referrals, the business's new status or flags (with their audit
-# row), an opt-out (the business's other unfinished tasks cancelled, audited) and the call's
-# audit row: one statement
+# the call, its answers and referrals (each with its first event), the business's new status
+# or flags (with their audit row), an opt-out (the business's other unfinished tasks
+# cancelled, audited) and the call's audit row: one statement
 PG_RECORD_WRITE = """
 WITH t AS (
   UPDATE call_tasks SET attempts = attempts + 1, last_outcome = %(outcome)s,
@@ -245,9 +245,14 @@ an AS (
   INSERT INTO call_answers (call_id, question, answer)
   SELECT c.id, x.q, x.a FROM c, unnest(%(questions)s::text[], %(answers)s::text[]) AS x(q, a)),
 rf AS (
-  INSERT INTO referrals (call_id, business_id, kind, partner, status, notes, created_at)
-  SELECT c.id, %(business)s, x.k, NULL, 'proposed', NULL, %(now)s
-  FROM c, unnest(%(kinds)s::text[]) AS x(k)),
+  INSERT INTO referrals (call_id, business_id, kind, partner, status, notes, created_at,
+                         updated_at)
+  SELECT c.id, %(business)s, x.k, NULL, 'proposed', NULL, %(now)s, %(now)s
+  FROM c, unnest(%(kinds)s::text[]) AS x(k)
+  RETURNING id, status),
+ev AS (
+  INSERT INTO referral_events (referral_id, at, agent_id, from_state, to_state, note, detail)
+  SELECT rf.id, %(now)s, %(agent)s, NULL, rf.status, NULL, NULL FROM rf),
 bz AS (
   UPDATE businesses SET status = coalesce(%(b_status)s, status),
          phone_flagged = phone_flagged OR %(b_flag)s,

@@ -179,6 +179,17 @@ def _written(db: Database, call_uuid: str, task_id: int, business_id: int) -> di
                 {"c": cid},
             )
         )
+        out["referral_events"] = sorted(
+            tuple(r)
+            for r in s.execute(
+                text(
+                    "SELECT e.agent_id, e.from_state, e.to_state, e.note, e.at = c.recorded_at"
+                    " FROM referral_events e JOIN referrals r ON r.id = e.referral_id"
+                    " JOIN calls c ON c.id = r.call_id WHERE c.id = :c"
+                ),
+                {"c": cid},
+            )
+        )
         task = s.execute(
             text(
                 "SELECT state, attempts, phone_index, claimed_by, lease_expires_at,"

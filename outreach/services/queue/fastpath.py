@@ -11,14 +11,15 @@ run on its own (autocommit: no BEGIN and COMMIT round trips; a statement is atom
 - record = 2 round trips: (1) the agent, campaign, uuid check, task and business read; then the
   outcome rules decide in Python (`record._next_state`, the same code as the general path);
   (2) one compare-and-set statement: the task's UPDATE guarded by every column read (nobody
-  changed it in between, which the general path gets from FOR UPDATE), the call, its answers
-  and referrals and the audit row inserted from the CTE's result. No row back: the task changed
-  meanwhile, read again. A uuid stored meanwhile hits the unique index: a replay.
+  changed it in between, which the general path gets from FOR UPDATE), the call, its answers,
+  its referrals with their first event (`referrals.creation_events`) and the audit row inserted
+  from the CTE's result. No row back: the task changed meanwhile, read again. A uuid stored
+  meanwhile hits the unique index: a replay.
 
 What the fast record leaves to the general, locked path (`record._record`, same results):
 calls without a task id, calls whose outcome changes the business (other phone, ceased,
-opt-out), referrals that send an e-mail, and a task the agent no longer holds. SQLite keeps the
-general path (one writer at a time, no data-modifying CTEs).
+opt-out), referrals that send an e-mail, answers of a verification campaign (they set the
+business's sells_online) and a task the agent no longer holds. SQLite keeps the general path (one writer at a time, no data-modifying CTEs).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from sqlalchemy import (
     func,
     insert,
     literal_column,
+    null,
     select,
     true,
     update,
@@ -44,7 +46,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from outreach.db.engine import Database
-from outreach.db.models import AuditLog, CallAnswer, Campaign, Referral
+from outreach.db.models import AuditLog, CallAnswer, Campaign, Referral, ReferralEvent
 from outreach.domain.outcomes import NEXT_PHONE
 from outreach.errors import Forbidden, InvalidInput, NotFound
 from outreach.i18n import _
@@ -66,6 +68,7 @@ from outreach.services.queue.views import (
     history_of_rows,
 )
 from outreach.services.types import CallInput, ClaimedTask, RecordResult
+from outreach.services.verification import PURPOSE as VERIFICATION
 
 T = claiming.T
 B = claiming.B
@@ -322,17 +325,46 @@ def _record_write_stmt():  # type: ignore[no-untyped-def]
         .table_valued("kind", "partner", "status", "notes")
         .render_derived()
     )
-    referrals = insert(r_).from_select(
-        ["call_id", "business_id", "kind", "partner", "status", "notes", "created_at"],
+    referrals = (
+        insert(r_)
+        .from_select(
+            [
+                "call_id",
+                "business_id",
+                "kind",
+                "partner",
+                "status",
+                "notes",
+                "created_at",
+                "updated_at",
+            ],
+            select(
+                c.c.id,
+                p("c_business_id", type_=c_.c.business_id.type),
+                rr.c.kind,
+                rr.c.partner,
+                rr.c.status,
+                rr.c.notes,
+                p("c_recorded_at", type_=c_.c.recorded_at.type),
+                p("c_recorded_at", type_=c_.c.recorded_at.type),
+            ).select_from(c.join(rr, true())),
+        )
+        .returning(r_.c.id, r_.c.status)
+        .cte("rf")
+    )
+    # each new referral's first event (referrals.creation_events)
+    e_ = ReferralEvent.__table__
+    events = insert(e_).from_select(
+        ["referral_id", "at", "agent_id", "from_state", "to_state", "note", "detail"],
         select(
-            c.c.id,
-            p("c_business_id", type_=c_.c.business_id.type),
-            rr.c.kind,
-            rr.c.partner,
-            rr.c.status,
-            rr.c.notes,
+            referrals.c.id,
             p("c_recorded_at", type_=c_.c.recorded_at.type),
-        ).select_from(c.join(rr, true())),
+            p("c_agent_id", type_=c_.c.agent_id.type),
+            null(),
+            referrals.c.status,
+            null(),
+            null(),
+        ),
     )
     au_ = AuditLog.__table__
     audit = insert(au_).from_select(
@@ -346,7 +378,7 @@ def _record_write_stmt():  # type: ignore[no-untyped-def]
             p("detail", type_=au_.c.detail.type),
         ).select_from(c),
     )
-    return select(c.c.id).add_cte(answers.cte("an"), referrals.cte("rf"), audit.cte("au"))
+    return select(c.c.id).add_cte(answers.cte("an"), events.cte("ev"), audit.cte("au"))
 
 
 def fast_record_applies(call: CallInput, effect: str, changes_business: bool) -> bool:
@@ -381,6 +413,8 @@ def record_fast(db: Database, call: CallInput, now: datetime) -> RecordResult | 
             if ctx.existing_call is not None:
                 return recording._replayed(conn, ctx.existing_call, call.uuid)
             answers = recording._checked_answers(call.answers, ctx.script) if call.answers else {}
+            if ctx.campaign.purpose == VERIFICATION and call.answers:
+                return None  # the answers set the business's sells_online: the general path
             v = row._mapping  # type: ignore[union-attr]
             task = SimpleNamespace(**{name: v[f"t_{name}"] for name in _TASK_NAMES})
             if task.id is None:
