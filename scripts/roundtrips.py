@@ -9,8 +9,9 @@ the conversation: a round trip is the client speaking after the server last spok
 statements sent together in one flush (a pipeline, a multi-statement query) count once, and a
 BEGIN or COMMIT the driver sends on its own counts as what it is. The proxy also counts the
 protocol messages the client sent (Parse, Bind, Execute, Query, Sync...). Each side claims and
-records N calls (default 20, outcomes cycling through no answer / reached with a referral /
-refused) after 5 warm-up calls; the figures are per claim and per record.
+records N calls (default 27: every outcome of the catalogue in turn, "reached" with a referral,
+all with a script answer) after one warm-up round; the figures are per claim and per record,
+and per outcome for the record.
 """
 
 from __future__ import annotations
@@ -29,13 +30,14 @@ from sqlalchemy.engine import make_url
 
 from outreach.db.engine import open_database
 from outreach.db.models import Agent, Campaign
+from outreach.domain.outcomes import OUTCOMES_BY_CODE
 from outreach.services.clock import utcnow
 from outreach.services.loadtest_bare import BareAgent
 from outreach.services.queue import claim_next, record_call
 from outreach.services.types import CallInput, ReferralInput
 
 LIVE_CAMPAIGN = "Accompagnement numérique des artisans (en cours)"
-OUTCOMES = ("no_answer", "reached", "refused")
+OUTCOMES = tuple(OUTCOMES_BY_CODE)  # every outcome of the catalogue, in turn
 
 
 class Proxy:
@@ -125,26 +127,21 @@ def _ids(url: str) -> tuple[int, int, int | None]:
     return agent, campaign, chamber
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("url")
-    p.add_argument("--calls", type=int, default=20)
-    args = p.parse_args(argv)
-    u = make_url(args.url)
+def measure(url: str, calls: int = 27) -> dict[str, dict[str, Any]]:
+    """{side: {"claim"/"record": (mean round trips, {message: mean count}), "by_outcome":
+    {outcome: mean record round trips}}} over `calls` claims and records each."""
+    u = make_url(url)
     proxy = Proxy(u.host or "127.0.0.1", u.port or 5432)
     proxied = u.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
-    agent_id, campaign_id, chamber_id = _ids(args.url)
-
+    agent_id, campaign_id, chamber_id = _ids(url)
     db = open_database(proxied, pool_size=1, max_overflow=0)
     bare = BareAgent(proxied, agent_id, campaign_id, chamber_id)
-    results: dict[str, dict[str, list[Any]]] = {}
 
-    def project(i: int, measure: dict[str, list[Any]] | None) -> None:
+    def project(code: str) -> tuple[Any, Any]:
         proxy.reset()
         task = claim_next(db, agent_id, campaign_id)
         assert task is not None, "nothing to claim"
         claimed = proxy.reset()
-        code = OUTCOMES[i % len(OUTCOMES)]
         now = datetime.now(UTC)
         record_call(
             db,
@@ -157,21 +154,18 @@ def main(argv: list[str] | None = None) -> int:
                 outcome=code,
                 started_at=now - timedelta(seconds=30),
                 ended_at=now,
+                callback_at=now + timedelta(days=1) if code == "callback" else None,
                 referrals=(ReferralInput("click_and_collect"),) if code == "reached" else (),
                 answers={"vente_en_ligne": "oui"},
             ),
         )
-        recorded = proxy.reset()
-        if measure is not None:
-            measure["claim"].append(claimed)
-            measure["record"].append(recorded)
+        return claimed, proxy.reset()
 
-    def bare_side(i: int, measure: dict[str, list[Any]] | None) -> None:
+    def bare_side(code: str) -> tuple[Any, Any]:
         proxy.reset()
         got = bare.claim(utcnow())
         assert got is not None, "nothing to claim"
         claimed = proxy.reset()
-        code = OUTCOMES[i % len(OUTCOMES)]
         now = utcnow()
         bare.record(
             str(uuid.uuid4()),
@@ -183,32 +177,52 @@ def main(argv: list[str] | None = None) -> int:
             answers={"vente_en_ligne": "oui"},
             referral="click_and_collect" if code == "reached" else None,
         )
-        recorded = proxy.reset()
-        if measure is not None:
-            measure["claim"].append(claimed)
-            measure["record"].append(recorded)
+        return claimed, proxy.reset()
 
+    out: dict[str, dict[str, Any]] = {}
     for name, fn in (("project", project), ("bare", bare_side)):
-        for i in range(5):
-            fn(i, None)
-        measure: dict[str, list[Any]] = {"claim": [], "record": []}
-        for i in range(args.calls):
-            fn(i, measure)
-        results[name] = measure
-    bare.close()
-    db.dispose()
-
-    print(f"per call, mean over {args.calls} calls ({', '.join(OUTCOMES)} in turn)")
-    print(f"{'side':8} {'step':7} {'round trips':>11}  messages sent by the client")
-    for name, measure in results.items():
-        for step in ("claim", "record"):
-            got = measure[step]
-            turns = sum(t for t, _ in got) / len(got)
+        for i in range(len(OUTCOMES)):  # warm-up: psycopg prepares a statement at its 5th run
+            fn(OUTCOMES[i])
+        seen: dict[str, list[Any]] = {"claim": [], "record": []}
+        by_outcome: dict[str, list[int]] = {}
+        for i in range(calls):
+            code = OUTCOMES[i % len(OUTCOMES)]
+            claimed, recorded = fn(code)
+            seen["claim"].append(claimed)
+            seen["record"].append(recorded)
+            by_outcome.setdefault(code, []).append(recorded[0])
+        side: dict[str, Any] = {}
+        for step, got in seen.items():
             msgs: Counter[str] = Counter()
             for _, m in got:
                 msgs.update(m)
-            text = ", ".join(f"{NAMES.get(k, k)} {v / len(got):g}" for k, v in sorted(msgs.items()))
+            side[step] = (
+                sum(t for t, _ in got) / len(got),
+                {NAMES.get(k, k): v / len(got) for k, v in sorted(msgs.items())},
+            )
+        side["by_outcome"] = {k: sum(v) / len(v) for k, v in by_outcome.items()}
+        out[name] = side
+    bare.close()
+    db.dispose()
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("url")
+    p.add_argument("--calls", type=int, default=27)
+    args = p.parse_args(argv)
+    out = measure(args.url, args.calls)
+    print(f"per call, mean over {args.calls} calls (every outcome in turn)")
+    print(f"{'side':8} {'step':7} {'round trips':>11}  messages sent by the client")
+    for name, side in out.items():
+        for step in ("claim", "record"):
+            turns, msgs = side[step]
+            text = ", ".join(f"{k} {v:g}" for k, v in msgs.items())
             print(f"{name:8} {step:7} {turns:11.2f}  {text}")
+    for name, side in out.items():
+        text = ", ".join(f"{k} {v:g}" for k, v in side["by_outcome"].items())
+        print(f"{name} record round trips by outcome: {text}")
     return 0
 
 
