@@ -16,9 +16,10 @@ run on its own (autocommit: no BEGIN and COMMIT round trips; a statement is atom
   from the CTE's result. No row back: the task changed meanwhile, read again. A uuid stored
   meanwhile hits the unique index: a replay.
 
-What the fast record leaves to the general, locked path (`record._record`, same results):
-calls without a task id, calls whose outcome changes the business (other phone, ceased,
-opt-out), referrals that send an e-mail, answers of a verification campaign (they set the
+The business's changes (the dialled number flagged, ceased, opt-out with the business's other
+tasks cancelled) are CTEs of the same statement, audited as the locked path audits them. What
+the fast record leaves to the general, locked path (`record._record`, same results): calls
+without a task id, referrals that send an e-mail, answers of a verification campaign (they set the
 business's sells_online) and a task the agent no longer holds. SQLite keeps the general path (one writer at a time, no data-modifying CTEs).
 """
 
@@ -30,9 +31,11 @@ from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import (
+    Boolean,
     String,
     Text,
     bindparam,
+    case,
     cast,
     exists,
     func,
@@ -43,17 +46,16 @@ from sqlalchemy import (
     true,
     update,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
 
 from outreach.db.engine import Database
 from outreach.db.models import AuditLog, CallAnswer, Campaign, Referral, ReferralEvent
-from outreach.domain.outcomes import NEXT_PHONE
 from outreach.errors import Forbidden, InvalidInput, NotFound
 from outreach.i18n import _
 from outreach.services.clock import from_db, to_db
 from outreach.services.queue import claim as claiming
 from outreach.services.queue import record as recording
-from outreach.services.queue.context import _context_stmt, context_of_row
+from outreach.services.queue.context import UNFINISHED_STATES, _context_stmt, context_of_row
 from outreach.services.queue.views import (
     AG,
     BT,
@@ -378,24 +380,92 @@ def _record_write_stmt():  # type: ignore[no-untyped-def]
             p("detail", type_=au_.c.detail.type),
         ).select_from(c),
     )
-    return select(c.c.id).add_cte(answers.cte("an"), events.cte("ev"), audit.cte("au"))
-
-
-def fast_record_applies(call: CallInput, effect: str, changes_business: bool) -> bool:
-    """Whether the one-statement record can take this call (see the module's docstring)."""
-    return (
-        call.task_id is not None
-        and effect != NEXT_PHONE
-        and not changes_business
-        and not any(r.email for r in call.referrals)
+    # the business: the dialled number flagged, the status the outcome sets, the opt-out; each
+    # change audited as the locked path does (record.business_changes, dnc.opt_out)
+    b_ = B
+    now = p("c_recorded_at", type_=c_.c.recorded_at.type)
+    opt = p("opt_out", type_=Boolean)
+    called = exists(select(c.c.id))
+    business = update(b_).where(b_.c.id == p("c_business_id"), p("b_change", type_=Boolean), called)
+    business = business.values(
+        status=func.coalesce(p("b_status", type_=b_.c.status.type), b_.c.status),
+        phone_flagged=b_.c.phone_flagged | p("b_flag", type_=Boolean),
+        phone_alt_flagged=b_.c.phone_alt_flagged | p("b_alt_flag", type_=Boolean),
+        do_not_call=b_.c.do_not_call | opt,
+        do_not_call_at=case((opt, now), else_=b_.c.do_not_call_at),
+        updated_at=now,
     )
+    business_audit = insert(au_).from_select(
+        ["at", "agent_id", "action", "entity", "entity_id", "detail"],
+        select(
+            now,
+            p("c_agent_id", type_=c_.c.agent_id.type),
+            literal_column("'business.update'"),
+            literal_column("'business'"),
+            cast(p("c_business_id", type_=c_.c.business_id.type), String),
+            p("b_detail", type_=au_.c.detail.type),
+        )
+        .select_from(c)
+        .where(p("b_audit", type_=Boolean)),
+    )
+    cancelled = (
+        update(T)
+        .where(
+            opt,
+            called,
+            T.c.business_id == p("c_business_id"),
+            T.c.id != p("task_pk"),
+            T.c.state.in_([claiming.const(s) for s in UNFINISHED_STATES]),
+        )
+        .values(
+            state=claiming.const("cancelled"),
+            claimed_by=None,
+            claimed_at=None,
+            lease_expires_at=None,
+            updated_at=now,
+        )
+        .returning(T.c.id)
+        .cte("cancelled")
+    )
+    ids = select(func.json_agg(aggregate_order_by(cancelled.c.id, cancelled.c.id)))
+    dnc_audit = insert(au_).from_select(
+        ["at", "agent_id", "action", "entity", "entity_id", "detail"],
+        select(
+            now,
+            p("c_agent_id", type_=c_.c.agent_id.type),
+            literal_column("'business.do_not_call'"),
+            literal_column("'business'"),
+            cast(p("c_business_id", type_=c_.c.business_id.type), String),
+            func.json_build_object(
+                literal_column("'reason'"),
+                p("reason", type_=String),
+                literal_column("'tasks_cancelled'"),
+                func.coalesce(ids.scalar_subquery(), literal_column("'[]'::json")),
+            ),
+        )
+        .select_from(c)
+        .where(opt),
+    )
+    return select(c.c.id).add_cte(
+        answers.cte("an"),
+        events.cte("ev"),
+        business.cte("bz"),
+        business_audit.cte("bza"),
+        dnc_audit.cte("dnc"),
+        audit.cte("au"),
+    )
+
+
+def fast_record_applies(call: CallInput) -> bool:
+    """Whether the one-statement record can take this call (see the module's docstring)."""
+    return call.task_id is not None and not any(r.email for r in call.referrals)
 
 
 def record_fast(db: Database, call: CallInput, now: datetime) -> RecordResult | None:
     """The call recorded in two statements (see the module's docstring), or None when the
     general path must take it (nothing written then)."""
     oc = recording._outcome(call.outcome)
-    if not fast_record_applies(call, oc.effect, bool(oc.business_status or oc.opt_out)):
+    if not fast_record_applies(call):
         return None
     callback_at = recording._validate(call, oc, now)
     with db.statement_conn() as conn:
@@ -449,11 +519,9 @@ def record_fast(db: Database, call: CallInput, now: datetime) -> RecordResult | 
                 name: recording._jsonable(getattr(task, name))
                 for name in recording.UNDONE_TASK_COLUMNS
             }
-            dialled = call.phone or (
-                business.phone_alt
-                if task.phone_index == 1 and business.phone_alt
-                else business.phone
-            )
+            dialled = recording.dialled_number(call, task, business)
+            changes = recording.business_changes(oc, business, dialled)
+            opt_out = bool(oc.opt_out and not business.do_not_call)
             params: dict[str, Any] = {"task_pk": task.id}
             params.update({f"g_{name}": getattr(task, name) for name in _GUARDED})
             params.update(
@@ -499,8 +567,16 @@ def record_fast(db: Database, call: CallInput, now: datetime) -> RecordResult | 
                     else None,
                     "lease_lost": False,
                     "task_before": task_before,
-                    "business_before": {},
+                    "business_before": {k: getattr(business, k) for k in changes},
                 },
+                b_change=bool(changes) or opt_out,
+                b_status=changes.get("status"),
+                b_flag=bool(changes.get("phone_flagged")),
+                b_alt_flag=bool(changes.get("phone_alt_flagged")),
+                b_audit=bool(changes),
+                b_detail={"via": "call", "uuid": call.uuid, **changes} if changes else None,
+                opt_out=opt_out,
+                reason=recording.OPT_OUT_REASON(),
             )
             call_id = conn.execute(_record_write_stmt(), params).scalar()
             if call_id is not None:

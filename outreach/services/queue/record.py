@@ -45,6 +45,12 @@ from outreach.services.verification import apply_answers
 T = CallTask.__table__
 B = Business.__table__
 MAX_CALLBACK_AHEAD = timedelta(days=366)
+
+
+def OPT_OUT_REASON() -> str:  # noqa: N802 - a message, translated when used
+    return _("opposition exprimée lors d'un appel")
+
+
 # built once: the SET / VALUES clauses come from the parameters' keys
 _UPDATE_TASK = update(T).where(T.c.id == bindparam("task_pk"))
 _INSERT_CALL = insert(Call.__table__).returning(Call.__table__.c.id)
@@ -269,6 +275,27 @@ class _Business:
     do_not_call: bool
 
 
+def business_changes(oc: Outcome, business: Any, dialled: str | None) -> dict[str, Any]:
+    """What the outcome changes in the business: the dialled number flagged (other phone), the
+    status it sets (ceased); the opt-out is `opt_out`'s."""
+    values: dict[str, Any] = {}
+    if oc.effect == NEXT_PHONE and dialled:
+        if dialled == business.phone:
+            values["phone_flagged"] = True
+        elif dialled == business.phone_alt:
+            values["phone_alt_flagged"] = True
+    if oc.business_status and business.status != oc.business_status:
+        values["status"] = oc.business_status
+    return values
+
+
+def dialled_number(call: CallInput, task: Any, business: Any) -> str | None:
+    """The number called: the one the agent says, else the task's current one."""
+    return call.phone or (
+        business.phone_alt if task.phone_index == 1 and business.phone_alt else business.phone
+    )
+
+
 def _jsonable(value: Any) -> Any:
     return value.isoformat() if isinstance(value, datetime) else value
 
@@ -368,17 +395,8 @@ def _record(
             values["phone_index"] = nxt.phone_index
     session.execute(_UPDATE_TASK, {"task_pk": task.id, **values})
 
-    dialled = call.phone or (
-        business.phone_alt if task.phone_index == 1 and business.phone_alt else business.phone
-    )
-    biz_values: dict[str, Any] = {}
-    if oc.effect == NEXT_PHONE and dialled:
-        if dialled == business.phone:
-            biz_values["phone_flagged"] = True
-        elif dialled == business.phone_alt:
-            biz_values["phone_alt_flagged"] = True
-    if oc.business_status and business.status != oc.business_status:
-        biz_values["status"] = oc.business_status
+    dialled = dialled_number(call, task, business)
+    biz_values = business_changes(oc, business, dialled)
     business_before = {name: getattr(business, name) for name in biz_values if name != "updated_at"}
     if biz_values:
         biz_values["updated_at"] = now
@@ -465,7 +483,7 @@ def _record(
             business.id,
             agent.id,
             now,
-            reason=_("opposition exprimée lors d'un appel"),
+            reason=OPT_OUT_REASON(),
             keep_task_id=task.id,
         )
     record_audit(
