@@ -451,6 +451,8 @@ def measure_claim_record(bench: Bench) -> None:
     # services and the bare twin in 1-second slices, so both sides see the same machine load
     # (two separate runs on a shared machine measured the neighbours as much as the code)
     slice_seconds = 1.0 if seconds >= 2 else seconds / 2
+    if not bench.sqlite:
+        measure_round_trips(bench)
     for n in counts:
         log(f"loadtest {n} agent(s), project and bare alternating, {2 * seconds:g} s")
         summary = run_loadtest(
@@ -481,6 +483,35 @@ def measure_claim_record(bench: Bench) -> None:
                     "bare_calls": sides["bare"]["calls"],
                     "errors": summary["errors"],
                     "error_samples": summary["error_samples"][:2],
+                },
+            )
+        )
+
+
+def measure_round_trips(bench: Bench) -> None:
+    """PostgreSQL: round trips of a claim and of a record, the project's services against the
+    bare floor, counted by a TCP proxy (scripts/roundtrips.py; every outcome in turn)."""
+    from roundtrips import measure
+
+    got = measure(bench.url, 27)
+    for step in ("claim", "record"):
+        bench.add(
+            Row(
+                f"{step}_round_trips",
+                "round trips",
+                float(got["project"][step][0]),
+                float(got["bare"][step][0]),
+                "<= bare floor",
+                "max_ratio",
+                1.0,
+                {
+                    "project_messages": got["project"][step][1],
+                    "bare_messages": got["bare"][step][1],
+                    **(
+                        {"project_by_outcome": got["project"]["by_outcome"]}
+                        if step == "record"
+                        else {}
+                    ),
                 },
             )
         )

@@ -67,8 +67,11 @@ def test_claim_and_record_are_two_statements_each_outside_transactions(
 ) -> None:
     agent = make_agent(pg_db)
     camp = make_campaign(pg_db)
-    for _ in range(2):
+    for _ in range(3):
         make_task(pg_db, camp, make_business(pg_db))
+    first = claim_next(pg_db, agent, camp, now=NOW)  # the engine's first record asks its role
+    assert first is not None
+    record_call(pg_db, _call(agent, first, "refused", answers={"online": "non"}), now=NOW)
     with round_trips(pg_db) as claim_sent:
         task = claim_next(pg_db, agent, camp, now=NOW)
     assert task is not None

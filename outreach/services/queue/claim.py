@@ -12,7 +12,9 @@ WAKE_BATCH a claim, oldest due first), so however many wait, the claim never ste
 Every candidate is in the agent's scope (own chamber, unless `works_every_chamber`), in a
 département whose calling window is open now, not held under a live lease, and of a business
 neither opted out (do-not-call) nor ceased. PostgreSQL: `FOR UPDATE SKIP LOCKED` in each
-candidate subquery; SQLite: the same UPDATE ... RETURNING inside BEGIN IMMEDIATE.
+candidate subquery; SQLite: the same UPDATE ... RETURNING inside BEGIN IMMEDIATE. On PostgreSQL
+the claim and the call screen's reads are two statements outside any transaction (see
+queue.fastpath).
 """
 
 from __future__ import annotations

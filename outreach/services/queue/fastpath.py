@@ -19,12 +19,16 @@ run on its own (autocommit: no BEGIN and COMMIT round trips; a statement is atom
 The business's changes (the dialled number flagged, ceased, opt-out with the business's other
 tasks cancelled) are CTEs of the same statement, audited as the locked path audits them. What
 the fast record leaves to the general, locked path (`record._record`, same results): calls
-without a task id, referrals that send an e-mail, answers of a verification campaign (they set the
-business's sells_online) and a task the agent no longer holds. SQLite keeps the general path (one writer at a time, no data-modifying CTEs).
+without a task id, referrals that send an e-mail, answers or referrals written by a role under
+row-level security (an adviser's own role: the policies of call_answers and referral_events look
+up the call and the referral, which a statement does not see among its own new rows), answers of
+a verification campaign (they set the business's sells_online) and a task the agent no longer
+holds. SQLite keeps the general path (one writer at a time, no data-modifying CTEs).
 """
 
 from __future__ import annotations
 
+import weakref
 from datetime import datetime
 from functools import cache, lru_cache
 from types import SimpleNamespace
@@ -43,6 +47,7 @@ from sqlalchemy import (
     literal_column,
     null,
     select,
+    text,
     true,
     update,
 )
@@ -461,6 +466,28 @@ def fast_record_applies(call: CallInput) -> bool:
     return call.task_id is not None and not any(r.email for r in call.referrals)
 
 
+# engine -> whether its role sees every row (superuser or BYPASSRLS), asked once per engine
+_SEES_EVERY_ROW: weakref.WeakKeyDictionary[Any, bool] = weakref.WeakKeyDictionary()
+
+
+def _sees_every_row(db: Database, conn: Any) -> bool:
+    """Whether row-level security leaves this connection's role alone. Under it, a new call's
+    answers and its referrals' events cannot be written in the statement that writes the call:
+    their policies look the call (the referral) up, and a statement does not see its own rows."""
+    got = _SEES_EVERY_ROW.get(db.engine)
+    if got is None:
+        got = bool(
+            conn.execute(
+                text(
+                    "SELECT rolsuper OR rolbypassrls FROM pg_catalog.pg_roles"
+                    " WHERE rolname = current_user"
+                )
+            ).scalar()
+        )
+        _SEES_EVERY_ROW[db.engine] = got
+    return got
+
+
 def record_fast(db: Database, call: CallInput, now: datetime) -> RecordResult | None:
     """The call recorded in two statements (see the module's docstring), or None when the
     general path must take it (nothing written then)."""
@@ -469,6 +496,8 @@ def record_fast(db: Database, call: CallInput, now: datetime) -> RecordResult | 
         return None
     callback_at = recording._validate(call, oc, now)
     with db.statement_conn() as conn:
+        if (call.answers or call.referrals) and not _sees_every_row(db, conn):
+            return None  # an adviser's own role: the locked path (two statements there)
         for _race in range(3):
             row = conn.execute(
                 _record_read_stmt(),

@@ -4,7 +4,8 @@ the release of the lease, in one transaction.
 The task's next state comes from the outcome catalogue (`outreach.domain.outcomes`): the effect
 (done, retry, next_phone, callback), the business status it sets and the opt-out flag. The call
 is always saved, even when the agent's lease was lost; the task then changes only if nobody else
-holds it (the holder's own outcome will decide it otherwise).
+holds it (the holder's own outcome will decide it otherwise). On PostgreSQL most calls are
+recorded by a read and one compare-and-set statement with the same rules (see queue.fastpath).
 """
 
 from __future__ import annotations
