@@ -10,7 +10,7 @@ statements sent together in one flush (a pipeline, a multi-statement query) coun
 BEGIN or COMMIT the driver sends on its own counts as what it is. The proxy also counts the
 protocol messages the client sent (Parse, Bind, Execute, Query, Sync...). Each side claims and
 records N calls (default 27: every outcome of the catalogue in turn, "reached" with a referral,
-all with a script answer) after one warm-up round; the figures are per claim and per record,
+all with a script answer) after two warm-up rounds; the figures are per claim and per record,
 and per outcome for the record.
 """
 
@@ -181,8 +181,8 @@ def measure(url: str, calls: int = 27) -> dict[str, dict[str, Any]]:
 
     out: dict[str, dict[str, Any]] = {}
     for name, fn in (("project", project), ("bare", bare_side)):
-        for i in range(len(OUTCOMES)):  # warm-up: psycopg prepares a statement at its 5th run
-            fn(OUTCOMES[i])
+        for i in range(2 * len(OUTCOMES)):  # warm-up: psycopg prepares a statement at its 5th run
+            fn(OUTCOMES[i % len(OUTCOMES)])
         seen: dict[str, list[Any]] = {"claim": [], "record": []}
         by_outcome: dict[str, list[int]] = {}
         for i in range(calls):
