@@ -313,5 +313,63 @@ def close_cmd(app: AppContext, name: str, yes: bool, dry_run: bool, as_login: st
     echo(_line(service.change_status(db, person, name, "close")))
 
 
+@campaign_group.command(
+    "set",
+    help=N_(
+        "Change les réglages d'une campagne de votre périmètre : durée maximale de clôture, "
+        "délai avant l'appel de vérification, tentatives au plus."
+    ),
+)
+@click.argument("name")
+@click.option(
+    "--max-wrap-up",
+    "max_wrap_up",
+    type=int,
+    metavar="SECONDES",
+    help=N_("Durée maximale de clôture, en secondes."),
+)
+@click.option(
+    "--verify-after-days",
+    type=int,
+    metavar="JOURS",
+    help=N_(
+        "Jours après l'acceptation d'une orientation clic et collecte ou plateforme avant "
+        "l'appel de vérification."
+    ),
+)
+@click.option("--max-attempts", type=int, help=N_("Tentatives au plus par entreprise."))
+@as_option
+@db_option
+@click.pass_obj
+def set_cmd(
+    app: AppContext,
+    name: str,
+    max_wrap_up: int | None,
+    verify_after_days: int | None,
+    max_attempts: int | None,
+    as_login: str | None,
+) -> None:
+    db, person = acting_supervisor(app, as_login)
+    c = service.change_settings(
+        db,
+        person,
+        name,
+        max_wrap_up_seconds=max_wrap_up,
+        verify_after_days=verify_after_days,
+        max_attempts=max_attempts,
+    )
+    echo(
+        _(
+            "{name} : clôture {wrap} s au plus, vérification {days} jours après l'acceptation, "
+            "{attempts} tentatives au plus"
+        ).format(
+            name=c.name,
+            wrap=c.max_wrap_up_seconds,
+            days=c.verify_after_days,
+            attempts=c.max_attempts,
+        )
+    )
+
+
 _status_command("pause", N_("Suspend une campagne (plus aucun appel proposé)."))
 _status_command("resume", N_("Reprend une campagne suspendue."))

@@ -119,6 +119,8 @@ class CampaignInfo:
     # tasks that left the campaign by a hand-back, by reason (not_target, handled_elsewhere,
     # flagged: waiting for a supervisor)
     removed: dict[str, int] = field(default_factory=dict)
+    max_wrap_up_seconds: int = DEFAULT_WRAP_UP_SECONDS
+    verify_after_days: int = 21
 
 
 @dataclass(frozen=True, slots=True)
@@ -305,6 +307,8 @@ def _info(session: Session, c: Campaign) -> CampaignInfo:
         calls=calls or 0,
         target=c.target,
         removed={str(k): int(v) for k, v in removed.items()},
+        max_wrap_up_seconds=c.max_wrap_up_seconds,
+        verify_after_days=c.verify_after_days,
     )
 
 
@@ -411,6 +415,61 @@ def change_status(db: Database, person: AgentInfo, name: str, action: str) -> Ca
             entity="campaign",
             entity_id=campaign.id,
             detail={"name": name, "from": old, "to": new},
+        )
+        session.flush()
+        return _info(session, campaign)
+
+
+VERIFY_AFTER_RANGE = (1, 365)
+
+
+def change_settings(
+    db: Database,
+    person: AgentInfo,
+    name: str,
+    *,
+    max_wrap_up_seconds: int | None = None,
+    verify_after_days: int | None = None,
+    max_attempts: int | None = None,
+) -> CampaignInfo:
+    """Change a campaign's settings in the supervisor's scope (audited, old and new values);
+    what is not given stays. Same bounds as at creation."""
+    changes: dict[str, int] = {}
+    if max_wrap_up_seconds is not None:
+        low, high = WRAP_UP_RANGE
+        if not low <= max_wrap_up_seconds <= high:
+            raise InvalidInput(
+                _("--max-wrap-up : entre {low} et {high} secondes").format(low=low, high=high)
+            )
+        changes["max_wrap_up_seconds"] = max_wrap_up_seconds
+    if verify_after_days is not None:
+        low, high = VERIFY_AFTER_RANGE
+        if not low <= verify_after_days <= high:
+            raise InvalidInput(
+                _("--verify-after-days : entre {low} et {high} jours").format(low=low, high=high)
+            )
+        changes["verify_after_days"] = verify_after_days
+    if max_attempts is not None:
+        if not 1 <= max_attempts <= 50:
+            raise InvalidInput(_("--max-attempts : entre 1 et 50"))
+        changes["max_attempts"] = max_attempts
+    if not changes:
+        raise InvalidInput(
+            _("rien à changer : --max-wrap-up, --verify-after-days ou --max-attempts")
+        )
+    with db.writing() as session:
+        campaign = _load(session, name)
+        _may_change(person, campaign.chamber_id)
+        before = {key: getattr(campaign, key) for key in changes}
+        for key, value in changes.items():
+            setattr(campaign, key, value)
+        record_audit(
+            session,
+            agent_id=person.id,
+            action="campaign_settings",
+            entity="campaign",
+            entity_id=campaign.id,
+            detail={"name": name, "from": before, "to": changes},
         )
         session.flush()
         return _info(session, campaign)

@@ -178,3 +178,31 @@ def test_cli(db_url: str, world: World, tmp_path: Path) -> None:
     assert r.exit_code == 0 and "Salons [close] national confinement-2 : 0 à appeler" in r.output
     r = run("campaign", "create", "Bad", "--question", "nope")
     assert r.exit_code == 1 and "clé=texte" in r.output
+
+
+def test_settings_changed_in_scope_and_audited(db: Database, db_url: str, world: World) -> None:
+    """`campaign set`: the wrap-up limit and the verification delay of an existing campaign,
+    by a supervisor of its chamber only, within the creation's bounds, audited."""
+    nat, bre = require_supervisor(db, "sup_nat"), require_supervisor(db, "sup_bre")
+    service.create_campaign(db, nat, service.CampaignSpec("Nationale"))
+    service.create_campaign(db, bre, service.CampaignSpec("Bretagne"))
+    with pytest.raises(Forbidden):
+        service.change_settings(db, bre, "Nationale", max_wrap_up_seconds=60)
+    with pytest.raises(InvalidInput, match="entre 10 et 3600"):
+        service.change_settings(db, bre, "Bretagne", max_wrap_up_seconds=5)
+    with pytest.raises(InvalidInput, match="rien à changer"):
+        service.change_settings(db, bre, "Bretagne")
+    r = CliRunner().invoke(
+        cli,
+        ["--db", db_url, "campaign", "set", "Bretagne", "--max-wrap-up", "90",
+         "--verify-after-days", "30", "--as", "sup_bre"],
+        obj=AppContext(),
+    )  # fmt: skip
+    assert r.exit_code == 0, r.output
+    assert "clôture 90 s au plus, vérification 30 jours" in r.output
+    with db.reading() as s:
+        camp = s.scalars(select(Campaign).where(Campaign.name == "Bretagne")).one()
+        assert (camp.max_wrap_up_seconds, camp.verify_after_days, camp.max_attempts) == (90, 30, 5)
+        audit = s.scalars(select(AuditLog).where(AuditLog.action == "campaign_settings")).one()
+    assert audit.detail["from"] == {"max_wrap_up_seconds": 120, "verify_after_days": 21}
+    assert service.wrap_up_limit(db, camp.id) == 90
