@@ -10,8 +10,8 @@ run on its own (autocommit: no BEGIN and COMMIT round trips; a statement is atom
   business and its latest calls (LATERAL), so the call screen's reads come back with it.
 - record = 2 round trips: (1) the agent, campaign, uuid check, task and business read; then the
   outcome rules decide in Python (`record._next_state`, the same code as the general path);
-  (2) one compare-and-set statement: the task's UPDATE guarded by every column read (nobody
-  changed it in between, which the general path gets from FOR UPDATE), the call, its answers,
+  (2) one compare-and-set statement: the task's UPDATE guarded by the row version read (xmin:
+  nobody wrote it in between, which the general path gets from FOR UPDATE), the call, its answers,
   its referrals with their first event (`referrals.creation_events`) and the audit row inserted
   from the CTE's result. No row back: the task changed meanwhile, read again. A uuid stored
   meanwhile hits the unique index: a replay.
@@ -35,6 +35,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import (
+    LABEL_STYLE_NONE,
     Boolean,
     String,
     Text,
@@ -42,6 +43,7 @@ from sqlalchemy import (
     case,
     cast,
     exists,
+    false,
     func,
     insert,
     literal_column,
@@ -225,8 +227,8 @@ def claim_once(
 
 _TASK_NAMES = tuple(c.name for c in recording._TASK_COLUMNS)
 _BUSINESS_NAMES = tuple(c.name for c in recording._BUSINESS_COLUMNS)  # b_id, b_name, ...
-# the task's columns a record sets (all of them, so the statement has one shape)
-_TASK_SET = (
+# the task's columns the record's rules decide (the others: the time, the lease released)
+_TASK_DECIDED = (
     "state",
     "attempts",
     "phone_index",
@@ -234,25 +236,9 @@ _TASK_SET = (
     "callback_agent_id",
     "callback_team_at",
     "last_outcome",
-    "last_call_at",
-    "updated_at",
-    "claimed_by",
-    "claimed_at",
-    "lease_expires_at",
 )
-# compare and set: the record's decision holds if none of these changed since they were read
-_GUARDED = (
-    "state",
-    "attempts",
-    "phone_index",
-    "next_attempt_at",
-    "claimed_by",
-    "lease_expires_at",
-    "callback_agent_id",
-    "callback_team_at",
-    "last_outcome",
-    "last_call_at",
-)
+# the call's columns taken from the task's CTE (the task, its business, the outcome, the time)
+_CALL_FROM_TASK = ("task_id", "business_id", "outcome", "recorded_at", "lease_lost")
 _CALL_COLUMNS = (
     "uuid",
     "task_id",
@@ -272,6 +258,10 @@ _CALL_COLUMNS = (
 )
 
 
+# the version of a task's row: PostgreSQL gives every write of a row a new xmin
+_XMIN = literal_column("call_tasks.xmin::text")
+
+
 @cache
 def _record_read_stmt():  # type: ignore[no-untyped-def]
     """Agent, campaign, a call already stored with the uuid, the task and its business."""
@@ -279,6 +269,7 @@ def _record_read_stmt():  # type: ignore[no-untyped-def]
     return (
         ctx.add_columns(
             *(c.label(f"t_{c.name}") for c in recording._TASK_COLUMNS),
+            _XMIN.label("t_xmin"),
             *recording._BUSINESS_COLUMNS,
         )
         .outerjoin(T, T.c.id == bindparam("task"))
@@ -288,38 +279,64 @@ def _record_read_stmt():  # type: ignore[no-untyped-def]
 
 @cache
 def _record_write_stmt():  # type: ignore[no-untyped-def]
-    """The task (compare and set), the call, its answers and referrals, the audit row."""
+    """The task (compare and set), the call, its answers, referrals and their first events, the
+    business's changes and the audit rows. Kept under psycopg's limits for caching the parsing
+    of a statement (4 kB, 50 parameters): the time and the ids come from the CTEs' results."""
     p = bindparam
-    c_ = recording.Call.__table__
-    guards = [T.c.id == p("task_pk")]
-    for name in _GUARDED:
-        guards.append(T.c[name].is_not_distinct_from(p(f"g_{name}", type_=T.c[name].type)))
+    c_, au_ = recording.Call.__table__, AuditLog.__table__
+    # compare and set on the row's version: any write to the task since the read changed xmin
+    guards = [T.c.id == p("task_pk"), _XMIN == p("g_xmin", type_=String)]
+    now = p("now", type_=T.c.updated_at.type)
     t = (
         update(T)
         .where(*guards)
-        .values({name: p(f"v_{name}", type_=T.c[name].type) for name in _TASK_SET})
-        .returning(T.c.id)
+        .values(
+            {name: p(f"v_{name}", type_=T.c[name].type) for name in _TASK_DECIDED}
+            | {
+                "last_call_at": now,
+                "updated_at": now,
+                "claimed_by": null(),
+                "claimed_at": null(),
+                "lease_expires_at": null(),
+            }
+        )
+        .returning(T.c.id, T.c.business_id, T.c.last_outcome, T.c.last_call_at)
         .cte("t")
     )
-    call_values = [
-        t.c.id if name == "task_id" else p(f"c_{name}", type_=c_.c[name].type)
+    call_values = {
+        name: p(f"c_{name}", type_=c_.c[name].type)
         for name in _CALL_COLUMNS
-    ]
+        if name not in _CALL_FROM_TASK
+    }
+    call_values.update(
+        task_id=t.c.id,
+        business_id=t.c.business_id,
+        outcome=t.c.last_outcome,
+        recorded_at=t.c.last_call_at,
+        lease_lost=false(),
+    )
     c = (
         insert(c_)
-        .from_select(list(_CALL_COLUMNS), select(*call_values).select_from(t))
-        .returning(c_.c.id)
+        .from_select(
+            list(_CALL_COLUMNS),
+            select(*(call_values[name] for name in _CALL_COLUMNS))
+            .select_from(t)
+            .set_label_style(LABEL_STYLE_NONE),
+        )
+        .returning(c_.c.id, c_.c.business_id, c_.c.agent_id, c_.c.recorded_at)
         .cte("c")
     )
-    a_ = CallAnswer.__table__
+    at = select(c.c.recorded_at).scalar_subquery()
     qa = (
         func.unnest(p("questions", type_=ARRAY(String)), p("answers", type_=ARRAY(Text)))
         .table_valued("q", "a")
         .render_derived()
     )
-    answers = insert(a_).from_select(
+    answers = insert(CallAnswer.__table__).from_select(
         ["call_id", "question", "answer"],
-        select(c.c.id, qa.c.q, qa.c.a).select_from(c.join(qa, true())),
+        select(c.c.id, qa.c.q, qa.c.a)
+        .select_from(c.join(qa, true()))
+        .set_label_style(LABEL_STYLE_NONE),
     )
     r_ = Referral.__table__
     rr = (
@@ -347,100 +364,96 @@ def _record_write_stmt():  # type: ignore[no-untyped-def]
             ],
             select(
                 c.c.id,
-                p("c_business_id", type_=c_.c.business_id.type),
+                c.c.business_id,
                 rr.c.kind,
                 rr.c.partner,
                 rr.c.status,
                 rr.c.notes,
-                p("c_recorded_at", type_=c_.c.recorded_at.type),
-                p("c_recorded_at", type_=c_.c.recorded_at.type),
-            ).select_from(c.join(rr, true())),
+                c.c.recorded_at,
+                c.c.recorded_at,
+            )
+            .select_from(c.join(rr, true()))
+            .set_label_style(LABEL_STYLE_NONE),
         )
         .returning(r_.c.id, r_.c.status)
         .cte("rf")
     )
     # each new referral's first event (referrals.creation_events)
-    e_ = ReferralEvent.__table__
-    events = insert(e_).from_select(
+    events = insert(ReferralEvent.__table__).from_select(
         ["referral_id", "at", "agent_id", "from_state", "to_state", "note", "detail"],
         select(
             referrals.c.id,
-            p("c_recorded_at", type_=c_.c.recorded_at.type),
-            p("c_agent_id", type_=c_.c.agent_id.type),
+            c.c.recorded_at,
+            c.c.agent_id,
             null(),
             referrals.c.status,
             null(),
             null(),
-        ),
-    )
-    au_ = AuditLog.__table__
-    audit = insert(au_).from_select(
-        ["at", "agent_id", "action", "entity", "entity_id", "detail"],
-        select(
-            p("c_recorded_at", type_=c_.c.recorded_at.type),
-            p("c_agent_id", type_=c_.c.agent_id.type),
-            literal_column("'call.record'"),
-            literal_column("'call'"),
-            cast(c.c.id, String),
-            p("detail", type_=au_.c.detail.type),
-        ).select_from(c),
+        )
+        .select_from(referrals.join(c, true()))
+        .set_label_style(LABEL_STYLE_NONE),
     )
     # the business: the dialled number flagged, the status the outcome sets, the opt-out; each
     # change audited as the locked path does (record.business_changes, dnc.opt_out)
-    b_ = B
-    now = p("c_recorded_at", type_=c_.c.recorded_at.type)
     opt = p("opt_out", type_=Boolean)
     called = exists(select(c.c.id))
-    business = update(b_).where(b_.c.id == p("c_business_id"), p("b_change", type_=Boolean), called)
-    business = business.values(
-        status=func.coalesce(p("b_status", type_=b_.c.status.type), b_.c.status),
-        phone_flagged=b_.c.phone_flagged | p("b_flag", type_=Boolean),
-        phone_alt_flagged=b_.c.phone_alt_flagged | p("b_alt_flag", type_=Boolean),
-        do_not_call=b_.c.do_not_call | opt,
-        do_not_call_at=case((opt, now), else_=b_.c.do_not_call_at),
-        updated_at=now,
+    business_id = p("c_business_id", type_=c_.c.business_id.type)
+    business = (
+        update(B)
+        .where(B.c.id == business_id, p("b_change", type_=Boolean), called)
+        .values(
+            status=func.coalesce(p("b_status", type_=B.c.status.type), B.c.status),
+            phone_flagged=B.c.phone_flagged | p("b_flag", type_=Boolean),
+            phone_alt_flagged=B.c.phone_alt_flagged | p("b_alt_flag", type_=Boolean),
+            do_not_call=B.c.do_not_call | opt,
+            do_not_call_at=case((opt, at), else_=B.c.do_not_call_at),
+            updated_at=at,
+        )
     )
+    audit_columns = ["at", "agent_id", "action", "entity", "entity_id", "detail"]
+    b_detail = p("b_detail", type_=au_.c.detail.type)
     business_audit = insert(au_).from_select(
-        ["at", "agent_id", "action", "entity", "entity_id", "detail"],
+        audit_columns,
         select(
-            now,
-            p("c_agent_id", type_=c_.c.agent_id.type),
+            c.c.recorded_at,
+            c.c.agent_id,
             literal_column("'business.update'"),
             literal_column("'business'"),
-            cast(p("c_business_id", type_=c_.c.business_id.type), String),
-            p("b_detail", type_=au_.c.detail.type),
+            cast(c.c.business_id, String),
+            b_detail,
         )
         .select_from(c)
-        .where(p("b_audit", type_=Boolean)),
+        .where(p("b_audit", type_=Boolean))
+        .set_label_style(LABEL_STYLE_NONE),
     )
     cancelled = (
         update(T)
         .where(
             opt,
             called,
-            T.c.business_id == p("c_business_id"),
+            T.c.business_id == business_id,
             T.c.id != p("task_pk"),
             T.c.state.in_([claiming.const(s) for s in UNFINISHED_STATES]),
         )
         .values(
             state=claiming.const("cancelled"),
-            claimed_by=None,
-            claimed_at=None,
-            lease_expires_at=None,
-            updated_at=now,
+            claimed_by=null(),
+            claimed_at=null(),
+            lease_expires_at=null(),
+            updated_at=at,
         )
         .returning(T.c.id)
         .cte("cancelled")
     )
     ids = select(func.json_agg(aggregate_order_by(cancelled.c.id, cancelled.c.id)))
     dnc_audit = insert(au_).from_select(
-        ["at", "agent_id", "action", "entity", "entity_id", "detail"],
+        audit_columns,
         select(
-            now,
-            p("c_agent_id", type_=c_.c.agent_id.type),
+            c.c.recorded_at,
+            c.c.agent_id,
             literal_column("'business.do_not_call'"),
             literal_column("'business'"),
-            cast(p("c_business_id", type_=c_.c.business_id.type), String),
+            cast(c.c.business_id, String),
             func.json_build_object(
                 literal_column("'reason'"),
                 p("reason", type_=String),
@@ -449,13 +462,28 @@ def _record_write_stmt():  # type: ignore[no-untyped-def]
             ),
         )
         .select_from(c)
-        .where(opt),
+        .where(opt)
+        .set_label_style(LABEL_STYLE_NONE),
+    )
+    audit = insert(au_).from_select(
+        audit_columns,
+        select(
+            c.c.recorded_at,
+            c.c.agent_id,
+            literal_column("'call.record'"),
+            literal_column("'call'"),
+            cast(c.c.id, String),
+            p("detail", type_=au_.c.detail.type),
+        )
+        .select_from(c)
+        .set_label_style(LABEL_STYLE_NONE),
     )
     return select(c.c.id).add_cte(
         answers.cte("an"),
         events.cte("ev"),
         business.cte("bz"),
         business_audit.cte("bza"),
+        cancelled,
         dnc_audit.cte("dnc"),
         audit.cte("au"),
     )
@@ -552,7 +580,7 @@ def record_fast(db: Database, call: CallInput, now: datetime) -> RecordResult | 
             changes = recording.business_changes(oc, business, dialled)
             opt_out = bool(oc.opt_out and not business.do_not_call)
             params: dict[str, Any] = {"task_pk": task.id}
-            params.update({f"g_{name}": getattr(task, name) for name in _GUARDED})
+            params["g_xmin"] = v["t_xmin"]
             params.update(
                 v_state=nxt.state,
                 v_attempts=attempts,
@@ -561,11 +589,7 @@ def record_fast(db: Database, call: CallInput, now: datetime) -> RecordResult | 
                 v_callback_agent_id=nxt.callback_agent_id,
                 v_callback_team_at=nxt.callback_team_at,
                 v_last_outcome=oc.code,
-                v_last_call_at=now,
-                v_updated_at=now,
-                v_claimed_by=None,
-                v_claimed_at=None,
-                v_lease_expires_at=None,
+                now=now,
                 c_uuid=call.uuid,
                 c_campaign_id=campaign.id,
                 c_business_id=business.id,
@@ -574,12 +598,9 @@ def record_fast(db: Database, call: CallInput, now: datetime) -> RecordResult | 
                 c_phone=dialled,
                 c_started_at=to_db(call.started_at),
                 c_ended_at=to_db(call.ended_at),
-                c_outcome=oc.code,
                 c_reached=oc.reached,
                 c_notes=call.notes or None,
                 c_callback_at=callback_at,
-                c_lease_lost=False,
-                c_recorded_at=now,
                 questions=list(answers),
                 answers=list(answers.values()),
                 r_kinds=[r.kind for r in call.referrals],
@@ -602,7 +623,7 @@ def record_fast(db: Database, call: CallInput, now: datetime) -> RecordResult | 
                 b_status=changes.get("status"),
                 b_flag=bool(changes.get("phone_flagged")),
                 b_alt_flag=bool(changes.get("phone_alt_flagged")),
-                b_audit=bool(changes),
+                b_audit=bool(changes),  # (a JSON parameter's None is JSON's null, not NULL)
                 b_detail={"via": "call", "uuid": call.uuid, **changes} if changes else None,
                 opt_out=opt_out,
                 reason=recording.OPT_OUT_REASON(),
