@@ -112,3 +112,15 @@ def test_callbacks_screen(snap_compare, snap_world: World) -> None:  # type: ign
 def test_search_screen(snap_compare, snap_world: World) -> None:  # type: ignore[no-untyped-def]
     steps = _steps(*LOGIN, "s", *"boulangerie", "enter")
     assert snap_compare(_app(snap_world), terminal_size=SIZE, run_before=steps)
+
+
+@pytest.mark.parametrize(
+    "keys",
+    [
+        pytest.param(("question_mark",), id="help"),  # every key of the campaigns screen
+        pytest.param(("enter", "escape", "p"), id="pause"),  # the pause reasons, on a call
+        pytest.param(("enter", "escape", "question_mark"), id="help-on-call"),
+    ],
+)
+def test_help_and_pause_screens(snap_compare, snap_world: World, keys) -> None:  # type: ignore[no-untyped-def]
+    assert snap_compare(_app(snap_world), terminal_size=SIZE, run_before=_steps(*LOGIN, *keys))
