@@ -1,8 +1,8 @@
 """French first, English available.
 
 Message ids are the French texts (French is the default, so a missing catalogue still reads
-right); `locale/en/LC_MESSAGES/outreach.po` holds the English catalogue, read as text when first
-needed (no compile step: a fresh `pip install -e .` has working catalogues). The language is
+right); `locale/en/LC_MESSAGES/outreach.po` holds the English catalogue, compiled to `.mo` with
+Babel when the package is built or installed (hatch_build.py) and read with gettext. The language is
 OUTREACH_LANG (fr or en), else the locale (LC_ALL, LC_MESSAGES, LANG), else French.
 
 - `_(message)`: the message in the current language.
@@ -16,12 +16,8 @@ OUTREACH_LANG (fr or en), else the locale (LC_ALL, LC_MESSAGES, LANG), else Fren
 
 from __future__ import annotations
 
-import ast
 import gettext
 import os
-import re
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
@@ -56,73 +52,52 @@ def _french_plural(n: int) -> int:
     return 0 if n <= 1 else 1
 
 
-@dataclass
-class Catalogue:
-    """The entries of one .po file: plain messages, and plural messages by their singular id."""
-
-    messages: dict[str, str] = field(default_factory=dict)
-    plurals: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    plural_index: Callable[[int], int] = _french_plural
+# the .po's SHA-256, kept in the .mo it was compiled to (a message in its own context)
+SOURCE_CONTEXT, SOURCE_ID = "outreach-build", "source-sha256"
 
 
-def read_po(text: str) -> Catalogue:
-    """The catalogue in the text of a .po file (entries with an empty translation skipped)."""
-    catalogue = Catalogue()
-    entry: dict[str, list[str]] = {}
-    current: list[str] | None = None
+def compile_catalogue(po_path: Path) -> bytes:
+    """The `.mo` of `po_path` (Babel), stamped with the `.po`'s SHA-256. Used by the build hook
+    (hatch_build.py) and, for a catalogue edited since the install, by `_translations`."""
+    import hashlib
+    import io
 
-    def flush() -> None:
-        msgid = "".join(entry.get("msgid", []))
-        if not msgid:
-            header = "".join(entry.get("msgstr", []))
-            found = re.search(r"Plural-Forms:.*?plural=([^;\n]+)", header)
-            if found:
-                catalogue.plural_index = gettext.c2py(found.group(1).strip())
-        elif "msgid_plural" in entry:
-            forms = tuple(
-                "".join(entry[key])
-                for key in sorted((k for k in entry if k.startswith("msgstr[")), key=_form_number)
-            )
-            if forms and all(forms):
-                catalogue.plurals[msgid] = forms
-        else:
-            msgstr = "".join(entry.get("msgstr", []))
-            if msgstr:
-                catalogue.messages[msgid] = msgstr
-        entry.clear()
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
 
-    for line in text.splitlines():
-        line = line.strip()
-        if not line or line.startswith("#"):
-            continue
-        if line.startswith('"'):
-            if current is not None:
-                current.append(ast.literal_eval(line))
-            continue
-        keyword, _space, rest = line.partition(" ")
-        if keyword == "msgid" and entry:
-            flush()
-        current = entry.setdefault(keyword, [])
-        current.append(ast.literal_eval(rest))
-    flush()
-    return catalogue
-
-
-def _form_number(key: str) -> int:
-    return int(key[len("msgstr[") : -1])
-
-
-def parse_po(text: str) -> dict[str, str]:
-    """msgid -> msgstr for the plain entries of a .po file (empty msgstr skipped)."""
-    return read_po(text).messages
+    with po_path.open("rb") as handle:
+        catalogue = read_po(handle)
+    digest = hashlib.sha256(po_path.read_bytes()).hexdigest()
+    catalogue.add(SOURCE_ID, digest, context=SOURCE_CONTEXT)
+    out = io.BytesIO()
+    write_mo(out, catalogue, use_fuzzy=False)
+    return out.getvalue()
 
 
 @cache
-def _catalogue(lang: str) -> Catalogue:
-    po = _LOCALE_DIR / lang / "LC_MESSAGES" / "outreach.po"
-    if lang == "fr" or not po.exists():
-        return Catalogue()
-    return read_po(po.read_text(encoding="utf-8"))
+def _translations(domain: str, lang: str) -> gettext.NullTranslations:
+    """The compiled catalogue of `domain` in `lang` (gettext). The `.mo` made at install is used
+    while it matches its `.po`; a `.po` edited since (a developer's tree) is compiled again in
+    memory, so the text shown is never stale. No catalogue: the message ids, untranslated."""
+    po = _LOCALE_DIR / lang / "LC_MESSAGES" / f"{domain}.po"
+    mo = po.with_suffix(".mo")
+    if mo.exists():
+        with mo.open("rb") as handle:
+            compiled = gettext.GNUTranslations(handle)
+        if not po.exists():
+            return compiled
+        import hashlib
+
+        if (
+            compiled.pgettext(SOURCE_CONTEXT, SOURCE_ID)
+            == hashlib.sha256(po.read_bytes()).hexdigest()
+        ):
+            return compiled
+    if po.exists():
+        import io
+
+        return gettext.GNUTranslations(io.BytesIO(compile_catalogue(po)))
+    return gettext.NullTranslations()
 
 
 # French text shown later -> (message id, fields), from N_()
@@ -142,31 +117,22 @@ def _(message: str) -> str:
     """The message in the current language."""
     if language() == "fr":
         return message
-    catalogue = _catalogue(language())
-    found = catalogue.messages.get(message)
-    if found is not None:
+    catalogue = _translations("outreach", language())
+    found = catalogue.gettext(message)
+    if found != message:
         return found
     deferred = _deferred.get(message)
     if deferred is not None:
         msgid, fields = deferred
-        return catalogue.messages.get(msgid, msgid).format(**fields)
+        return catalogue.gettext(msgid).format(**fields)
     return message
 
 
 def ngettext(singular: str, plural: str, n: int) -> str:
     """The form of the message for the number `n`, in the current language."""
-    catalogue = _catalogue(language())
-    forms = catalogue.plurals.get(singular)
-    if forms is None:
+    if language() == "fr":  # the message ids are French: French's rule (0 and 1: singular)
         return singular if _french_plural(n) == 0 else plural
-    index = catalogue.plural_index(n)
-    return forms[min(index, len(forms) - 1)]
-
-
-@cache
-def _library_catalogue(domain: str) -> Catalogue:
-    po = _LOCALE_DIR / "fr" / "LC_MESSAGES" / f"{domain}.po"
-    return read_po(po.read_text(encoding="utf-8")) if po.exists() else Catalogue()
+    return _translations("outreach", language()).ngettext(singular, plural, n)
 
 
 def library_gettext(domain: str, message: str) -> str:
@@ -174,19 +140,14 @@ def library_gettext(domain: str, message: str) -> str:
     current language: French from `locale/fr/LC_MESSAGES/<domain>.po`, English as it is."""
     if language() != "fr":
         return message
-    return _library_catalogue(domain).messages.get(message, message)
+    return _translations(domain, "fr").gettext(message)
 
 
 def library_ngettext(domain: str, singular: str, plural: str, n: int) -> str:
     """The plural form of a library's message for `n`, in the current language."""
-    english = singular if n == 1 else plural
     if language() != "fr":
-        return english
-    catalogue = _library_catalogue(domain)
-    forms = catalogue.plurals.get(singular)
-    if forms is None:
-        return english
-    return forms[min(catalogue.plural_index(n), len(forms) - 1)]
+        return singular if n == 1 else plural
+    return _translations(domain, "fr").ngettext(singular, plural, n)
 
 
 def _babel_locale() -> str:

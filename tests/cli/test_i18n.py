@@ -11,7 +11,8 @@ import pytest
 from click.testing import CliRunner
 
 from outreach.cli.base import LAZY_COMMANDS, cli
-from outreach.i18n import _catalogue, _deferred, ngettext, read_po, set_language
+from outreach.i18n import _deferred, _translations, compile_catalogue, ngettext, set_language
+from tests.catalogues import entries
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -30,11 +31,56 @@ msgstr[1] "{n} calls"
 """
 
 
-def test_read_po_keeps_plain_and_plural_entries() -> None:
-    catalogue = read_po(PO)
-    assert catalogue.messages == {"Bonjour": "Hello"}
-    assert catalogue.plurals == {"{n} appel": ("{n} call", "{n} calls")}
-    assert [catalogue.plural_index(n) for n in (0, 1, 2)] == [1, 0, 1]
+def test_catalogues_are_compiled_with_gettext_plurals(tmp_path: Path) -> None:
+    """A .po compiled by Babel (the build hook's function) and read by gettext: plain and plural
+    entries, the catalogue's own plural rule."""
+    import gettext
+    import io
+
+    po = tmp_path / "x.po"
+    po.write_text(PO, encoding="utf-8")
+    compiled = gettext.GNUTranslations(io.BytesIO(compile_catalogue(po)))
+    assert compiled.gettext("Bonjour") == "Hello"
+    assert [compiled.ngettext("{n} appel", "{n} appels", n) for n in (0, 1, 2)] == [
+        "{n} calls",
+        "{n} call",
+        "{n} calls",
+    ]
+
+
+def test_the_installed_catalogue_is_compiled_and_fresh() -> None:
+    """`pip install -e .` left a .mo beside each .po, made from that very .po."""
+    import gettext
+    import hashlib
+
+    for po in sorted((ROOT / "outreach" / "locale").glob("*/LC_MESSAGES/*.po")):
+        mo = po.with_suffix(".mo")
+        assert mo.exists(), f"{mo} missing: the build hook (hatch_build.py) did not run"
+        with mo.open("rb") as handle:
+            stamp = gettext.GNUTranslations(handle).pgettext("outreach-build", "source-sha256")
+        assert stamp == hashlib.sha256(po.read_bytes()).hexdigest(), (
+            f"{po} edited since the install: run the README's install command again"
+        )
+
+
+def test_a_catalogue_edited_since_the_install_is_not_shown_stale(
+    tmp_path: Path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """The .mo of an older .po is not used: the .po is compiled again in memory."""
+    import outreach.i18n as i18n
+
+    folder = tmp_path / "en" / "LC_MESSAGES"
+    folder.mkdir(parents=True)
+    po = folder / "outreach.po"
+    po.write_text(PO, encoding="utf-8")
+    (folder / "outreach.mo").write_bytes(compile_catalogue(po))
+    po.write_text(PO.replace('"Hello"', '"Hi"'), encoding="utf-8")
+    monkeypatch.setattr(i18n, "_LOCALE_DIR", tmp_path)
+    _translations.cache_clear()
+    try:
+        assert _translations("outreach", "en").gettext("Bonjour") == "Hi"
+    finally:
+        _translations.cache_clear()
 
 
 @pytest.mark.parametrize(
@@ -107,7 +153,7 @@ def _all_commands() -> list[tuple[str, click.Command]]:
 
 
 def _translated(text: str) -> bool:
-    english = _catalogue("en").messages
+    english = entries("en").messages
     return text in english or _deferred.get(text, ("", {}))[0] in english
 
 
@@ -123,7 +169,7 @@ def test_every_help_text_has_an_english_translation() -> None:
 
 
 def test_every_plural_message_is_in_the_catalogue() -> None:
-    plurals = _catalogue("en").plurals
+    plurals = entries("en").plurals
     missing = []
     for file in (ROOT / "outreach").rglob("*.py"):
         for node in ast.walk(ast.parse(file.read_text(encoding="utf-8"))):
@@ -222,9 +268,8 @@ def test_every_message_click_shows_a_person_is_in_the_french_catalogue() -> None
     import click as click_package
 
     from outreach.cli.click_i18n import MODULES
-    from outreach.i18n import _library_catalogue
 
-    catalogue = _library_catalogue("click")
+    catalogue = entries("fr", "click")
     known = set(catalogue.messages) | set(catalogue.plurals)
     # messages for programmers (a command declared wrongly), never for the person typing
     for_programmers = {

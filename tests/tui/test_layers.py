@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-from outreach.i18n import parse_po
+from tests.catalogues import entries
 
 ROOT = Path(__file__).resolve().parents[2]
 TUI = ROOT / "outreach" / "tui"
@@ -27,8 +27,7 @@ def _msgids(path: Path) -> list[str]:
 
 
 def test_every_label_has_an_english_translation() -> None:
-    po = ROOT / "outreach/locale/en/LC_MESSAGES/outreach.po"
-    english = parse_po(po.read_text(encoding="utf-8"))
+    english = entries("en").messages
     files = [*TUI.rglob("*.py"), ROOT / "outreach/services/auth.py", ROOT / "outreach/cli/tui.py"]
     files += [ROOT / "outreach/cli/dnc.py", ROOT / "outreach/services/oppositions.py"]
     files.append(ROOT / "outreach/services/earlier_results.py")

@@ -1,0 +1,28 @@
+"""Build hook: the gettext catalogues (`outreach/locale/*/LC_MESSAGES/*.po`) compiled to `.mo`
+with Babel, for wheels and editable installs alike (`pip install -e .` runs it too).
+
+The compiling is `outreach.i18n.compile_catalogue` (loaded from its file: the package is not
+installed yet), the same function the app uses on a catalogue edited since the install.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from typing import Any
+
+from hatchling.builders.hooks.plugin.interface import BuildHookInterface
+
+
+class CustomBuildHook(BuildHookInterface):  # type: ignore[type-arg]
+    def initialize(self, version: str, build_data: dict[str, Any]) -> None:
+        root = Path(self.root)
+        spec = importlib.util.spec_from_file_location("_outreach_i18n", root / "outreach/i18n.py")
+        assert spec is not None and spec.loader is not None
+        i18n = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(i18n)
+        for po in sorted((root / "outreach" / "locale").glob("*/LC_MESSAGES/*.po")):
+            mo = po.with_suffix(".mo")
+            mo.write_bytes(i18n.compile_catalogue(po))
+            # .mo files are not tracked (.gitignore): a wheel takes them explicitly
+            build_data.setdefault("force_include", {})[str(mo)] = str(mo.relative_to(root))
