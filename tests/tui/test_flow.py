@@ -303,3 +303,34 @@ async def test_supervisor_opens_the_dashboard_from_the_palette(world: World) -> 
         await pilot.press("enter")
         await settle(pilot)
         assert type(app.screen).__name__ == "DashboardScreen"
+
+
+async def test_a_claim_that_ends_after_the_adviser_left_is_handed_back(world: World) -> None:
+    """Leaving the call screen while a claim is on its way (the retry timer fired just before):
+    the business claimed for nobody goes straight back to the queue, audited."""
+    db = world.db
+    app = app_for(db)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await _login(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, CallScreen) and screen.current is not None
+        first = screen.current.task_id
+        await pilot.press("escape")  # out of the answer
+        await settle(pilot)
+        # Escape again would leave: what it does before the screen goes (action_leave)...
+        screen.leaving = True
+        screen._hand_back_shown()
+        # ...while a claim the retry timer had just started ends (its worker, its thread)
+        screen._claim()
+        await settle(pilot)
+        assert screen.current is None  # nothing shown for nobody
+    with db.reading() as s:
+        held = s.execute(select(CallTask.id).where(CallTask.claimed_by.is_not(None))).all()
+        released = s.execute(
+            select(AuditLog.entity_id).where(AuditLog.action == "task.release")
+        ).scalars()
+        released_ids = [int(e) for e in released]
+    assert held == []  # the claim ended for nobody: handed back, not held for 15 minutes
+    assert released_ids[0] == first

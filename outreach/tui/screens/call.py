@@ -99,6 +99,7 @@ class CallScreen(Screen[None]):
         self.dialled: str | None = None  # the number the adviser dials (d: the other one)
         self.shown_at: datetime | None = None
         self.saving = False
+        self.leaving = False  # set when the adviser leaves: no claim after that
         self._take_args = take
         self.undoable: CallInput | None = None  # the call just saved, while it may be undone
         self._saved_detail: dict[str, str] = {}  # outcome -> what to read back once saved
@@ -246,8 +247,10 @@ class CallScreen(Screen[None]):
         except UNREACHABLE as exc:
             self.post_message(TaskReady(None, offline=offline_message(app.db, exc)))
             return
-        if not get_current_worker().is_cancelled:
+        if not get_current_worker().is_cancelled and not self.leaving:
             self.post_message(TaskReady(task, empty))
+        elif task is not None:  # the adviser left meanwhile: nobody will see it, hand it back
+            queue.release_task(app.db, agent_id, task.task_id, "left_screen", delay_minutes=0)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="claim")
     def _claim(self) -> None:
@@ -259,6 +262,8 @@ class CallScreen(Screen[None]):
         self._retry_if_idle()
 
     def _retry_if_idle(self) -> None:
+        if self.leaving or self.app.screen is not self:  # left, or a screen on top of it
+            return
         if self.current is None and not self.saving and not self.oapp.day.paused:
             self._claim()
 
@@ -658,6 +663,7 @@ class CallScreen(Screen[None]):
         """Back to the campaigns (Escape outside a field), handing the business back."""
         if self.saving:
             return
+        self.leaving = True  # no claim from now on (a timer may fire before the screen goes)
         self._hand_back_shown()
         self.oapp.day.track("ready")
         self.app.pop_screen()
