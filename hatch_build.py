@@ -24,5 +24,6 @@ class CustomBuildHook(BuildHookInterface):  # type: ignore[type-arg]
         for po in sorted((root / "outreach" / "locale").glob("*/LC_MESSAGES/*.po")):
             mo = po.with_suffix(".mo")
             mo.write_bytes(i18n.compile_catalogue(po))
-            # .mo files are not tracked (.gitignore): a wheel takes them explicitly
-            build_data.setdefault("force_include", {})[str(mo)] = str(mo.relative_to(root))
+            if version != "editable":  # an editable install reads them where they are written
+                # .mo files are not tracked (.gitignore): a wheel takes them explicitly
+                build_data.setdefault("force_include", {})[str(mo)] = str(mo.relative_to(root))

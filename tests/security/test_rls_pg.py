@@ -15,7 +15,7 @@ from outreach.db.engine import Database
 from outreach.db.models import Base, Business, Call
 from outreach.services.queue import claim_next, record_call
 from outreach.services.types import CallInput, ReferralInput
-from tests.factories import make_business, make_campaign, make_task
+from tests.factories import make_agent, make_business, make_campaign, make_task
 from tests.security.conftest import Roles
 from tests.supervision.builders import World, build_world
 
@@ -310,7 +310,7 @@ def test_the_follow_up_loop_works_as_the_advisers_role(
     db = roles.database(people["agent"])
     me = db_id(db)
     now = datetime(2026, 12, 7, 10, 0, tzinfo=UTC)
-    owner_agent = make_agent_for_idf(pg_db)
+    owner_agent = make_agent(pg_db, f"idf{uuid.uuid4().hex[:6]}", chamber="IDF")
     for who, task, kind in (
         (owner_agent, idf_task, "click_and_collect"),
         *((me, t, k) for k, t in firms.items()),
@@ -389,12 +389,6 @@ def test_the_follow_up_loop_works_as_the_advisers_role(
     with pg_db.reading() as s:
         assert s.scalar(select(Business.sells_online).where(Business.id == task.business.id))
         assert s.scalar(select(EmailMessage.kind)) == "appointment"
-
-
-def make_agent_for_idf(db: Database) -> int:
-    from tests.factories import make_agent
-
-    return make_agent(db, f"idf{uuid.uuid4().hex[:6]}", chamber="IDF")
 
 
 def test_campaigns_stay_in_their_chamber(
