@@ -34,7 +34,7 @@ def test_every_label_has_an_english_translation() -> None:
     files += [ROOT / "outreach/cli/flags.py", ROOT / "outreach/services/flags.py"]
     files += [ROOT / "outreach/services/queue/handback.py"]
     files += [ROOT / "outreach/cli/db.py", ROOT / "outreach/db/migrate.py"]
-    files += [ROOT / "outreach/services/importer.py", ROOT / "outreach/cli/imports.py"]
+    files += [*(ROOT / "outreach/services/importer").glob("*.py"), ROOT / "outreach/cli/imports.py"]
     files += [ROOT / "outreach/services/login_delay.py", ROOT / "outreach/services/login.py"]
     files += [ROOT / "outreach/services/outbox.py", ROOT / "outreach/db/engine.py"]
     ids = {m for f in files for m in _msgids(f)}
