@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -35,14 +34,15 @@ from outreach.errors import InvalidInput
 from outreach.i18n import _
 from outreach.services import rollup as rollups
 from outreach.services.audit import record_audit
+from outreach.services.neutralise import neutralised_sql
+from outreach.services.paris_time import SET_ZONE, iso, iso_sql, iso_text
 from outreach.services.safefile import SafeFile, check_target
-from outreach.services.selection import PARIS, CallFilter, Selection, resolve
+from outreach.services.selection import CallFilter, Selection, resolve
 from outreach.services.sheets import (
     FORMATS,
     XLSX_MAX_DATA_ROWS,
     CsvWriter,
     SheetWriter,
-    neutralised_sql,
     open_writer,
 )
 from outreach.services.types import AgentInfo
@@ -140,28 +140,6 @@ class ExportResult:
     sheets: int  # XLSX sheets written (1 for other formats)
 
 
-_OFFSETS: dict[datetime, tuple[timedelta, str]] = {}
-
-
-def _iso(moment: datetime | None) -> str | None:
-    """A stored UTC time as ISO 8601 in Paris time with its offset: 2020-11-02T10:00:00+01:00.
-
-    The offset is looked up once per UTC hour (Paris changes offset on the hour), which keeps
-    millions of rows cheap."""
-    if moment is None:
-        return None
-    hour = moment.replace(minute=0, second=0, microsecond=0)
-    hit = _OFFSETS.get(hour)
-    if hit is None:
-        local = hour.replace(tzinfo=UTC).astimezone(PARIS)
-        offset = local.utcoffset()
-        assert offset is not None
-        if len(_OFFSETS) > 200_000:
-            _OFFSETS.clear()
-        hit = _OFFSETS[hour] = (offset, local.isoformat()[19:])
-    return (moment + hit[0]).isoformat() + hit[1]
-
-
 class _Lookups:
     """The small tables, in memory: agents, chambers, campaigns and their lockdowns."""
 
@@ -204,62 +182,13 @@ def _answer_keys(session: Session, sel: Selection) -> list[str]:
     return keys
 
 
-_LOCAL_HOURS: dict[str, tuple[str, str] | None] = {}
-
-
-def _iso_text(stored: str | None) -> str | None:
-    """`_iso` of a time as SQLite holds it ('2020-11-02 09:00:00.000000', UTC), without
-    building datetimes: Paris is a whole number of hours off UTC and changes offset on the hour,
-    so the UTC hour ('2020-11-02 09') gives the local hour ('2020-11-02T10') and the offset
-    ('+01:00'), looked up once per hour; minutes and seconds are kept as they are."""
-    if not stored:
-        return stored
-    try:
-        local, offset = _LOCAL_HOURS[stored[:13]]  # type: ignore[misc]
-    except KeyError:  # a new hour
-        if len(_LOCAL_HOURS) > 200_000:
-            _LOCAL_HOURS.clear()
-        _LOCAL_HOURS[stored[:13]] = _local_hour(stored[:13])
-        return _iso_text(stored)
-    except TypeError:  # None: an hour that takes the long way
-        return _iso(datetime.fromisoformat(stored))
-    tail = stored[19:]
-    if tail == ".000000":  # isoformat() leaves out zero microseconds
-        return local + stored[13:19] + offset
-    if (len(tail) == 7 and tail[0] == ".") or (not tail and len(stored) == 19):
-        return local + stored[13:] + offset
-    return _iso(datetime.fromisoformat(stored))  # any other shape: the long way
-
-
-def _local_hour(hour: str) -> tuple[str, str] | None:
-    """('2020-11-02T10', '+01:00') for the UTC hour '2020-11-02 09'; None when the text is no
-    such hour or the offset is not whole hours (Paris before 1911)."""
-    if len(hour) != 13 or hour[10] != " " or not hour[11:].isdigit():
-        return None
-    try:
-        moment = datetime.fromisoformat(hour + ":00:00")
-    except ValueError:
-        return None
-    local = _iso(moment)
-    assert local is not None
-    if local[13:19] != ":00:00" or len(local) != 25:
-        return None
-    return local[:13], local[19:]
-
-
-def _paris_sql(moment: Any) -> Any:
-    """`_iso` of a stored UTC time in PostgreSQL, the session's time zone being Paris."""
-    stamp = func.to_char(moment.op("AT TIME ZONE")("UTC"), 'YYYY-MM-DD"T"HH24:MI:SS.USTZH:TZM')
-    return func.replace(stamp, ".000000", "")  # isoformat() leaves out zero microseconds
-
-
 def _calls_query(
     sel: Selection, keys: list[str], *, sqlite: bool, copy: bool = False, blank: bool = False
 ) -> Any:
     """The calls export as one statement: calls with their business, agent, chamber, campaign
     and lockdown, the referral kinds in order, one column per answer key (the last answer given
     to that key), in call order. Times are Paris ISO text on PostgreSQL and the stored UTC text
-    on SQLite (see `_iso_text`). For a CSV made by COPY (`copy`) the text is neutralised in SQL
+    on SQLite (see `iso_text`). For a CSV made by COPY (`copy`) the text is neutralised in SQL
     and the empty text is NULL (the csv module writes both as nothing, COPY writes "" for the
     empty string); otherwise the writer neutralises. With `blank` (a CSV on SQLite), NULL is ""
     (the csv module writes both as nothing, and rows of text only are written faster)."""
@@ -291,7 +220,7 @@ def _calls_query(
             Referral.kind, aggregate_order_by(literal_column("','"), Referral.id)
         )
         kinds_from = Referral
-        started, ended = _paris_sql(Call.started_at), _paris_sql(Call.ended_at)
+        started, ended = iso_sql(Call.started_at), iso_sql(Call.ended_at)
     kinds = func.coalesce(kinds, literal_column("''"))  # "" when the call has no referral
     referral_kinds = select(cell(kinds)).select_from(kinds_from)
     if not sqlite:
@@ -405,22 +334,22 @@ def _write_calls(
     if sqlite:
         result = conn.execute(stmt)
         cursor = result.cursor  # the sqlite3 cursor reads as it goes: no Row objects
-        iso, answers = _iso_text, _AnswerCells(keys, "" if csv else None)
+        paris, answers = iso_text, _AnswerCells(keys, "" if csv else None)
         while fetched := cursor.fetchmany(BATCH):
             if keys:
                 cells, parse = answers.cells, answers.parse
                 made = [
-                    (r[0], iso(r[1]), iso(r[2]), *r[3:14], *(cells.get(r[14]) or parse(r[14])))
+                    (r[0], paris(r[1]), paris(r[2]), *r[3:14], *(cells.get(r[14]) or parse(r[14])))
                     for r in fetched
                 ]
             else:
-                made = [(r[0], iso(r[1]), iso(r[2]), *r[3:]) for r in fetched]
+                made = [(r[0], paris(r[1]), paris(r[2]), *r[3:]) for r in fetched]
             writer.write_many(made)
             if progress is not None:
                 progress(writer.rows, total)
         result.close()
         return
-    conn.exec_driver_sql(f"SET LOCAL TIME ZONE '{PARIS.key}'")  # this transaction only
+    conn.exec_driver_sql(SET_ZONE)  # this transaction only
     if copy:
         assert isinstance(writer, CsvWriter)
         compiled = stmt.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
@@ -483,13 +412,13 @@ def _referrals(session: Session, sel: Selection) -> tuple[list[str], int, Iterat
             camp_name, lockdown = names.campaign.get(campaign, (str(campaign), None))
             yield [
                 rid,
-                _iso(created),
+                iso(created),
                 kind,
                 partner,
                 status,
                 notes,
                 uuid,
-                _iso(started),
+                iso(started),
                 names.agent.get(agent),
                 names.chamber.get(chamber),
                 camp_name,
@@ -572,7 +501,7 @@ def _businesses(
             values = list(row)
             values[chamber_at] = names.chamber.get(values[chamber_at])
             if do_not_call:
-                values[-1] = _iso(values[-1])
+                values[-1] = iso(values[-1])
             yield values
 
     return columns, total, rows()

@@ -10,21 +10,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from outreach.db.engine import Database
 from outreach.db.models import Call, Campaign, Lockdown
-from outreach.domain import geography
 from outreach.errors import InvalidInput, NotFound
 from outreach.i18n import _
 from outreach.services.access import chamber_scope
 from outreach.services.clock import to_db
+from outreach.services.paris_time import PARIS
 from outreach.services.types import AgentInfo
-
-PARIS = ZoneInfo(geography.PARIS)
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,18 +5,16 @@ byte order mark and `;` between fields; `comma=True` gives plain UTF-8, comma-se
 XLSX goes through xlsxwriter in constant-memory mode; past 1,048,575 data rows a sheet is full
 and the rows continue on a new sheet (the header repeated).
 
-Formula neutralisation (CSV and XLSX): a text cell starting with `=`, `+`, `-`, `@`, a tab or a
-carriage return gets a leading apostrophe, so a spreadsheet shows it instead of running it
-(business names and notes come from outside). One exception, by choice: a sign followed only by
-digits ("+33612345678", "-12") is a number, not a formula; nothing can be hidden in it, and an
-E.164 phone must stay E.164. In XLSX every text value is written as a text cell (never as a
-formula or a number), so phones show as "+33612345678"; in CSV, Excel may still display such a
+Formula neutralisation (CSV and XLSX): the rule of `outreach.services.neutralise` (a leading
+apostrophe before `=`, `+`, `-`, `@`, a tab or a carriage return; a signed number is left as it
+is, so an E.164 phone stays E.164). In XLSX every text value is written as a text cell (never as
+a formula or a number), so phones show as "+33612345678"; in CSV, Excel may still display such a
 phone as the number 33612345678 when opening it: use XLSX for spreadsheets, CSV for programs.
 JSON Lines is for programs and is written as is.
 
 Big exports (the calls) hand the writers whole batches (`write_many`), or, for CSV from
-PostgreSQL's COPY, lines already made, with the text neutralised in SQL by `neutralised_sql`, the
-same rule as `neutralise` (`write_lines`).
+PostgreSQL's COPY, lines already made, with the text neutralised in SQL by
+`neutralise.neutralised_sql` (`write_lines`).
 """
 
 from __future__ import annotations
@@ -24,53 +22,20 @@ from __future__ import annotations
 import csv
 import io
 import json
-import re
 from collections.abc import Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import IO, Any, BinaryIO, Protocol
 
-from sqlalchemy import and_, case, func, literal_column, not_, or_
-from sqlalchemy.sql.elements import ColumnElement
+from outreach.services.neutralise import TRIGGER_SET, neutralise
 
 FORMATS = ("csv", "xlsx", "jsonl")
 XLSX_MAX_DATA_ROWS = 1_048_575  # 1,048,576 rows per sheet, the first one is the header
-_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
-_SIGNED_NUMBER = re.compile(r"[+-][0-9]+")
-
-
-_TRIGGER_SET = frozenset(_TRIGGERS)
-
-
-def neutralise(text: str) -> str:
-    """`text`, made inert for a spreadsheet (see the module docstring)."""
-    if text and text[0] in _TRIGGER_SET and not _SIGNED_NUMBER.fullmatch(text):
-        return "'" + text
-    return text
-
-
-def neutralised_sql(text: ColumnElement[Any]) -> ColumnElement[Any]:
-    """`neutralise(text)` in PostgreSQL's SQL (for COPY); NULL stays NULL. Cheap in the common
-    case, one `ascii()` of the first character. `text` appears several times: give it a column,
-    not a subquery."""
-    first = func.ascii(text)  # the first character's code point, 0 for ''
-    # "+33612345678", "-12": a sign then ASCII digits only, like _SIGNED_NUMBER
-    digits: ColumnElement[str] = literal_column("'0123456789'")
-    signed = and_(
-        func.length(text) > literal_column("1"),
-        func.ltrim(func.substr(text, 2), digits) == literal_column("''"),
-    )
-    signs = ("+", "-")
-    neutral = or_(
-        first.in_([literal_column(str(ord(c))) for c in _TRIGGERS if c not in signs]),
-        and_(first.in_([literal_column(str(ord(c))) for c in signs]), not_(signed)),
-    )
-    return case((neutral, literal_column("''''").concat(text)), else_=text)
 
 
 def _needs_neutralising(rows: Sequence[Sequence[str | None]]) -> bool:
     """Whether `_cell` would change some cell of `rows` (True too for a cell that is no text)."""
-    triggers = _TRIGGER_SET
+    triggers = TRIGGER_SET  # most cells start with none: no call for them
     try:
         for values in rows:
             for value in values:
@@ -84,9 +49,7 @@ def _needs_neutralising(rows: Sequence[Sequence[str | None]]) -> bool:
 def _cell(value: Any) -> Any:
     kind = type(value)
     if kind is str:  # the common case first: millions of cells per export
-        if value and value[0] in _TRIGGER_SET and not _SIGNED_NUMBER.fullmatch(value):
-            return "'" + value
-        return value
+        return neutralise(value)
     if value is None:
         return None
     if kind is bool:

@@ -20,8 +20,9 @@ from outreach.db.models import AuditLog, Business, Call, CallAnswer
 from outreach.errors import Forbidden, InvalidInput
 from outreach.services.access import require_supervisor
 from outreach.services.export import CALL_COLUMNS, ExportRequest, export
+from outreach.services.neutralise import neutralise
 from outreach.services.selection import CallFilter
-from outreach.services.sheets import CsvWriter, neutralise
+from outreach.services.sheets import CsvWriter
 from tests.supervision.builders import World, add_business, add_call, build_world
 
 
@@ -50,16 +51,6 @@ def read_xlsx(path: Path) -> dict[str, list[list[object]]]:
 def do(db: Database, login: str, kind: str, fmt: str, out: Path, **kw):  # type: ignore[no-untyped-def]
     filters = CallFilter(**kw.pop("filters", {}))
     return export(db, require_supervisor(db, login), ExportRequest(kind, fmt, out, filters, **kw))
-
-
-def test_neutralise_rule() -> None:
-    assert neutralise('=HYPERLINK("http://x")') == '\'=HYPERLINK("http://x")'
-    assert neutralise("+cmd|' /C calc'!A0") == "'+cmd|' /C calc'!A0"
-    assert neutralise("-2+3+cmd|' /C calc'!A0") == "'-2+3+cmd|' /C calc'!A0"
-    assert neutralise("@SUM(A1)") == "'@SUM(A1)"
-    assert neutralise("\tx") == "'\tx" and neutralise("\rx") == "'\rx"
-    assert neutralise("+33612345678") == "+33612345678"  # a signed number, not a formula
-    assert neutralise("Boulangerie = pain") == "Boulangerie = pain"
 
 
 def test_calls_csv_columns_times_phones_answers(db: Database, world: World, tmp_path: Path) -> None:
@@ -256,42 +247,6 @@ def test_cli_export(db_url: str, world: World, tmp_path: Path) -> None:
         obj=AppContext(),
     )
     assert r.exit_code == 1 and "dossier introuvable" in r.output
-
-
-def test_iso_times_follow_paris_summer_time() -> None:
-    from outreach.services.export import _iso
-
-    assert _iso(datetime(2021, 3, 28, 0, 59, 30)) == "2021-03-28T01:59:30+01:00"
-    assert _iso(datetime(2021, 3, 28, 1, 0)) == "2021-03-28T03:00:00+02:00"
-    assert _iso(datetime(2020, 10, 25, 0, 30)) == "2020-10-25T02:30:00+02:00"
-    assert _iso(datetime(2020, 10, 25, 1, 30, 0, 5)) == "2020-10-25T02:30:00.000005+01:00"
-    assert _iso(None) is None
-
-
-def test_iso_text_is_iso_of_the_stored_text() -> None:
-    """SQLite rows are turned to Paris time from their stored text, an hour at a time: the same
-    strings as `_iso` on each side of both summer-time changes, with and without microseconds,
-    and for a time before 1911, when Paris was not a whole number of hours off UTC."""
-    from outreach.services.export import _iso, _iso_text
-
-    moments = [
-        datetime(2021, 3, 28, 0, 59, 59),
-        datetime(2021, 3, 28, 1, 0),
-        datetime(2021, 3, 28, 1, 0, 0, 1),
-        datetime(2020, 10, 25, 0, 30),
-        datetime(2020, 10, 25, 0, 59, 59, 999999),
-        datetime(2020, 10, 25, 1, 0),
-        datetime(2020, 10, 25, 1, 30, 0, 5),
-        datetime(2020, 12, 31, 23, 59, 59),
-        datetime(1900, 6, 1, 12, 0, 30),
-    ]
-    for moment in moments:
-        for stored in (f"{moment:%Y-%m-%d %H:%M:%S.%f}", f"{moment:%Y-%m-%d %H:%M:%S}"):
-            expected = _iso(moment if stored[19:] else moment.replace(microsecond=0))
-            assert _iso_text(stored) == expected, stored
-    assert _iso_text("2020-10-25 01:30:00.000005") == "2020-10-25T02:30:00.000005+01:00"
-    assert _iso_text("1900-06-01 12:00:30.000000") == "1900-06-01T12:09:51+00:09:21"
-    assert _iso_text(None) is None
 
 
 def test_calls_across_summer_time_changes(db: Database, world: World, tmp_path: Path) -> None:
