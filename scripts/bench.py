@@ -44,6 +44,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # the `bench` package beside `outreach` (not this script's folder)
+
 import phonenumbers
 import psycopg
 from sqlalchemy import event, select, text
@@ -64,7 +67,6 @@ from outreach.services.seeding.writer import BIG_TABLES
 from outreach.services.selection import CallFilter, resolve
 from outreach.services.types import CallInput
 
-ROOT = Path(__file__).resolve().parent.parent
 PG_ADMIN = os.environ.get(
     "OUTREACH_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
@@ -437,8 +439,29 @@ def measure_seed(bench: Bench, project_seconds: float) -> None:
 # --- claim + record -------------------------------------------------------------------------------
 
 
+def compare_sides(
+    calls_by_side: dict[str, int], seconds: float, slice_seconds: float
+) -> dict[str, dict[str, Any]]:
+    """Calls per second of each side of a load test alternating project and bare in slices
+    (the project's first): each side's calls over the time its slices lasted."""
+    spent = {"project": 0.0, "bare": 0.0}
+    k = 0
+    while k * slice_seconds < seconds:
+        spent["project" if k % 2 == 0 else "bare"] += min(
+            slice_seconds, seconds - k * slice_seconds
+        )
+        k += 1
+    out: dict[str, dict[str, Any]] = {}
+    for side, took in spent.items():
+        calls = calls_by_side.get(side, 0)
+        rate = calls / took if took else 0.0
+        out[side] = {"calls": calls, "seconds": took, "calls_per_second": round(rate, 1)}
+    return out
+
+
 def measure_claim_record(bench: Bench) -> None:
-    from outreach.services.loadtest import run_loadtest
+    from bench.bare import BareSide
+    from outreach.services.loadtest import ProjectSide, run_loadtest
 
     counts = (
         [int(x) for x in bench.args.agents.split(",")]
@@ -460,11 +483,11 @@ def measure_claim_record(bench: Bench) -> None:
             n,
             2 * seconds,
             campaign=LIVE_CAMPAIGN,
-            compare=True,
+            sides=(ProjectSide, BareSide),
             slice_seconds=slice_seconds,
         )
         shutil.rmtree(summary.get("logs", ""), ignore_errors=True)
-        sides = summary["compare"]
+        sides = compare_sides(summary["calls_by_side"], 2 * seconds, slice_seconds)
         bench.add(
             Row(
                 f"claim_record_{n}",
@@ -490,8 +513,8 @@ def measure_claim_record(bench: Bench) -> None:
 
 def measure_round_trips(bench: Bench) -> None:
     """PostgreSQL: round trips of a claim and of a record, the project's services against the
-    bare floor, counted by a TCP proxy (scripts/roundtrips.py; every outcome in turn)."""
-    from roundtrips import measure
+    bare floor, counted by a TCP proxy (bench/roundtrips.py; every outcome in turn)."""
+    from bench.roundtrips import measure
 
     got = measure(bench.url, 27)
     for step in ("claim", "record"):
@@ -1280,7 +1303,7 @@ def measure_tui_start(bench: Bench) -> None:
             LINES="45",
         )
         cpu0 = _children_cpu()
-        started, rc = _in_pty(outreach_cmd("--agent", AGENT), env)
+        started, rc = _in_pty([sys.executable, "-m", "bench.tui_launch", "--agent", AGENT], env)
         app_cpu = _children_cpu() - cpu0
         got = json.loads(marker.read_text()) if marker.exists() else {"error": f"exit {rc}"}
         if "error" in got:

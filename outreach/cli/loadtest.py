@@ -59,19 +59,6 @@ def run_chaos_command(url: str, agents: int, seconds: float) -> None:
     metavar="NOM",
     help=N_("Campagne existante à travailler (sinon la campagne « Test de charge »)."),
 )
-@click.option(
-    "--bare",
-    is_flag=True,
-    help=N_("Mêmes transactions en SQL brut (pilote direct), pour comparer."),
-)
-@click.option(
-    "--compare",
-    is_flag=True,
-    help=N_(
-        "Alterne projet et SQL brut par tranches de 5 s (même charge machine) et donne le "
-        "rapport des appels par seconde."
-    ),
-)
 @chaos_option
 @db_option
 @click.pass_obj
@@ -80,8 +67,6 @@ def loadtest(
     agents: int,
     seconds: float,
     campaign: str | None,
-    bare: bool,
-    compare: bool,
     chaos: bool = False,
 ) -> None:
     from outreach.services.loadtest import run_loadtest
@@ -91,7 +76,7 @@ def loadtest(
     if chaos:
         run_chaos_command(url, agents, seconds)
         return
-    summary = run_loadtest(url, agents, seconds, campaign=campaign, bare=bare, compare=compare)
+    summary = run_loadtest(url, agents, seconds, campaign=campaign)
     echo(json.dumps(summary, indent=2, ensure_ascii=False))
     if not summary["ok"]:
         raise SystemExit(1)

@@ -1,9 +1,10 @@
 """The chaos run (`outreach loadtest --chaos`): simulated agents work while a quarter of them are
 killed with SIGKILL in the middle of a call and, on PostgreSQL, the server is restarted once.
 
-Each agent is a process working like the app does: claim, call, then record through the outbox
-(`record_or_keep`: a call the database cannot take now is kept on disk and replayed with the
-same uuid). It logs every claim (task, lease) and every call it was told was saved. Afterwards,
+Each agent is the load test's simulated agent (`loadtest.agent_process`), working like the app
+does: claim, call, then record through the outbox (`record_or_keep`: a call the database cannot
+take now is kept on disk and replayed with the same uuid). It logs every claim (task, lease) and
+every call it was told was saved. Afterwards,
 from the logs and the database:
 - lost calls: calls an agent was told were saved that are not in `calls` exactly once (after the
   outboxes, the killed agents' too, are replayed as their app would on restart): must be 0;
@@ -16,7 +17,6 @@ from the logs and the database:
 
 from __future__ import annotations
 
-import json
 import multiprocessing as mp
 import os
 import random
@@ -25,8 +25,6 @@ import signal
 import subprocess
 import tempfile
 import time
-import traceback
-import uuid as uuidlib
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -36,19 +34,21 @@ from sqlalchemy import select
 
 from outreach.db.engine import Database, open_database
 from outreach.db.models import CallTask
-from outreach.domain.outcomes import OUTCOMES_BY_CODE
 from outreach.errors import Forbidden, InvalidInput, OutreachError
 from outreach.i18n import _
 from outreach.services.clock import from_db, utcnow
 from outreach.services.loadtest import (
+    IN_CALL,
     LOAD_CHAMBER,
-    OUTCOME_WEIGHTS,
     Plan,
     _ensure_agents,
     _overlaps,
     _top_up,
+    agent_process,
     ensure_campaign,
     preparing,
+    question_of,
+    read_logs,
     start_agents,
     verify,
 )
@@ -59,7 +59,6 @@ KILL_FRACTION = 0.25
 ENV_RESTART = "OUTREACH_PG_RESTART"  # the command that restarts the server (else pg_ctlcluster)
 # the phone call itself lasts this long: a kill "mid-call" lands inside it
 CALL_SECONDS = (0.02, 0.08)
-IDLE, IN_CALL, RECORDING = 0, 1, 2
 
 
 def restart_command() -> list[str] | None:
@@ -71,143 +70,6 @@ def restart_command() -> list[str] | None:
     if not versions:
         return None
     return ["pg_ctlcluster", "--skip-systemctl-redirect", versions[-1], "main", "restart"]
-
-
-def _chaos_agent(
-    plan: Plan, index: int, ready: Any, start: Any, results: Any, state: Any, held: Any
-) -> None:
-    """One simulated agent (see the module's docstring); `state[index]` tells the conductor
-    when it is in a call, `held[index]` which task it holds."""
-    from outreach.services.outbox import UNREACHABLE, Outbox, record_or_keep
-    from outreach.services.queue import claim_next, record_call
-    from outreach.services.types import CallInput
-
-    agent_id = plan.agent_ids[index]
-    log = open(Path(plan.log_dir) / f"agent-{index:03d}.jsonl", "a", buffering=1)  # noqa: SIM115
-    outbox = Outbox(Path(plan.log_dir) / f"outbox-{index:03d}.jsonl")
-    rng = random.Random(agent_id * 104729 + index)
-    codes, weights = zip(*OUTCOME_WEIGHTS.items(), strict=True)
-    errors: Counter[str] = Counter()
-    samples: list[str] = []
-    counts = Counter[str]()
-    pool = {"pool_size": 1, "max_overflow": 2} if "postgresql" in plan.url else {}
-    db = open_database(plan.url, **pool)
-    with db.engine.connect():
-        pass
-    ready.put(index)
-    start.wait()
-    deadline = time.monotonic() + plan.seconds
-
-    def replay() -> None:
-        if outbox.path.exists():
-            report = outbox.replay(lambda c: record_call(db, c), agent_id=agent_id)
-            counts["replayed"] += report.replayed
-
-    while time.monotonic() < deadline:
-        try:
-            replay()
-            task = claim_next(db, agent_id, plan.campaign_id)
-            if task is None:
-                counts["empty"] += 1
-                time.sleep(0.05)
-                continue
-            counts["claims"] += 1
-            held[index] = task.task_id
-            claimed_at = time.time()
-            log.write(
-                json.dumps(
-                    {
-                        "event": "claim",
-                        "task": task.task_id,
-                        "agent": agent_id,
-                        "at": claimed_at,
-                        "lease": task.lease_expires_at.timestamp(),
-                    }
-                )
-                + "\n"
-            )
-            state[index] = IN_CALL
-            code = rng.choices(codes, weights)[0]
-            started = datetime.now(UTC)
-            time.sleep(rng.uniform(*CALL_SECONDS))
-            ended = datetime.now(UTC)
-            state[index] = RECORDING
-            call = CallInput(
-                uuid=str(uuidlib.uuid4()),
-                agent_id=agent_id,
-                campaign_id=plan.campaign_id,
-                business_id=task.business.id,
-                task_id=task.task_id,
-                outcome=code,
-                started_at=started,
-                ended_at=ended,
-                callback_at=started + timedelta(days=1)
-                if OUTCOMES_BY_CODE[code].needs_callback_time
-                else None,
-                answers={"online": rng.choice(("oui", "non"))},
-            )
-            kept = record_or_keep(db, outbox, call, record_call) is None
-            counts["kept" if kept else "recorded"] += 1
-            log.write(
-                json.dumps(
-                    {
-                        "event": "call",
-                        "uuid": call.uuid,
-                        "task": task.task_id,
-                        "agent": agent_id,
-                        "from": claimed_at,
-                        "to": ended.timestamp(),
-                        "kept": kept,
-                        "at": time.time(),
-                    }
-                )
-                + "\n"
-            )
-            state[index] = IDLE
-            held[index] = 0
-        except UNREACHABLE as exc:  # the server is away: wait and try again, reconnecting
-            state[index] = IDLE
-            counts["unreachable"] += 1
-            if len(samples) < 3:
-                samples.append(str(exc).splitlines()[0][:200])
-            time.sleep(0.2)
-        except Exception as exc:  # noqa: BLE001 - counted and reported, the agent carries on
-            state[index] = IDLE
-            errors[type(exc).__name__] += 1
-            if len(samples) < 3:
-                samples.append("".join(traceback.format_exception_only(exc)).strip()[:300])
-            time.sleep(0.05)
-    # the end of the shift: whatever waits in the outbox goes in (the server is back by now)
-    grace = time.monotonic() + 30
-    while outbox.path.exists() and outbox.count() and time.monotonic() < grace:
-        try:
-            replay()
-        except Exception:  # noqa: BLE001
-            time.sleep(0.5)
-    log.close()
-    results.put(
-        {
-            "index": index,
-            **counts,
-            "pending": outbox.count(),
-            "errors": dict(errors),
-            "samples": samples,
-        }
-    )
-    db.dispose()
-
-
-def _read(log_dir: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    claims: list[dict[str, Any]] = []
-    calls: list[dict[str, Any]] = []
-    for path in sorted(Path(log_dir).glob("agent-*.jsonl")):
-        for line in path.read_text().splitlines():
-            try:
-                entry = json.loads(line)
-            except ValueError:
-                continue  # a line torn by SIGKILL
-            (claims if entry.get("event") == "claim" else calls).append(entry)
-    return claims, calls
 
 
 def _double_claims(claims: list[dict[str, Any]], calls: list[dict[str, Any]]) -> int:
@@ -280,14 +142,24 @@ def run_chaos(
             agent_ids = _ensure_agents(db, agents, LOAD_CHAMBER)
         since = utcnow()
         log_dir = tempfile.mkdtemp(prefix="outreach-chaos-")
-        plan = Plan(url, campaign_id, agent_ids, None, seconds, "project", log_dir)
+        plan = Plan(
+            url,
+            campaign_id,
+            agent_ids,
+            None,
+            seconds,
+            log_dir,
+            question=question_of(db, campaign_id),
+            call_seconds=CALL_SECONDS,
+            outbox=True,
+        )
         ctx = mp.get_context("spawn")
         start, results = ctx.Event(), ctx.Queue()
         state, held = ctx.Array("i", agents, lock=False), ctx.Array("i", agents, lock=False)
         procs = start_agents(
             ctx,
             agents,
-            _chaos_agent,
+            agent_process,
             lambda i, ready: (plan, i, ready, start, results, state, held),
         )
         rng = random.Random(agents * 31 + int(seconds))
@@ -341,7 +213,7 @@ def run_chaos(
                 replayed_after += box.replay(
                     lambda c: record_call(db, c), agent_id=agent_ids[victim]
                 ).replayed
-        claims, calls = _read(log_dir)
+        claims, calls = read_logs(log_dir)
         checks = verify(db, calls, agent_ids, since)
         double = _double_claims(claims, calls) + checks["overlapping_holds_in_calls"]
         killed_ids = {agent_ids[i] for i in killed}

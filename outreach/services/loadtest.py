@@ -9,9 +9,14 @@ the agents' logs and from the calls' started/ended times), no agent holds two ta
 
 Without `--campaign` it works on its own campaign "Test de charge" (open every day, all day)
 with its own businesses and agents (logins charge-01, charge-02, ...), made on first use.
-`bare=True` runs the same transactions in hand-written SQL on the raw driver (loadtest_bare);
-`compare=True` has every agent alternate between the two in 5-second slices, so both sides are
-measured under the same machine load, and reports each side's calls per second and the ratio.
+
+One simulated agent (`agent_process`) serves the load test and the chaos run
+(`outreach.services.chaos`), parametrised by what differs: how long a call lasts, whether a call
+the database cannot take is kept in an outbox, whether the agent tells a conductor when it is in
+a call. How it claims and records is a `Side`: the project's services (`ProjectSide`); a
+benchmark passes others (the bare twin in `bench.bare`), and every agent then switches between
+them at the same slice boundaries, so each side is measured under the same machine load
+(`calls_by_side` in the summary).
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -42,8 +47,11 @@ from outreach.domain.siret import luhn_complete
 from outreach.errors import InvalidInput, NotFound, OutreachError
 from outreach.i18n import _
 from outreach.services.clock import utcnow
+from outreach.services.outbox import UNREACHABLE, Outbox, record_or_keep
+from outreach.services.queue import claim_next, record_call
 from outreach.services.queue.context import OPEN_STATES
 from outreach.services.queue.views import script_of
+from outreach.services.types import CallInput, ReferralInput
 
 CAMPAIGN_NAME = "Test de charge"
 CALL_SECONDS = 0.002
@@ -65,18 +73,97 @@ OUTCOME_WEIGHTS = {
 
 
 @dataclass(frozen=True, slots=True)
+class Claimed:
+    """A task a simulated agent was given."""
+
+    task_id: int
+    business_id: int
+    lease_expires_at: float | None = None  # epoch seconds (None: the side does not say)
+
+
+class Side(Protocol):
+    """How a simulated agent claims and records. Made in the agent's process by a picklable
+    factory called `(plan, index)` (a class at module level)."""
+
+    name: str
+
+    def claim(self) -> Claimed | None: ...
+
+    def record(self, call: CallInput) -> bool:
+        """Record `call`; True when it was kept on disk to be saved later (the outbox)."""
+        ...
+
+    def close(self) -> dict[str, int]:
+        """The end of the shift; counts to add to the agent's report."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
 class Plan:
     url: str
     campaign_id: int
     agent_ids: tuple[int, ...]
     chamber_id: int | None
     seconds: float
-    mode: str  # project, bare, or compare (both, alternating in slices)
     log_dir: str
     slice_seconds: float = 5.0
     # the script question the agents answer (its key and choices): the campaign's first choice
     # question, as the service takes only listed choices
     question: tuple[str, tuple[str, ...]] | None = ("online", ("oui", "non"))
+    # how the agents claim and record: one side, or several taken in turn, a slice each
+    sides: tuple[Callable[[Plan, int], Side], ...] = ()  # () is (ProjectSide,)
+    call_seconds: tuple[float, float] = (CALL_SECONDS, CALL_SECONDS)  # a call lasts between
+    outbox: bool = False  # a call the database cannot take is kept and replayed, as the app does
+
+
+class ProjectSide:
+    """The project's services, as the app uses them: `claim_next`, then `record_call` (through
+    an outbox with `plan.outbox`, replayed before each claim and at the end of the shift)."""
+
+    name = "project"
+
+    def __init__(self, plan: Plan, index: int) -> None:
+        self.agent_id, self.campaign_id = plan.agent_ids[index], plan.campaign_id
+        pool = {"pool_size": 1, "max_overflow": 2} if "postgresql" in plan.url else {}
+        self.db = open_database(plan.url, **pool)
+        with self.db.engine.connect():
+            pass  # connect before the clock starts
+        self.outbox = (
+            Outbox(Path(plan.log_dir) / f"outbox-{index:03d}.jsonl") if plan.outbox else None
+        )
+        self.replayed = 0
+
+    def _replay(self) -> None:
+        if self.outbox is not None and self.outbox.path.exists():
+            report = self.outbox.replay(lambda c: record_call(self.db, c), agent_id=self.agent_id)
+            self.replayed += report.replayed
+
+    def claim(self) -> Claimed | None:
+        self._replay()
+        task = claim_next(self.db, self.agent_id, self.campaign_id)
+        if task is None:
+            return None
+        return Claimed(task.task_id, task.business.id, task.lease_expires_at.timestamp())
+
+    def record(self, call: CallInput) -> bool:
+        if self.outbox is None:
+            record_call(self.db, call)
+            return False
+        return record_or_keep(self.db, self.outbox, call, record_call) is None
+
+    def close(self) -> dict[str, int]:
+        pending = 0
+        if self.outbox is not None:
+            # the end of the shift: whatever waits in the outbox goes in (the server is back)
+            grace = time.monotonic() + 30
+            while self.outbox.path.exists() and self.outbox.count() and time.monotonic() < grace:
+                try:
+                    self._replay()
+                except Exception:  # noqa: BLE001
+                    time.sleep(0.5)
+            pending = self.outbox.count()
+        self.db.dispose()
+        return {"replayed": self.replayed, "pending": pending}
 
 
 @contextmanager
@@ -242,125 +329,131 @@ def _top_up(db: Database, campaign_id: int, wanted: int) -> int:
     return max(0, wanted - int(open_now))
 
 
-def _agent_process(plan: Plan, index: int, ready: Any, start: Any, errors_out: Any) -> None:
-    """One simulated agent: claim, 'call', record a random outcome, log it; until the end.
+IDLE, IN_CALL, RECORDING = 0, 1, 2  # what an agent tells a conductor (`state`)
 
-    In "compare" mode every agent switches between the project's services and the bare twin
-    at the same slice boundaries, so both are measured under the same machine load."""
-    from outreach.services.queue import claim_next, record_call
-    from outreach.services.types import CallInput, ReferralInput
 
+def _log(log: Any, entry: dict[str, Any]) -> None:
+    log.write(json.dumps(entry) + "\n")
+
+
+def agent_process(
+    plan: Plan,
+    index: int,
+    ready: Any,
+    start: Any,
+    results: Any,
+    state: Any = None,
+    held: Any = None,
+) -> None:
+    """One simulated agent: claim, 'call', record a random outcome, log both; until the end.
+
+    The log (agent-NNN.jsonl, a line per claim and per call it was told was saved, flushed
+    line by line) is what the invariants are checked against. With `state` and `held` (shared
+    arrays), `state[index]` tells a conductor when the agent is in a call and `held[index]`
+    which task it holds (the chaos run kills agents mid-call). With several `plan.sides` the
+    agent takes them in turn, a slice each, at the same boundaries as every other agent."""
     agent_id = plan.agent_ids[index]
-    log = open(Path(plan.log_dir) / f"agent-{index:03d}.jsonl", "a", buffering=1)
+    log = open(Path(plan.log_dir) / f"agent-{index:03d}.jsonl", "a", buffering=1)  # noqa: SIM115
     rng = random.Random(agent_id * 7919 + index)
     codes, weights = zip(*OUTCOME_WEIGHTS.items(), strict=True)
     errors: Counter[str] = Counter()
     samples: list[str] = []
-    claims = empties = 0
-    bare = db = None
-    if plan.mode in ("bare", "compare"):
-        from outreach.services.loadtest_bare import BareAgent
-
-        bare = BareAgent(plan.url, agent_id, plan.campaign_id, plan.chamber_id)
-    if plan.mode in ("project", "compare"):
-        pool = {"pool_size": 1, "max_overflow": 2} if "postgresql" in plan.url else {}
-        db = open_database(plan.url, **pool)
-        with db.engine.connect():
-            pass  # connect before the clock starts
+    counts: Counter[str] = Counter()
+    sides = [make(plan, index) for make in plan.sides or (ProjectSide,)]
     ready.put(index)
     start.wait()
     t0 = time.monotonic()
     deadline = t0 + plan.seconds
+
+    def tell(what: int, task: int | None = None) -> None:
+        if state is not None:
+            state[index] = what
+        if held is not None and task is not None:
+            held[index] = task
+
     while (now := time.monotonic()) < deadline:
-        mode = plan.mode
-        if mode == "compare":
-            mode = "project" if int((now - t0) / plan.slice_seconds) % 2 == 0 else "bare"
+        side = sides[int((now - t0) / plan.slice_seconds) % len(sides)]
         try:
-            if mode == "bare":
-                got = bare.claim(utcnow())  # type: ignore[union-attr]
-            else:
-                task = claim_next(db, agent_id, plan.campaign_id)  # type: ignore[arg-type]
-                got = None if task is None else (task.task_id, task.business.id)
+            got = side.claim()
             if got is None:
-                empties += 1
+                counts["empty"] += 1
                 time.sleep(0.05)
                 continue
-            task_id, business_id = got
-            claims += 1
+            counts["claims"] += 1
+            tell(IDLE, got.task_id)
+            claimed_at = time.time()
+            claim = {"task": got.task_id, "agent": agent_id, "at": claimed_at}
+            _log(log, {"event": "claim", **claim, "lease": got.lease_expires_at})
+            tell(IN_CALL)
             code = rng.choices(codes, weights)[0]
-            oc = OUTCOMES_BY_CODE[code]
-            call_uuid = str(uuidlib.uuid4())
             # the hold as the invariants see it: from the claim's return to the record's start
             started = datetime.now(UTC)
-            time.sleep(CALL_SECONDS)  # the call itself, so two holds of one task would overlap
+            time.sleep(rng.uniform(*plan.call_seconds))  # so two holds of one task would overlap
             ended = datetime.now(UTC)
-            answers = {plan.question[0]: rng.choice(plan.question[1])} if plan.question else {}
+            tell(RECORDING)
             referral = "click_and_collect" if code == "reached" and rng.random() < 0.3 else None
-            if mode == "bare":
-                bare.record(  # type: ignore[union-attr]
-                    call_uuid,
-                    task_id,
-                    business_id,
-                    code,
-                    started.replace(tzinfo=None),
-                    ended.replace(tzinfo=None),
-                    answers=answers,
-                    referral=referral,
-                )
-            else:
-                record_call(
-                    db,  # type: ignore[arg-type]
-                    CallInput(
-                        uuid=call_uuid,
-                        agent_id=agent_id,
-                        campaign_id=plan.campaign_id,
-                        business_id=business_id,
-                        task_id=task_id,
-                        outcome=code,
-                        started_at=started,
-                        ended_at=ended,
-                        callback_at=started + timedelta(days=1) if oc.needs_callback_time else None,
-                        referrals=(ReferralInput(referral),) if referral else (),
-                        answers=answers,
-                    ),
-                )
-            entry = {
-                "uuid": call_uuid,
-                "task": task_id,
-                "agent": agent_id,
-                "from": started.timestamp(),
-                "to": ended.timestamp(),
-                "mode": mode,
-            }
-            log.write(json.dumps(entry) + "\n")
+            call = CallInput(
+                uuid=str(uuidlib.uuid4()),
+                agent_id=agent_id,
+                campaign_id=plan.campaign_id,
+                business_id=got.business_id,
+                task_id=got.task_id,
+                outcome=code,
+                started_at=started,
+                ended_at=ended,
+                callback_at=started + timedelta(days=1)
+                if OUTCOMES_BY_CODE[code].needs_callback_time
+                else None,
+                referrals=(ReferralInput(referral),) if referral else (),
+                answers={plan.question[0]: rng.choice(plan.question[1])} if plan.question else {},
+            )
+            kept = side.record(call)
+            counts["kept" if kept else "recorded"] += 1
+            _log(
+                log,
+                {
+                    "event": "call",
+                    "uuid": call.uuid,
+                    "task": got.task_id,
+                    "agent": agent_id,
+                    "from": claimed_at,
+                    "to": ended.timestamp(),
+                    "kept": kept,
+                    "at": time.time(),
+                    "side": side.name,
+                },
+            )
+            tell(IDLE, 0)
+        except UNREACHABLE as exc:  # the server is away: wait and try again, reconnecting
+            tell(IDLE)
+            counts["unreachable"] += 1
+            if len(samples) < 3:
+                samples.append(str(exc).splitlines()[0][:200])
+            time.sleep(0.2)
         except Exception as exc:  # noqa: BLE001 - counted and reported, the agent carries on
+            tell(IDLE)
             errors[type(exc).__name__] += 1
             if len(samples) < 3:
                 samples.append("".join(traceback.format_exception_only(exc)).strip()[:300])
             time.sleep(0.05)
     log.close()
-    errors_out.put(
-        {
-            "index": index,
-            "claims": claims,
-            "empty": empties,
-            "errors": dict(errors),
-            "samples": samples,
-        }
-    )
-    if bare is not None:
-        bare.close()
-    if db is not None:
-        db.dispose()
+    for side in sides:
+        counts.update(side.close())
+    results.put({"index": index, **counts, "errors": dict(errors), "samples": samples})
 
 
-def _read_logs(log_dir: str) -> list[dict[str, Any]]:
-    entries = []
+def read_logs(log_dir: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(claims, calls) from the agents' logs (a line torn by SIGKILL is skipped)."""
+    claims: list[dict[str, Any]] = []
+    calls: list[dict[str, Any]] = []
     for path in sorted(Path(log_dir).glob("agent-*.jsonl")):
         for line in path.read_text().splitlines():
-            if line.strip():
-                entries.append(json.loads(line))
-    return entries
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                continue
+            (claims if entry.get("event") == "claim" else calls).append(entry)
+    return claims, calls
 
 
 def _overlaps(intervals: dict[int, list[tuple[float, float, int]]]) -> int:
@@ -375,25 +468,6 @@ def _overlaps(intervals: dict[int, list[tuple[float, float, int]]]) -> int:
             if stop > end:
                 end, holder = stop, agent
     return found
-
-
-def _compare(entries: list[dict[str, Any]], seconds: float, slice_seconds: float) -> dict[str, Any]:
-    """Calls per second of each side of a "compare" run (alternating slices, same load)."""
-    spent = {"project": 0.0, "bare": 0.0}
-    k = 0
-    while k * slice_seconds < seconds:
-        side = "project" if k % 2 == 0 else "bare"
-        spent[side] += min(slice_seconds, seconds - k * slice_seconds)
-        k += 1
-    out: dict[str, Any] = {}
-    for side in ("project", "bare"):
-        calls = sum(1 for e in entries if e.get("mode") == side)
-        rate = calls / spent[side] if spent[side] else 0.0
-        out[side] = {"calls": calls, "seconds": spent[side], "calls_per_second": round(rate, 1)}
-    bare_rate = out["bare"]["calls_per_second"]
-    out["ratio"] = round(out["project"]["calls_per_second"] / bare_rate, 2) if bare_rate else None
-    out["slice_seconds"] = slice_seconds
-    return out
 
 
 def verify(
@@ -490,13 +564,19 @@ def _prepare(
     return campaign_id, chamber_code, prepared
 
 
+def question_of(db: Database, campaign_id: int) -> tuple[str, tuple[str, ...]] | None:
+    """The script question simulated agents answer: the campaign's first with choices."""
+    with db.reading() as s:
+        script = script_of(s.scalar(select(Campaign.script).where(Campaign.id == campaign_id)))
+    return next(((q.key, q.choices) for q in script if q.choices), None)
+
+
 def run_loadtest(
     url: str,
     agents: int,
     seconds: float,
     campaign: str | None = None,
-    bare: bool = False,
-    compare: bool = False,
+    sides: tuple[Callable[[Plan, int], Side], ...] = (ProjectSide,),
     slice_seconds: float = 5.0,
 ) -> dict[str, Any]:
     """Run the load test and return its JSON-ready summary (see the module's docstring)."""
@@ -513,17 +593,21 @@ def run_loadtest(
                 ).scalar_one()
         since = utcnow()
         log_dir = tempfile.mkdtemp(prefix="outreach-loadtest-")
-        mode = "compare" if compare else "bare" if bare else "project"
-        with db.reading() as s:
-            script = script_of(s.scalar(select(Campaign.script).where(Campaign.id == campaign_id)))
-        question = next(((q.key, q.choices) for q in script if q.choices), None)
         plan = Plan(
-            url, campaign_id, agent_ids, chamber_id, seconds, mode, log_dir, slice_seconds, question
+            url,
+            campaign_id,
+            agent_ids,
+            chamber_id,
+            seconds,
+            log_dir,
+            slice_seconds,
+            question_of(db, campaign_id),
+            sides,
         )
         ctx = mp.get_context("spawn")
         start, results = ctx.Event(), ctx.Queue()
         procs = start_agents(
-            ctx, agents, _agent_process, lambda i, ready: (plan, i, ready, start, results)
+            ctx, agents, agent_process, lambda i, ready: (plan, i, ready, start, results)
         )
         t0 = time.monotonic()
         start.set()
@@ -536,12 +620,14 @@ def run_loadtest(
         elapsed = time.monotonic() - t0
         for p in procs:
             p.join(timeout=30)
-        entries = _read_logs(log_dir)
+        _claims, entries = read_logs(log_dir)
         checks = verify(db, entries, agent_ids, since)
         errors: Counter[str] = Counter()
         samples: list[str] = []
         for r in reports:
             errors.update(r["errors"])
+            if r.get("unreachable"):
+                errors["unreachable"] += r["unreachable"]
             samples.extend(r["samples"])
         double = checks["overlapping_holds_in_agent_logs"] + checks["overlapping_holds_in_calls"]
         ok = (
@@ -553,22 +639,26 @@ def run_loadtest(
         )
         return {
             "backend": db.url.get_backend_name(),
-            "mode": mode,
+            "mode": "load",
             "agents": agents,
             "seconds": round(elapsed, 2),
             "campaign": campaign or CAMPAIGN_NAME,
             "tasks_prepared": prepared,
-            "claims": sum(r["claims"] for r in reports),
-            "empty_claims": sum(r["empty"] for r in reports),
+            "claims": sum(r.get("claims", 0) for r in reports),
+            "empty_claims": sum(r.get("empty", 0) for r in reports),
             "calls_recorded": len(entries),
             "calls_per_second": round(len(entries) / elapsed, 1) if elapsed else 0.0,
+            **(
+                {"calls_by_side": dict(Counter(e["side"] for e in entries))}
+                if len(sides) > 1
+                else {}
+            ),
             "double_claims": double,
             "errors": sum(errors.values()),
             "error_kinds": dict(errors),
             "error_samples": samples[:5],
             "agents_reporting": len(reports),
             "invariants": checks,
-            **({"compare": _compare(entries, seconds, slice_seconds)} if compare else {}),
             "ok": ok,
             "logs": log_dir,
         }

@@ -528,8 +528,4 @@ class OutreachApp(App[None]):
 
 def make_app(db: Database, settings: TuiSettings | None = None) -> OutreachApp:
     """The app on `db` (tests build it with their own database and a fixed clock)."""
-    app = OutreachApp(db, settings or TuiSettings())
-    from outreach.tui.bench_hook import install  # scripts/bench.py only: inert without its env
-
-    install(app)
-    return app
+    return OutreachApp(db, settings or TuiSettings())

@@ -18,10 +18,10 @@ from typing import Any
 import pytest
 from sqlalchemy import event, select, text, update
 
+from bench.bare import BareAgent
 from outreach.db.engine import Database
 from outreach.db.models import Call, CallTask
 from outreach.services.clock import to_db
-from outreach.services.loadtest_bare import BareAgent
 from outreach.services.queue import claim_next, record_call
 from outreach.services.types import CallInput, ReferralInput
 from tests.factories import make_agent, make_business, make_campaign, make_task

@@ -1,11 +1,15 @@
-"""Benchmark hook for `scripts/bench.py` (TUI start and memory); inert unless asked for.
+"""The app under the benchmark's auto-pilot (TUI start and memory, `scripts/bench.py`).
 
-With OUTREACH_BENCH_FIRST_BUSINESS=<file> set, the app runs under an auto-pilot that opens the
-first campaign of the logged-in agent (`outreach --agent LOGIN`) as soon as the list is loaded,
+    OUTREACH_BENCH_FIRST_BUSINESS=<file> python -m bench.tui_launch --agent LOGIN
+
+runs `outreach --agent LOGIN` (the same command line, the same start path) with the app under an
+auto-pilot that opens the first campaign of the logged-in agent as soon as the list is loaded,
 waits for the first business to be drawn, writes to <file> one JSON line (the wall-clock moment
 it was drawn, the process's resident memory) and exits. With OUTREACH_BENCH_CAMPAIGN=<name> it
 opens that campaign rather than the first one; with OUTREACH_BENCH_CALLS=<n> it then records n
 "no answer" outcomes (key 2) and measures memory after the last business is drawn.
+
+The app knows nothing of this: the launcher wraps `OutreachApp.run` in its own process only.
 """
 
 from __future__ import annotations
@@ -89,13 +93,14 @@ def _auto_pilot(path: str) -> Callable[[Pilot[Any]], Awaitable[None]]:
             shown = time.time()
             for _ in range(int(os.environ.get(ENV_CALLS) or 0)):
                 before = call.current.task_id
+
+                def moved_on(before: int = before) -> bool:
+                    return call.current is not None and call.current.task_id != before
+
                 await pilot.press("2")
-                await _until(
-                    lambda b=before: call.current is not None and call.current.task_id != b,
-                    deadline,
-                )
+                await _until(moved_on, deadline)
                 await pilot.pause()
-            record = {
+            record: dict[str, Any] = {
                 "shown_at": shown,
                 "rss_kb": _rss_kb(),
                 "max_rss_kb": _peak_rss_kb(),
@@ -109,15 +114,29 @@ def _auto_pilot(path: str) -> Callable[[Pilot[Any]], Awaitable[None]]:
     return pilot_run
 
 
-def install(app: App[Any]) -> None:
-    """Run `app` under the benchmark auto-pilot when OUTREACH_BENCH_FIRST_BUSINESS is set."""
+def main(argv: list[str] | None = None) -> None:
+    """`outreach ARGV...` with every app it runs under the auto-pilot (see the docstring)."""
+    import gc
+
     path = os.environ.get(ENV_MARKER)
     if not path:
-        return
-    run = app.run
+        raise SystemExit(f"bench.tui_launch: {ENV_MARKER}=<file> is required")
+    # the order of the real start: the CLI's modules, then the app's with the collector off
+    # (outreach.cli.tui does the same before it imports the app)
+    from outreach.cli import main as outreach_main
 
-    def run_with_pilot(*args: Any, **kwargs: Any) -> Any:
+    gc.disable()
+    from outreach.tui.app import OutreachApp
+
+    run = OutreachApp.run
+
+    def run_with_pilot(self: App[Any], *args: Any, **kwargs: Any) -> Any:
         kwargs.setdefault("auto_pilot", _auto_pilot(path))
-        return run(*args, **kwargs)
+        return run(self, *args, **kwargs)  # type: ignore[arg-type]
 
-    app.run = run_with_pilot  # type: ignore[method-assign]
+    OutreachApp.run = run_with_pilot  # type: ignore[method-assign,assignment]
+    outreach_main(argv)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,5 +1,7 @@
 """The load test's bare-SQL twin: the same claim and record work written by hand for the raw
-driver (sqlite3 / psycopg), to measure what the project's layers cost.
+driver (sqlite3 / psycopg), to measure what the project's layers cost. `BareSide` is it as a
+side of the load test's simulated agent: `run_loadtest(..., sides=(ProjectSide, BareSide))`
+alternates the two in slices (the benchmark's `claim_record`).
 
 PostgreSQL (`PgFloor`): the floor, the fewest round trips the same work takes (see the notes
 above `PgFloor`): claim = 2 round trips (agent and campaign read with the due waiting tasks woken;
@@ -22,6 +24,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.engine import make_url
+
+from outreach.services.clock import utcnow
+from outreach.services.loadtest import Claimed, Plan
+from outreach.services.types import CallInput
 
 _CANDIDATE = """
     (SELECT c.id FROM call_tasks c
@@ -681,3 +687,34 @@ class BareAgent:
 
     def close(self) -> None:
         self.conn.close()
+
+
+class BareSide:
+    """`BareAgent` as a side of the load test's simulated agent (`outreach.services.loadtest`)."""
+
+    name = "bare"
+
+    def __init__(self, plan: Plan, index: int) -> None:
+        self.agent = BareAgent(plan.url, plan.agent_ids[index], plan.campaign_id, plan.chamber_id)
+
+    def claim(self) -> Claimed | None:
+        got = self.agent.claim(utcnow())
+        return None if got is None else Claimed(*got)
+
+    def record(self, call: CallInput) -> bool:
+        assert call.task_id is not None
+        self.agent.record(
+            call.uuid,
+            call.task_id,
+            call.business_id,
+            call.outcome,
+            call.started_at.replace(tzinfo=None),
+            call.ended_at.replace(tzinfo=None),
+            answers=dict(call.answers),
+            referral=call.referrals[0].kind if call.referrals else None,
+        )
+        return False
+
+    def close(self) -> dict[str, int]:
+        self.agent.close()
+        return {}

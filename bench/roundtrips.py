@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Round trips of one claim + record on PostgreSQL: the project's services against the bare twin.
 
-    python scripts/roundtrips.py URL [--calls N]
+    python -m bench.roundtrips URL [--calls N]
 
 URL is a PostgreSQL database seeded with the national profile (`outreach seed --profile
 national`). Both sides connect through a small TCP proxy on 127.0.0.1 that counts the turns of
@@ -28,11 +28,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
+from bench.bare import BareAgent
 from outreach.db.engine import open_database
 from outreach.db.models import Agent, Campaign
 from outreach.domain.outcomes import OUTCOMES_BY_CODE
 from outreach.services.clock import utcnow
-from outreach.services.loadtest_bare import BareAgent
 from outreach.services.queue import claim_next, record_call
 from outreach.services.types import CallInput, ReferralInput
 
