@@ -1,5 +1,6 @@
 """The layers hold: domain imports only domain; domain, db and services never load Textual;
-the TUI never touches SQL.
+the TUI never touches SQL; the product never imports its tools (bench/, scripts/), which use
+only its public names.
 
 Two checks:
 - at run time, a fresh interpreter imports every module of the core packages (found by walking
@@ -85,12 +86,21 @@ def test_layers_import_only_what_they_may() -> None:
             "never SQL",
         ),
         ("outreach/db/bad.py", "from outreach.services import queue\n", "Layers"),
+        (
+            "outreach/services/bad.py",
+            "from bench.bare import BareAgent\n",
+            "never imports its tools",
+        ),
+        ("outreach/cli/bad.py", "def f():\n    import scripts.bench\n", "never imports its tools"),
     ],
 )
 def test_each_contract_catches_its_breach(
     tmp_path: Path, relative: str, source: str, contract: str
 ) -> None:
-    shutil.copytree(PACKAGE, tmp_path / "outreach", ignore=shutil.ignore_patterns("__pycache__"))
+    for package in ("outreach", "bench"):
+        shutil.copytree(
+            ROOT / package, tmp_path / package, ignore=shutil.ignore_patterns("__pycache__")
+        )
     shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
     (tmp_path / relative).write_text(source, encoding="utf-8")
     done = lint_imports(tmp_path)
@@ -154,3 +164,18 @@ def test_the_agents_start_path_leaves_slow_packages_unloaded() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout.strip().splitlines()[-1]) == []
+
+
+def test_the_tools_use_only_public_names_of_the_product() -> None:
+    """bench/ and scripts/ are tools over the product: they import its modules' public names,
+    never a private one (`_name`), which the product may change without telling them."""
+    import ast
+
+    private = []
+    for path in sorted([*(ROOT / "bench").rglob("*.py"), *(ROOT / "scripts").glob("*.py")]):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("outreach"):
+                names = [*(node.module or "").split("."), *(a.name for a in node.names)]
+                if any(n.startswith("_") for n in names):
+                    private.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert private == []
