@@ -32,6 +32,7 @@ from outreach.db.models import (
 )
 from outreach.errors import InvalidInput
 from outreach.i18n import _
+from outreach.services import bulk
 from outreach.services import rollup as rollups
 from outreach.services.audit import record_audit
 from outreach.services.neutralise import neutralised_sql
@@ -332,10 +333,8 @@ def _write_calls(
     copy = csv and not sqlite
     stmt = _calls_query(sel, keys, sqlite=sqlite, copy=copy, blank=csv and sqlite)
     if sqlite:
-        result = conn.execute(stmt)
-        cursor = result.cursor  # the sqlite3 cursor reads as it goes: no Row objects
         paris, answers = iso_text, _AnswerCells(keys, "" if csv else None)
-        while fetched := cursor.fetchmany(BATCH):
+        for fetched in bulk.sqlite_batches(conn, stmt, BATCH):
             if keys:
                 cells, parse = answers.cells, answers.parse
                 made = [
@@ -347,27 +346,15 @@ def _write_calls(
             writer.write_many(made)
             if progress is not None:
                 progress(writer.rows, total)
-        result.close()
         return
     conn.exec_driver_sql(SET_ZONE)  # this transaction only
     if copy:
         assert isinstance(writer, CsvWriter)
-        compiled = stmt.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
-        sql = (
-            f"COPY ({compiled.string}) TO STDOUT WITH (FORMAT csv, DELIMITER '{writer.delimiter}')"
-        )
-        raw = conn.connection.driver_connection
-        assert raw is not None
-        with raw.cursor() as cursor, cursor.copy(sql, compiled.params) as lines:
-            batch: list[Any] = []
-            for line in lines:  # one CopyData message per row
-                batch.append(line)
-                if len(batch) == BATCH:
-                    writer.write_lines(batch)
-                    batch = []
-                    if progress is not None:
-                        progress(writer.rows, total)
-            writer.write_lines(batch)
+        options = f"FORMAT csv, DELIMITER '{writer.delimiter}'"
+        for lines in bulk.pg_copy_out(conn, stmt, options, BATCH):
+            writer.write_lines(lines)
+            if progress is not None and lines:
+                progress(writer.rows, total)
         return
     result = conn.execution_options(stream_results=True, yield_per=BATCH).execute(stmt)
     for part in result.partitions():

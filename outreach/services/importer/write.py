@@ -9,7 +9,6 @@ import queue
 import threading
 import time
 from dataclasses import dataclass, field
-from itertools import chain
 from typing import Any
 
 from sqlalchemy import or_, select, text
@@ -18,6 +17,7 @@ from sqlalchemy.orm import Session
 from outreach.db.engine import Database
 from outreach.db.models import Business, CallTask
 from outreach.i18n import _
+from outreach.services import bulk
 from outreach.services.audit import record_audit
 from outreach.services.gdpr import ERASED_NAME
 from outreach.services.importer.check import COLUMNS
@@ -47,26 +47,14 @@ _KEEP_IF_EMPTY = (
 )
 _REPLACE = ("name", "name_key", "department", "chamber_id", "siren", "updated_at")
 _NAMES = ", ".join(COLUMNS)
-# SQLite: 50 rows a statement (850 parameters, under any build's limit): each execution has a
-# fixed cost (statement journal, the status CHECK's IN-list table) that one row a statement pays
-# 5,000 times a batch (the write's CPU: -40% measured on 42,500 rows)
-_SQLITE_ROWS = 50
-_SQLITE_VALUES = f"({', '.join('?' * len(COLUMNS))})"
-_PG_COPY_NEW = f"COPY businesses ({_NAMES}) FROM STDIN"
-_PG_COPY = f"COPY import_businesses (n, {_NAMES}) FROM STDIN"
-# PostgreSQL: the batch is COPYed into a temporary table, then upserted from it in one statement
-# (xmax = 0 on a row the statement inserted, not updated)
-_PG_STAGE = (
-    "CREATE TEMPORARY TABLE IF NOT EXISTS import_businesses ON COMMIT DELETE ROWS AS "
-    f"SELECT 0 AS n, {_NAMES} FROM businesses WITH NO DATA"
-)
+# the stage a batch is COPYed into on PostgreSQL when some of its SIRETs are there already
+_STAGE = "import_businesses"
 
 
 @dataclass(frozen=True, slots=True)
 class _Statements:
-    sqlite_one: str
-    sqlite_many: str
-    pg_upsert: str
+    sqlite: bulk.SqliteInsert  # multi-row upserts (see bulk.SQLITE_ROWS)
+    pg_upsert: str  # from the staged copy (xmax = 0 on a row it inserted, not updated)
 
 
 @functools.cache
@@ -88,14 +76,10 @@ def _statements(chamber_id: int | None) -> _Statements:
         + guard
     )
     return _Statements(
-        sqlite_one=f"INSERT INTO businesses ({_NAMES}) VALUES {_SQLITE_VALUES} {on_conflict}",
-        sqlite_many=(
-            f"INSERT INTO businesses ({_NAMES}) VALUES "
-            f"{', '.join([_SQLITE_VALUES] * _SQLITE_ROWS)} {on_conflict}"
-        ),
+        sqlite=bulk.SqliteInsert.of("businesses", COLUMNS, on_conflict),
         pg_upsert=(
             f"WITH upserted AS (INSERT INTO businesses ({_NAMES}) SELECT {_NAMES} "
-            f"FROM import_businesses ORDER BY n {on_conflict} RETURNING xmax = 0 AS fresh) "
+            f"FROM {_STAGE} ORDER BY n {on_conflict} RETURNING xmax = 0 AS fresh) "
             "SELECT count(*) FILTER (WHERE fresh) FROM upserted"
         ),
     )
@@ -151,27 +135,19 @@ def hidden_sirets(session: Session, sirets: list[str]) -> set[str]:
 
 
 def _upsert_postgresql(driver: Any, rows: list[tuple[Any, ...]], stmts: _Statements) -> int:
-    """The batch is first COPYed straight into the table: when none of its SIRETs is there yet
-    (a new list), that costs a fifth less server time than INSERT ... SELECT. A SIRET already
-    there stops the COPY on the unique index (on a re-run, at the first row): the batch is then
-    rolled back to the savepoint and upserted from the staged copy. No query looks the SIRETs
-    up first: with 5,000 of them PostgreSQL may choose to scan the whole table."""
+    """The batch is first COPYed straight into the table (`bulk.pg_copy_new`): when none of its
+    SIRETs is there yet (a new list), that costs a fifth less server time than INSERT ... SELECT.
+    A SIRET already there stops the COPY on the unique index (on a re-run, at the first row): the
+    batch is then upserted from a staged copy. No query looks the SIRETs up first: with 5,000 of
+    them PostgreSQL may choose to scan the whole table."""
     import psycopg
 
     with driver.cursor() as cur:
-        cur.execute("SAVEPOINT import_copy")
-        try:
-            with cur.copy(_PG_COPY_NEW) as copy:
-                for row in rows:
-                    copy.write_row(row)
-        except (psycopg.errors.UniqueViolation, psycopg.errors.FeatureNotSupported):
-            # FeatureNotSupported: a person's role, under row-level security, may not COPY
-            # into the table (the staged upsert below checks each row against the policies)
-            cur.execute("ROLLBACK TO SAVEPOINT import_copy")
-        else:
-            cur.execute("RELEASE SAVEPOINT import_copy")
+        # FeatureNotSupported: a person's role, under row-level security, may not COPY into
+        # the table (the staged upsert below checks each row against the policies)
+        refused = (psycopg.errors.FeatureNotSupported,)
+        if bulk.pg_copy_new(cur, "businesses", COLUMNS, rows, refused):
             return len(rows)
-        cur.execute(_PG_STAGE)
         cur.execute("SAVEPOINT import_upsert")
         try:
             return _staged_upsert(cur, rows, stmts)
@@ -189,9 +165,7 @@ def _upsert_postgresql(driver: Any, rows: list[tuple[Any, ...]], stmts: _Stateme
 
 def _staged_upsert(cur: Any, rows: list[tuple[Any, ...]], stmts: _Statements) -> int:
     """COPY `rows` into the staging table, upsert from it: how many rows were new."""
-    with cur.copy(_PG_COPY) as copy:
-        for n, row in enumerate(rows):
-            copy.write_row((n, *row))
+    bulk.pg_stage(cur, _STAGE, "businesses", COLUMNS, rows)
     cur.execute(stmts.pg_upsert)
     added = cur.fetchone()
     return int(added[0]) if added else 0
@@ -200,12 +174,11 @@ def _staged_upsert(cur: Any, rows: list[tuple[Any, ...]], stmts: _Statements) ->
 def _upsert(session: Session, rows: list[tuple[Any, ...]], stmts: _Statements) -> int:
     """INSERT ... ON CONFLICT (siret) DO UPDATE of `rows` (tuples of COLUMNS, unique SIRETs) in
     the session's transaction, on the driver's connection (no SQLAlchemy parameter processing
-    per row): SQLite runs prepared statements of 50 rows; PostgreSQL a COPY (see
-    `_upsert_postgresql`). Returns how many rows were new (the rest updated a business, or
-    were refused by the guard: see `refused_sirets`)."""
+    per row): SQLite runs prepared statements of 50 rows (`bulk.SqliteInsert`); PostgreSQL a
+    COPY (see `_upsert_postgresql`). Returns how many rows were new (the rest updated a
+    business, or were refused by the guard: see `refused_sirets`)."""
     conn = session.connection()
-    driver = conn.connection.driver_connection
-    assert driver is not None
+    driver = bulk.driver(conn)
     if conn.dialect.name == "postgresql":
         return _upsert_postgresql(driver, rows, stmts)
     cur = driver.cursor()
@@ -213,15 +186,7 @@ def _upsert(session: Session, rows: list[tuple[Any, ...]], stmts: _Statements) -
         # the transaction holds the write lock (BEGIN IMMEDIATE): no one else adds rows, and
         # a new row's id is above every id there before
         (top,) = cur.execute("SELECT coalesce(max(id), 0) FROM businesses").fetchone()
-        whole = len(rows) - len(rows) % _SQLITE_ROWS
-        cur.executemany(
-            stmts.sqlite_many,
-            [
-                list(chain.from_iterable(rows[i : i + _SQLITE_ROWS]))
-                for i in range(0, whole, _SQLITE_ROWS)
-            ],
-        )
-        cur.executemany(stmts.sqlite_one, rows[whole:])
+        stmts.sqlite.run(cur, rows)
         (fresh,) = cur.execute("SELECT count(*) FROM businesses WHERE id > ?", (top,)).fetchone()
         return int(fresh)
     finally:
@@ -382,12 +347,12 @@ class _BatchWriter:
 
 
 def _refresh_statistics(db: Database) -> None:
-    """Planner statistics for `businesses` once rows were added. SQLite keeps none by itself:
-    without them a phone search goes through the chamber index (see docs/BENCHMARKS.md). Sampled
-    as the seeding does (analysis_limit): about 1 ms on 90,000 rows once the pages are cached.
-    PostgreSQL's autovacuum analyses on its own; an ANALYZE there takes ~0.6 s, so none here."""
+    """Planner statistics for `businesses` once rows were added (`bulk.sqlite_analyze`: SQLite
+    keeps none by itself). PostgreSQL's autovacuum analyses on its own; an ANALYZE there takes
+    ~0.6 s, so none here."""
     with db.writing() as session:
-        conn = session.connection()
-        conn.exec_driver_sql("PRAGMA analysis_limit = 1000")
-        conn.exec_driver_sql("ANALYZE businesses")
-        conn.exec_driver_sql("PRAGMA analysis_limit = 0")
+        cur = bulk.driver(session.connection()).cursor()
+        try:
+            bulk.sqlite_analyze(cur, "businesses")
+        finally:
+            cur.close()
