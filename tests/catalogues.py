@@ -27,6 +27,6 @@ def entries(lang: str, domain: str = "outreach") -> Entries:
         if isinstance(m.id, tuple):
             if all(m.string):
                 plurals[m.id[0]] = tuple(m.string)
-        else:
+        elif isinstance(m.id, str):
             messages[m.id] = str(m.string)
     return Entries(messages, plurals)

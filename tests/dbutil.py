@@ -55,7 +55,7 @@ def require_pg() -> None:
 
 def _admin(sql: str) -> None:
     with psycopg.connect(_admin_conninfo(), autocommit=True) as conn:
-        conn.execute(sql)  # type: ignore[arg-type]
+        conn.execute(sql)
 
 
 def create_pg_database(template: str | None = None) -> str:
@@ -96,6 +96,7 @@ class Templates:
             migrate.upgrade(db)
             db.dispose()
             self._pg = make_url(url).database
+        assert self._pg is not None, url
         return self._pg
 
     def close(self) -> None:

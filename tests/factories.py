@@ -17,6 +17,8 @@ from outreach.db.models import Agent, Business, CallTask, Campaign, Chamber, Dep
 from outreach.domain.siret import luhn_complete
 from outreach.domain.text import fold
 from outreach.services.clock import utcnow
+from outreach.services.queue import claim_next
+from outreach.services.types import ClaimedTask
 
 _seq = itertools.count(1)
 
@@ -215,3 +217,12 @@ def make_queue(
                 insert(CallTask).returning(CallTask.id, sort_by_parameter_order=True), tasks
             ).scalars()
         ]
+
+
+def claim(
+    db: Database, agent_id: int, campaign_id: int, now: datetime | None = None
+) -> ClaimedTask:
+    """`claim_next` where the test expects a business to be offered: fails when none is."""
+    task = claim_next(db, agent_id, campaign_id, now=now)
+    assert task is not None, f"agent {agent_id}: nothing to claim in campaign {campaign_id}"
+    return task

@@ -176,23 +176,23 @@ class _FrenchHelp:
         # show French help, so the language typed anywhere is taken before anything else.
         if (typed := _language_typed(args)) is not None:
             set_language(typed)
-        return super().parse_args(ctx, args)  # type: ignore[misc,no-any-return]
+        return super().parse_args(ctx, args)  # type: ignore[misc]
 
     def get_help_option(self, ctx: click.Context) -> click.Option | None:
         option = super().get_help_option(ctx)  # type: ignore[misc]
         if option is not None and not getattr(option, "_outreach_help", False):
             option.help = N_("Affiche cette aide et quitte.")
-            option._outreach_help = True  # type: ignore[attr-defined]
-        return option  # type: ignore[no-any-return]
+            option._outreach_help = True
+        return option
 
     def get_help(self, ctx: click.Context) -> str:
         params = [p for p in self.get_params(ctx) if hasattr(p, "help")]  # type: ignore[attr-defined]
         with _shown_in_language(self, *params):
-            return super().get_help(ctx)  # type: ignore[misc,no-any-return]
+            return super().get_help(ctx)  # type: ignore[misc]
 
     def get_short_help_str(self, limit: int = 45) -> str:
         with _shown_in_language(self):
-            return super().get_short_help_str(limit)  # type: ignore[misc,no-any-return]
+            return super().get_short_help_str(limit)  # type: ignore[misc]
 
 
 class OutreachCommand(_FrenchHelp, click.Command):

@@ -59,11 +59,11 @@ def campaign_group() -> None:
     pass
 
 
-def _segment_options(fn):  # type: ignore[no-untyped-def]
+def _segment_options(fn):
     """The segment options, handed to the command as one `segment` argument (None if empty)."""
 
     @functools.wraps(fn)
-    def wrapper(*args, **kwargs):  # type: ignore[no-untyped-def]
+    def wrapper(*args, **kwargs):
         source = kwargs.pop("from_campaign")
         outcomes, states = _split(kwargs.pop("outcomes")), _split(kwargs.pop("referral_states"))
         answers = tuple(parse_answer(a) for a in kwargs.pop("answers"))

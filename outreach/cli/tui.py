@@ -27,7 +27,7 @@ from outreach.i18n import N_, _, language
 DEMO_LOGIN = "demo"
 
 
-def _pin_option(fn):  # type: ignore[no-untyped-def]
+def _pin_option(fn):
     return click.option(
         "--pin-required",
         is_flag=True,
@@ -37,7 +37,7 @@ def _pin_option(fn):  # type: ignore[no-untyped-def]
     )(fn)
 
 
-def _bell_option(fn):  # type: ignore[no-untyped-def]
+def _bell_option(fn):
     return click.option(
         "--bell",
         is_flag=True,

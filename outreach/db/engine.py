@@ -15,9 +15,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, CursorResult, Engine, Result, create_engine, event
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -32,6 +32,12 @@ Executor = Session | Connection
 # A pooled PostgreSQL connection idle longer than this is pinged before use (see _ping_if_idle)
 PING_AFTER_IDLE_S = 2.0
 T = TypeVar("T")
+
+
+def rowcount(result: Result[Any]) -> int:
+    """Rows matched by an UPDATE or DELETE. Its result is a CursorResult, which has the count;
+    SQLAlchemy types `Session.execute` as returning any Result."""
+    return int(cast(CursorResult[Any], result).rowcount or 0)
 
 
 @dataclass(frozen=True)

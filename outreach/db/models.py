@@ -11,6 +11,7 @@ SQLAlchemy's PostgreSQL dialect (about 30 ms) into every start of the agents' ap
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -24,6 +25,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
+    Table,
     Text,
     UniqueConstraint,
     text,
@@ -57,6 +59,10 @@ AGENT_STATES = ("ready", "on_call", "wrap_up", "paused", "logged_out")
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    if TYPE_CHECKING:
+        # Every model here is mapped to a Table (SQLAlchemy types it as any FromClause), so
+        # `Model.__table__` can be given to insert() and update().
+        __table__: ClassVar[Table]
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
@@ -197,9 +203,9 @@ class Campaign(Base):
     # wrap-up timer turns red past it, `rollup --times` counts the seconds over it
     max_wrap_up_seconds: Mapped[int] = mapped_column(Integer, default=120, server_default="120")
     # list of {"key": ..., "text": ..., "choices": [...] | null}
-    script: Mapped[list[dict[str, object]]] = mapped_column(JSON, default=list)
+    script: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     script_intro: Mapped[str | None] = mapped_column(Text)
-    target: Mapped[dict[str, object] | None] = mapped_column(JSON)  # the segment it was filled from
+    target: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # the segment it was filled from
     # calls: a calling campaign; verification: calls checking a helped firm now sells online
     purpose: Mapped[str] = mapped_column(String(16), default="calls", server_default="calls")
     # days after a referral is accepted before its business is queued for verification
@@ -376,7 +382,7 @@ class ReferralEvent(Base):
     to_state: Mapped[str] = mapped_column(String(16))
     note: Mapped[str | None] = mapped_column(Text)
     # the appointment booked, the action plan set...: what else this change carried
-    detail: Mapped[dict[str, object] | None] = mapped_column(JSON)
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class ReferralAction(Base):
@@ -434,7 +440,7 @@ class AuditLog(Base):
     action: Mapped[str] = mapped_column(String(48))
     entity: Mapped[str] = mapped_column(String(32))
     entity_id: Mapped[str | None] = mapped_column(String(64))
-    detail: Mapped[dict[str, object] | None] = mapped_column(JSON)
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # JSON: values of any type
 
 
 class OutcomeRow(Base):

@@ -314,7 +314,7 @@ def format_national(e164: str) -> str:
 def _stored(e164: str) -> phonenumbers.PhoneNumber | None:
     pn = _lib()
     try:
-        return pn.parse(e164, None)  # type: ignore[no-any-return]
+        return pn.parse(e164, None)
     except pn.NumberParseException:
         return None
 
@@ -324,7 +324,7 @@ def _format_slow(e164: str) -> str:
     if number is None:
         return e164
     pn = _lib()
-    return pn.format_number(number, pn.PhoneNumberFormat.NATIONAL)  # type: ignore[no-any-return]
+    return pn.format_number(number, pn.PhoneNumberFormat.NATIONAL)
 
 
 def is_mobile(e164: str) -> bool:

@@ -120,7 +120,7 @@ def _check(
     return note
 
 
-def _open_row(session: Session, agent_id: int, pg: bool):  # type: ignore[no-untyped-def]
+def _open_row(session: Session, agent_id: int, pg: bool):
     stmt = select(
         E.c.id, E.c.state, E.c.at, E.c.reason, E.c.note, E.c.business_id, E.c.expires_at
     ).where(E.c.agent_id == agent_id, E.c.ended_at.is_(None))

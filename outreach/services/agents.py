@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -14,7 +17,7 @@ from outreach.services.types import AgentInfo
 NATIONAL_CHAMBER = "CMAF"
 
 
-def _query():  # type: ignore[no-untyped-def]
+def _query():
     return select(
         Agent.id,
         Agent.login,
@@ -26,8 +29,8 @@ def _query():  # type: ignore[no-untyped-def]
     ).join(Chamber, Chamber.id == Agent.chamber_id)
 
 
-def _info(row: object) -> AgentInfo:
-    id_, login, name, role, chamber_id, code, has_pin = row  # type: ignore[misc]
+def _info(row: Sequence[Any]) -> AgentInfo:
+    id_, login, name, role, chamber_id, code, has_pin = row
     return AgentInfo(
         id=id_,
         login=login,

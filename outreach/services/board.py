@@ -22,9 +22,11 @@ from __future__ import annotations
 import heapq
 import time
 from bisect import bisect_left, insort
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from operator import itemgetter
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -43,6 +45,8 @@ FAR = datetime.max  # the never-logged-in sort last
 LATE_WINDOW = 2_000  # PostgreSQL: ids missing this far below the watermark are looked for again
 RECHECK = timedelta(seconds=30)  # a run-out lease read again (a writer's clock a little behind)
 E = AgentStateEvent.__table__
+# (row id, state, at, reason, note, expires_at, business_id) of an adviser's open row
+Open = tuple[int, str, datetime, str | None, str | None, datetime | None, int | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,8 +87,7 @@ class BoardFeed:
         self.limits: dict[str, int | None] = {}
         self.reasons: dict[str, tuple[str, str]] = {}
         self.names: dict[int, str] = {}  # business names read so far (only new ones are read)
-        # agent id -> (row id, state, at, reason, note, expires_at, business_id) of its open row
-        self.current: dict[int, tuple[object, ...]] = {}
+        self.current: dict[int, Open] = {}  # agent id -> its open row
         self.watermark: int | None = None  # the highest event id read
         self.gaps: set[int] = set()  # PostgreSQL: ids below the watermark not seen yet
         self.rows: dict[int, BoardRow] = {}
@@ -94,8 +97,8 @@ class BoardFeed:
         self.counts: dict[str, int] = dict.fromkeys(ORDER, 0)
         self.today: dict[int, tuple[int, ...]] = {}  # the counts each row was built with
         # (when, agent id, row id): a lease that runs out, a pause that passes its limit
-        self.expiring: list[tuple[datetime, int, object]] = []
-        self.over_at: list[tuple[datetime, int, object]] = []
+        self.expiring: list[tuple[datetime, int, int]] = []
+        self.over_at: list[tuple[datetime, int, int]] = []
         self.last_at: datetime | None = None
         self.dirty: set[int] = set()
         self.out: tuple[BoardRow, ...] | None = None
@@ -141,25 +144,24 @@ class BoardFeed:
         E.c.business_id,
     )
 
-    def _keep(self, rows: list[tuple[object, ...]]) -> None:
-        """Rows by id order: the newest of each adviser is its current state."""
+    def _keep(self, rows: Sequence[Sequence[Any]]) -> None:
+        """Rows (of _COLUMNS) by id order: the newest of each adviser is its current state."""
         current, dirty = self.current, self.dirty
         for r in rows:
             rid, aid = r[0], r[1]
-            known = current.get(aid)  # type: ignore[call-overload]
-            if known is None or rid >= known[0]:  # type: ignore[operator]
-                now = (rid, *r[2:])
+            known = current.get(aid)
+            if known is None or rid >= known[0]:
+                now: Open = (rid, r[2], r[3], r[4], r[5], r[6], r[7])
                 if now != known:
-                    current[aid] = now  # type: ignore[index]
-                    dirty.add(aid)  # type: ignore[arg-type]
+                    current[aid] = now
+                    dirty.add(aid)
 
     def _read_open(self, s: Session, agents: list[int] | None) -> None:
         """The open rows: of every adviser (the first refresh) or of these advisers."""
         if agents is None:
             rows = s.execute(select(*self._COLUMNS).where(E.c.ended_at.is_(None))).all()
             top = s.scalar(select(func.max(E.c.id))) or 0
-            rows.sort(key=lambda r: r[0])
-            self._keep(rows)  # type: ignore[arg-type]
+            self._keep(sorted(rows, key=lambda r: r[0]))
             # PostgreSQL: what committed late below the top is found by the first _read_new
             self.watermark = max(0, top - LATE_WINDOW) if self.late else top
             return
@@ -169,7 +171,7 @@ class BoardFeed:
                     E.c.ended_at.is_(None), E.c.agent_id.in_(agents[i : i + 900])
                 )
             ).all()
-            self._keep(sorted(rows, key=lambda r: r[0]))  # type: ignore[arg-type]
+            self._keep(sorted(rows, key=lambda r: r[0]))
 
     def _read_new(self, s: Session) -> None:
         mark = self.watermark or 0
@@ -178,7 +180,7 @@ class BoardFeed:
             late = s.execute(select(*self._COLUMNS).where(E.c.id.in_(sorted(self.gaps)))).all()
             if late:
                 rows = sorted([*late, *rows], key=lambda r: r[0])
-        self._keep(rows)  # type: ignore[arg-type]
+        self._keep(rows)
         if not rows:
             return
         top = max(mark, rows[-1][0])
@@ -192,7 +194,7 @@ class BoardFeed:
                 self.gaps = {i for i in self.gaps if i > top - LATE_WINDOW}
         self.watermark = top
 
-    def _due(self, heap: list[tuple[datetime, int, object]], at: datetime) -> list[int]:
+    def _due(self, heap: list[tuple[datetime, int, int]], at: datetime) -> list[int]:
         """Advisers whose deadline in `heap` has passed (and is still their current row's)."""
         due: dict[int, None] = {}
         while heap and heap[0][0] < at:
@@ -234,35 +236,37 @@ class BoardFeed:
             key: tuple[object, ...] = (True, ORDER[LOGGED_OUT], FAR, login, aid, row)
         else:
             rid, state, since, reason, note, expires, business_id = r
-            expired = expires is not None and expires < at  # type: ignore[operator]
             over = False
-            if expired:  # a crashed app: logged out at its lease (read again in a while)
+            if expires is not None and expires < at:
+                # a crashed app: logged out at its lease (read again in a while)
                 state, since, reason, note, business_id = LOGGED_OUT, expires, None, None, None
                 heapq.heappush(self.expiring, (at + RECHECK, aid, rid))
             elif expires is not None:
-                heapq.heappush(self.expiring, (expires, aid, rid))  # type: ignore[arg-type]
+                heapq.heappush(self.expiring, (expires, aid, rid))
             if state == PAUSED and reason is not None:
-                limit = self.limits.get(reason)  # type: ignore[call-overload]
+                limit = self.limits.get(reason)
                 if limit is not None:
-                    deadline = since + timedelta(minutes=limit)  # type: ignore[operator]
+                    deadline = since + timedelta(minutes=limit)
                     over = at > deadline
                     if not over:
                         heapq.heappush(self.over_at, (deadline, aid, rid))
-            business = self.names.get(business_id) if state == ON_CALL else None  # type: ignore[arg-type]
+            business = None
+            if state == ON_CALL and business_id is not None:
+                business = self.names.get(business_id)
             row = BoardRow(
                 aid,
                 login,
                 name,
                 chamber,
-                state,  # type: ignore[arg-type]
-                since.replace(tzinfo=UTC),  # type: ignore[union-attr]
-                reason,  # type: ignore[arg-type]
-                note,  # type: ignore[arg-type]
+                state,
+                since.replace(tzinfo=UTC),
+                reason,
+                note,
                 business,
                 over,
                 *c,
             )
-            key = (not over, ORDER[state], since, login, aid, row)  # type: ignore[index]
+            key = (not over, ORDER[state], since, login, aid, row)
         self.rows[aid] = row
         self.keys[aid] = key
         self.counts[row.state] += 1
@@ -325,7 +329,7 @@ class BoardFeed:
             self.dirty = set()
             self.out = None
         if self.out is None:
-            self.out = tuple(map(itemgetter(-1), self.order))  # type: ignore[arg-type]
+            self.out = tuple(map(itemgetter(-1), self.order))
         return Board(
             self.out, dict(self.counts), (time.perf_counter() - started) * 1000, self.reasons
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import overload
 
 
 def utcnow() -> datetime:
@@ -17,6 +18,12 @@ def to_db(moment: datetime) -> datetime:
     return moment.astimezone(UTC).replace(tzinfo=None)
 
 
+@overload
+def from_db(moment: datetime) -> datetime: ...
+@overload
+def from_db(moment: None) -> None: ...
+@overload
+def from_db(moment: datetime | None) -> datetime | None: ...
 def from_db(moment: datetime | None) -> datetime | None:
     """A stored naive UTC datetime as an aware UTC one."""
     if moment is None:

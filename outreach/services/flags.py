@@ -74,7 +74,7 @@ def list_flags(
         return [
             FlagView(
                 r.id,
-                from_db(r.at),  # type: ignore[arg-type]
+                from_db(r.at),
                 r.siret,
                 r.name,
                 r.code,

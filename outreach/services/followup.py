@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from outreach.db.engine import Database, retry_busy
+from outreach.db.engine import Database, retry_busy, rowcount
 from outreach.db.models import Agent, Business, Referral
 from outreach.domain import lifecycle
 from outreach.domain.referrals import REFERRAL_KINDS_BY_CODE
@@ -116,7 +116,7 @@ def worklist(
                 business_name=r.name,
                 city=r.city,
                 department=r.department,
-                due_at=from_db(due),  # type: ignore[arg-type]
+                due_at=from_db(due),
                 overdue=due <= at,
                 held_by=r.holder if held else None,
             )
@@ -150,16 +150,21 @@ def claim_referral(
                 .where(Referral.claimed_by == actor.id, Referral.id != referral_id)
                 .values(claimed_by=None, claimed_at=None, lease_expires_at=None)
             )
-            taken = session.execute(
-                update(Referral)
-                .where(
-                    Referral.id == referral_id,
-                    # the lease rule again in the statement: on SQLite nothing was locked by
-                    # the read above, so the write itself must still find the lease free
-                    or_(Referral.claimed_by == actor.id, lease_free(Referral.lease_expires_at, at)),
+            taken = rowcount(
+                session.execute(
+                    update(Referral)
+                    .where(
+                        Referral.id == referral_id,
+                        # the lease rule again in the statement: on SQLite nothing was locked by
+                        # the read above, so the write itself must still find the lease free
+                        or_(
+                            Referral.claimed_by == actor.id,
+                            lease_free(Referral.lease_expires_at, at),
+                        ),
+                    )
+                    .values(claimed_by=actor.id, claimed_at=at, lease_expires_at=until)
                 )
-                .values(claimed_by=actor.id, claimed_at=at, lease_expires_at=until)
-            ).rowcount
+            )
             if not taken:
                 raise Forbidden(
                     _(
@@ -169,7 +174,7 @@ def claim_referral(
             biz = session.execute(
                 business_query().where(Business.__table__.c.id == row.business_id)
             ).one()
-            return load_detail(session, referral_id), _business_view(biz), from_db(until)  # type: ignore[return-value]
+            return load_detail(session, referral_id), _business_view(biz), from_db(until)
 
     return retry_busy(run)
 
@@ -191,11 +196,13 @@ def release_referral(db: Database, agent_id: int, referral_id: int) -> bool:
 
     def run() -> bool:
         with db.writing() as session:
-            done = session.execute(
-                update(Referral)
-                .where(Referral.id == referral_id, Referral.claimed_by == agent_id)
-                .values(claimed_by=None, claimed_at=None, lease_expires_at=None)
-            ).rowcount
+            done = rowcount(
+                session.execute(
+                    update(Referral)
+                    .where(Referral.id == referral_id, Referral.claimed_by == agent_id)
+                    .values(claimed_by=None, claimed_at=None, lease_expires_at=None)
+                )
+            )
             return bool(done)
 
     return retry_busy(run)

@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from outreach.db.engine import Database, retry_busy
+from outreach.db.engine import Database, retry_busy, rowcount
 from outreach.db.models import (
     AuditLog,
     Business,
@@ -170,11 +170,6 @@ def business_record(db: Database, login: str, siret: str) -> dict[str, Any]:
     return retry_busy(run)
 
 
-def _count(result: Any) -> int:
-    """Rows changed by an UPDATE or DELETE (a CursorResult)."""
-    return int(result.rowcount or 0)
-
-
 def _erase_ids(session: Session, ids: list[int], now: datetime) -> tuple[int, int, int, int]:
     """Anonymise the businesses `ids` (rows kept); (calls, answers, referrals, tasks) touched."""
     session.execute(
@@ -192,13 +187,13 @@ def _erase_ids(session: Session, ids: list[int], now: datetime) -> tuple[int, in
         )
     )
     call_ids = select(Call.id).where(Call.business_id.in_(ids)).scalar_subquery()
-    answers = _count(session.execute(delete(CallAnswer).where(CallAnswer.call_id.in_(call_ids))))
-    calls = _count(
+    answers = rowcount(session.execute(delete(CallAnswer).where(CallAnswer.call_id.in_(call_ids))))
+    calls = rowcount(
         session.execute(
             update(Call).where(Call.business_id.in_(ids)).values(notes=None, phone=None)
         )
     )
-    referrals = _count(
+    referrals = rowcount(
         session.execute(update(Referral).where(Referral.business_id.in_(ids)).values(notes=None))
     )
     # the notes of their lifecycle's events too (states, times and who stay: they are counts)
@@ -326,7 +321,13 @@ def purge_preview(
             .order_by(Business.id)
             .limit(examples)
         ).all()
-    return PurgePreview(cutoff, int(businesses), int(in_scope), int(kept), tuple(map(tuple, first)))
+    return PurgePreview(
+        cutoff,
+        int(businesses),
+        int(in_scope),
+        int(kept),
+        tuple((siret, name) for siret, name in first),
+    )
 
 
 def erase_preview(db: Database, login: str, siret: str) -> tuple[str, str]:

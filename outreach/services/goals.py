@@ -180,7 +180,7 @@ def goals_in_scope(
     chamber's own for a chamber (never the network's: it is not theirs to reach)."""
     today = _today(now)
     with db.reading() as session:
-        codes = dict(session.execute(select(Chamber.id, Chamber.code)).all())
+        codes: dict[int | None, str] = dict(session.execute(select(Chamber.id, Chamber.code)).all())
         stmt = select(Goal).order_by(Goal.metric, Goal.ends_on, Goal.id)
         if scope.national:
             stmt = stmt.where(Goal.chamber_id.is_(None))
@@ -202,7 +202,9 @@ def list_goals(
     if scope.national and chamber_code is None:
         today = _today(now)
         with db.reading() as session:
-            codes = dict(session.execute(select(Chamber.id, Chamber.code)).all())
+            codes: dict[int | None, str] = dict(
+                session.execute(select(Chamber.id, Chamber.code)).all()
+            )
             rows = session.scalars(
                 select(Goal)
                 .where(Goal.chamber_id.is_not(None))
@@ -317,6 +319,6 @@ def set_goal(
     ids = retry_busy(run)
     today = _today(now)
     with db.reading() as session:
-        codes = dict(session.execute(select(Chamber.id, Chamber.code)).all())
+        codes: dict[int | None, str] = dict(session.execute(select(Chamber.id, Chamber.code)).all())
         rows = session.scalars(select(Goal).where(Goal.id.in_(ids)).order_by(Goal.id)).all()
         return [_progress(session, r, codes.get(r.chamber_id), today) for r in rows]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 
 from outreach.db.engine import Database, Executor
 from outreach.db.models import Agent, AuditLog, Business, Chamber
@@ -111,7 +111,7 @@ def listing(
     (how many in all, the first `limit`), each with the history of its opposition."""
     person = require_supervisor(db, login)
     scope = chamber_scope(db, person, chamber)
-    where = [Business.do_not_call.is_(True)]
+    where: list[ColumnElement[bool]] = [Business.do_not_call.is_(True)]
     if scope.chamber_id is not None:
         where.append(Business.chamber_id == scope.chamber_id)
     with db.reading() as session:

@@ -424,13 +424,13 @@ def load_detail(session: Session, referral_id: int) -> ReferralDetail:
         business_id=r.business_id,
         business_name=r.name,
         timezone=timezone_of(r.department),
-        created_at=from_db(r.created_at),  # type: ignore[arg-type]
+        created_at=from_db(r.created_at),
         updated_at=from_db(r.updated_at),
         scheduled_at=from_db(r.scheduled_at),
         adviser_login=r.login,
         allowed=lifecycle.allowed(r.kind, r.status),
         events=tuple(
-            ReferralEventView(from_db(e.at), e.login, e.from_state, e.to_state, e.note)  # type: ignore[arg-type]
+            ReferralEventView(from_db(e.at), e.login, e.from_state, e.to_state, e.note)
             for e in events
         ),
         actions=tuple(PlanActionView(a.action, a.status) for a in actions),

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
-from outreach.db.engine import Database, retry_busy
+from outreach.db.engine import Database, retry_busy, rowcount
 from outreach.db.models import AgentSession
 from outreach.services.audit import record_audit
 from outreach.services.clock import from_db, to_db, utcnow
@@ -59,7 +59,7 @@ def open_session(
                     .values(ended_at=row.last_seen_at if stale else at)
                 )
                 if not stale:
-                    others.append(OtherSession(row.kind, row.host, from_db(row.last_seen_at)))  # type: ignore[arg-type]
+                    others.append(OtherSession(row.kind, row.host, from_db(row.last_seen_at)))
             new_id = session.execute(
                 insert(S)
                 .values(agent_id=agent_id, host=host, kind=kind, started_at=at, last_seen_at=at)
@@ -91,7 +91,7 @@ def heartbeat(db: Database, session_id: int, now: datetime | None = None) -> boo
                 .where(S.c.id == session_id, S.c.ended_at.is_(None))
                 .values(last_seen_at=at)
             )
-            return bool(done.rowcount)
+            return bool(rowcount(done))
 
     return retry_busy(run)
 
@@ -115,4 +115,4 @@ def end_all(session: Session, agent_id: int, at: datetime) -> int:
     done = session.execute(
         update(S).where(S.c.agent_id == agent_id, S.c.ended_at.is_(None)).values(ended_at=at)
     )
-    return int(done.rowcount or 0)
+    return rowcount(done)

@@ -116,5 +116,5 @@ def test_sqlite_pragmas(tmp_path: Path) -> None:
     with db.reading() as s:
         assert s.execute(sa.text("PRAGMA journal_mode")).scalar() == "wal"
         assert s.execute(sa.text("PRAGMA foreign_keys")).scalar() == 1
-        assert s.execute(sa.text("PRAGMA busy_timeout")).scalar() >= 10_000
+        assert s.execute(sa.text("PRAGMA busy_timeout")).scalar_one() >= 10_000
     db.dispose()

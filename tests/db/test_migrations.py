@@ -83,7 +83,7 @@ def test_reference_data(db: Database) -> None:
         assert [r[0] for r in lockdowns] == ["confinement-1", "confinement-2", "confinement-3"]
         outcomes = {r[0]: r[1] for r in s.execute(sa.text("SELECT key, label_fr FROM outcomes"))}
         assert outcomes["1"] == "Joint" and outcomes["9"] == "Opposition (ne plus appeler)"
-        assert s.execute(sa.text("SELECT count(*) FROM referral_kinds")).scalar() >= 7
+        assert s.execute(sa.text("SELECT count(*) FROM referral_kinds")).scalar_one() >= 7
 
 
 def test_head_revision_constant_is_alembic_head(db: Database) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -45,15 +46,25 @@ def ok(call: CallInput) -> RecordResult:
     return RecordResult(1, call.uuid, False, False, "done", None)
 
 
+def recording(seen: list[CallInput]) -> Callable[[CallInput], RecordResult]:
+    """`ok`, keeping in `seen` each call it is given."""
+
+    def record(call: CallInput) -> RecordResult:
+        seen.append(call)
+        return ok(call)
+
+    return record
+
+
 def test_the_probes_of_the_issue(tmp_path: Path) -> None:
     box = Outbox(tmp_path / "outbox.jsonl")
     first, extra_brace, last = a_call(), a_call(), a_call()
     not_utf8 = b'{"uuid": "\xff\xfe caf\xe9"}'
     braced = line(extra_brace) + b"}"
     box.path.write_bytes(b"\n".join([line(first), not_utf8, braced, line(last)]) + b"\n")
-    seen: list[str] = []
-    report = box.replay(lambda c: (seen.append(c.uuid), ok(c))[1], agent_id=1)
-    assert seen == [first.uuid, last.uuid]  # the bad lines stop nothing
+    seen: list[CallInput] = []
+    report = box.replay(recording(seen), agent_id=1)
+    assert [c.uuid for c in seen] == [first.uuid, last.uuid]  # the bad lines stop nothing
     assert (report.replayed, report.remaining, report.quarantined) == (2, 0, 2)
     assert report.quarantine == box.quarantine_path
     assert box.quarantine_path.read_bytes() == not_utf8 + b"\n" + braced + b"\n"
@@ -78,9 +89,9 @@ def test_only_the_logged_in_agents_entries_are_replayed(tmp_path: Path) -> None:
     mine, forged = a_call(agent_id=1), a_call(agent_id=2)
     box.append(forged)
     box.append(mine)
-    seen: list[int] = []
-    report = box.replay(lambda c: (seen.append(c.agent_id), ok(c))[1], agent_id=1)
-    assert seen == [1] and (report.replayed, report.remaining) == (1, 0)
+    seen: list[CallInput] = []
+    report = box.replay(recording(seen), agent_id=1)
+    assert [c.agent_id for c in seen] == [1] and (report.replayed, report.remaining) == (1, 0)
     assert [c.uuid for c in box.pending()] == [forged.uuid]  # waits for its own agent
     assert box.count(1) == 0 and box.count(2) == 1
 
@@ -108,10 +119,10 @@ def test_any_lines_nothing_lost(tmp_path: Path, items: list[object]) -> None:
     box = Outbox(tmp_path / f"outbox-{uuid.uuid4().hex}.jsonl")
     raw = [line(i) if isinstance(i, CallInput) else i for i in items]
     box.path.write_bytes(b"".join(r + b"\n" for r in raw if isinstance(r, bytes)))
-    seen: list[str] = []
-    box.replay(lambda c: (seen.append(c.uuid), ok(c))[1], agent_id=1)
+    seen: list[CallInput] = []
+    box.replay(recording(seen), agent_id=1)
     calls = [i for i in items if isinstance(i, CallInput)]
-    assert seen == list(dict.fromkeys(c.uuid for c in calls if c.agent_id == 1))
+    assert [c.uuid for c in seen] == list(dict.fromkeys(c.uuid for c in calls if c.agent_id == 1))
     assert [c.uuid for c in box.pending()] == [c.uuid for c in calls if c.agent_id != 1]
     # every line that was no call is there, byte for byte, in order, and nothing else
     expected = b"".join(i + b"\n" for i in items if isinstance(i, bytes))

@@ -38,7 +38,7 @@ def attempts_drift(db: Database) -> int:
         )
 
 
-def _check(db: Database, summary: dict, agents: int) -> None:  # type: ignore[type-arg]
+def _check(db: Database, summary: dict, agents: int) -> None:
     assert summary["agents_reporting"] == agents, summary
     assert summary["errors"] == 0, summary["error_samples"]
     assert summary["double_claims"] == 0

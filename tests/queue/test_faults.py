@@ -38,7 +38,7 @@ def test_connection_lost_mid_record_rolls_back_and_replays(pg_db: Database) -> N
         ended_at=NOW + timedelta(minutes=1),
     )
 
-    def kill_on_call_insert(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+    def kill_on_call_insert(conn, cursor, statement, parameters, context, executemany):
         # the statement that writes the call (on PostgreSQL, a CTE that writes the task too)
         if "INSERT INTO calls" in statement:
             pid = conn.connection.dbapi_connection.info.backend_pid

@@ -19,7 +19,7 @@ from outreach.services import flags
 from outreach.services.access import require_supervisor
 from outreach.services.campaigns import list_campaigns
 from outreach.services.queue import claim_next, hand_back
-from tests.factories import make_agent, make_business, make_campaign, make_task
+from tests.factories import claim, make_agent, make_business, make_campaign, make_task
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 
@@ -33,7 +33,7 @@ def test_out_of_target_leaves_the_campaign_and_is_counted(db: Database) -> None:
     agent, camp = make_agent(db), make_campaign(db, name="Hors cible test")
     make_agent(db, "sup", role="supervisor", chamber="CMAF")
     tid = make_task(db, camp, make_business(db))
-    t = claim_next(db, agent, camp, now=NOW)
+    t = claim(db, agent, camp, now=NOW)
     assert hand_back(db, agent, t.task_id, "not_target", now=NOW)
     task = _task(db, tid)
     assert (task.state, task.end_reason, task.claimed_by) == ("cancelled", "not_target", None)
@@ -50,7 +50,7 @@ def test_out_of_target_leaves_the_campaign_and_is_counted(db: Database) -> None:
 def test_other_needs_text_and_requeues(db: Database) -> None:
     agent, camp = make_agent(db), make_campaign(db)
     tid = make_task(db, camp, make_business(db))
-    t = claim_next(db, agent, camp, now=NOW)
+    t = claim(db, agent, camp, now=NOW)
     with pytest.raises(InvalidInput, match="précisez"):
         hand_back(db, agent, t.task_id, "other", "  ", now=NOW)
     with pytest.raises(InvalidInput, match="inconnu"):
@@ -60,10 +60,10 @@ def test_other_needs_text_and_requeues(db: Database) -> None:
     task = _task(db, tid)
     # back in the queue after the hand-back's delay: waiting until then, then claimed again
     assert task.state == "waiting" and task.claimed_by is None
-    assert claim_next(db, agent, camp, now=NOW + timedelta(days=1)).task_id == tid
+    assert claim(db, agent, camp, now=NOW + timedelta(days=1)).task_id == tid
     with db.reading() as s:
         detail = s.scalar(select(AuditLog.detail).where(AuditLog.action == "task.release"))
-    assert detail["note"] == "le gérant est en congé"
+    assert detail is not None and detail["note"] == "le gérant est en congé"
     assert {h.code for h in HAND_BACKS if h.effect == REMOVE} >= {"not_target"}
 
 
@@ -73,7 +73,7 @@ def test_wrong_record_is_flagged_then_resolved(db: Database, db_url: str) -> Non
     make_agent(db, "sup_bre", role="supervisor", chamber="BRE")
     bid = make_business(db, "Menuiserie Faussaire", department="75")
     tid = make_task(db, camp, bid)
-    t = claim_next(db, agent, camp, now=NOW)
+    t = claim(db, agent, camp, now=NOW)
     assert hand_back(db, agent, t.task_id, "bad_data", "adresse à Lyon, pas Paris", now=NOW)
     assert _task(db, tid).state == "cancelled"
     assert claim_next(db, agent, camp, now=NOW + timedelta(hours=1)) is None
@@ -85,7 +85,7 @@ def test_wrong_record_is_flagged_then_resolved(db: Database, db_url: str) -> Non
     with pytest.raises(NotFound):
         flags.resolve_flag(db, "sup_bre", open_flags[0].id, "requeue")
 
-    def run(*args: str):  # type: ignore[no-untyped-def]
+    def run(*args: str):
         return CliRunner().invoke(cli, ["--db", db_url, "flags", *args], obj=AppContext())
 
     listed = run("list", "--as", "sup_idf")
@@ -108,7 +108,7 @@ def test_wrong_record_is_flagged_then_resolved(db: Database, db_url: str) -> Non
     assert "0 signalement" in run("list", "--as", "sup_idf").output
     task = _task(db, tid)
     assert (task.state, task.end_reason) == ("queued", None)
-    assert claim_next(db, agent, camp, now=NOW + timedelta(hours=1)).task_id == tid
+    assert claim(db, agent, camp, now=NOW + timedelta(hours=1)).task_id == tid
     with db.reading() as s:
         flag = s.execute(select(RecordFlag)).scalar_one()
     assert (flag.resolution, flag.resolution_note) == ("requeue", "adresse corrigée")

@@ -23,7 +23,7 @@ from tests.factories import make_agent, make_business, make_campaign, make_task
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 
 
-def _call(agent: int, task, outcome: str, at: datetime = NOW, **kw) -> CallInput:  # type: ignore[no-untyped-def]
+def _call(agent: int, task, outcome: str, at: datetime = NOW, **kw) -> CallInput:
     return CallInput(
         uuid=kw.pop("uuid", str(uuidlib.uuid4())),
         agent_id=agent,
@@ -42,12 +42,12 @@ def _task(db: Database, task_id: int) -> CallTask:
         return s.execute(select(CallTask).where(CallTask.id == task_id)).scalar_one()
 
 
-def _count(db: Database, model) -> int:  # type: ignore[no-untyped-def]
+def _count(db: Database, model) -> int:
     with db.reading() as s:
         return int(s.execute(select(func.count()).select_from(model)).scalar_one())
 
 
-def _setup(db: Database, **campaign):  # type: ignore[no-untyped-def]
+def _setup(db: Database, **campaign):
     agent = make_agent(db)
     camp = make_campaign(db, **campaign)
     return agent, camp
@@ -263,7 +263,7 @@ def test_lost_lease_still_saves_call(db: Database) -> None:
         ),
     ],
 )
-def test_bad_input_writes_nothing(db: Database, change, error, message) -> None:  # type: ignore[no-untyped-def]
+def test_bad_input_writes_nothing(db: Database, change, error, message) -> None:
     agent, camp = _setup(db)
     tid = make_task(db, camp, make_business(db))
     t = claim_next(db, agent, camp, now=NOW)

@@ -21,7 +21,7 @@ from outreach.services.queue import (
     why_empty,
 )
 from outreach.services.types import CallInput
-from tests.factories import make_agent, make_business, make_campaign, make_siret, make_task
+from tests.factories import claim, make_agent, make_business, make_campaign, make_siret, make_task
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 
@@ -99,7 +99,7 @@ def test_release_with_reason_is_audited_and_delayed(db: Database) -> None:
     camp = make_campaign(db)
     tid = make_task(db, camp, make_business(db))
     make_task(db, camp, make_business(db))
-    assert claim_next(db, agent, camp, now=NOW).task_id == tid  # type: ignore[union-attr]
+    assert claim(db, agent, camp, now=NOW).task_id == tid
     with pytest.raises(InvalidInput):
         release_task(db, agent, tid, " ", now=NOW)
     assert release_task(db, agent, tid, "numéro occupé en permanence", now=NOW)
@@ -109,7 +109,7 @@ def test_release_with_reason_is_audited_and_delayed(db: Database) -> None:
             select(AuditLog.detail).where(AuditLog.action == "task.release")
         ).scalar_one()
     assert detail["reason"] == "numéro occupé en permanence"
-    assert claim_next(db, agent, camp, now=NOW).task_id != tid  # type: ignore[union-attr]
+    assert claim(db, agent, camp, now=NOW).task_id != tid
 
 
 def test_why_empty_reasons(db: Database) -> None:
@@ -119,7 +119,7 @@ def test_why_empty_reasons(db: Database) -> None:
     make_task(db, camp, make_business(db, department="35"))
     assert why_empty(db, agent, camp, now=NOW).reason == "nothing_in_chamber"
     tid = make_task(db, camp, make_business(db))
-    t = claim_next(db, agent, camp, now=NOW)
+    t = claim(db, agent, camp, now=NOW)
     assert t is not None and t.task_id == tid
     other = make_agent(db, chamber="IDF")
     assert why_empty(db, other, camp, now=NOW).reason == "all_held"
@@ -140,14 +140,14 @@ def test_why_empty_reasons(db: Database) -> None:
     empty = why_empty(db, agent, camp, now=NOW)
     assert empty.reason == "retry_delay" and empty.next_at == NOW + timedelta(minutes=60)
     assert "25/11/2026 12:00" in empty.message  # Paris time
-    t = claim_next(db, agent, camp, now=NOW + timedelta(minutes=61))
+    t = claim(db, agent, camp, now=NOW + timedelta(minutes=61))
     record_call(
         db,
         CallInput(
             uuid=str(uuidlib.uuid4()),
             agent_id=agent,
             campaign_id=camp,
-            business_id=t.business.id,  # type: ignore[union-attr]
+            business_id=t.business.id,
             task_id=tid,
             outcome="reached",
             started_at=NOW,
@@ -174,7 +174,7 @@ def test_campaigns_for_agent_counts_scope(db: Database) -> None:
     assert set(got) == {"Nationale", "Île-de-France"}
     assert got["Nationale"].queued == 1 and got["Nationale"].chamber_code is None
     assert got["Île-de-France"].chamber_code == "IDF"
-    t = claim_next(db, agent, national, now=NOW)
+    t = claim(db, agent, national, now=NOW)
     record_call(
         db,
         CallInput(
@@ -183,7 +183,7 @@ def test_campaigns_for_agent_counts_scope(db: Database) -> None:
             campaign_id=national,
             business_id=t.business.id,
             task_id=t.task_id,
-            outcome="reached",  # type: ignore[union-attr]
+            outcome="reached",
             started_at=NOW,
             ended_at=NOW,
         ),
@@ -194,7 +194,7 @@ def test_campaigns_for_agent_counts_scope(db: Database) -> None:
     assert got["Nationale"].my_reached_today == 1
 
 
-def _no_answer(db: Database, agent: int, task, at: datetime) -> None:  # type: ignore[no-untyped-def]
+def _no_answer(db: Database, agent: int, task, at: datetime) -> None:
     record_call(
         db,
         CallInput(
@@ -217,7 +217,7 @@ def test_why_empty_names_the_30_day_cap(db: Database) -> None:
     make_task(db, camp, make_business(db))
     for hours in (0, 2):
         at = NOW + timedelta(hours=hours)
-        task = claim_next(db, agent, camp, now=at)
+        task = claim(db, agent, camp, now=at)
         assert task is not None
         _no_answer(db, agent, task, at)
     later = NOW + timedelta(hours=4)

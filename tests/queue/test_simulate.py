@@ -38,8 +38,9 @@ def test_days_replayed_through_the_services(db: Database) -> None:
     assert all(d["claims"] == 2 * 16 for d in summary["by_day"])
     with db.reading() as s:
         agents = s.scalars(select(Agent.id).where(Agent.login.like("simu-%"))).all()
-        calls = s.execute(select(Call.started_at, Call.task_id).where(Call.agent_id.in_(agents)))
-        calls = calls.all()
+        calls = s.execute(
+            select(Call.started_at, Call.task_id).where(Call.agent_id.in_(agents))
+        ).all()
         tried_again = s.execute(
             select(func.count()).select_from(CallTask).where(CallTask.attempts >= 2)
         ).scalar_one()

@@ -14,9 +14,9 @@ from outreach.db.models import AuditLog, Business, Call, CallAnswer, CallTask, R
 from outreach.domain.script import check_answer, matching_choice
 from outreach.errors import Forbidden, InvalidInput
 from outreach.services.campaigns import parse_question
-from outreach.services.queue import claim_next, record_call, undo_call
+from outreach.services.queue import record_call, undo_call
 from outreach.services.types import CallInput, ReferralInput
-from tests.factories import make_agent, make_business, make_campaign, make_task
+from tests.factories import claim, make_agent, make_business, make_campaign, make_task
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 SCRIPT = [
@@ -26,7 +26,7 @@ SCRIPT = [
 ]
 
 
-def _call(agent: int, task, outcome: str, **kw) -> CallInput:  # type: ignore[no-untyped-def]
+def _call(agent: int, task, outcome: str, **kw) -> CallInput:
     return CallInput(
         uuid=kw.pop("uuid", str(uuidlib.uuid4())),
         agent_id=agent,
@@ -40,7 +40,7 @@ def _call(agent: int, task, outcome: str, **kw) -> CallInput:  # type: ignore[no
     )
 
 
-def _count(db: Database, model) -> int:  # type: ignore[no-untyped-def]
+def _count(db: Database, model) -> int:
     with db.reading() as s:
         return int(s.execute(select(func.count()).select_from(model)).scalar_one())
 
@@ -65,7 +65,7 @@ def test_answers_must_be_listed_choices(db: Database) -> None:
     agent, camp = make_agent(db), make_campaign(db, script=SCRIPT)
     make_task(db, camp, make_business(db))
     make_task(db, camp, make_business(db))
-    t = claim_next(db, agent, camp, now=NOW)
+    t = claim(db, agent, camp, now=NOW)
     for bad, field in (({"online": "peut-être"}, "online"), ({"ghost": "oui"}, "ghost")):
         with pytest.raises(InvalidInput, match=field):
             record_call(db, _call(agent, t, "reached", answers=bad), now=NOW)
@@ -82,7 +82,7 @@ def test_undo_puts_everything_back(db: Database) -> None:
     first = make_business(db)
     make_task(db, camp, first, priority=10)
     make_task(db, camp, make_business(db), priority=1)
-    t = claim_next(db, agent, camp, now=NOW)
+    t = claim(db, agent, camp, now=NOW)
     assert t.business.id == first
     with db.reading() as s:
         before = s.execute(select(CallTask).where(CallTask.id == t.task_id)).scalar_one()
@@ -95,7 +95,7 @@ def test_undo_puts_everything_back(db: Database) -> None:
         notes="fermé",
     )
     record_call(db, call, now=NOW)
-    nxt = claim_next(db, agent, camp, now=NOW + timedelta(seconds=5))
+    nxt = claim(db, agent, camp, now=NOW + timedelta(seconds=5))
     assert nxt is not None and nxt.business.id != first
 
     back = undo_call(db, agent, call.uuid, now=NOW + timedelta(seconds=10))
@@ -110,6 +110,7 @@ def test_undo_puts_everything_back(db: Database) -> None:
     assert task.claimed_by == agent and task.lease_expires_at is not None
     assert other.claimed_by is None  # the business shown since was handed back
     assert status == "open"
+    assert audit is not None
     assert audit["uuid"] == call.uuid and audit["outcome"] == "ceased"
     # the same business again: a new outcome records normally
     record_call(db, _call(agent, back, "no_answer"), now=NOW + timedelta(seconds=20))
@@ -121,14 +122,14 @@ def test_undo_refused_cases(db: Database) -> None:
     other_agent = make_agent(db)
     for _ in range(3):
         make_task(db, camp, make_business(db))
-    t = claim_next(db, agent, camp, now=NOW)
+    t = claim(db, agent, camp, now=NOW)
     call = _call(agent, t, "reached", referrals=(ReferralInput("website"),))
     record_call(db, call, now=NOW)
     with pytest.raises(Forbidden):
         undo_call(db, other_agent, call.uuid, now=NOW)
     with pytest.raises(InvalidInput, match="tard"):
         undo_call(db, agent, call.uuid, now=NOW + timedelta(minutes=3))
-    t2 = claim_next(db, agent, camp, now=NOW)
+    t2 = claim(db, agent, camp, now=NOW)
     dnc = _call(agent, t2, "do_not_call")
     record_call(db, dnc, now=NOW)
     with pytest.raises(InvalidInput, match="opposition"):
@@ -146,7 +147,7 @@ def test_dashboard_drops_an_undone_call(db: Database) -> None:
         make_task(db, camp, make_business(db))
     feed = DashboardFeed(db, require_supervisor(db, "sup"))
     feed.refresh(NOW)
-    t = claim_next(db, agent, camp, now=NOW)
+    t = claim(db, agent, camp, now=NOW)
     call = _call(agent, t, "reached")
     record_call(db, call, now=NOW)
     assert feed.refresh(NOW).total.contacts == 1

@@ -41,7 +41,7 @@ def _state(db: Database, task_id: int) -> tuple[str, datetime | None]:
     return row.state, row.next_attempt_at
 
 
-def _no_answer(db: Database, agent: int, task, at: datetime):  # type: ignore[no-untyped-def]
+def _no_answer(db: Database, agent: int, task, at: datetime):
     return record_call(
         db,
         CallInput(

@@ -138,7 +138,7 @@ def test_every_mutating_service_leaves_an_audit_row(db: Database, tmp_path: Path
     assert any(
         r.action == "import.batch"
         and r.agent_id == sup
-        and siret in list((r.detail or {})["sirets"])  # type: ignore[call-overload]
+        and siret in list((r.detail or {})["sirets"])
         for r in rows
     ), [r.action for r in rows]
     out = export.export(db, sup_info, export.ExportRequest("calls", "csv", tmp_path / "c.csv"))
@@ -193,7 +193,7 @@ def test_an_interrupted_import_audits_what_it_wrote(db: Database, tmp_path: Path
         written = set(s.scalars(select(Business.siret).where(Business.siret.in_(sirets))))
         audited: set[str] = set()
         for detail in s.scalars(select(AuditLog.detail).where(AuditLog.agent_id == sup.id)):
-            audited.update((detail or {}).get("sirets", []))  # type: ignore[arg-type]
+            audited.update((detail or {}).get("sirets", []))
     assert written == set(sirets[:2])
     assert written <= audited
 

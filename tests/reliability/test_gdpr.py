@@ -45,7 +45,7 @@ class World:
     sirets: dict[int, str]
 
 
-def _call(db: Database, agent: int, campaign: int, business: int, outcome: str, at: datetime, **kw):  # type: ignore[no-untyped-def]
+def _call(db: Database, agent: int, campaign: int, business: int, outcome: str, at: datetime, **kw):
     task = make_task(db, campaign, business) if kw.pop("new_task", True) else None
     t = claim_next(db, agent, campaign, now=at)
     assert t is not None and t.business.id == business, (task, t)
@@ -212,7 +212,7 @@ def test_purge_older_than_three_years(db: Database, world: World) -> None:
     assert dnc[world.old] is True and dnc[world.old_plain] is False
     rows = _audit(db, "gdpr.purge")
     assert len(rows) == 1 and rows[0].detail
-    assert sorted(rows[0].detail["business_ids"]) == sorted([world.old, world.old_plain])  # type: ignore[call-overload]
+    assert sorted(rows[0].detail["business_ids"]) == sorted([world.old, world.old_plain])
     # a second purge finds nothing more, and is still recorded
     assert gdpr.purge(db, "admin", "36m", now=NOW).businesses == 0
     assert len(_audit(db, "gdpr.purge")) == 2

@@ -75,7 +75,7 @@ def test_disable_ends_sessions_state_and_claims(db: Database) -> None:
         now=NOW,
     )
     with db.reading() as s:
-        referral = s.scalar(select(Referral.id))
+        referral = s.execute(select(Referral.id)).scalar_one()
     claim_referral(db, agent, referral, now=NOW)
     session = open_session(db, agent, "tui", "poste-1", now=NOW)
     open_session(db, other, "tui", "poste-2", now=NOW)

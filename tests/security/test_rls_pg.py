@@ -15,7 +15,7 @@ from outreach.db.engine import Database
 from outreach.db.models import Base, Business, Call
 from outreach.services.queue import claim_next, record_call
 from outreach.services.types import CallInput, ReferralInput
-from tests.factories import make_agent, make_business, make_campaign, make_task
+from tests.factories import claim, make_agent, make_business, make_campaign, make_task
 from tests.security.conftest import Roles
 from tests.supervision.builders import World, build_world
 
@@ -345,6 +345,7 @@ def test_the_follow_up_loop_works_as_the_advisers_role(
     assert sorted(i.kind for i in listed) == ["click_and_collect", "digital_diagnostic"]
     with pg_db.reading() as s:
         idf_ref = s.scalar(select(Referral.id).join(Business).where(Business.department == "75"))
+    assert idf_ref is not None
     with pytest.raises(OutreachError):
         followup.claim_referral(db, me, idf_ref, now=now)
     by_kind = {i.kind: i.referral_id for i in listed}
@@ -369,16 +370,15 @@ def test_the_follow_up_loop_works_as_the_advisers_role(
         verif = s.scalar(text("SELECT id FROM campaigns WHERE purpose = 'verification'"))
     assert verif is not None
     later = now + timedelta(days=2)
-    task = claim_next(db, me, verif, now=later)
-    assert task is not None
+    claimed = claim(db, me, verif, now=later)
     record_call(
         db,
         CallInput(
             uuid=str(uuid.uuid4()),
             agent_id=me,
             campaign_id=verif,
-            business_id=task.business.id,
-            task_id=task.task_id,
+            business_id=claimed.business.id,
+            task_id=claimed.task_id,
             outcome="reached",
             started_at=later,
             ended_at=later,
@@ -387,7 +387,7 @@ def test_the_follow_up_loop_works_as_the_advisers_role(
         now=later,
     )
     with pg_db.reading() as s:
-        assert s.scalar(select(Business.sells_online).where(Business.id == task.business.id))
+        assert s.scalar(select(Business.sells_online).where(Business.id == claimed.business.id))
         assert s.scalar(select(EmailMessage.kind)) == "appointment"
 
 

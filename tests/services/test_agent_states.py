@@ -8,6 +8,7 @@ import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select, update
@@ -144,7 +145,7 @@ def test_a_crashed_apps_state_ends_at_its_lease(db: Database) -> None:
     assert rows(db, b)[1][2] == (at(60) + states.LEASE).replace(tzinfo=None)
 
 
-def _day(db: Database, w) -> None:  # type: ignore[no-untyped-def]
+def _day(db: Database, w) -> None:
     """agent_bre's 2 November 2020: calls 5 and 6 of the world, a lunch break, a crash."""
     a = w.agent["agent_bre"]
     hold(db, a, "ready", 0, 5)
@@ -262,7 +263,7 @@ def test_seeded_histories_follow_the_rules(db: Database) -> None:
             ).order_by(AgentStateEvent.agent_id, AgentStateEvent.at, AgentStateEvent.id)
         ).all()
     assert len(events) > 10_000
-    by_agent: dict[int, list[object]] = {}
+    by_agent: dict[int, list[Any]] = {}
     for e in events:
         by_agent.setdefault(e.agent_id, []).append(e)
     for chain in by_agent.values():

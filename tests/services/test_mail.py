@@ -476,7 +476,7 @@ def _diagnostic_referral(db: Database, agent: int, business: int) -> int:
         now=at,
     )
     with db.reading() as s:
-        return int(s.scalar(select(Referral.id).where(Referral.call_id == res.call_id)))
+        return s.execute(select(Referral.id).where(Referral.call_id == res.call_id)).scalar_one()
 
 
 def test_booking_a_diagnostic_sends_the_firm_its_invitation(

@@ -49,7 +49,7 @@ def refer(
         now=NOW,
     )
     with db.reading() as s:
-        return int(s.scalar(select(Referral.id).where(Referral.call_id == res.call_id)))
+        return s.execute(select(Referral.id).where(Referral.call_id == res.call_id)).scalar_one()
 
 
 def events(db: Database, rid: int) -> list[tuple[str | None, str, str | None]]:

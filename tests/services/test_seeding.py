@@ -340,7 +340,7 @@ def test_seeding_twice_is_refused_and_changes_nothing(db: Database) -> None:
     assert counts(db) == before
 
 
-def run(*args: str):  # type: ignore[no-untyped-def]
+def run(*args: str):
     return CliRunner().invoke(cli, list(args), obj=AppContext())
 
 

@@ -42,7 +42,7 @@ def _business_of(db: Database, rid: int) -> int:
     from outreach.db.models import Referral
 
     with db.reading() as s:
-        return int(s.scalar(select(Referral.business_id).where(Referral.id == rid)))
+        return s.execute(select(Referral.business_id).where(Referral.id == rid)).scalar_one()
 
 
 def test_done_referral_queues_a_verification_call_whose_answer_counts(db: Database) -> None:

@@ -34,6 +34,7 @@ def test_board_rows(db: Database) -> None:
 
     feed = DashboardFeed(db, get_agent(db, "sup_nat"))
     board = feed.refresh(NOW).board
+    assert board is not None
     by = {r.login: r for r in board.rows}
     assert set(by) == {"sup_nat", "sup_bre", "agent_bre", "agent_idf"}
     b = by["agent_bre"]
@@ -53,6 +54,7 @@ def test_board_rows(db: Database) -> None:
     # the next refresh sees the change at once
     states.set_state(db, bre, "wrap_up", now=ago(1))
     again = feed.refresh(NOW).board
+    assert again is not None
     assert {r.login: r.state for r in again.rows}["agent_bre"] == "wrap_up"
 
     # a regional supervisor: their chamber's people only
@@ -101,7 +103,7 @@ def _recount(
             .where(Agent.active)
         ).all()
     order = {"paused": 0, "wrap_up": 1, "on_call": 2, "ready": 3, "logged_out": 4}
-    out = []
+    out: list[tuple[tuple[bool, int, datetime, str], tuple[object, ...]]] = []
     for aid, login, code in people:
         if chamber is not None and code != chamber:
             continue
@@ -114,16 +116,19 @@ def _recount(
         state, since, reason, expires, business = last[aid]
         if expires is not None and expires < naive:
             state, since, reason, business = "logged_out", expires, None, None
-        limit = limits.get(reason) if state == "paused" else None
+        limit = limits.get(reason) if state == "paused" and reason is not None else None
         over = limit is not None and naive - since > timedelta(minutes=limit)
-        name = names[business] if state == "on_call" else None
+        name = None
+        if state == "on_call":
+            assert business is not None
+            name = names[business]
         out.append(
             ((not over, order[state], since, login), (login, state, since, reason, name, over, c))
         )
     return [row for _key, row in sorted(out)]
 
 
-def _seen(board) -> list[tuple[object, ...]]:  # type: ignore[no-untyped-def]
+def _seen(board) -> list[tuple[object, ...]]:
     return [
         (
             r.login,

@@ -119,7 +119,7 @@ def test_status_changes(db: Database, world: World) -> None:
         ({"lockdown": "confinement-7"}, "confinement inconnu"),
     ],
 )
-def test_bad_specs(db: Database, world: World, kwargs: dict, message: str) -> None:  # type: ignore[type-arg]
+def test_bad_specs(db: Database, world: World, kwargs: dict, message: str) -> None:
     with pytest.raises((InvalidInput, NotFound), match=message):
         service.create_campaign(
             db, require_supervisor(db, "sup_nat"), service.CampaignSpec("Y", **kwargs)
@@ -139,7 +139,7 @@ def test_parse_helpers(tmp_path: Path) -> None:
 
 
 def test_cli(db_url: str, world: World, tmp_path: Path) -> None:
-    def run(*args: str):  # type: ignore[no-untyped-def]
+    def run(*args: str):
         return CliRunner().invoke(cli, ["--db", db_url, *args, "--as", "sup_nat"], obj=AppContext())
 
     r = run(
@@ -204,5 +204,6 @@ def test_settings_changed_in_scope_and_audited(db: Database, db_url: str, world:
         camp = s.scalars(select(Campaign).where(Campaign.name == "Bretagne")).one()
         assert (camp.max_wrap_up_seconds, camp.verify_after_days, camp.max_attempts) == (90, 30, 5)
         audit = s.scalars(select(AuditLog).where(AuditLog.action == "campaign_settings")).one()
+    assert audit.detail is not None
     assert audit.detail["from"] == {"max_wrap_up_seconds": 120, "verify_after_days": 21}
     assert service.wrap_up_limit(db, camp.id) == 90

@@ -93,6 +93,7 @@ def test_demo_seed_fills_the_contact(sqlite_db: Database) -> None:
     assert total is not None and 0.8 * total <= len(rows) < total
     with_email = 0
     for name, email in rows:
+        assert name is not None  # the query's filter
         first, last = next(
             (f, name[len(f) + 1 :])
             for f in firsts

@@ -28,7 +28,7 @@ def assert_matches_rollup(db: Database, login: str, dash: Dashboard) -> None:
     by_campaign = rollup.verify(db, sel, ("campaign",))
     measures = ("contacts", "businesses_contacted", "businesses_reached", "referrals")
 
-    def rows(r: rollup.Rollup, dim: str) -> list[tuple]:  # type: ignore[type-arg]
+    def rows(r: rollup.Rollup, dim: str) -> list[tuple]:
         return [(row[dim], *(row[m] for m in measures)) for row in r.rows]
 
     assert [

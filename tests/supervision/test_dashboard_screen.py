@@ -23,7 +23,7 @@ class Host(App[None]):
         self.push_screen(DashboardScreen(self.db, self.login, clock=lambda: NOW, interval=0.2))
 
 
-async def wait_until(pilot, check, tries: int = 100) -> None:  # type: ignore[no-untyped-def]
+async def wait_until(pilot, check, tries: int = 100) -> None:
     for _ in range(tries):
         await pilot.pause(0.05)
         if check():
@@ -31,7 +31,7 @@ async def wait_until(pilot, check, tries: int = 100) -> None:  # type: ignore[no
     raise AssertionError("condition not reached")
 
 
-def cell_texts(table: DataTable) -> list[list[str]]:  # type: ignore[type-arg]
+def cell_texts(table: DataTable) -> list[list[str]]:
     return [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
 
 
@@ -66,7 +66,8 @@ async def test_dashboard_shows_and_refreshes(sqlite_db: Database) -> None:
         # the live board: every person of the scope, their state, today's counts
         assert ["Agent_Bre", "Déconnecté", "-", "", "1", "1", "1"] in agents
         assert len(agents) == 4
-        assert screen.query_one("#dash-sparkline", Sparkline).data[16] == 1  # 16:05 in Paris
+        spark = screen.query_one("#dash-sparkline", Sparkline).data
+        assert spark is not None and spark[16] == 1  # 16:05 in Paris
         referrals = dict(cell_texts(screen.query_one("#dash-referrals", DataTable)))
         assert referrals["Diagnostic numérique"] == "3"
         await pilot.press("escape")

@@ -7,6 +7,7 @@ import io
 import json
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import pytest
@@ -41,14 +42,14 @@ def read_csv(path: Path, delimiter: str = ";") -> list[dict[str, str]]:
         return list(csv.DictReader(f, delimiter=delimiter))
 
 
-def read_xlsx(path: Path) -> dict[str, list[list[object]]]:
+def read_xlsx(path: Path) -> dict[str, list[list[Any]]]:
     book = openpyxl.load_workbook(path, read_only=True)
     out = {ws.title: [list(r) for r in ws.iter_rows(values_only=True)] for ws in book.worksheets}
     book.close()
     return out
 
 
-def do(db: Database, login: str, kind: str, fmt: str, out: Path, **kw):  # type: ignore[no-untyped-def]
+def do(db: Database, login: str, kind: str, fmt: str, out: Path, **kw):
     filters = CallFilter(**kw.pop("filters", {}))
     return export(db, require_supervisor(db, login), ExportRequest(kind, fmt, out, filters, **kw))
 

@@ -30,7 +30,7 @@ def world(db: Database) -> World:
     return build_world(db)
 
 
-def run(db_url: str, *args: str):  # type: ignore[no-untyped-def]
+def run(db_url: str, *args: str):
     return CliRunner().invoke(cli, ["--db", db_url, *args], obj=AppContext())
 
 
@@ -150,6 +150,7 @@ def test_funnel_equals_its_recount(db: Database, db_url: str, world: World) -> N
                 Referral.call_id == world.call[8], Referral.kind == "platform"
             )
         )
+    assert cc is not None and platform is not None
     change_state(db, world.agent["agent_idf"], cc, "accepted", now=NOW)
     change_state(db, world.agent["agent_idf"], platform, "declined", now=NOW)
     with db.writing() as s:

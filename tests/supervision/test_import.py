@@ -36,12 +36,12 @@ def write(path: Path, text: str, encoding: str) -> Path:
     return path
 
 
-def count(db: Database, model=Business) -> int:  # type: ignore[no-untyped-def]
+def count(db: Database, model=Business) -> int:
     with db.reading() as s:
         return int(s.scalar(select(func.count()).select_from(model)) or 0)
 
 
-def business(db: Database, siret: str):  # type: ignore[no-untyped-def]
+def business(db: Database, siret: str):
     with db.reading() as s:
         return s.execute(select(Business).where(Business.siret == siret)).scalar_one()
 
@@ -145,7 +145,7 @@ def test_large_batches_store_each_row_in_file_order_and_count_new_ones(
     assert {siret: (name, phone) for siret, name, phone in stored} == expected
     order = [sirets.index(siret) for siret, _, _ in stored]
     assert order == list(range(40, 70)) + [n for n in range(130) if not 40 <= n < 70]
-    assert sorted(d["new"] for d in batches) == [10, 90]  # type: ignore[index]
+    assert sorted(d["new"] for d in batches) == [10, 90]
 
 
 def test_sqlite_statistics_follow_an_import(sqlite_db: Database, tmp_path: Path) -> None:
@@ -239,6 +239,7 @@ def test_xlsx_with_numbers_that_lost_their_zeros(
 ) -> None:
     book = openpyxl.Workbook()
     ws = book.active
+    assert ws is not None
     ws.append(["SIRET", "Raison sociale", "Code postal", "Commune", "Téléphone", "Email"])
     ws.append([int(S1), "Menuiserie de l'Ain", 1000, "Bourg-en-Bresse", 474123456, None])
     ws.append([int(S2), "Garage", 1000, "Bourg", 474123456, "pas-un-mail"])

@@ -51,7 +51,7 @@ def world(db: Database) -> World:
     return build_world(db)
 
 
-def sel(db: Database, login: str = "sup_nat", **filters: str):  # type: ignore[no-untyped-def]
+def sel(db: Database, login: str = "sup_nat", **filters: str):
     return resolve(db, require_supervisor(db, login), CallFilter(**filters))
 
 

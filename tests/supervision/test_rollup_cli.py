@@ -20,7 +20,7 @@ def world(db: Database) -> World:
     return build_world(db)
 
 
-def run(db_url: str, *args: str, env: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
+def run(db_url: str, *args: str, env: dict[str, str] | None = None):
     return CliRunner().invoke(cli, ["--db", db_url, *args], obj=AppContext(), env=env)
 
 

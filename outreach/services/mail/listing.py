@@ -53,7 +53,7 @@ def list_messages(
         return total or 0, [
             MessageLine(
                 id=m.id,
-                created_at=from_db(m.created_at),  # type: ignore[arg-type]
+                created_at=from_db(m.created_at),
                 state=m.state,
                 kind=m.kind,
                 siret=siret,

@@ -175,7 +175,7 @@ def send_due(
                 body=row.body_text,
                 message_id=row.message_id,
                 ics=row.ics,
-                created_at=from_db(row.created_at),  # type: ignore[arg-type]
+                created_at=from_db(row.created_at),
             )
             error: Exception | None = None
             try:

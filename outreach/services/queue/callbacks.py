@@ -63,16 +63,20 @@ def my_callbacks(
             .order_by(CallTask.next_attempt_at, CallTask.id)
             .limit(LIMIT)
         ).all()
-    return [
-        CallbackItem(
-            task_id=r[0],
-            campaign_id=r[1],
-            campaign_name=r[2],
-            business_id=r[3],
-            business_name=r[4],
-            callback_at=from_db(r[5]),  # type: ignore[arg-type]
-            personal=r[6] == agent.id,
-            due=r[5] <= at,
+    items = []
+    for r in rows:
+        due_at = r[5]
+        assert due_at is not None  # a task in the callback state is always due at a time
+        items.append(
+            CallbackItem(
+                task_id=r[0],
+                campaign_id=r[1],
+                campaign_name=r[2],
+                business_id=r[3],
+                business_name=r[4],
+                callback_at=from_db(due_at),
+                personal=r[6] == agent.id,
+                due=due_at <= at,
+            )
         )
-        for r in rows
-    ]
+    return items

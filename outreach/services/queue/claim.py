@@ -24,6 +24,7 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
+    BindParameter,
     ColumnElement,
     String,
     and_,
@@ -98,10 +99,12 @@ def _callable_business(c: Any) -> ColumnElement[bool]:
 
 
 @lru_cache(maxsize=64)
-def claim_pick(pg: bool, queue_open: bool, scoped: bool, windowed: bool):  # type: ignore[no-untyped-def]
+def claim_pick(pg: bool, queue_open: bool, scoped: bool, windowed: bool):
     """The id of the task to claim, for one shape of request (see the module's docstring)."""
     c = T.alias("c").c  # short aliases: psycopg caches the parsing of statements up to 4 kB
-    agent, campaign, now = bindparam("agent"), bindparam("campaign"), bindparam("now")
+    agent: BindParameter[int] = bindparam("agent")
+    campaign: BindParameter[int] = bindparam("campaign")
+    now: BindParameter[datetime] = bindparam("now")
     mine = (
         select(c.id)
         .where(c.campaign_id == campaign, c.claimed_by == agent)
@@ -147,9 +150,9 @@ def claim_pick(pg: bool, queue_open: bool, scoped: bool, windowed: bool):  # typ
     return subqueries[0] if len(subqueries) == 1 else func.coalesce(*subqueries)
 
 
-def claim_update(pick: Any):  # type: ignore[no-untyped-def]
+def claim_update(pick: Any):
     """The UPDATE that puts the task `pick` under the agent's lease."""
-    now = bindparam("now")
+    now: BindParameter[datetime] = bindparam("now")
     return (
         update(T)
         .where(T.c.id == pick)
@@ -163,7 +166,7 @@ def claim_update(pick: Any):  # type: ignore[no-untyped-def]
 
 
 @lru_cache(maxsize=64)
-def _claim_stmt(pg: bool, queue_open: bool, scoped: bool, windowed: bool):  # type: ignore[no-untyped-def]
+def _claim_stmt(pg: bool, queue_open: bool, scoped: bool, windowed: bool):
     """The claim for one shape of request, built once (values are bound parameters)."""
     return claim_update(claim_pick(pg, queue_open, scoped, windowed)).returning(
         T.c.id, T.c.business_id, T.c.state
@@ -171,7 +174,7 @@ def _claim_stmt(pg: bool, queue_open: bool, scoped: bool, windowed: bool):  # ty
 
 
 @lru_cache(maxsize=2)
-def _wake_stmt(pg: bool):  # type: ignore[no-untyped-def]
+def _wake_stmt(pg: bool):
     """Due waiting tasks of a campaign made queued (oldest due first, WAKE_BATCH at most)."""
     w = T.alias("w").c
     due = (

@@ -240,7 +240,7 @@ _BUSINESS_COLUMNS = (
 
 
 @cache
-def _task_stmt(by_id: bool, pg: bool):  # type: ignore[no-untyped-def]
+def _task_stmt(by_id: bool, pg: bool):
     """The task (locked on PostgreSQL) with its business: one round trip. Without a task id,
     the business outer-joined to its task in the campaign (it may not be in it yet)."""
     if by_id:

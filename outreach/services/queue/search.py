@@ -47,7 +47,7 @@ def _prefix_bounds(key: str) -> tuple[str, str]:
     return key, key[:-1] + chr(ord(key[-1]) + 1)
 
 
-def _hits(session: Session, where: list, scope: list, limit: int) -> list:  # type: ignore[type-arg]
+def _hits(session: Session, where: list, scope: list, limit: int) -> list:
     stmt = (
         business_query().where(*where, *scope).order_by(Business.name_key, Business.id).limit(limit)
     )
@@ -77,7 +77,7 @@ def search_businesses(
         agent = load_agent(session, agent_id)
         scope = [] if works_every_chamber(agent) else [Business.chamber_id == agent.chamber_id]
         compact = _SEPARATORS.sub("", text)
-        rows: list = []  # type: ignore[type-arg]
+        rows: list = []
         phones = phone_candidates(text) if _PHONE_CHARS.match(text) else []
         if compact.isdigit() and len(compact) == 14:
             rows = _hits(session, [Business.siret == compact], scope, limit)

@@ -204,14 +204,14 @@ def why_empty(
             )
         if c.max_attempts_30d > 0:
             # the next business to come back: held back by the cap (the claim put it back)?
-            first = session.execute(
+            soonest = session.execute(
                 open_.with_only_columns(T.c.next_attempt_at, capped)
                 .where(free, not_(theirs))
                 .order_by(T.c.next_attempt_at)
                 .limit(1)
             ).first()
-            if first is not None and first[1]:
-                back = from_db(first[0]) if first[0] is not None else None
+            if soonest is not None and soonest[1]:
+                back = from_db(soonest[0]) if soonest[0] is not None else None
                 return EmptyQueue(
                     "cap_30_days",
                     _(

@@ -94,7 +94,7 @@ def business_view(row: Any) -> BusinessView:
     )
 
 
-def business_query():  # type: ignore[no-untyped-def]
+def business_query():
     return select(*BUSINESS_COLUMNS).join(CH, CH.c.id == BT.c.chamber_id)
 
 
@@ -106,7 +106,7 @@ def load_business_views(session: Session, ids: list[int]) -> dict[int, BusinessV
 
 
 @cache
-def _history_stmt():  # type: ignore[no-untyped-def]
+def _history_stmt():
     latest = (
         select(CL.c.id)
         .where(CL.c.business_id == bindparam("business"))
@@ -162,7 +162,7 @@ def history_of_rows(
             kinds.setdefault(call_id, []).append(kind)
             refs.append(
                 ReferralView(
-                    at=from_db(r[7]),  # type: ignore[arg-type]
+                    at=from_db(r[7]),
                     kind=kind,
                     partner=r[9],
                     status=r[10],
@@ -171,7 +171,7 @@ def history_of_rows(
             )
     history = tuple(
         HistoryItem(
-            started_at=from_db(c[1]),  # type: ignore[arg-type]
+            started_at=from_db(c[1]),
             agent_login=c[2],
             agent_name=c[3],
             campaign=c[4],
@@ -203,7 +203,7 @@ def script_of(raw: Any) -> tuple[ScriptQuestion, ...]:
 
 
 @cache
-def _task_stmt():  # type: ignore[no-untyped-def]
+def _task_stmt():
     return (
         select(
             TT.c.id.label("task_id"),
@@ -249,7 +249,7 @@ def claimed_task_of(
         business=business,
         phone_to_call=phone,
         attempts=t.attempts,
-        lease_expires_at=from_db(t.lease_expires_at),  # type: ignore[arg-type]
+        lease_expires_at=from_db(t.lease_expires_at),
         is_callback=t.state == "callback",
         callback_at=from_db(t.next_attempt_at) if t.state == "callback" else None,
         history=past,

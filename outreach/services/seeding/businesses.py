@@ -68,7 +68,7 @@ _EVEN = tuple(_block(n, False) for n in range(10_000))
 # NIC bodies (the establishment's order number, before its check digit), head offices first.
 _NICS = ("0001",) * 8 + ("0002",) * 4 + ("0003", "0004", "0005", "0010", "0011", "0012")
 _NIC_SUMS = tuple(_ODD[int(nic)] for nic in _NICS)
-_EMPLOYEES = (0,) * 52 + (1,) * 16 + (2,) * 9 + (3,) * 6 + (4,) * 4 + (5,) * 3
+_EMPLOYEES: tuple[int, ...] = (0,) * 52 + (1,) * 16 + (2,) * 9 + (3,) * 6 + (4,) * 4 + (5,) * 3
 _EMPLOYEES += (6, 7, 8, 9, 10, 12, 14, 18, 25, 40)
 
 

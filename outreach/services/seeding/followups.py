@@ -302,7 +302,7 @@ def _goals(conn: Connection, plan: Plan, now: datetime, admin: int) -> None:
     )
     rows = []
     for metric, target, starts_on, ends_on in goals:
-        shares = [(None, target)]
+        shares: list[tuple[int | None, int]] = [(None, target)]
         if weights:
             shares += sorted(split_target(target, weights).items())
         for chamber_id, value in shares:

@@ -33,10 +33,14 @@ if TYPE_CHECKING:
     from outreach.services.seeding.rows import SeedRows
 
 # Outcome draws: a table indexed by int(random() * len) is the fastest weighted choice.
-_NOT_LAST = ("no_answer",) * 50 + ("voicemail",) * 28 + ("busy",) * 12 + ("callback",) * 6
+_NOT_LAST: tuple[str, ...] = (
+    ("no_answer",) * 50 + ("voicemail",) * 28 + ("busy",) * 12 + ("callback",) * 6
+)
 _NOT_LAST += ("wrong_number",) * 4
 _LAST = ("reached",) * 82 + ("refused",) * 18
-_LAST_AT_MAX = ("reached",) * 50 + ("refused",) * 8 + ("no_answer",) * 22 + ("voicemail",) * 14
+_LAST_AT_MAX: tuple[str, ...] = (
+    ("reached",) * 50 + ("refused",) * 8 + ("no_answer",) * 22 + ("voicemail",) * 14
+)
 _LAST_AT_MAX += ("busy",) * 4 + ("wrong_number",) * 2
 _RETRY_OUTCOMES = ("no_answer", "voicemail", "busy")
 _REFERRAL_STATUSES = ("done",) * 5 + ("accepted",) * 3 + ("proposed", "declined")

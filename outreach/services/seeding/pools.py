@@ -93,7 +93,7 @@ class Pools:
     email_domains: tuple[str, ...]
 
 
-def _unique(make, count: int, tries: int) -> tuple[str, ...]:  # type: ignore[no-untyped-def]
+def _unique(make, count: int, tries: int) -> tuple[str, ...]:
     """Up to `count` distinct values of `make()`; stops early once it keeps repeating itself."""
     seen: dict[str, None] = {}
     stale = 0

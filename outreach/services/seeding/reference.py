@@ -78,7 +78,7 @@ def load_reference(session: Session) -> Reference:
         referral_kinds=frozenset(session.scalars(select(m.ReferralKindRow.code))),
         platforms=tuple(session.scalars(select(m.Platform.name).order_by(m.Platform.id))),
         next_ids={
-            table: (session.scalar(select(func.max(model.id))) or 0) + 1
+            table: (session.scalar(select(func.max(model.__table__.c.id))) or 0) + 1
             for table, model in _MODELS.items()
         },
         logins=dict(session.execute(select(m.Agent.login, m.Agent.id)).all()),

@@ -201,7 +201,7 @@ class SeedRows:
             yield Batch(table, chunk)
 
     def _agent_rows(self) -> list[tuple[object, ...]]:
-        rows = []
+        rows: list[tuple[object, ...]] = []
         for a in self.agents:
             if a.login in self.ref.logins:  # kept as it is (an admin made it before the seed)
                 self.agent_ids[a.login] = self.ref.logins[a.login]
@@ -221,12 +221,12 @@ class SeedRows:
         return rows
 
     def _campaign_rows(self) -> list[tuple[object, ...]]:
-        rows = []
+        rows: list[tuple[object, ...]] = []
         admin = self.agent_ids["cmaf.admin"]
         for key, spec in SPECS.items():
             campaign_id = self.campaign_ids[key] = self._next("campaigns")
             live = spec.lockdown is None
-            if live:
+            if spec.lockdown is None:
                 lockdown_id, created = None, self.now - timedelta(days=7)
                 max_attempts, days, hours, holidays = 5, "1234567", "00:00-24:00", 0
             else:

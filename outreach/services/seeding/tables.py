@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 BATCH_ROWS = 20_000
-COLUMNS: dict[str, tuple[str, ...]] = {
+COLUMNS: dict[str, list[str]] = {
     "agents": (
         "id login name chamber_id role pin_hash failed_pins locked_until active created_at"
     ).split(),
