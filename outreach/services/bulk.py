@@ -189,7 +189,8 @@ class _Dropped:
     foreign_keys: list[tuple[str, str, str]]  # PostgreSQL: (table, name, definition)
 
 
-def _secondary_indexes(cur: Any, sqlite: bool, tables: Sequence[str]) -> list[tuple[str, str]]:
+def secondary_indexes(cur: Any, sqlite: bool, tables: Sequence[str]) -> list[tuple[str, str]]:
+    """(name, CREATE statement) of the indexes of `tables` that no constraint owns."""
     if sqlite:
         marks = ",".join("?" for _ in tables)
         return list(
@@ -208,7 +209,8 @@ def _secondary_indexes(cur: Any, sqlite: bool, tables: Sequence[str]) -> list[tu
     return list(cur.fetchall())
 
 
-def _pg_foreign_keys(cur: Any, tables: Sequence[str]) -> list[tuple[str, str, str]]:
+def pg_foreign_keys(cur: Any, tables: Sequence[str]) -> list[tuple[str, str, str]]:
+    """(table, name, definition) of the foreign keys of `tables` (PostgreSQL)."""
     cur.execute(
         "SELECT c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid) "
         "FROM pg_constraint c WHERE c.contype = 'f' AND c.conrelid::regclass::text = ANY(%s) "
@@ -226,7 +228,7 @@ def drop_indexes(cur: Any, sqlite: bool, tables: Sequence[str]) -> _Dropped:
     instead of one trigger per row. Figure: seeding 1.40x (SQLite, full scale) and 1.53x
     (PostgreSQL, scale 0.2) the bare load that drops them too."""
     dropped = _Dropped(
-        _secondary_indexes(cur, sqlite, tables), [] if sqlite else _pg_foreign_keys(cur, tables)
+        secondary_indexes(cur, sqlite, tables), [] if sqlite else pg_foreign_keys(cur, tables)
     )
     for name, _sql in dropped.indexes:
         cur.execute(f'DROP INDEX "{name}"')
