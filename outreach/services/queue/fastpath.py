@@ -55,6 +55,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY, aggregate_order_by
 
+from outreach.db.driver import driver_statement
 from outreach.db.engine import Database
 from outreach.db.models import AuditLog, CallAnswer, Campaign, Referral, ReferralEvent
 from outreach.errors import Forbidden, InvalidInput, NotFound
@@ -209,18 +210,19 @@ def claim_once(
     """One claim on PostgreSQL in two statements (see the module's docstring); the task and
     the campaign's 30-day cap, or None when nothing can be claimed now."""
     with db.statement_conn() as conn:
-        row = conn.execute(
-            _context_wake_stmt(),
-            {"agent": agent_id, "campaign": campaign_id, "uuid": "", "now": now},
-        ).first()
-        ctx = context_of_row(row, agent_id, campaign_id)
+        context = driver_statement(conn, _context_wake_stmt())
+        got = context.run(
+            conn, {"agent": agent_id, "campaign": campaign_id, "uuid": "", "now": now}
+        )
+        ctx = context_of_row(context.named(got[0]) if got else None, agent_id, campaign_id)
         shape, params = claiming.claim_shape(ctx, now)
-        rows = conn.execute(_claim_read_stmt(*shape), params).all()
+        claim = driver_statement(conn, _claim_read_stmt(*shape))
+        rows = claim.run(conn, params)
     if not rows:
         return None
     first = len(rows[0]) - HISTORY_WIDTH
     seen = history_of_rows(r[first:] for r in rows if r[first] is not None)
-    return claimed_task_of(rows[0], seen), ctx.campaign.max_attempts_30d
+    return claimed_task_of(claim.named(rows[0]), seen), ctx.campaign.max_attempts_30d
 
 
 # --- record ----------------------------------------------------------------------------------------
@@ -526,16 +528,21 @@ def record_fast(db: Database, call: CallInput, now: datetime) -> RecordResult | 
     with db.statement_conn() as conn:
         if (call.answers or call.referrals) and not _sees_every_row(db, conn):
             return None  # an adviser's own role: the locked path (two statements there)
+        read, write = (
+            driver_statement(conn, _record_read_stmt()),
+            driver_statement(conn, _record_write_stmt()),
+        )
         for _race in range(3):
-            row = conn.execute(
-                _record_read_stmt(),
+            got = read.run(
+                conn,
                 {
                     "agent": call.agent_id,
                     "campaign": call.campaign_id,
                     "uuid": call.uuid,
                     "task": call.task_id,
                 },
-            ).first()
+            )
+            row = read.named(got[0]) if got else None
             ctx = context_of_row(row, call.agent_id, call.campaign_id)
             if ctx.existing_call is not None:
                 return recording._replayed(conn, ctx.existing_call, call.uuid)
@@ -628,8 +635,9 @@ def record_fast(db: Database, call: CallInput, now: datetime) -> RecordResult | 
                 opt_out=opt_out,
                 reason=recording.OPT_OUT_REASON(),
             )
-            call_id = conn.execute(_record_write_stmt(), params).scalar()
-            if call_id is not None:
+            written = write.run(conn, params)
+            if written:
+                call_id = written[0][0]
                 return RecordResult(
                     call_id=int(call_id),
                     uuid=call.uuid,
