@@ -77,7 +77,7 @@ class DriverStatement:
         # attribute access by column name (a repeated name is reached by position only)
         base = namedtuple("Row", self.keys or ("_",), rename=True)  # type: ignore[misc]
 
-        class Row(base):  # type: ignore[misc, valid-type]
+        class Row(base):
             __slots__ = ()
 
             @property

@@ -3,11 +3,14 @@ rows and the same errors as `Connection.execute`, on a real PostgreSQL database.
 
 from __future__ import annotations
 
+from typing import Any
+
 import psycopg
 import pytest
 from sqlalchemy import (
     JSON,
     Integer,
+    Select,
     String,
     bindparam,
     cast,
@@ -29,7 +32,7 @@ from tests.factories import make_agent
 pytestmark = pytest.mark.postgresql
 
 
-def _stmt():  # type: ignore[no-untyped-def]
+def _stmt() -> Select[Any]:
     a = Agent.__table__
     return (
         select(
@@ -92,7 +95,7 @@ def test_errors_are_sqlalchemys_and_events_see_the_statement(pg_db: Database) ->
     )
     seen: list[str] = []
 
-    def before(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+    def before(conn, cursor, statement, parameters, context, executemany):
         seen.append(statement)
 
     event.listen(pg_db.engine, "before_cursor_execute", before)
