@@ -98,24 +98,6 @@ class Side(Protocol):
         ...
 
 
-@dataclass(frozen=True, slots=True)
-class Plan:
-    url: str
-    campaign_id: int
-    agent_ids: tuple[int, ...]
-    chamber_id: int | None
-    seconds: float
-    log_dir: str
-    slice_seconds: float = 5.0
-    # the script question the agents answer (its key and choices): the campaign's first choice
-    # question, as the service takes only listed choices
-    question: tuple[str, tuple[str, ...]] | None = ("online", ("oui", "non"))
-    # how the agents claim and record: one side, or several taken in turn, a slice each
-    sides: tuple[Callable[[Plan, int], Side], ...] = ()  # () is (ProjectSide,)
-    call_seconds: tuple[float, float] = (CALL_SECONDS, CALL_SECONDS)  # a call lasts between
-    outbox: bool = False  # a call the database cannot take is kept and replayed, as the app does
-
-
 class ProjectSide:
     """The project's services, as the app uses them: `claim_next`, then `record_call` (through
     an outbox with `plan.outbox`, replayed before each claim and at the end of the shift)."""
@@ -164,6 +146,24 @@ class ProjectSide:
             pending = self.outbox.count()
         self.db.dispose()
         return {"replayed": self.replayed, "pending": pending}
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    url: str
+    campaign_id: int
+    agent_ids: tuple[int, ...]
+    chamber_id: int | None
+    seconds: float
+    log_dir: str
+    slice_seconds: float = 5.0
+    # the script question the agents answer (its key and choices): the campaign's first choice
+    # question, as the service takes only listed choices
+    question: tuple[str, tuple[str, ...]] | None = ("online", ("oui", "non"))
+    # how the agents claim and record: one side, or several taken in turn, a slice each
+    sides: tuple[Callable[[Plan, int], Side], ...] = (ProjectSide,)
+    call_seconds: tuple[float, float] = (CALL_SECONDS, CALL_SECONDS)  # a call lasts between
+    outbox: bool = False  # a call the database cannot take is kept and replayed, as the app does
 
 
 @contextmanager
@@ -359,7 +359,7 @@ def agent_process(
     errors: Counter[str] = Counter()
     samples: list[str] = []
     counts: Counter[str] = Counter()
-    sides = [make(plan, index) for make in plan.sides or (ProjectSide,)]
+    sides = [make(plan, index) for make in plan.sides]
     ready.put(index)
     start.wait()
     t0 = time.monotonic()
