@@ -47,6 +47,7 @@ def measure_tui_keys(bench: Bench) -> None:
     """
     from textual import events
 
+    from outreach.services.backend import Backend
     from outreach.tui.app import make_app
     from outreach.tui.screens.call import CallScreen
     from outreach.tui.screens.campaigns import CampaignsScreen
@@ -65,7 +66,7 @@ def measure_tui_keys(bench: Bench) -> None:
 
     async def run() -> tuple[list[float], list[float]]:
         app = make_app(
-            bench.db, TuiSettings(agent_login=AGENT, outbox_dir=bench.workdir / "outbox")
+            Backend(bench.db), TuiSettings(agent_login=AGENT, outbox_dir=bench.workdir / "outbox")
         )
         painted_ms, shown_ms = [], []
         async with app.run_test(size=(140, 45)) as pilot:
@@ -130,6 +131,7 @@ def measure_tui_paste(bench: Bench) -> None:
     from textual import events
     from textual.widgets import Input, Static
 
+    from outreach.services.backend import Backend
     from outreach.tui.app import make_app
     from outreach.tui.screens.call import CallScreen
     from outreach.tui.screens.campaigns import CampaignsScreen
@@ -159,7 +161,7 @@ def measure_tui_paste(bench: Bench) -> None:
 
     async def run() -> tuple[list[float], list[float], int]:
         app = make_app(
-            bench.db, TuiSettings(agent_login=AGENT, outbox_dir=bench.workdir / "outbox")
+            Backend(bench.db), TuiSettings(agent_login=AGENT, outbox_dir=bench.workdir / "outbox")
         )
         pasted_ms, search_ms, kept = [], [], 0
         async with app.run_test(size=(140, 45)) as pilot:

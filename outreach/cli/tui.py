@@ -53,6 +53,7 @@ def _run_app(app: AppContext, *, login: str | None, pin_required: bool, bell: bo
     gc.disable()  # imports: objects that live as long as the process, no cycles to find
     try:
         database = app.database()
+        from outreach.services.backend import Backend
         from outreach.tui.app import make_app
         from outreach.tui.settings import TuiSettings
 
@@ -62,7 +63,7 @@ def _run_app(app: AppContext, *, login: str | None, pin_required: bool, bell: bo
             callback_bell=bell,
             remote_address=os.environ.get("OUTREACH_REMOTE_ADDRESS") or None,
         )
-        tui = make_app(database, settings)
+        tui = make_app(Backend(database), settings)
         # What is loaded so far is never collected: keep the collector's passes off it. The GC
         # stays off while the app draws its first screens; the app turns it back on.
         gc.freeze()

@@ -17,14 +17,16 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import Any
+
+from textual.app import App
 
 from outreach.errors import OutreachError
 from outreach.services import agent_states
+from outreach.services.backend import Backend
 from outreach.services.outbox import UNREACHABLE
-
-if TYPE_CHECKING:
-    from outreach.tui.app import OutreachApp
+from outreach.services.types import AgentInfo
+from outreach.tui.settings import TuiSettings
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,8 +42,11 @@ class Wanted:
 class AgentDay:
     """The adviser's current state in the app and the writer of its changes."""
 
-    def __init__(self, app: OutreachApp) -> None:
-        self.app = app
+    def __init__(self, app: App[Any], backend: Backend, settings: TuiSettings) -> None:
+        self.app = app  # runs the writer's thread workers
+        self.backend = backend
+        self.settings = settings
+        self.agent: AgentInfo | None = None  # who is logged in (set by the app)
         self.current: Wanted | None = None
         self.last_wrap_up: timedelta | None = None  # the last wrap-up's length
         self.reasons: dict[str, str] = {}  # pause reason code -> label (read with the pause)
@@ -64,10 +69,10 @@ class AgentDay:
         campaign_id: int | None = None,
     ) -> None:
         """The adviser is now in `state` (queued, written in a thread worker)."""
-        agent = self.app.agent
+        agent = self.agent
         if agent is None:
             return
-        now = self.app.settings.now()
+        now = self.settings.now()
         before = self.current
         if before is not None and before.state == "wrap_up" and state != "wrap_up":
             self.last_wrap_up = now - before.at
@@ -82,10 +87,10 @@ class AgentDay:
 
     def heartbeat(self) -> None:
         """The current state again, now: the service extends its lease."""
-        agent, wanted = self.app.agent, self.current
+        agent, wanted = self.agent, self.current
         if agent is None or wanted is None:
             return
-        again = Wanted(wanted.state, self.app.settings.now(), *_details(wanted))
+        again = Wanted(wanted.state, self.settings.now(), *_details(wanted))
         self._pending.append((agent.id, again))
         self._start()
 
@@ -101,8 +106,8 @@ class AgentDay:
             while self._pending:
                 agent_id, wanted = self._pending.popleft()
                 try:
-                    agent_states.set_state(
-                        self.app.db,
+                    self.backend.call(
+                        agent_states.set_state,
                         agent_id,
                         wanted.state,
                         reason=wanted.reason,
@@ -119,12 +124,12 @@ class AgentDay:
 
     def _sweep(self) -> None:
         """Run-out leases of the advisers this person may see stored as closed, when due."""
-        every = self.app.settings.sweep_seconds
+        every = self.settings.sweep_seconds
         started = time.monotonic()
         if self._swept_at is not None and started - self._swept_at < every:
             return
         try:
-            agent_states.close_expired(self.app.db, now=self.app.settings.now_arg())
+            self.backend.call(agent_states.close_expired, now=self.settings.now_arg())
         except UNREACHABLE:
             return  # tried again at the next write
         except OutreachError as exc:

@@ -1,4 +1,4 @@
-"""The agents' app: built by `make_app(db, settings)`; screens live in `screens/`.
+"""The agents' app: built by `make_app(Backend(db), settings)`; screens live in `screens/`.
 
 The app holds who is logged in, today's own counts and the outbox; every database call runs in a
 thread worker (through a service) and reports back with a message. Worker errors end in one place:
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import socket
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -17,26 +16,39 @@ from typing import Any
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.command import CommandPalette
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
-from outreach.db.engine import Database
 from outreach.errors import OutreachError
 from outreach.i18n import N_, _
 from outreach.services import auth
+from outreach.services.agent_times import my_day
+from outreach.services.backend import Backend
 from outreach.services.outbox import UNREACHABLE, Outbox, is_damaged, offline_message
+from outreach.services.queue import record_call, release_task
+from outreach.services.sessions import end_session, heartbeat
 from outreach.services.types import AgentInfo, CallbackItem, CampaignSummary
 from outreach.tui.agent_day import AgentDay
 from outreach.tui.commands import AppCommands
+from outreach.tui.context import AgentContext, AppContext
 from outreach.tui.messages import (
+    CallCounted,
+    CampaignEntered,
+    CampaignsShown,
     LoggedIn,
     LoginNeeded,
     MyDayLoaded,
+    OpenCampaign,
     OutboxChanged,
     SessionTaken,
 )
+from outreach.tui.screens.call import CallScreen
+from outreach.tui.screens.campaigns import CampaignsScreen
+from outreach.tui.screens.login import LoginScreen, StartScreen, entered
 from outreach.tui.settings import TuiSettings
+from outreach.tui.widgets.day_bar import clock_text
 
 HERE = Path(__file__).parent
 GC_OFF_AT_START = 5.0  # seconds
@@ -67,16 +79,18 @@ class OutreachApp(App[None]):
     outbox_waiting: reactive[int] = reactive(0)
     my_times: reactive[str] = reactive("")  # my day in the header: logged in, paused
 
-    def __init__(self, db: Database, settings: TuiSettings) -> None:
+    def __init__(self, backend: Backend, settings: TuiSettings) -> None:
         super().__init__()
-        self.db = db  # on PostgreSQL, the logged-in person's own connection once logged in
-        self.login_db = db  # what the app was started on: the login screen works on it
+        self.backend = backend  # the services, on the logged-in person's own connection
         self.settings = settings
-        self.outbox = Outbox.for_database(db, settings.outbox_dir)
+        self.outbox = backend.call(Outbox.for_database, settings.outbox_dir)
         self.campaigns: list[CampaignSummary] = []  # the agent's active campaigns, last loaded
         self._refusal_shown: str | None = None
         self.session_id: int | None = None  # this run's row of agent_sessions
-        self.day = AgentDay(self)  # the adviser's state (ready, on call, paused...)
+        self.day = AgentDay(self, backend, settings)  # the adviser's state (ready, paused...)
+        self.agent_context: AgentContext | None = None  # the screens' context once logged in
+        # what every screen is given (once logged in, with the agent: `agent_context`)
+        self.context = AppContext(backend, settings, self.outbox, self.day)
 
     # -- start, login -------------------------------------------------------------------------
 
@@ -91,11 +105,9 @@ class OutreachApp(App[None]):
         self.set_interval(self.settings.heartbeat_seconds, self._beat)
         self.set_interval(self.settings.session_seconds, self._session_beat)
         login = self.settings.agent_login
-        if login or self.db.is_postgresql:
+        if login or self.backend.is_postgresql:
             # `--agent LOGIN`: the login form only if that agent must type a PIN (or is refused);
             # PostgreSQL: straight in as the connected person, else their own role's password
-            from outreach.tui.screens.login import StartScreen
-
             self.push_screen(StartScreen())
             if login:
                 self._direct_login(login)
@@ -105,22 +117,21 @@ class OutreachApp(App[None]):
             self._show_login(None)
 
     def _show_login(self, login: str | None, error: str | None = None) -> None:
-        from outreach.tui.screens.login import LoginScreen
-
+        screen = LoginScreen(self.context, login, error)
         if len(self.screen_stack) > 1:
-            self.switch_screen(LoginScreen(login, error))
+            self.switch_screen(screen)
         else:
-            self.push_screen(LoginScreen(login, error))
+            self.push_screen(screen)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="login")
     def _direct_login(self, login: str) -> None:
         """`--agent LOGIN`: straight in, unless that agent must type a PIN (on PostgreSQL with
         a person's own URL, only as that person)."""
-        if self.db.is_postgresql:
+        if self.backend.is_postgresql:
             from outreach.services.people import connected_or_owner
 
             try:
-                person = connected_or_owner(self.db)
+                person = self.backend.call(connected_or_owner)
             except OutreachError as exc:
                 self.post_message(LoginNeeded(login, str(exc)))
                 return
@@ -137,11 +148,11 @@ class OutreachApp(App[None]):
                         )
                     )
                 return
-        if auth.login_needs_pin(self.db, login, require_pin=self.settings.require_pin):
+        if self.backend.call(auth.login_needs_pin, login, require_pin=self.settings.require_pin):
             self.post_message(LoginNeeded(login))
             return
         try:
-            agent = auth.verify_login(self.db, login, None, now=self.settings.now_arg())
+            agent = self.backend.call(auth.verify_login, login, None, now=self.settings.now_arg())
         except OutreachError as exc:
             self.post_message(LoginNeeded(login, str(exc)))
             return
@@ -153,7 +164,7 @@ class OutreachApp(App[None]):
         from outreach.services.people import connected_or_owner
 
         try:
-            person = connected_or_owner(self.db)
+            person = self.backend.call(connected_or_owner)
         except OutreachError as exc:
             self.post_message(LoginNeeded("", str(exc)))
             return
@@ -163,28 +174,15 @@ class OutreachApp(App[None]):
         self.enter_as(person)
 
     def enter_as(self, agent: AgentInfo) -> None:
-        """(In a login worker) `agent` is logged in: post it with the agent's campaigns, read in
-        the same worker so that the list shows with the campaigns screen."""
-        from outreach.services.queue import campaigns_for_agent
-        from outreach.services.sessions import open_session
-
-        try:
-            campaigns = campaigns_for_agent(self.db, agent.id, now=self.settings.now_arg())
-            kind = "browser" if self.is_web else "terminal"
-            opened = open_session(
-                self.db, agent.id, kind, socket.gethostname(), now=self.settings.now_arg()
-            )
-        except UNREACHABLE:
-            campaigns = opened = None  # the campaigns screen reads them again, says why not
-        self.post_message(LoggedIn(agent, campaigns, opened))
+        """(In a login worker) `agent` is logged in (see `screens.login.entered`)."""
+        self.post_message(entered(self.backend, self.settings, agent, web=self.is_web))
 
     def on_login_needed(self, message: LoginNeeded) -> None:
         self._show_login(message.login, message.error)
 
     def on_logged_in(self, message: LoggedIn) -> None:
-        from outreach.tui.screens.campaigns import CampaignsScreen
-
-        self.agent = message.agent
+        self.agent = self.day.agent = message.agent
+        self.agent_context = self.context.as_agent(message.agent)
         self.calls_today = self.reached_today = 0
         if message.session is not None:
             self.session_id = message.session.id
@@ -200,9 +198,11 @@ class OutreachApp(App[None]):
                     severity="warning",
                     timeout=10,
                 )
+        if message.campaigns is not None:  # shown by the campaigns screen as it opens
+            self._campaigns_shown(message.campaigns)
         self.day.track("ready")
         self.refresh_my_day()
-        self.switch_screen(CampaignsScreen(message.campaigns))
+        self.switch_screen(CampaignsScreen(self.agent_context, message.campaigns))
         self.replay_outbox()  # this agent's calls kept by an earlier session
 
     def action_logout(self) -> None:
@@ -211,15 +211,13 @@ class OutreachApp(App[None]):
         self.day.track("logged_out")
         session_id, self.session_id = self.session_id, None
         if session_id is not None:
-            from outreach.services.sessions import end_session
-
             self.run_worker(
-                lambda: end_session(self.db, session_id, now=self.settings.now_arg()),
+                lambda: self.backend.call(end_session, session_id, now=self.settings.now_arg()),
                 thread=True,
                 exit_on_error=False,
                 group="session",
             )
-        self.agent = None
+        self.agent = self.day.agent = self.agent_context = None
         self.campaign_name = ""
         self.outbox_waiting = 0
         self._show_login(None)
@@ -230,7 +228,6 @@ class OutreachApp(App[None]):
 
     async def action_quit(self) -> None:
         """Ctrl+Q: straight out, unless a business is held; then ask, and hand it back first."""
-        from outreach.tui.screens.call import CallScreen
         from outreach.tui.screens.modals import ConfirmQuitModal
 
         held = next(
@@ -256,10 +253,8 @@ class OutreachApp(App[None]):
 
     @work(thread=True, exit_on_error=False, group="release")
     def _release_and_exit(self, agent_id: int, task_id: int) -> None:
-        from outreach.services.queue import release_task
-
         try:
-            release_task(self.db, agent_id, task_id, "quit", delay_minutes=0)
+            self.backend.call(release_task, agent_id, task_id, "quit", delay_minutes=0)
         except UNREACHABLE:
             pass  # the lease expires by itself
         self._end_session()
@@ -277,12 +272,10 @@ class OutreachApp(App[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="session")
     def _session_beat(self) -> None:
-        from outreach.services.sessions import heartbeat
-
         if self.session_id is None:
             return
         try:
-            alive = heartbeat(self.db, self.session_id, now=self.settings.now_arg())
+            alive = self.backend.call(heartbeat, self.session_id, now=self.settings.now_arg())
         except UNREACHABLE:
             return  # offline: confirmed again when back
         if not alive:
@@ -291,7 +284,6 @@ class OutreachApp(App[None]):
     def on_session_taken(self, message: SessionTaken) -> None:
         """A newer session of this agent took over: this window stops working (its business
         stays held for the new session, not handed back)."""
-        from outreach.tui.screens.call import CallScreen
         from outreach.tui.screens.modals import SessionTakenModal
 
         self.session_id = None
@@ -303,11 +295,9 @@ class OutreachApp(App[None]):
 
     def _end_session(self) -> None:
         """(In a thread) this run's session ends."""
-        from outreach.services.sessions import end_session
-
         if self.session_id is not None:
             try:
-                end_session(self.db, self.session_id, now=self.settings.now_arg())
+                self.backend.call(end_session, self.session_id, now=self.settings.now_arg())
             except UNREACHABLE:
                 pass  # it expires by itself
             self.session_id = None
@@ -315,8 +305,6 @@ class OutreachApp(App[None]):
     # -- Textual's own commands, in the user's language ---------------------------------------
 
     def action_command_palette(self) -> None:
-        from textual.command import CommandPalette
-
         if self.use_command_palette and not CommandPalette.is_open(self):
             self.push_screen(
                 CommandPalette(id="--command-palette", placeholder=_("Rechercher une commande…"))
@@ -333,22 +321,36 @@ class OutreachApp(App[None]):
 
     # -- navigation shared by every screen ----------------------------------------------------
 
-    def open_campaign(self, campaign: CampaignSummary) -> None:
-        from outreach.tui.screens.call import CallScreen
+    def on_open_campaign(self, message: OpenCampaign) -> None:
+        self.open_campaign(message.campaign)
 
-        self.push_screen(CallScreen(campaign.id, campaign.name))
+    def open_campaign(self, campaign: CampaignSummary) -> None:
+        if self.agent_context is not None:
+            self.push_screen(CallScreen(self.agent_context, campaign.id, campaign.name))
+
+    def on_campaign_entered(self, message: CampaignEntered) -> None:
+        self.campaign_name = message.name
+
+    def on_campaigns_shown(self, message: CampaignsShown) -> None:
+        self._campaigns_shown(message.campaigns)
+
+    def _campaigns_shown(self, campaigns: list[CampaignSummary]) -> None:
+        self.campaigns = campaigns
+        self.calls_today = sum(c.my_calls_today for c in campaigns)
+        self.reached_today = sum(c.my_reached_today for c in campaigns)
+
+    def on_call_counted(self, message: CallCounted) -> None:
+        self.count_call(message.reached, message.step)
 
     def action_campaigns(self) -> None:
-        from outreach.tui.screens.call import CallScreen
-
         if isinstance(self.screen, CallScreen):
             self.screen.action_leave()
 
     def action_callbacks(self) -> None:
         from outreach.tui.screens.callbacks import CallbacksScreen
 
-        if self.agent is not None:
-            self.push_screen(CallbacksScreen(), self._took_callback)
+        if self.agent_context is not None:
+            self.push_screen(CallbacksScreen(self.agent_context), self._took_callback)
 
     def _took_callback(self, item: CallbackItem | None) -> None:
         if item is not None:
@@ -357,14 +359,16 @@ class OutreachApp(App[None]):
     def action_followups(self) -> None:
         from outreach.tui.screens.followups import FollowUpsScreen
 
-        if self.agent is not None and not isinstance(self.screen, FollowUpsScreen):
-            self.push_screen(FollowUpsScreen())
+        if self.agent_context is not None and not isinstance(self.screen, FollowUpsScreen):
+            self.push_screen(FollowUpsScreen(self.agent_context))
 
     def action_search(self) -> None:
         from outreach.tui.screens.search import SearchScreen
 
-        if self.agent is not None:
-            self.push_screen(SearchScreen(), self._picked_business)
+        if self.agent_context is not None:
+            self.push_screen(
+                SearchScreen(self.agent_context, self.campaigns), self._picked_business
+            )
 
     def _picked_business(self, picked: tuple[int, str, int] | None) -> None:
         if picked is not None:
@@ -380,12 +384,11 @@ class OutreachApp(App[None]):
         business_id: int | None = None,
     ) -> None:
         """Call one chosen business (a callback, a search hit) on the call screen."""
-        from outreach.tui.screens.call import CallScreen
-
         if isinstance(self.screen, CallScreen):
             self.screen.take(campaign_id, task_id=task_id, business_id=business_id)
-        else:
-            self.push_screen(CallScreen(campaign_id, campaign_name, take=(task_id, business_id)))
+        elif self.agent_context is not None:
+            take = (task_id, business_id)
+            self.push_screen(CallScreen(self.agent_context, campaign_id, campaign_name, take=take))
 
     def action_help(self) -> None:
         from outreach.tui.screens.help import HelpScreen
@@ -408,17 +411,13 @@ class OutreachApp(App[None]):
 
     @work(thread=True, exit_on_error=False, group="my-day")  # never cancelled: quick reads
     def _my_day_worker(self, agent_id: int) -> None:
-        from outreach.services.agent_times import my_day
-
         try:
-            day = my_day(self.db, agent_id, now=self.settings.now_arg())
+            day = self.backend.call(my_day, agent_id, now=self.settings.now_arg())
         except UNREACHABLE:
             return
         self.post_message(MyDayLoaded(day, self.outbox.count()))
 
     def on_my_day_loaded(self, message: MyDayLoaded) -> None:
-        from outreach.tui.widgets.day_bar import clock_text
-
         day = message.day
         # calls kept in the outbox are mine too: counted until the database has them
         self.calls_today = day.calls + message.waiting
@@ -437,7 +436,9 @@ class OutreachApp(App[None]):
         if not self.agent.is_supervisor:
             self.notify(_("Tableau de bord réservé aux superviseurs"), severity="warning")
             return
-        self.push_screen(DashboardScreen(self.db, self.agent.login, clock=self.settings.now_arg))
+        self.push_screen(
+            DashboardScreen(self.backend, self.agent.login, clock=self.settings.now_arg)
+        )
 
     # -- outbox -------------------------------------------------------------------------------
 
@@ -452,9 +453,9 @@ class OutreachApp(App[None]):
         if agent is None or not self.outbox.path.exists():
             self.post_message(OutboxChanged(0))
             return
-        from outreach.services.queue import record_call
-
-        report = self.outbox.replay(lambda call: record_call(self.db, call), agent_id=agent.id)
+        report = self.outbox.replay(
+            lambda call: self.backend.call(record_call, call), agent_id=agent.id
+        )
         self.post_message(
             OutboxChanged(
                 report.remaining,
@@ -495,19 +496,14 @@ class OutreachApp(App[None]):
                 severity="error",
                 timeout=15,
             )
-        if before and not message.waiting:
-            from outreach.tui.screens.call import CallScreen
-
-            if isinstance(self.screen, CallScreen):
-                self.screen.database_back()
+        if before and not message.waiting and isinstance(self.screen, CallScreen):
+            self.screen.database_back()
 
     # -- the one place worker errors end ------------------------------------------------------
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state != WorkerState.ERROR or event.worker.error is None:
             return
-        from outreach.tui.screens.login import StartScreen
-
         if event.worker.group == "login" and isinstance(self.screen, StartScreen):
             # `--agent LOGIN` could not be checked (say, the database is away): the form, to retry
             self._show_login(self.settings.agent_login)
@@ -515,7 +511,7 @@ class OutreachApp(App[None]):
         if isinstance(error, OutreachError):
             message = str(error)
         elif is_damaged(error):  # the SQLite file was found damaged: the way back
-            message = offline_message(self.db, error)
+            message = self.backend.call(offline_message, error)
         elif isinstance(error, UNREACHABLE):
             message = _("base de données injoignable : {reason}").format(
                 reason=str(getattr(error, "orig", None) or error).strip().splitlines()[0]
@@ -526,6 +522,7 @@ class OutreachApp(App[None]):
         self.notify(message, title=_("Erreur"), severity="error", timeout=8)
 
 
-def make_app(db: Database, settings: TuiSettings | None = None) -> OutreachApp:
-    """The app on `db` (tests build it with their own database and a fixed clock)."""
-    return OutreachApp(db, settings or TuiSettings())
+def make_app(backend: Backend, settings: TuiSettings | None = None) -> OutreachApp:
+    """The app on `backend` (`Backend(db)`; tests build it with their own database and a fixed
+    clock)."""
+    return OutreachApp(backend, settings or TuiSettings())

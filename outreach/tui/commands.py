@@ -4,58 +4,60 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
-from typing import TYPE_CHECKING, cast
+from typing import cast
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from outreach.i18n import _
-
-if TYPE_CHECKING:
-    from outreach.tui.app import OutreachApp
+from outreach.tui.context import AppState
 
 
 class AppCommands(Provider):
     """Callbacks, search, campaigns, help, outbox replay, log out."""
 
     async def startup(self) -> None:
-        app = cast("OutreachApp", self.app)
-        logged_in = app.agent is not None
+        agent = cast(AppState, self.app).agent
+        logged_in = agent is not None
+
+        def run(action: str) -> Callable[[], object]:  # the app's own action, by name
+            return partial(self.app.run_action, action)
+
         commands: list[tuple[str, str, Callable[[], object]]] = [
-            (_("Aide : toutes les touches"), _("Les raccourcis de chaque écran"), app.action_help),
+            (_("Aide : toutes les touches"), _("Les raccourcis de chaque écran"), run("help")),
             (
                 _("Renvoyer les appels en attente"),
                 _("Rejouer maintenant la boîte d'envoi locale"),
-                app.action_replay,
+                run("replay"),
             ),
         ]
         if logged_in:
             commands = [
-                (_("Mes rappels"), _("Rappels dus maintenant et plus tard"), app.action_callbacks),
+                (_("Mes rappels"), _("Rappels dus maintenant et plus tard"), run("callbacks")),
                 (
                     _("Suivis des orientations"),
                     _("Orientations ouvertes de la chambre, par échéance"),
-                    app.action_followups,
+                    run("followups"),
                 ),
                 (
                     _("Rechercher une entreprise"),
                     _("Appel entrant : SIRET, téléphone ou nom"),
-                    app.action_search,
+                    run("search"),
                 ),
                 (
                     _("Changer de campagne"),
                     _("Rendre la fiche et revenir à la liste des campagnes"),
-                    app.action_campaigns,
+                    run("campaigns"),
                 ),
                 *commands,
-                (_("Se déconnecter"), _("Revenir à l'écran de connexion"), app.action_logout),
+                (_("Se déconnecter"), _("Revenir à l'écran de connexion"), run("logout")),
             ]
-            if app.agent is not None and app.agent.is_supervisor:
+            if agent is not None and agent.is_supervisor:
                 commands.insert(
                     0,
                     (
                         _("Tableau de bord"),
                         _("Cumuls en direct de votre périmètre (superviseurs)"),
-                        app.action_dashboard,
+                        run("dashboard"),
                     ),
                 )
         self._commands = commands

@@ -61,6 +61,7 @@ class TaskReady(Message):
     task: ClaimedTask | None
     empty: EmptyQueue | None = None
     offline: str | None = None  # why the database could not be reached
+    waiting: int = 0  # then: this agent's calls in the outbox
 
 
 @dataclass
@@ -134,3 +135,36 @@ class FollowUpReady(Message):
 class FollowUpFailed(Message):
     error: str
     leave: bool = False  # the referral could not be taken: back to the list
+
+
+# -- what a screen asks of the app (posted on the screen, they bubble up to it) ----------------
+
+
+@dataclass
+class CampaignEntered(Message):
+    """The campaign worked now, for the status line ("" on the campaigns list)."""
+
+    name: str
+
+
+@dataclass
+class CampaignsShown(Message):
+    """The agent's active campaigns as just shown (the search picks among them), with today's
+    own counts."""
+
+    campaigns: list[CampaignSummary]
+
+
+@dataclass
+class OpenCampaign(Message):
+    """The agent picked a campaign: its call screen."""
+
+    campaign: CampaignSummary
+
+
+@dataclass
+class CallCounted(Message):
+    """Today's own counts: +1 for a call saved, -1 (`step`) for a call undone."""
+
+    reached: bool
+    step: int = 1

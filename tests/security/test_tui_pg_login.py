@@ -41,8 +41,9 @@ async def test_owner_url_asks_for_the_person_and_their_password(
         await settle(pilot)
         assert isinstance(app.screen, CampaignsScreen)
         assert app.agent is not None and app.agent.login == person.login
-        assert app.db.url.username == person.login  # the app now works as that role
-        app.db.dispose()
+        working = app.backend.call(lambda db: db)  # the database the services now run on
+        assert working.url.username == person.login  # the app now works as that role
+        working.dispose()
 
 
 async def test_person_url_goes_straight_in_as_that_person(

@@ -8,6 +8,7 @@ from textual.app import App
 from textual.widgets import DataTable, Sparkline, Static
 
 from outreach.db.engine import Database
+from outreach.services.backend import Backend
 from outreach.tui.screens.dashboard import DashboardScreen
 from tests.supervision.builders import add_call, build_world
 
@@ -20,7 +21,9 @@ class Host(App[None]):
         self.db, self.login = db, login
 
     def on_mount(self) -> None:
-        self.push_screen(DashboardScreen(self.db, self.login, clock=lambda: NOW, interval=0.2))
+        self.push_screen(
+            DashboardScreen(Backend(self.db), self.login, clock=lambda: NOW, interval=0.2)
+        )
 
 
 async def wait_until(pilot, check, tries: int = 100) -> None:

@@ -12,6 +12,7 @@ from textual.widgets import Input
 
 from outreach.db.engine import Database
 from outreach.domain.siret import luhn_complete
+from outreach.services.backend import Backend
 from outreach.tui.app import OutreachApp, make_app
 from outreach.tui.settings import TuiSettings
 from tests.factories import make_agent, make_business, make_campaign, make_task
@@ -99,7 +100,7 @@ def app_for(db: Database, tmp_outbox: object = None, **settings: object) -> Outr
         "empty_retry_seconds": 3600.0,
     }
     values.update(settings)
-    return make_app(db, TuiSettings(**values))  # type: ignore[arg-type]
+    return make_app(Backend(db), TuiSettings(**values))  # type: ignore[arg-type]
 
 
 async def settle(pilot: Pilot[None], rounds: int = 100) -> None:

@@ -9,6 +9,7 @@ from textual.app import App
 
 from outreach.db.engine import Database
 from outreach.services import agent_states as states
+from outreach.services.backend import Backend
 from outreach.tui.screens.dashboard import DashboardScreen
 from tests.supervision.builders import add_call, build_world
 
@@ -21,7 +22,9 @@ class Host(App[None]):
         self.db = db
 
     def on_mount(self) -> None:
-        self.push_screen(DashboardScreen(self.db, "sup_nat", clock=lambda: NOW, interval=3600))
+        self.push_screen(
+            DashboardScreen(Backend(self.db), "sup_nat", clock=lambda: NOW, interval=3600)
+        )
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 from textual import events, on, work
 from textual.app import ComposeResult
@@ -25,8 +25,17 @@ from outreach.i18n import N_, _, language
 from outreach.services import queue
 from outreach.services.outbox import UNREACHABLE, is_damaged, offline_message, record_or_keep
 from outreach.services.types import CallInput, ClaimedTask, ReferralInput
+from outreach.tui.context import AgentContext
 from outreach.tui.format import long_datetime, mail_refusal_label, outcome_label
-from outreach.tui.messages import CallSaved, CallUndone, LeaseLost, OutboxChanged, TaskReady
+from outreach.tui.messages import (
+    CallCounted,
+    CallSaved,
+    CallUndone,
+    CampaignEntered,
+    LeaseLost,
+    OutboxChanged,
+    TaskReady,
+)
 from outreach.tui.widgets.business_card import BusinessCard, phones_of
 from outreach.tui.widgets.day_bar import DayBar
 from outreach.tui.widgets.footer import KeyFooter
@@ -36,7 +45,6 @@ from outreach.tui.widgets.script_form import ChoiceField, ScriptForm
 from outreach.tui.widgets.status_bar import StatusBar
 
 if TYPE_CHECKING:
-    from outreach.tui.app import OutreachApp
     from outreach.tui.screens.modals import CallbackTimeModal
 
 
@@ -88,11 +96,13 @@ class CallScreen(Screen[None]):
 
     def __init__(
         self,
+        context: AgentContext,
         campaign_id: int,
         campaign_name: str,
         take: tuple[int | None, int | None] | None = None,
     ) -> None:
         super().__init__()
+        self.context = context
         self.campaign_id = campaign_id
         self.campaign_name = campaign_name
         self.current: ClaimedTask | None = None
@@ -107,15 +117,11 @@ class CallScreen(Screen[None]):
         # the callback modal just pushed: keys typed right after `6` go to its time field
         self._type_ahead: CallbackTimeModal | None = None
 
-    @property
-    def oapp(self) -> OutreachApp:
-        return cast("OutreachApp", self.app)
-
     # -- layout --------------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
         yield StatusBar()
-        yield DayBar(self.campaign_id, id="day-bar")
+        yield DayBar(self.context, self.campaign_id, id="day-bar")
         yield Static("", id="banner", classes="banner")
         history = HistoryTable(id="history")
         history.border_title = _("Historique")
@@ -132,12 +138,12 @@ class CallScreen(Screen[None]):
         yield KeyFooter()
 
     def on_mount(self) -> None:
-        self.oapp.campaign_name = self.campaign_name
+        self.post_message(CampaignEntered(self.campaign_name))
         self.query_one("#banner").display = False
         self.query_one("#call-body").display = False
         self.query_one("#saved").display = False
-        self.set_interval(self.oapp.settings.lease_renew_seconds, self._renew)
-        self.set_interval(self.oapp.settings.empty_retry_seconds, self._retry_if_idle)
+        self.set_interval(self.context.settings.lease_renew_seconds, self._renew)
+        self.set_interval(self.context.settings.empty_retry_seconds, self._retry_if_idle)
         self.set_interval(30, self._tick)  # the local time at the business moves on
         if self._take_args is not None:
             task_id, business_id = self._take_args
@@ -155,7 +161,7 @@ class CallScreen(Screen[None]):
         self.set_class(self.size.height < 30 or self.size.width < 100, "narrow")
 
     def on_screen_resume(self) -> None:
-        self.oapp.campaign_name = self.campaign_name
+        self.post_message(CampaignEntered(self.campaign_name))
 
     # -- showing a business --------------------------------------------------------------------
 
@@ -171,10 +177,10 @@ class CallScreen(Screen[None]):
         if message.task is None:
             body.display = False
             self.set_focus(None)
-            if not self.oapp.day.paused:
-                self.oapp.day.track("ready")
+            if not self.context.day.paused:
+                self.context.day.track("ready")
             if message.offline is not None:
-                waiting = self.oapp.outbox_waiting
+                waiting = message.waiting
                 self._show_banner(
                     message.offline
                     + "\n"
@@ -190,13 +196,15 @@ class CallScreen(Screen[None]):
                 )
             return
         task = message.task
-        self.shown_at = self.oapp.settings.now()
-        self.oapp.day.track("on_call", business_id=task.business.id, campaign_id=self.campaign_id)
+        self.shown_at = self.context.settings.now()
+        self.context.day.track(
+            "on_call", business_id=task.business.id, campaign_id=self.campaign_id
+        )
         self.query_one(DayBar).shown(task.task_id)
         self.query_one("#banner").display = False
         body.display = True
         self.refresh_bindings()  # d (other number) and f5 depend on the business
-        zone = self.oapp.settings.display_timezone
+        zone = self.context.settings.display_timezone
         self.dialled = task.phone_to_call
         self._show_card()
         self.query_one(HistoryTable).show(task, zone)
@@ -214,7 +222,7 @@ class CallScreen(Screen[None]):
     def _show_card(self) -> None:
         if self.current is not None:
             self.query_one(BusinessCard).show(
-                self.current, self.oapp.settings.now(), self.dialled, links=self.app.is_web
+                self.current, self.context.settings.now(), self.dialled, links=self.app.is_web
             )
 
     def _tick(self) -> None:
@@ -236,27 +244,25 @@ class CallScreen(Screen[None]):
 
     def _post_next(self, agent_id: int) -> None:
         """Claim the next business (in the calling worker's thread) and post it."""
-        app = self.oapp
+        backend, now = self.context.backend, self.context.settings.now_arg()
         try:
-            task = queue.claim_next(app.db, agent_id, self.campaign_id, now=app.settings.now_arg())
+            task = backend.call(queue.claim_next, agent_id, self.campaign_id, now=now)
             empty = None
             if task is None:
-                empty = queue.why_empty(
-                    app.db, agent_id, self.campaign_id, now=app.settings.now_arg()
-                )
+                empty = backend.call(queue.why_empty, agent_id, self.campaign_id, now=now)
         except UNREACHABLE as exc:
-            self.post_message(TaskReady(None, offline=offline_message(app.db, exc)))
+            offline = backend.call(offline_message, exc)
+            waiting = self.context.outbox.count(agent_id)
+            self.post_message(TaskReady(None, offline=offline, waiting=waiting))
             return
         if not get_current_worker().is_cancelled and not self.leaving:
             self.post_message(TaskReady(task, empty))
         elif task is not None:  # the adviser left meanwhile: nobody will see it, hand it back
-            queue.release_task(app.db, agent_id, task.task_id, "left_screen", delay_minutes=0)
+            backend.call(queue.release_task, agent_id, task.task_id, "left_screen", delay_minutes=0)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="claim")
     def _claim(self) -> None:
-        agent = self.oapp.agent
-        if agent is not None:
-            self._post_next(agent.id)
+        self._post_next(self.context.agent.id)
 
     def action_retry(self) -> None:
         self._retry_if_idle()
@@ -264,36 +270,36 @@ class CallScreen(Screen[None]):
     def _retry_if_idle(self) -> None:
         if self.leaving or self.app.screen is not self:  # left, or a screen on top of it
             return
-        if self.current is None and not self.saving and not self.oapp.day.paused:
+        if self.current is None and not self.saving and not self.context.day.paused:
             self._claim()
 
     # -- pause, resume, the callback alert (the adviser's day: tui/agent_day.py) ----------------
 
     def action_pause(self) -> None:
         """`p`: pause with a reason (the business on screen is handed back); again: resume."""
-        if self.oapp.day.paused:
+        if self.context.day.paused:
             self.resume()
         elif not self.saving:
             from outreach.tui.screens.pause import PauseModal
 
-            self.app.push_screen(PauseModal(), self._paused)
+            self.app.push_screen(PauseModal(self.context), self._paused)
 
     def _paused(self, chosen: tuple[str, str | None] | None) -> None:
         if chosen is None or self.saving:
             return
         reason, note = chosen
-        self.oapp.day.track("paused", reason=reason, note=note)
+        self.context.day.track("paused", reason=reason, note=note)
         self._hand_back_shown()
         self.query_one(DayBar).shown(None)
         self.query_one("#call-body").display = False
         self._show_banner(
-            _("En pause : {reason}").format(reason=self.oapp.day.reason_label(reason))
+            _("En pause : {reason}").format(reason=self.context.day.reason_label(reason))
             + "\n"
             + _("p ou une touche de résultat : reprendre")
         )
 
     def resume(self) -> None:
-        self.oapp.day.track("ready")
+        self.context.day.track("ready")
         self.query_one("#banner").display = False
         self._claim()
 
@@ -301,8 +307,8 @@ class CallScreen(Screen[None]):
         alert = self.query_one(DayBar).alert
         if alert is None or self.saving:
             return
-        if self.oapp.day.paused:
-            self.oapp.day.track("ready")
+        if self.context.day.paused:
+            self.context.day.track("ready")
         self.take(alert.campaign_id, task_id=alert.task_id)
 
     def database_back(self) -> None:
@@ -326,17 +332,16 @@ class CallScreen(Screen[None]):
         business_id: int | None,
         current: ClaimedTask | None,
     ) -> None:
-        app = self.oapp
-        assert app.agent is not None
+        backend, agent_id = self.context.backend, self.context.agent.id
         if current is not None and current.campaign_id != campaign_id:
-            queue.release_task(app.db, app.agent.id, current.task_id, "switched", delay_minutes=0)
-        task = queue.take_task(
-            app.db,
-            app.agent.id,
+            backend.call(queue.release_task, agent_id, current.task_id, "switched", delay_minutes=0)
+        task = backend.call(
+            queue.take_task,
+            agent_id,
             campaign_id,
             task_id=task_id,
             business_id=business_id,
-            now=app.settings.now_arg(),
+            now=self.context.settings.now_arg(),
         )
         self.post_message(TaskReady(task))
 
@@ -359,7 +364,7 @@ class CallScreen(Screen[None]):
             self.action_outcome(code)
 
     def action_outcome(self, code: str) -> None:
-        if self.oapp.day.paused and not self.saving:
+        if self.context.day.paused and not self.saving:
             self.resume()  # any outcome key resumes a pause
             return
         if self.current is None or self.saving:
@@ -367,7 +372,7 @@ class CallScreen(Screen[None]):
         entry = OUTCOMES_BY_CODE[code]
         task = self.current
         # until the next business (or back on call if cancelled)
-        self.oapp.day.track("wrap_up", campaign_id=self.campaign_id)
+        self.context.day.track("wrap_up", campaign_id=self.campaign_id)
         # the modals (and their widgets) load on first use, not with the call screen
         if entry.needs_callback_time:
             from outreach.tui.screens.modals import CallbackTimeModal
@@ -382,7 +387,7 @@ class CallScreen(Screen[None]):
                 else:
                     self._back_on_call()
 
-            now = self.oapp.settings.now()
+            now = self.context.settings.now()
             modal = CallbackTimeModal(
                 task.business.name,
                 task.business.timezone,
@@ -420,7 +425,7 @@ class CallScreen(Screen[None]):
 
     def _back_on_call(self) -> None:
         if self.current is not None:
-            self.oapp.day.track(
+            self.context.day.track(
                 "on_call", business_id=self.current.business.id, campaign_id=self.campaign_id
             )
 
@@ -431,11 +436,11 @@ class CallScreen(Screen[None]):
         callback: tuple[datetime, bool] | None = None,
         referrals: tuple[ReferralInput, ...] = (),
     ) -> None:
-        task, agent = self.current, self.oapp.agent
-        if task is None or agent is None or self.saving:
+        task, agent = self.current, self.context.agent
+        if task is None or self.saving:
             return
         self.saving = True
-        now = self.oapp.settings.now()
+        now = self.context.settings.now()
         call = CallInput(
             uuid=str(uuid.uuid4()),
             agent_id=agent.id,
@@ -457,26 +462,26 @@ class CallScreen(Screen[None]):
     # Not exclusive: a recording is never cancelled; `saving` keeps to one at a time.
     @work(thread=True, exit_on_error=False, group="record")
     def _record_and_next(self, call: CallInput) -> None:
-        app = self.oapp
-        now = app.settings.now_arg()
+        backend, outbox = self.context.backend, self.context.outbox
+        now = self.context.settings.now_arg()
         why: list[BaseException] = []
-        result = record_or_keep(
-            app.db,
-            app.outbox,
+        result = backend.call(
+            record_or_keep,
+            outbox,
             call,
             lambda db, c: queue.record_call(db, c, now=now),
             kept=why.append,
         )
-        damaged = offline_message(app.db, why[0]) if why and is_damaged(why[0]) else None
-        if result is None:  # offline: the count first, so the banner shows it
-            app.post_message(OutboxChanged(app.outbox.count(call.agent_id)))
+        damaged = backend.call(offline_message, why[0]) if why and is_damaged(why[0]) else None
+        if result is None:  # offline: the count first, so the status line shows it
+            self.app.post_message(OutboxChanged(outbox.count(call.agent_id)))
         # the next business before the counts: redrawing them meanwhile slows the claim (GIL)
         self._post_next(call.agent_id)
         self.post_message(CallSaved(call.outcome, result, call, damaged))
 
     def on_call_saved(self, message: CallSaved) -> None:
         entry = OUTCOMES_BY_CODE[message.outcome]
-        self.oapp.count_call(entry.reached)
+        self.post_message(CallCounted(entry.reached))
         saved = message.result is not None and not message.result.replayed
         self.undoable = message.call if saved and not entry.opt_out else None
         if saved:
@@ -540,14 +545,14 @@ class CallScreen(Screen[None]):
             return False
         return True
 
-    def action_callbacks(self) -> None:
-        self.oapp.action_callbacks()
+    async def action_callbacks(self) -> None:
+        await self.run_action("app.callbacks")
 
-    def action_search(self) -> None:
-        self.oapp.action_search()
+    async def action_search(self) -> None:
+        await self.run_action("app.search")
 
-    def action_help(self) -> None:
-        self.oapp.action_help()
+    async def action_help(self) -> None:
+        await self.run_action("app.help")
 
     def action_leave_field(self) -> None:
         self.set_focus(None)
@@ -562,8 +567,8 @@ class CallScreen(Screen[None]):
 
     @work(thread=True, exit_on_error=False, group="record")
     def _undo_worker(self, call: CallInput) -> None:
-        app = self.oapp
-        task = queue.undo_call(app.db, call.agent_id, call.uuid, now=app.settings.now_arg())
+        now = self.context.settings.now_arg()
+        task = self.context.backend.call(queue.undo_call, call.agent_id, call.uuid, now=now)
         self.post_message(CallUndone(task, call))
 
     async def on_call_undone(self, message: CallUndone) -> None:
@@ -571,7 +576,7 @@ class CallScreen(Screen[None]):
         call = message.call
         self.query_one("#notes", Input).value = call.notes or ""
         self.query_one(ScriptForm).restore(call.answers)
-        self.oapp.count_call(OUTCOMES_BY_CODE[call.outcome].reached, -1)
+        self.post_message(CallCounted(OUTCOMES_BY_CODE[call.outcome].reached, -1))
         self._echo(
             _("Appel annulé : {outcome}. Choisissez le bon résultat.").format(
                 outcome=outcome_label(call.outcome)
@@ -584,13 +589,13 @@ class CallScreen(Screen[None]):
             self.saving = False
 
     def _renew(self) -> None:
-        if self.current is not None and self.oapp.agent is not None:
-            self._renew_worker(self.oapp.agent.id, self.current.task_id)
+        if self.current is not None:
+            self._renew_worker(self.context.agent.id, self.current.task_id)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="lease")
     def _renew_worker(self, agent_id: int, task_id: int) -> None:
         try:
-            until = queue.renew_lease(self.oapp.db, agent_id, task_id)
+            until = self.context.backend.call(queue.renew_lease, agent_id, task_id)
         except UNREACHABLE:
             return  # offline: the outbox covers the call; the lease is renewed when back
         if until is None:
@@ -619,10 +624,9 @@ class CallScreen(Screen[None]):
 
     @work(thread=True, exit_on_error=False, group="record")
     def _release_and_next(self, task_id: int, reason: str, note: str | None) -> None:
-        app = self.oapp
-        assert app.agent is not None
-        queue.hand_back(app.db, app.agent.id, task_id, reason, note, now=app.settings.now_arg())
-        self._post_next(app.agent.id)
+        agent_id, now = self.context.agent.id, self.context.settings.now_arg()
+        self.context.backend.call(queue.hand_back, agent_id, task_id, reason, note, now=now)
+        self._post_next(agent_id)
 
     def action_notes(self) -> None:
         if self.current is not None:
@@ -647,11 +651,12 @@ class CallScreen(Screen[None]):
 
     def _hand_back_shown(self) -> None:
         """The business on screen goes back to the queue at once (leaving, pausing)."""
-        task, agent = self.current, self.oapp.agent
-        if task is not None and agent is not None:
-            self.oapp.run_worker(
-                lambda: queue.release_task(
-                    self.oapp.db, agent.id, task.task_id, "left_screen", delay_minutes=0
+        task, agent, backend = self.current, self.context.agent, self.context.backend
+        if task is not None:
+            # on the app: the screen's own workers end with the screen
+            self.app.run_worker(
+                lambda: backend.call(
+                    queue.release_task, agent.id, task.task_id, "left_screen", delay_minutes=0
                 ),
                 thread=True,
                 exit_on_error=False,
@@ -665,5 +670,5 @@ class CallScreen(Screen[None]):
             return
         self.leaving = True  # no claim from now on (a timer may fire before the screen goes)
         self._hand_back_shown()
-        self.oapp.day.track("ready")
+        self.context.day.track("ready")
         self.app.pop_screen()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
-
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -13,13 +11,11 @@ from textual.widgets import DataTable, Static
 from outreach.i18n import N_, _
 from outreach.services import queue
 from outreach.services.types import CallbackItem
+from outreach.tui.context import AgentContext
 from outreach.tui.format import short_datetime
 from outreach.tui.messages import CallbacksLoaded
 from outreach.tui.widgets.footer import KeyFooter
 from outreach.tui.widgets.status_bar import StatusBar
-
-if TYPE_CHECKING:
-    from outreach.tui.app import OutreachApp
 
 
 class CallbacksScreen(Screen[CallbackItem | None]):
@@ -30,13 +26,10 @@ class CallbacksScreen(Screen[CallbackItem | None]):
         Binding("escape", "close", N_("Retour"), id="callbacks.close"),
     ]
 
-    def __init__(self) -> None:
+    def __init__(self, context: AgentContext) -> None:
         super().__init__()
+        self.context = context
         self.items: list[CallbackItem] = []
-
-    @property
-    def oapp(self) -> OutreachApp:
-        return cast("OutreachApp", self.app)
 
     def compose(self) -> ComposeResult:
         yield StatusBar()
@@ -52,12 +45,13 @@ class CallbacksScreen(Screen[CallbackItem | None]):
         self.action_reload()
 
     def action_reload(self) -> None:
-        if self.oapp.agent is not None:
-            self._load(self.oapp.agent.id)
+        self._load(self.context.agent.id)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="callbacks")
     def _load(self, agent_id: int) -> None:
-        items = queue.my_callbacks(self.oapp.db, agent_id, now=self.oapp.settings.now_arg())
+        items = self.context.backend.call(
+            queue.my_callbacks, agent_id, now=self.context.settings.now_arg()
+        )
         self.post_message(CallbacksLoaded(items))
 
     def on_callbacks_loaded(self, message: CallbacksLoaded) -> None:
@@ -65,7 +59,7 @@ class CallbacksScreen(Screen[CallbackItem | None]):
         self.items = sorted(message.items, key=lambda i: (not i.due, i.callback_at))
         table = self.query_one("#callbacks", DataTable)
         table.clear()
-        zone = self.oapp.settings.display_timezone
+        zone = self.context.settings.display_timezone
         for item in self.items:
             table.add_row(
                 short_datetime(item.callback_at, zone),

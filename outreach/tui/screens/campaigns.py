@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
-
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -13,12 +11,10 @@ from textual.widgets import DataTable, Static
 from outreach.i18n import N_, _
 from outreach.services import queue
 from outreach.services.types import CampaignSummary
-from outreach.tui.messages import CampaignsLoaded
+from outreach.tui.context import AgentContext
+from outreach.tui.messages import CampaignEntered, CampaignsLoaded, CampaignsShown, OpenCampaign
 from outreach.tui.widgets.footer import KeyFooter
 from outreach.tui.widgets.status_bar import StatusBar
-
-if TYPE_CHECKING:
-    from outreach.tui.app import OutreachApp
 
 
 class CampaignsScreen(Screen[None]):
@@ -33,15 +29,14 @@ class CampaignsScreen(Screen[None]):
         Binding("ctrl+l", "app.logout", N_("Déconnexion"), id="campaigns.logout"),
     ]
 
-    def __init__(self, campaigns: list[CampaignSummary] | None = None) -> None:
+    def __init__(
+        self, context: AgentContext, campaigns: list[CampaignSummary] | None = None
+    ) -> None:
         """`campaigns`: the list read with the login, shown at once (not read again on entry)."""
         super().__init__()
+        self.context = context
         self.campaigns: list[CampaignSummary] = []
         self._read_with_login = campaigns
-
-    @property
-    def oapp(self) -> OutreachApp:
-        return cast("OutreachApp", self.app)
 
     def compose(self) -> ComposeResult:
         yield StatusBar()
@@ -62,31 +57,33 @@ class CampaignsScreen(Screen[None]):
             _("Joints"),
         )
         table.focus()
-        if self._read_with_login is not None:
-            self._show(self._read_with_login)
+        if self._read_with_login is not None:  # the app has them too (LoggedIn)
+            self._show(self._read_with_login, tell_app=False)
 
     def on_screen_resume(self) -> None:
-        self.oapp.campaign_name = ""
+        self.post_message(CampaignEntered(""))
         if self._read_with_login is not None:
             self._read_with_login = None  # just shown; read again when coming back
             return
         self.action_reload()
 
     def action_reload(self) -> None:
-        if self.oapp.agent is not None:
-            self._load(self.oapp.agent.id)
+        self._load(self.context.agent.id)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="campaigns")
     def _load(self, agent_id: int) -> None:
-        found = queue.campaigns_for_agent(self.oapp.db, agent_id, now=self.oapp.settings.now_arg())
+        found = self.context.backend.call(
+            queue.campaigns_for_agent, agent_id, now=self.context.settings.now_arg()
+        )
         self.post_message(CampaignsLoaded(found))
 
     def on_campaigns_loaded(self, message: CampaignsLoaded) -> None:
         self._show(message.campaigns)
 
-    def _show(self, campaigns: list[CampaignSummary]) -> None:
+    def _show(self, campaigns: list[CampaignSummary], *, tell_app: bool = True) -> None:
         self.campaigns = campaigns
-        self.oapp.campaigns = campaigns
+        if tell_app:
+            self.post_message(CampaignsShown(campaigns))
         table = self.query_one("#campaigns", DataTable)
         row = table.cursor_row
         table.clear()
@@ -106,8 +103,6 @@ class CampaignsScreen(Screen[None]):
         self.query_one("#campaigns-empty", Static).update(
             "" if campaigns else _("Aucune campagne active pour vous : voyez votre superviseur.")
         )
-        self.oapp.calls_today = sum(c.my_calls_today for c in campaigns)
-        self.oapp.reached_today = sum(c.my_reached_today for c in campaigns)
 
     @on(DataTable.RowSelected, "#campaigns")
     def _selected(self, event: DataTable.RowSelected) -> None:
@@ -116,4 +111,4 @@ class CampaignsScreen(Screen[None]):
     def action_pick(self) -> None:
         table = self.query_one("#campaigns", DataTable)
         if self.campaigns and 0 <= table.cursor_row < len(self.campaigns):
-            self.oapp.open_campaign(self.campaigns[table.cursor_row])
+            self.post_message(OpenCampaign(self.campaigns[table.cursor_row]))

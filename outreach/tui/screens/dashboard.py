@@ -22,12 +22,12 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, ProgressBar, Sparkline, Static
 
-from outreach.db.engine import Database
 from outreach.domain.agent_states import ORDERED_FOR_BOARD, state_label
 from outreach.domain.geography import PARIS
 from outreach.domain.referrals import REFERRAL_KINDS_BY_CODE
 from outreach.i18n import N_, _, language, ngettext
 from outreach.services.access import require_supervisor
+from outreach.services.backend import Backend
 from outreach.services.board import Board
 from outreach.services.dashboard import Dashboard, DashboardFeed, DashGroup
 from outreach.tui.widgets.footer import KeyFooter
@@ -54,14 +54,14 @@ class DashboardScreen(Screen[None]):
 
     def __init__(
         self,
-        db: Database,
+        backend: Backend,
         login: str,
         *,
         clock: Callable[[], datetime | None] | None = None,
         interval: float = REFRESH_SECONDS,
     ) -> None:
         super().__init__()
-        self.db = db
+        self.backend = backend
         self.login = login
         self.clock = clock or (lambda: None)
         self.interval = interval
@@ -116,7 +116,8 @@ class DashboardScreen(Screen[None]):
     def _refresh_worker(self) -> None:
         try:
             if self.feed is None:
-                self.feed = DashboardFeed(self.db, require_supervisor(self.db, self.login))
+                scope = self.backend.call(require_supervisor, self.login)
+                self.feed = self.backend.call(DashboardFeed, scope)
             self.post_message(DashboardLoaded(self.feed.refresh(self.clock())))
         finally:
             self.busy = False

@@ -6,7 +6,7 @@ under a lease while this screen is open (the same rule as call tasks) and handed
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any
 
 from rich.table import Table
 from textual import on, work
@@ -21,6 +21,7 @@ from outreach.errors import OutreachError
 from outreach.i18n import N_, _, language
 from outreach.services import followup, referrals
 from outreach.services.types import BusinessView, ReferralDetail
+from outreach.tui.context import AgentContext
 from outreach.tui.format import (
     action_status_label,
     in_zone,
@@ -36,9 +37,6 @@ from outreach.tui.widgets.business_card import BusinessCard
 from outreach.tui.widgets.footer import KeyFooter
 from outreach.tui.widgets.status_bar import StatusBar
 from outreach.tui.widgets.tick_list import TickList
-
-if TYPE_CHECKING:
-    from outreach.tui.app import OutreachApp
 
 # key -> (target state, label); the screen offers only the moves the domain allows
 MOVES: dict[str, str] = {
@@ -145,15 +143,12 @@ class FollowUpScreen(Screen[None]):
         Binding("escape", "close", N_("Retour"), id="followup.close"),
     ]
 
-    def __init__(self, referral_id: int) -> None:
+    def __init__(self, context: AgentContext, referral_id: int) -> None:
         super().__init__()
+        self.context = context
         self.referral_id = referral_id
         self.detail: ReferralDetail | None = None
         self.business: BusinessView | None = None
-
-    @property
-    def oapp(self) -> OutreachApp:
-        return cast("OutreachApp", self.app)
 
     def compose(self) -> ComposeResult:
         yield StatusBar()
@@ -166,22 +161,24 @@ class FollowUpScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.set_focus(None)
-        if self.oapp.agent is not None:
-            self._claim(self.oapp.agent.id)
+        self._claim(self.context.agent.id)
         # the lease is renewed while the screen stays open, as on the call screen
-        self.set_interval(self.oapp.settings.lease_renew_seconds, self._renew)
+        self.set_interval(self.context.settings.lease_renew_seconds, self._renew)
 
     def _renew(self) -> None:
-        if self.oapp.agent is not None and self.detail is not None:
-            self._claim(self.oapp.agent.id)
+        if self.detail is not None:
+            self._claim(self.context.agent.id)
 
     # -- workers ----------------------------------------------------------------------------
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="followup")
     def _claim(self, agent_id: int) -> None:
         try:
-            detail, business, _until = followup.claim_referral(
-                self.oapp.db, agent_id, self.referral_id, now=self.oapp.settings.now_arg()
+            detail, business, _until = self.context.backend.call(
+                followup.claim_referral,
+                agent_id,
+                self.referral_id,
+                now=self.context.settings.now_arg(),
             )
         except OutreachError as exc:
             self.post_message(FollowUpFailed(str(exc), leave=True))
@@ -191,13 +188,13 @@ class FollowUpScreen(Screen[None]):
     @work(thread=True, exclusive=True, exit_on_error=False, group="followup")
     def _change(self, agent_id: int, to_state: str, expected: str, extra: dict[str, Any]) -> None:
         try:
-            detail = referrals.change_state(
-                self.oapp.db,
+            detail = self.context.backend.call(
+                referrals.change_state,
                 agent_id,
                 self.referral_id,
                 to_state,
                 expected_state=expected,
-                now=self.oapp.settings.now_arg(),
+                now=self.context.settings.now_arg(),
                 **extra,
             )
         except OutreachError as exc:
@@ -215,18 +212,18 @@ class FollowUpScreen(Screen[None]):
         self._show_detail()
         d = message.detail
         if d.email_to:
-            self.oapp.notify(
+            self.app.notify(
                 _("Invitation au rendez-vous (.ics) mise en file pour {to}").format(to=d.email_to),
                 title=_("Suivi"),
             )
         elif d.email_refused:
-            self.oapp.notify(
+            self.app.notify(
                 mail_refusal_label(d.email_refused), title=_("Suivi"), severity="warning"
             )
 
     def on_follow_up_failed(self, message: FollowUpFailed) -> None:
         if message.leave:
-            self.oapp.notify(message.error, title=_("Suivi"), severity="warning")
+            self.app.notify(message.error, title=_("Suivi"), severity="warning")
             self.dismiss(None)
             return
         self.query_one("#fu-error", Static).update(message.error)
@@ -235,7 +232,7 @@ class FollowUpScreen(Screen[None]):
         d, b = self.detail, self.business
         if d is None or b is None:
             return
-        now = self.oapp.settings.now()
+        now = self.context.settings.now()
         self.query_one("#fu-card", BusinessCard).show_business(b, now)
         grid = Table.grid(padding=(0, 1))
         grid.add_column(style="bold", no_wrap=True)
@@ -260,7 +257,7 @@ class FollowUpScreen(Screen[None]):
         nexts = [referral_status_label(s) for s in d.allowed]
         grid.add_row(_("Suites possibles"), ", ".join(nexts) if nexts else _("aucune (finale)"))
         self.query_one("#fu-referral", Static).update(grid)
-        zone = self.oapp.settings.display_timezone
+        zone = self.context.settings.display_timezone
         history = Table.grid(padding=(0, 1))
         history.add_column(no_wrap=True)
         history.add_column(no_wrap=True)
@@ -279,8 +276,8 @@ class FollowUpScreen(Screen[None]):
     # -- actions ----------------------------------------------------------------------------
 
     def action_move(self, key: str) -> None:
-        d, agent = self.detail, self.oapp.agent
-        if d is None or agent is None:
+        d, agent = self.detail, self.context.agent
+        if d is None:
             return
         to_state = MOVES[key]
         if to_state not in d.allowed:
@@ -291,7 +288,7 @@ class FollowUpScreen(Screen[None]):
             )
             return
         if lifecycle.needs_appointment(to_state):
-            now = self.oapp.settings.now()
+            now = self.context.settings.now()
             self.app.push_screen(
                 BookModal(d.business_name, d.timezone, now, agent.login), self._booked
             )
@@ -301,22 +298,25 @@ class FollowUpScreen(Screen[None]):
             self._change(agent.id, to_state, d.state, {})
 
     def _booked(self, got: tuple[datetime, str] | None) -> None:
-        if got is not None and self.detail is not None and self.oapp.agent is not None:
+        if got is not None and self.detail is not None:
             extra = {"scheduled_at": got[0], "adviser_login": got[1]}
-            self._change(self.oapp.agent.id, lifecycle.SCHEDULED, self.detail.state, extra)
+            self._change(self.context.agent.id, lifecycle.SCHEDULED, self.detail.state, extra)
 
     def _planned(self, plan: dict[str, str] | None) -> None:
-        if plan and self.detail is not None and self.oapp.agent is not None:
-            self._change(self.oapp.agent.id, lifecycle.DONE, self.detail.state, {"plan": plan})
+        if plan and self.detail is not None:
+            self._change(self.context.agent.id, lifecycle.DONE, self.detail.state, {"plan": plan})
 
     def action_close(self) -> None:
-        agent, db, referral_id = self.oapp.agent, self.oapp.db, self.referral_id
-        if agent is not None:
-            # on the app: the screen's own workers end with the screen
-            self.app.run_worker(
-                lambda: followup.release_referral(db, agent.id, referral_id),
-                thread=True,
-                exit_on_error=False,
-                group="followup-release",
-            )
+        backend, agent_id, referral_id = (
+            self.context.backend,
+            self.context.agent.id,
+            self.referral_id,
+        )
+        # on the app: the screen's own workers end with the screen
+        self.app.run_worker(
+            lambda: backend.call(followup.release_referral, agent_id, referral_id),
+            thread=True,
+            exit_on_error=False,
+            group="followup-release",
+        )
         self.dismiss(None)

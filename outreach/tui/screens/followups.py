@@ -3,8 +3,6 @@ on the follow-up screen (screens/followup.py)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
-
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -16,13 +14,11 @@ from outreach.domain.referrals import REFERRAL_KINDS
 from outreach.i18n import N_, _
 from outreach.services import followup
 from outreach.services.types import FollowUpItem
+from outreach.tui.context import AgentContext
 from outreach.tui.format import referral_label, referral_status_label, short_datetime
 from outreach.tui.messages import FollowUpsLoaded
 from outreach.tui.widgets.footer import KeyFooter
 from outreach.tui.widgets.status_bar import StatusBar
-
-if TYPE_CHECKING:
-    from outreach.tui.app import OutreachApp
 
 KIND_CYCLE: tuple[str | None, ...] = (None, *(k.code for k in REFERRAL_KINDS))
 STATE_CYCLE: tuple[str | None, ...] = (None, *OPEN_STATES)
@@ -38,15 +34,12 @@ class FollowUpsScreen(Screen[None]):
         Binding("escape", "close", N_("Retour"), id="followups.close"),
     ]
 
-    def __init__(self) -> None:
+    def __init__(self, context: AgentContext) -> None:
         super().__init__()
+        self.context = context
         self.items: list[FollowUpItem] = []
         self.kind: str | None = None
         self.state: str | None = None
-
-    @property
-    def oapp(self) -> OutreachApp:
-        return cast("OutreachApp", self.app)
 
     def compose(self) -> ComposeResult:
         yield StatusBar()
@@ -84,17 +77,16 @@ class FollowUpsScreen(Screen[None]):
 
     def action_reload(self) -> None:
         self._show_filters()
-        if self.oapp.agent is not None:
-            self._load(self.oapp.agent.id, self.kind, self.state)
+        self._load(self.context.agent.id, self.kind, self.state)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="followups")
     def _load(self, agent_id: int, kind: str | None, state: str | None) -> None:
-        items = followup.worklist(
-            self.oapp.db,
+        items = self.context.backend.call(
+            followup.worklist,
             agent_id,
             kinds=(kind,) if kind else (),
             states=(state,) if state else (),
-            now=self.oapp.settings.now_arg(),
+            now=self.context.settings.now_arg(),
         )
         self.post_message(FollowUpsLoaded(items))
 
@@ -103,7 +95,7 @@ class FollowUpsScreen(Screen[None]):
         table = self.query_one("#followups", DataTable)
         row = table.cursor_row
         table.clear()
-        zone = self.oapp.settings.display_timezone
+        zone = self.context.settings.display_timezone
         for item in self.items:
             due = short_datetime(item.due_at, zone)
             table.add_row(
@@ -130,7 +122,7 @@ class FollowUpsScreen(Screen[None]):
 
         row = self.query_one("#followups", DataTable).cursor_row
         if 0 <= row < len(self.items):
-            self.app.push_screen(FollowUpScreen(self.items[row].referral_id))
+            self.app.push_screen(FollowUpScreen(self.context, self.items[row].referral_id))
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -25,7 +25,6 @@ class HelpScreen(Screen[None]):
     BINDINGS = [Binding("escape,q,f1", "app.pop_screen", N_("Retour"), id="help.close")]
 
     def compose(self) -> ComposeResult:
-        from outreach.tui.app import OutreachApp
         from outreach.tui.screens.call import CallScreen
         from outreach.tui.screens.callbacks import CallbacksScreen
         from outreach.tui.screens.campaigns import CampaignsScreen
@@ -55,7 +54,7 @@ class HelpScreen(Screen[None]):
                 (_("Recherche"), SearchScreen),
                 (_("Suivis"), FollowUpsScreen),
                 (_("Suivi d'une orientation"), FollowUpScreen),
-                (_("Partout"), OutreachApp),
+                (_("Partout"), type(self.app)),
             ):
                 table = Table(title=title, expand=True)
                 table.add_column(_("Touche"), width=8)
@@ -63,7 +62,7 @@ class HelpScreen(Screen[None]):
                 for item in screen.BINDINGS:
                     if isinstance(item, Binding) and item.show and item.description:
                         table.add_row(_key(item), _(item.description))
-                if screen is OutreachApp:
+                if screen is type(self.app):
                     table.add_row("ctrl+p", _("Palette de commandes"))
                 yield Static(table)
         yield KeyFooter()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+import socket
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -14,13 +14,34 @@ from textual.worker import Worker, WorkerState
 
 from outreach.errors import OutreachError
 from outreach.i18n import N_, _
-from outreach.services.login import log_in
-from outreach.tui.messages import LoginRefused
+from outreach.services.backend import Backend
+from outreach.services.outbox import UNREACHABLE
+from outreach.services.sessions import OpenedSession, open_session
+from outreach.services.types import AgentInfo, CampaignSummary
+from outreach.tui.context import AppContext
+from outreach.tui.messages import LoggedIn, LoginRefused
+from outreach.tui.settings import TuiSettings
 from outreach.tui.widgets.footer import KeyFooter
 from outreach.tui.widgets.status_bar import StatusBar
 
-if TYPE_CHECKING:
-    from outreach.tui.app import OutreachApp
+
+def entered(backend: Backend, settings: TuiSettings, agent: AgentInfo, *, web: bool) -> LoggedIn:
+    """(In a login worker) `agent` is logged in: the message for the app, with the agent's
+    campaigns read in the same worker so that the list shows with the campaigns screen, and this
+    run's session opened."""
+    from outreach.services.queue import campaigns_for_agent
+
+    campaigns: list[CampaignSummary] | None
+    opened: OpenedSession | None
+    try:
+        campaigns = backend.call(campaigns_for_agent, agent.id, now=settings.now_arg())
+        kind = "browser" if web else "terminal"
+        opened = backend.call(
+            open_session, agent.id, kind, socket.gethostname(), now=settings.now_arg()
+        )
+    except UNREACHABLE:
+        campaigns = opened = None  # the campaigns screen reads them again, says why not
+    return LoggedIn(agent, campaigns, opened)
 
 
 class StartScreen(Screen[None]):
@@ -35,14 +56,11 @@ class LoginScreen(Screen[None]):
     CSS_PATH = "login.tcss"
     BINDINGS = [Binding("ctrl+q", "app.quit", N_("Quitter"), id="login.quit")]
 
-    def __init__(self, login: str | None, error: str | None = None) -> None:
+    def __init__(self, context: AppContext, login: str | None, error: str | None = None) -> None:
         super().__init__()
+        self.context = context
         self._login = login or ""
         self._error = error
-
-    @property
-    def oapp(self) -> OutreachApp:
-        return cast("OutreachApp", self.app)
 
     def compose(self) -> ComposeResult:
         yield StatusBar()
@@ -50,7 +68,7 @@ class LoginScreen(Screen[None]):
             yield Static(_("Connexion des conseillers"), id="login-title")
             yield Label(_("Identifiant"))
             yield Input(self._login, placeholder=_("votre identifiant"), id="login")
-            if self.oapp.db.is_postgresql:
+            if self.context.backend.is_postgresql:
                 # PostgreSQL: each person logs in with their own database role's password
                 yield Label(_("Mot de passe"))
             else:
@@ -83,10 +101,9 @@ class LoginScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="login")
     def _verify(self, login: str, pin: str | None) -> None:
-        settings = self.oapp.settings
+        settings, backend = self.context.settings, self.context.backend
         try:
-            self.oapp.db, agent = log_in(
-                self.oapp.login_db,
+            agent = backend.log_in(
                 login,
                 pin,
                 require_pin=settings.require_pin,
@@ -96,7 +113,8 @@ class LoginScreen(Screen[None]):
         except OutreachError as exc:
             self.post_message(LoginRefused(str(exc)))
             return
-        self.oapp.enter_as(agent)
+        # to the app itself: this screen is replaced meanwhile
+        self.app.post_message(entered(backend, settings, agent, web=self.app.is_web))
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         # the app reports the error; here the form just becomes usable again

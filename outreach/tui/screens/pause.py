@@ -3,8 +3,6 @@ asks for one; Enter confirms, Escape cancels. The catalogue is read through the 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
-
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -16,9 +14,7 @@ from textual.widgets.option_list import Option
 
 from outreach.i18n import N_, _, language
 from outreach.services.agent_states import PauseReasonInfo, pause_reasons
-
-if TYPE_CHECKING:
-    from outreach.tui.app import OutreachApp
+from outreach.tui.context import AppContext
 
 
 class PauseModal(ModalScreen[tuple[str, str | None] | None]):
@@ -27,8 +23,9 @@ class PauseModal(ModalScreen[tuple[str, str | None] | None]):
     CSS_PATH = "pause.tcss"
     BINDINGS = [Binding("escape", "cancel", N_("Annuler"), id="pause.cancel")]
 
-    def __init__(self) -> None:
+    def __init__(self, context: AppContext) -> None:
         super().__init__()
+        self.context = context
         self.reasons: list[PauseReasonInfo] = []
 
     def compose(self) -> ComposeResult:
@@ -45,13 +42,13 @@ class PauseModal(ModalScreen[tuple[str, str | None] | None]):
 
     @work(thread=True, exit_on_error=False, group="pause")
     def _load(self) -> None:
-        reasons = list(pause_reasons(cast("OutreachApp", self.app).db))
+        reasons = list(self.context.backend.call(pause_reasons))
         self.app.call_from_thread(self._show, reasons)
 
     def _show(self, reasons: list[PauseReasonInfo]) -> None:
         self.reasons = reasons
         lang = language()
-        cast("OutreachApp", self.app).day.reasons = {r.code: r.label(lang) for r in reasons}
+        self.context.day.reasons = {r.code: r.label(lang) for r in reasons}
         options = self.query_one(OptionList)
         options.clear_options()
         options.add_options([Option(f"{r.key}  {r.label(lang)}", id=r.code) for r in reasons])

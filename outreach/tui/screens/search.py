@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
-
 from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -14,15 +12,12 @@ from outreach.domain.siret import format_siret
 from outreach.i18n import N_, _, format_number, ngettext
 from outreach.services import queue
 from outreach.services.queue.search import SEARCH_MAX
-from outreach.services.types import BusinessHit
+from outreach.services.types import BusinessHit, CampaignSummary
+from outreach.tui.context import AgentContext
 from outreach.tui.format import status_label, task_state_label
 from outreach.tui.messages import SearchDone
 from outreach.tui.widgets.footer import KeyFooter
 from outreach.tui.widgets.status_bar import StatusBar
-
-if TYPE_CHECKING:
-    from outreach.tui.app import OutreachApp
-
 
 SEARCH_LIMIT = 20  # hits shown; more says the list is capped
 
@@ -52,13 +47,12 @@ class SearchScreen(Screen[tuple[int, str, int] | None]):
         Binding("ctrl+f", "focus_query", N_("Nouvelle recherche"), id="search.query"),
     ]
 
-    def __init__(self) -> None:
+    def __init__(self, context: AgentContext, campaigns: list[CampaignSummary]) -> None:
+        """`campaigns`: the agent's active campaigns, last shown (a hit is called in one)."""
         super().__init__()
+        self.context = context
+        self.campaigns = campaigns
         self.hits: list[BusinessHit] = []
-
-    @property
-    def oapp(self) -> OutreachApp:
-        return cast("OutreachApp", self.app)
 
     def compose(self) -> ComposeResult:
         yield StatusBar()
@@ -97,13 +91,14 @@ class SearchScreen(Screen[tuple[int, str, int] | None]):
                 _("Tapez un SIRET, un téléphone ou un nom, puis Entrée.")
             )
             return
-        if self.oapp.agent is not None:
-            self.query_one("#search-status", Static).update(_("recherche…"))
-            self._search(self.oapp.agent.id, query)
+        self.query_one("#search-status", Static).update(_("recherche…"))
+        self._search(self.context.agent.id, query)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="search")
     def _search(self, agent_id: int, query: str) -> None:
-        hits = queue.search_businesses(self.oapp.db, agent_id, query, limit=SEARCH_LIMIT)
+        hits = self.context.backend.call(
+            queue.search_businesses, agent_id, query, limit=SEARCH_LIMIT
+        )
         self.post_message(SearchDone(query, hits))
 
     def on_search_done(self, message: SearchDone) -> None:
@@ -163,10 +158,11 @@ class SearchScreen(Screen[tuple[int, str, int] | None]):
         else one of the agent's active campaigns the business is in, else the first of them."""
         from outreach.tui.screens.call import CallScreen
 
-        below = self.oapp.screen_stack[-2] if len(self.oapp.screen_stack) > 1 else None
+        stack = self.app.screen_stack
+        below = stack[-2] if len(stack) > 1 else None
         if isinstance(below, CallScreen):
             return below.campaign_id, below.campaign_name
-        workable = {c.id: c.name for c in self.oapp.campaigns}
+        workable = {c.id: c.name for c in self.campaigns}
         for campaign_id, _name, _state in hit.campaigns:
             if campaign_id in workable:
                 return campaign_id, workable[campaign_id]

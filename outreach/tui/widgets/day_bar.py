@@ -11,7 +11,6 @@ call screen's key `a` takes it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, cast
 
 from rich.text import Text
 from textual import work
@@ -26,10 +25,8 @@ from outreach.services.callback_alerts import due_callbacks
 from outreach.services.campaigns import DEFAULT_WRAP_UP_SECONDS, wrap_up_limit
 from outreach.services.outbox import UNREACHABLE
 from outreach.services.types import CallbackItem
+from outreach.tui.context import AgentContext
 from outreach.tui.format import in_zone
-
-if TYPE_CHECKING:
-    from outreach.tui.app import OutreachApp
 
 
 def clock_text(seconds: float) -> str:
@@ -54,18 +51,15 @@ OVER = "bold red"  # a wrap-up past the campaign's limit
 
 
 class DayBar(Vertical):
-    def __init__(self, campaign_id: int, **kwargs: object) -> None:
+    def __init__(self, context: AgentContext, campaign_id: int, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.context = context
         self.campaign_id = campaign_id
         self.alert: CallbackItem | None = None
         self.on_screen: int | None = None  # the task shown on the call screen
         self._rung: set[int] = set()
         self._checking = False  # one look at a time (never a cancelled worker)
         self.wrap_up_limit = DEFAULT_WRAP_UP_SECONDS  # the campaign's, once read
-
-    @property
-    def oapp(self) -> OutreachApp:
-        return cast("OutreachApp", self.app)
 
     def compose(self) -> ComposeResult:
         yield Static("", id="day-timer")
@@ -74,8 +68,8 @@ class DayBar(Vertical):
     def on_mount(self) -> None:
         self.query_one("#day-alert").display = False
         self.set_interval(1, self.tick)
-        self.oapp.day.listeners.append(self.tick)
-        self.set_interval(self.oapp.settings.callback_check_seconds, self.check)
+        self.context.day.listeners.append(self.tick)
+        self.set_interval(self.context.settings.callback_check_seconds, self.check)
         self.tick()
         self.check()
         self._read_limit()
@@ -83,7 +77,7 @@ class DayBar(Vertical):
     @work(thread=True, exit_on_error=False, group="wrap-up-limit")
     def _read_limit(self) -> None:
         try:
-            seconds = wrap_up_limit(self.oapp.db, self.campaign_id)
+            seconds = self.context.backend.call(wrap_up_limit, self.campaign_id)
         except UNREACHABLE:
             return  # the default meanwhile
         self.post_message(WrapUpLimit(seconds))
@@ -94,12 +88,12 @@ class DayBar(Vertical):
         self.tick()
 
     def on_unmount(self) -> None:
-        if self.tick in self.oapp.day.listeners:
-            self.oapp.day.listeners.remove(self.tick)
+        if self.tick in self.context.day.listeners:
+            self.context.day.listeners.remove(self.tick)
 
     def tick(self) -> None:
         """The state and its timer, now."""
-        day, now = self.oapp.day, self.oapp.settings.now()
+        day, now = self.context.day, self.context.settings.now()
         current = day.current
         text = Text()
         limit = self.wrap_up_limit
@@ -124,16 +118,15 @@ class DayBar(Vertical):
         self.query_one("#day-timer", Static).update(text)
 
     def check(self) -> None:
-        agent = self.oapp.agent
-        if agent is not None and not self._checking:
+        if not self._checking:
             self._checking = True
-            self._check_worker(agent.id)
+            self._check_worker(self.context.agent.id)
 
     @work(thread=True, exit_on_error=False, group="callback-alert")
     def _check_worker(self, agent_id: int) -> None:
         try:
-            items = due_callbacks(
-                self.oapp.db, agent_id, self.campaign_id, now=self.oapp.settings.now_arg()
+            items = self.context.backend.call(
+                due_callbacks, agent_id, self.campaign_id, now=self.context.settings.now_arg()
             )
         except UNREACHABLE:
             return
@@ -150,7 +143,7 @@ class DayBar(Vertical):
         if self.alert is None:
             return
         a = self.alert
-        when = in_zone(a.callback_at, self.oapp.settings.display_timezone).strftime("%H:%M")
+        when = in_zone(a.callback_at, self.context.settings.display_timezone).strftime("%H:%M")
         text = (
             _("Rappel dû : {business} ({campaign}, prévu à {time})")
             if a.personal
@@ -160,7 +153,7 @@ class DayBar(Vertical):
         if more:
             text += " " + ngettext("+{n} autre", "+{n} autres", more).format(n=more)
         line.update(Text(text + "  ·  " + _("a : le prendre maintenant"), "bold"))
-        if a.task_id not in self._rung and self.oapp.settings.callback_bell:
+        if a.task_id not in self._rung and self.context.settings.callback_bell:
             self.app.bell()
         self._rung.add(a.task_id)
 

@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+from typing import cast
 
 from rich.text import Text
 from textual.widgets import Static
 
 from outreach.i18n import _, ngettext
-
-if TYPE_CHECKING:
-    from outreach.tui.app import OutreachApp
+from outreach.tui.context import AppState
 
 
 class StatusBar(Static):
     def on_mount(self) -> None:
-        app = cast("OutreachApp", self.app)
+        app = self.app
         for name in (
             "agent",
             "campaign_name",
@@ -28,7 +26,7 @@ class StatusBar(Static):
         self._refresh_text()
 
     def _refresh_text(self, _value: object = None) -> None:
-        app = cast("OutreachApp", self.app)
+        app = cast(AppState, self.app)
         text = Text()
         if app.outbox_waiting:
             # first, so it is never cut off on a narrow terminal
