@@ -11,7 +11,7 @@ import asyncio
 import gc
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from textual import work
 from textual.app import App, SystemCommand
@@ -305,7 +305,7 @@ class OutreachApp(App[None]):
     # -- Textual's own commands, in the user's language ---------------------------------------
 
     def action_command_palette(self) -> None:
-        if self.use_command_palette and not CommandPalette.is_open(self):
+        if self.use_command_palette and not CommandPalette.is_open(cast("App[object]", self)):
             self.push_screen(
                 CommandPalette(id="--command-palette", placeholder=_("Rechercher une commande…"))
             )
