@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -168,7 +168,13 @@ def _language_typed(args: list[str]) -> str | None:
     return None
 
 
-class _FrenchHelp:
+if TYPE_CHECKING:  # what the mixin is mixed into, for the type checker (object at run time)
+    _Command = click.Command
+else:
+    _Command = object
+
+
+class _FrenchHelp(_Command):
     context_class: type[click.Context] = _Context
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
@@ -176,23 +182,23 @@ class _FrenchHelp:
         # show French help, so the language typed anywhere is taken before anything else.
         if (typed := _language_typed(args)) is not None:
             set_language(typed)
-        return super().parse_args(ctx, args)  # type: ignore[misc]
+        return super().parse_args(ctx, args)
 
     def get_help_option(self, ctx: click.Context) -> click.Option | None:
-        option = super().get_help_option(ctx)  # type: ignore[misc]
+        option = super().get_help_option(ctx)
         if option is not None and not getattr(option, "_outreach_help", False):
             option.help = N_("Affiche cette aide et quitte.")
-            option._outreach_help = True
+            option._outreach_help = True  # type: ignore[attr-defined]  # our mark on click's option
         return option
 
     def get_help(self, ctx: click.Context) -> str:
-        params = [p for p in self.get_params(ctx) if hasattr(p, "help")]  # type: ignore[attr-defined]
+        params = [p for p in self.get_params(ctx) if hasattr(p, "help")]
         with _shown_in_language(self, *params):
-            return super().get_help(ctx)  # type: ignore[misc]
+            return super().get_help(ctx)
 
     def get_short_help_str(self, limit: int = 45) -> str:
         with _shown_in_language(self):
-            return super().get_short_help_str(limit)  # type: ignore[misc]
+            return super().get_short_help_str(limit)
 
 
 class OutreachCommand(_FrenchHelp, click.Command):

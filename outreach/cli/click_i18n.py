@@ -50,6 +50,6 @@ def install() -> None:
         if module is None:
             continue
         if hasattr(module, "_"):
-            module._ = gettext  # type: ignore[attr-defined]
+            module._ = gettext  # type: ignore[attr-defined]  # click's own module: checked above
         if hasattr(module, "ngettext"):
-            module.ngettext = ngettext  # type: ignore[attr-defined]
+            module.ngettext = ngettext  # type: ignore[attr-defined]  # checked above

@@ -349,14 +349,13 @@ class DamagedDatabaseError(OperationalError):
 
 def _damage_as_operational(context: Any) -> BaseException | None:
     exc = context.sqlalchemy_exception
-    if isinstance(exc, DBAPIError) and not isinstance(exc, OperationalError) and _is_damage(exc):
-        return DamagedDatabaseError(
-            exc.statement,
-            exc.params,
-            exc.orig,  # type: ignore[arg-type]
-            connection_invalidated=exc.connection_invalidated,
-        )
-    return None
+    if not isinstance(exc, DBAPIError) or isinstance(exc, OperationalError):
+        return None
+    if exc.orig is None or not _is_damage(exc):  # (damage is an error of the driver's)
+        return None
+    return DamagedDatabaseError(
+        exc.statement, exc.params, exc.orig, connection_invalidated=exc.connection_invalidated
+    )
 
 
 def offline_reason(db: Database | None, exc: BaseException) -> str:

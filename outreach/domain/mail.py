@@ -35,9 +35,10 @@ def refusal(address: str | None, do_not_call: bool) -> str | None:
     """Why this business gets no e-mail (OPPOSITION, NO_ADDRESS, BAD_ADDRESS), or None."""
     if do_not_call:
         return OPPOSITION
-    if not (address or "").strip():
+    address = (address or "").strip()
+    if not address:
         return NO_ADDRESS
-    if not _ADDRESS.match(address.strip()):  # type: ignore[union-attr]
+    if not _ADDRESS.match(address):
         return BAD_ADDRESS
     return None
 

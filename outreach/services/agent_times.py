@@ -290,7 +290,9 @@ def recount(db: Database, sel: Selection, now: datetime | None = None) -> TimesR
             end = expires
         else:
             end = at
-        limit = limits.get(campaign_id) if state == "wrap_up" else None  # type: ignore[arg-type]
+        limit = None
+        if state == "wrap_up" and campaign_id is not None:
+            limit = limits.get(campaign_id)
         _add(accs, agent_id, state, reason, start, end, sel, start + limit if limit else None)
     for call_id, agent_id, started, reached in call_rows:
         if agent_id not in in_scope:

@@ -284,7 +284,7 @@ def set_goal(
                 )
                 values = {"target": value, "starts_on": starts_on, "ends_on": ends_on}
                 if existing is None:
-                    gid = session.scalar(
+                    gid = session.execute(
                         Goal.__table__.insert()
                         .values(
                             metric=metric,
@@ -294,7 +294,7 @@ def set_goal(
                             **values,
                         )
                         .returning(Goal.id)
-                    )
+                    ).scalar_one()
                 else:
                     gid = existing
                     session.execute(update(Goal).where(Goal.id == gid).values(**values))
@@ -313,7 +313,7 @@ def set_goal(
                     },
                     at=at,
                 )
-                ids.append(int(gid))  # type: ignore[arg-type]
+                ids.append(int(gid))
             return ids
 
     ids = retry_busy(run)

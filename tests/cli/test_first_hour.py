@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from click.testing import CliRunner
@@ -19,6 +20,9 @@ from outreach.db.engine import Database
 from outreach.services.auth import set_pin
 from tests.cli.terminal import in_a_terminal
 from tests.factories import make_agent, make_business
+
+if TYPE_CHECKING:
+    from outreach.tui.settings import TuiSettings
 
 
 def test_a_read_command_on_no_database_creates_no_file_and_says_what_to_run() -> None:
@@ -139,14 +143,14 @@ def test_bell_is_an_option_off_by_default(
     import outreach.tui.app as tui_app
 
     monkeypatch.delenv("OUTREACH_BELL", raising=False)
-    seen: list[object] = []
+    seen: list[TuiSettings] = []
 
     class Stub:
         def run(self) -> None:
             gc.unfreeze()
             gc.enable()  # as the app does once started
 
-    def fake_make_app(db: object, settings: object) -> Stub:
+    def fake_make_app(db: object, settings: TuiSettings) -> Stub:
         seen.append(settings)
         return Stub()
 
@@ -155,4 +159,4 @@ def test_bell_is_an_option_off_by_default(
     monkeypatch.setattr(tui_cli.AppContext, "database", lambda self, check=True: None)
     result = CliRunner().invoke(cli, [*args, "--agent", "bre.agent2"], env=env)
     assert result.exit_code == 0, result.output
-    assert [s.callback_bell for s in seen] == [bell]  # type: ignore[attr-defined]
+    assert [s.callback_bell for s in seen] == [bell]

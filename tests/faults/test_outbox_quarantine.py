@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -24,7 +25,7 @@ T0 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 
 
 def a_call(agent_id: int = 1, **kw: object) -> CallInput:
-    values: dict[str, object] = {
+    values: dict[str, Any] = {
         "uuid": str(uuid.uuid4()),
         "agent_id": agent_id,
         "campaign_id": 2,
@@ -35,7 +36,7 @@ def a_call(agent_id: int = 1, **kw: object) -> CallInput:
         "ended_at": T0,
     }
     values.update(kw)
-    return CallInput(**values)  # type: ignore[arg-type]
+    return CallInput(**values)
 
 
 def line(call: CallInput) -> bytes:

@@ -21,7 +21,7 @@ from outreach.db.engine import Database
 from outreach.db.models import AuditLog
 from outreach.errors import InvalidInput
 from outreach.services.access import require_supervisor
-from outreach.services.export import ExportRequest, export
+from outreach.services.export import ExportRequest, ExportResult, export
 from outreach.services.safefile import SafeFile
 from tests.supervision.builders import World, build_world
 
@@ -34,7 +34,7 @@ def world(db: Database) -> World:
     return build_world(db)
 
 
-def run_export(db: Database, out: Path, fmt: str = "csv", force: bool = False) -> object:
+def run_export(db: Database, out: Path, fmt: str = "csv", force: bool = False) -> ExportResult:
     sup = require_supervisor(db, "sup_nat")
     return export(db, sup, ExportRequest("calls", fmt, out, force=force))
 
@@ -64,7 +64,7 @@ def test_planted_partial_symlink_is_never_followed(
     (out_dir / f"appels.{fmt}.partial").symlink_to(victim)
     (out_dir / f".appels.{fmt}.partial").symlink_to(victim)
     result = run_export(db, out, fmt)
-    assert result.rows == 9  # type: ignore[attr-defined]
+    assert result.rows == 9
     assert victim.read_text() == "précieux"
     assert out.is_file() and not out.is_symlink() and out.stat().st_size > 0
     assert stat.S_IMODE(out.stat().st_mode) == 0o600  # personal data: its owner's only

@@ -17,7 +17,7 @@ from outreach.services.queue import (
     set_do_not_call,
     take_task,
 )
-from tests.factories import make_agent, make_business, make_campaign, make_task
+from tests.factories import claim, make_agent, make_business, make_campaign, make_task
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)  # a Wednesday
 
@@ -74,7 +74,7 @@ def test_held_task_not_offered_to_another_until_lease_expires(db: Database) -> N
     a1, a2 = make_agent(db), make_agent(db)
     camp = make_campaign(db)
     tid = make_task(db, camp, make_business(db))
-    assert claim_next(db, a1, camp, now=NOW).task_id == tid  # type: ignore[union-attr]
+    assert claim(db, a1, camp, now=NOW).task_id == tid
     assert claim_next(db, a2, camp, now=NOW + timedelta(minutes=14)) is None
     # a1 vanished: after 15 minutes the task returns to the queue
     got = claim_next(db, a2, camp, now=NOW + timedelta(minutes=16))
@@ -91,8 +91,8 @@ def test_chamber_scope(db: Database) -> None:
     camp = make_campaign(db)  # national
     paris = make_task(db, camp, make_business(db, department="75"))
     rennes = make_task(db, camp, make_business(db, department="35"))
-    assert claim_next(db, bre, camp, now=NOW).task_id == rennes  # type: ignore[union-attr]
-    assert claim_next(db, idf, camp, now=NOW).task_id == paris  # type: ignore[union-attr]
+    assert claim(db, bre, camp, now=NOW).task_id == rennes
+    assert claim(db, idf, camp, now=NOW).task_id == paris
     # CMA France works every chamber of a national campaign (here: both are held)
     assert claim_next(db, head, camp, now=NOW) is None
     regional = make_campaign(db, chamber="BRE")

@@ -18,7 +18,7 @@ from outreach.services.queue import (
     record_call,
 )
 from outreach.services.types import CallInput, ReferralInput
-from tests.factories import make_agent, make_business, make_campaign, make_task
+from tests.factories import claim, make_agent, make_business, make_campaign, make_task
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 
@@ -109,11 +109,11 @@ def test_wrong_number_tries_alt_then_exhausted_and_flagged(db: Database) -> None
     agent, camp = _setup(db)
     biz = make_business(db, phone="+33612345678", phone_alt="+33145678901")
     tid = make_task(db, camp, biz)
-    t = claim_next(db, agent, camp, now=NOW)
-    assert t.phone_to_call == "+33612345678"  # type: ignore[union-attr]
+    t = claim(db, agent, camp, now=NOW)
+    assert t.phone_to_call == "+33612345678"
     assert record_call(db, _call(agent, t, "wrong_number"), now=NOW).task_state == "queued"
-    t = claim_next(db, agent, camp, now=NOW)
-    assert t is not None and t.phone_to_call == "+33145678901"
+    t = claim(db, agent, camp, now=NOW)
+    assert t.phone_to_call == "+33145678901"
     assert record_call(db, _call(agent, t, "wrong_number"), now=NOW).task_state == "exhausted"
     with db.reading() as s:
         b = s.execute(select(Business).where(Business.id == biz)).scalar_one()

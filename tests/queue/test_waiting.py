@@ -28,7 +28,7 @@ from outreach.services.queue import (
     why_empty,
 )
 from outreach.services.types import CallInput
-from tests.factories import make_agent, make_business, make_campaign, make_task
+from tests.factories import claim, make_agent, make_business, make_campaign, make_task
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)  # a Wednesday
 
@@ -86,16 +86,16 @@ def test_handing_back_waits_only_with_a_delay(db: Database) -> None:
     camp = make_campaign(db)
     first = make_task(db, camp, make_business(db), priority=5)
     second = make_task(db, camp, make_business(db))
-    assert claim_next(db, agent, camp, now=NOW).task_id == first  # type: ignore[union-attr]
+    assert claim(db, agent, camp, now=NOW).task_id == first
     release_task(db, agent, first, "occupé", delay_minutes=10, now=NOW)
     assert _state(db, first)[0] == "waiting"
-    assert claim_next(db, agent, camp, now=NOW).task_id == second  # type: ignore[union-attr]
+    assert claim(db, agent, camp, now=NOW).task_id == second
     release_task(db, agent, second, "erreur de clic", delay_minutes=0, now=NOW)
     assert _state(db, second)[0] == "queued"
     # a waiting task taken by hand (an inbound call) is the agent's until recorded
     taken = take_task(db, agent, camp, task_id=first, now=NOW)
     assert taken.task_id == first
-    assert claim_next(db, agent, camp, now=NOW).task_id == first  # type: ignore[union-attr]
+    assert claim(db, agent, camp, now=NOW).task_id == first
 
 
 def test_the_thirty_day_cap_puts_a_task_to_wait(db: Database) -> None:

@@ -27,7 +27,7 @@ from outreach.services.agents import get_agent
 from outreach.services.queue import record_call, search_businesses, take_task
 from outreach.services.queue.search import SEARCH_MAX
 from outreach.services.sheets import neutralise
-from outreach.services.types import CallInput
+from outreach.services.types import CallInput, ClaimedTask
 from tests.factories import make_agent, make_business, make_campaign, make_phone, make_siret
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
@@ -160,13 +160,13 @@ def test_nul_characters_are_dropped_not_fatal(db: Database) -> None:
 # --- what an agent types --------------------------------------------------------------------
 
 
-def _call(agent: int, task: object, notes: str, answer: str) -> CallInput:
+def _call(agent: int, task: ClaimedTask, notes: str, answer: str) -> CallInput:
     return CallInput(
         uuid=str(uuidlib.uuid4()),
         agent_id=agent,
-        campaign_id=task.campaign_id,  # type: ignore[attr-defined]
-        business_id=task.business.id,  # type: ignore[attr-defined]
-        task_id=task.task_id,  # type: ignore[attr-defined]
+        campaign_id=task.campaign_id,
+        business_id=task.business.id,
+        task_id=task.task_id,
         outcome="reached",
         started_at=NOW,
         ended_at=NOW + timedelta(minutes=1),

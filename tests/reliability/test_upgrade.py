@@ -244,5 +244,5 @@ def test_rows_survive_upgrade_from_previous_revision(empty_db: Database) -> None
     from outreach.db.models import Business, Call
 
     with db.reading() as s:
-        assert s.get(Business, 901).name == "Boulangerie L'Épi ; DROP TABLE calls; --"  # type: ignore[union-attr]
-        assert s.get(Call, 901).notes == "note ; 'quote' \U0001f600"  # type: ignore[union-attr]
+        assert s.get_one(Business, 901).name == "Boulangerie L'Épi ; DROP TABLE calls; --"
+        assert s.get_one(Call, 901).notes == "note ; 'quote' \U0001f600"

@@ -121,7 +121,9 @@ def test_agent_direct_sql_stays_in_their_chamber(
             "started_at, ended_at, outcome, reached, lease_lost, recorded_at) "
             "VALUES (%s, %s, %s, %s, %s, now(), now(), 'no_answer', false, false, now())"
         )
-        me = conn.execute("SELECT outreach_my_id()").fetchone()[0]  # type: ignore[index]
+        me = conn.execute("SELECT outreach_my_id()").fetchone()
+        assert me is not None
+        me = me[0]
         campaign = world.campaign["c1"]
         for agent_id, business, chamber in (
             (world.agent["agent_bre"], world.business["b1"], bre),

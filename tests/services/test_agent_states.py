@@ -29,11 +29,11 @@ def at(minutes: float) -> datetime:
     return T0 + timedelta(minutes=minutes)
 
 
-def hold(db: Database, agent: int, state: str, start: float, end: float, **kw: object) -> None:
+def hold(db: Database, agent: int, state: str, start: float, end: float, **kw: Any) -> None:
     """`state` from minute `start` to `end`, with the app's heartbeat every 2 minutes."""
     m = start
     while m < end:
-        states.set_state(db, agent, state, now=at(m), **kw)  # type: ignore[arg-type]
+        states.set_state(db, agent, state, now=at(m), **kw)
         m += 2
 
 

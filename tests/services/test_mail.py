@@ -443,7 +443,7 @@ def test_serve_sends_the_queue(sqlite_db: Database, smtp_server: Server, tmp_pat
     try:
         deadline = time.monotonic() + 60
         while not smtp_server.recorder.received and time.monotonic() < deadline:
-            assert server.poll() is None, server.stdout.read()  # type: ignore[union-attr]
+            assert server.poll() is None, server.communicate()[0]
             time.sleep(0.2)
     finally:
         os.killpg(server.pid, signal.SIGTERM)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 import uuid as uuidlib
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select, update
@@ -55,8 +56,8 @@ def refer(
 def events(db: Database, rid: int) -> list[tuple[str | None, str, str | None]]:
     with db.reading() as s:
         return [
-            tuple(r)  # type: ignore[misc]
-            for r in s.execute(
+            (from_state, to_state, note)
+            for from_state, to_state, note in s.execute(
                 select(ReferralEvent.from_state, ReferralEvent.to_state, ReferralEvent.note)
                 .where(ReferralEvent.referral_id == rid)
                 .order_by(ReferralEvent.id)
@@ -87,8 +88,8 @@ def test_record_starts_the_history_and_a_declined_referral_needs_no_follow_up(
         refer(db, agent, status="done")
 
 
-def _extras(kind: str, to_state: str) -> dict[str, object]:
-    out: dict[str, object] = {}
+def _extras(kind: str, to_state: str) -> dict[str, Any]:
+    out: dict[str, Any] = {}
     if to_state == "scheduled":
         out["scheduled_at"] = LATER
     if lifecycle.needs_plan(kind, to_state):
@@ -104,11 +105,11 @@ def test_every_transition_allowed_or_refused(db: Database, kind: str) -> None:
         for dst in lifecycle.STATES:
             force(db, rid, src)
             if lifecycle.can_move(kind, src, dst):
-                d = change_state(db, agent, rid, dst, now=NOW, **_extras(kind, dst))  # type: ignore[arg-type]
+                d = change_state(db, agent, rid, dst, now=NOW, **_extras(kind, dst))
                 assert d.state == dst and d.events[-1].from_state == src
             else:
                 with pytest.raises(InvalidInput, match="impossible"):
-                    change_state(db, agent, rid, dst, now=NOW, **_extras(kind, dst))  # type: ignore[arg-type]
+                    change_state(db, agent, rid, dst, now=NOW, **_extras(kind, dst))
     with db.reading() as s:
         moves = s.scalar(
             select(func.count()).select_from(ReferralEvent).where(ReferralEvent.referral_id == rid)

@@ -28,8 +28,8 @@ from tests.services.test_referral_lifecycle import NOW, refer
 def _verification_tasks(db: Database) -> list[tuple[int, str, str]]:
     with db.reading() as s:
         return [
-            tuple(r)  # type: ignore[misc]
-            for r in s.execute(
+            (business_id, state, name)
+            for business_id, state, name in s.execute(
                 select(CallTask.business_id, CallTask.state, Campaign.name)
                 .join(Campaign, Campaign.id == CallTask.campaign_id)
                 .where(Campaign.purpose == "verification")

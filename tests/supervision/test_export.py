@@ -371,7 +371,7 @@ def test_csv_write_many_writes_what_write_writes(tmp_path: Path, comma: bool) ->
     for batch in batches:
         for values in batch:
             one.write(values)
-        many.write_many(batch)  # type: ignore[arg-type]
+        many.write_many(batch)  # type: ignore[arg-type]  # a number among the strings, on purpose
     one.close()
     many.close()
     assert many.rows == one.rows == 16

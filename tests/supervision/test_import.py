@@ -19,7 +19,7 @@ from outreach.db.engine import Database
 from outreach.db.models import AuditLog, Business, CallTask, Department
 from outreach.errors import Forbidden, InvalidInput
 from outreach.services.access import require_supervisor
-from outreach.services.importer import import_businesses
+from outreach.services.importer import ImportSummary, import_businesses
 from tests.supervision.builders import World, build_world, make_siret
 
 S1, S2, S3, S4 = (make_siret(n) for n in (101, 102, 103, 104))
@@ -187,7 +187,7 @@ def test_postgresql_firm_added_by_another_import_meanwhile_is_updated(
             updated_at=func.now(),
         )
     )
-    done: list[object] = []
+    done: list[ImportSummary] = []
     worker = threading.Thread(target=lambda: done.append(import_businesses(pg_db, sup, path)))
     worker.start()
     for _ in range(500):  # until the import waits on the other transaction's row
@@ -203,7 +203,7 @@ def test_postgresql_firm_added_by_another_import_meanwhile_is_updated(
     other.close()
     worker.join(30)
     (summary,) = done
-    assert (summary.read, summary.new, summary.updated, summary.rejected) == (1, 0, 1, 0)  # type: ignore[attr-defined]
+    assert (summary.read, summary.new, summary.updated, summary.rejected) == (1, 0, 1, 0)
     assert business(pg_db, S1).name == "Nouvelle"
 
 

@@ -15,6 +15,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from sqlalchemy import select, update
@@ -163,7 +164,7 @@ def send_due(
     server_down = False
     try:
         for pk in due:
-            row = retry_busy(lambda pk=pk: _take(db, pk, at))  # type: ignore[misc]
+            row = retry_busy(partial(_take, db, pk, at))
             if row is False:
                 counts["cancelled"] += 1
             if not row:

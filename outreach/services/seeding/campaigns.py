@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 YES_NO = ["oui", "non"]
 
@@ -13,7 +14,7 @@ class CampaignSpec:
     name: str
     description: str
     lockdown: str | None
-    script: list[dict[str, object]]
+    script: list[dict[str, Any]]  # JSON, as Campaign.script
     # (referral kind, probability on a reached call); cheque_numerique only under 11 staff
     referrals: tuple[tuple[str, float], ...] = ()
     target: dict[str, object] | None = None

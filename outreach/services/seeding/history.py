@@ -236,7 +236,7 @@ def history_batches(rows: SeedRows, key: str) -> Iterator[Batch]:
                 if question == "vente_en_ligne":
                     answer = "oui" if sells_online[b] else "non"
                 else:
-                    answer = choices[int(rnd() * len(choices))]  # type: ignore[index,arg-type]
+                    answer = choices[int(rnd() * len(choices))]
                 buffers["call_answers"].append((next_answer, call_id, question, answer))
                 next_answer += 1
             kinds = [kind for kind, p in referral_odds if rnd() < p]

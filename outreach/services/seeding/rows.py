@@ -14,6 +14,7 @@ import random
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import cast
 
 from outreach.domain.geography import DEPARTMENTS
 from outreach.domain.trades import TRADES
@@ -279,8 +280,8 @@ class SeedRows:
                 status,
                 fate == 2,
             )
-            self.employees[b] = min(255, row[_EMPLOYEES_AT])  # type: ignore[call-overload]
-            self.sells_online[b] = row[_SELLS_ONLINE_AT]  # type: ignore[call-overload]
+            self.employees[b] = min(255, cast(int, row[_EMPLOYEES_AT]))
+            self.sells_online[b] = cast(int, row[_SELLS_ONLINE_AT])  # 0 or 1
             rows.append(row)
             if len(rows) >= BATCH_ROWS:
                 self.counts["businesses"] += len(rows)
