@@ -25,7 +25,6 @@ import signal
 import subprocess
 import tempfile
 import time
-from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -45,11 +44,13 @@ from outreach.services.loadtest import (
     _overlaps,
     _top_up,
     agent_process,
+    collect_reports,
     ensure_campaign,
     preparing,
     question_of,
     read_logs,
     start_agents,
+    tally,
     verify,
 )
 
@@ -193,13 +194,8 @@ def run_chaos(
                 restart_window = (began, time.time())
                 continue
             time.sleep(0.01)
-        reports = []
         survivors = [i for i in range(agents) if i not in killed]
-        for _i in survivors:
-            try:
-                reports.append(results.get(timeout=seconds + 120))
-            except Exception:  # noqa: BLE001
-                break
+        reports = collect_reports(results, len(survivors), seconds + 120)
         for p in procs:
             p.join(timeout=30)
         # the killed agents' apps, restarted, replay what their outbox kept
@@ -236,11 +232,7 @@ def run_chaos(
             reconnected = len(
                 {c["agent"] for c in calls if c["at"] > back and c["agent"] not in killed_ids}
             )
-        errors: Counter[str] = Counter()
-        samples: list[str] = []
-        for r in reports:
-            errors.update(r["errors"])
-            samples.extend(r["samples"])
+        errors, samples = tally(reports)
         lost = checks["reported_calls_missing_or_duplicated"]
         pending = sum(r.get("pending", 0) for r in reports)
         ok = (
