@@ -7,7 +7,8 @@
   driver; on PostgreSQL the floor, `PgFloor`), the reference the load test is compared with;
 - `bench.tui_launch`: the app started as `outreach --agent LOGIN` is, under an auto-pilot that
   times the first business drawn (`python -m bench.tui_launch --agent LOGIN`);
-- `bench.roundtrips`: round trips of a claim + record on PostgreSQL, counted by a TCP proxy.
+- `bench.roundtrips`: round trips of a claim + record on PostgreSQL, counted by a TCP proxy;
+- `bench.claim_record_cpu`: client CPU of a claim + record on PostgreSQL, project against floor.
 
 The product never imports this package (an import-linter contract in pyproject.toml); this
 package uses the product's services as any tool would.

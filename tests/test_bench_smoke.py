@@ -1,5 +1,8 @@
 """Smoke test of scripts/bench.py (issue 6): the whole run at a tiny scale on SQLite.
 
+The script is the entry point of the `bench` package (measures in bench/measures/); the TUI
+start goes through `python -m bench.tui_launch`, the load test's bare side is bench.bare.
+
 It asserts nothing about speed (CI machines are noisy): only that every measure ran and gave
 numbers, that the JSON says where it ran, and that the temporary database is gone afterwards.
 """
