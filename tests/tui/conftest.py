@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from textual.pilot import Pilot
@@ -93,14 +94,14 @@ def world(sqlite_db: Database) -> World:
     return build_world(sqlite_db)
 
 
-def app_for(db: Database, tmp_outbox: object = None, **settings: object) -> OutreachApp:
-    values: dict[str, object] = {
+def app_for(db: Database, tmp_outbox: object = None, **settings: Any) -> OutreachApp:
+    values: dict[str, Any] = {
         "replay_seconds": 3600.0,
         "lease_renew_seconds": 3600.0,
         "empty_retry_seconds": 3600.0,
     }
     values.update(settings)
-    return make_app(Backend(db), TuiSettings(**values))  # type: ignore[arg-type]
+    return make_app(Backend(db), TuiSettings(**values))
 
 
 async def settle(pilot: Pilot[None], rounds: int = 100) -> None:

@@ -7,9 +7,13 @@ from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import select
+from textual.content import Content
+from textual.widgets import Static
 
 from outreach.db.engine import Database
 from outreach.db.models import AgentStateEvent
+from outreach.tui.screens.call import CallScreen
+from outreach.tui.widgets.day_bar import DayBar
 from tests.tui.conftest import World, app_for, settle
 
 
@@ -118,7 +122,7 @@ async def test_call_timer_moves(world: World, fixed_clock: datetime) -> None:
         await settle(pilot)
         await pilot.press("enter")
         await settle(pilot)
-        bar = app.screen.query_one("#day-bar")
+        bar = app.screen.query_one("#day-bar", DayBar)
         assert "En appel 0:00" in str(bar.query_one("#day-timer").render())
         clock.now += timedelta(minutes=2, seconds=13)
         bar.tick()
@@ -163,12 +167,13 @@ async def test_callback_alert_when_due(world: World, fixed_clock: datetime, bell
         callback_bell=bell,
     )
     rung: list[datetime] = []
-    app.bell = lambda: rung.append(clock.now)  # type: ignore[method-assign]
+    app.bell = lambda: rung.append(clock.now)  # type: ignore[method-assign]  # counted, not rung
     async with app.run_test(size=(110, 32)) as pilot:
         await settle(pilot)
         await pilot.press("enter")
         await settle(pilot)
         screen = app.screen
+        assert isinstance(screen, CallScreen)
         alert = screen.query_one("#day-alert")
         await pilot.pause(0.5)
         assert not alert.display and rung == []  # not due yet: no banner, no bell
@@ -233,11 +238,12 @@ async def test_wrap_up_timer_turns_red_past_the_campaigns_limit(
         await pilot.press("enter")
         await settle(pilot)
         call = app.screen
-        bar = call.query_one("#day-bar")
-        timer = bar.query_one("#day-timer")
+        bar = call.query_one("#day-bar", DayBar)
+        timer = bar.query_one("#day-timer", Static)
 
         def spans() -> list[tuple[str, str]]:
             text = timer.render()
+            assert isinstance(text, Content)
             plain = str(text)
             return [(plain[s.start : s.end], str(s.style)) for s in text.spans]
 

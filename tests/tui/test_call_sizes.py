@@ -15,11 +15,12 @@ from outreach.tui.screens.modals import ReferralModal
 from outreach.tui.screens.search import SearchScreen
 from outreach.tui.widgets.business_card import BusinessCard
 from outreach.tui.widgets.script_form import ChoiceField
+from outreach.tui.widgets.tick_list import TickList
 from tests.tui.conftest import World, app_for, settle
 from tests.tui.test_call_keys import _open
 
 
-def screen_text(app) -> str:  # type: ignore[no-untyped-def]
+def screen_text(app) -> str:
     """What the terminal shows, as text (as export_screenshot draws it)."""
     width, height = app.size
     console = Console(width=width, height=height, file=io.StringIO(), record=True)
@@ -29,7 +30,7 @@ def screen_text(app) -> str:  # type: ignore[no-untyped-def]
     return console.export_text()
 
 
-def _visible(screen, widget) -> bool:  # type: ignore[no-untyped-def]
+def _visible(screen, widget) -> bool:
     region = widget.region
     return region.height > 0 and screen.region.contains_region(region)
 
@@ -109,7 +110,7 @@ async def test_referral_error_keeps_the_focus_and_ticks_show(world: World) -> No
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert "plateforme" in str(modal.query_one("#modal-error").render())
-        kinds = modal.query_one("#kinds")
+        kinds = modal.query_one("#kinds", TickList)
         assert modal.focused is kinds  # the next keys still tick
         await pilot.press("up", "space")
         assert set(kinds.selected) == {"platform", "click_and_collect"}

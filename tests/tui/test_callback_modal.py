@@ -28,7 +28,7 @@ def test_date_rolls_into_next_year() -> None:
         parse_local_time("03/12/2026 9h", DEC3, "Europe/Paris")
 
 
-async def _callback_modal(pilot) -> CallbackTimeModal:  # type: ignore[no-untyped-def]
+async def _callback_modal(pilot) -> CallbackTimeModal:
     await pilot.press("6")
     await settle(pilot)
     modal = pilot.app.screen

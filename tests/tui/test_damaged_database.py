@@ -16,7 +16,7 @@ from tests.dbutil import Templates
 from tests.tui.conftest import app_for, build_world, settle
 
 
-def _notices(app) -> list[str]:  # type: ignore[no-untyped-def]
+def _notices(app) -> list[str]:
     return [str(n.message) for n in app._notifications]
 
 

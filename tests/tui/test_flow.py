@@ -3,7 +3,7 @@ every outcome by its key (callback, referral with notes, do-not-call), callbacks
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
@@ -30,14 +30,14 @@ def _calls(db: Database) -> list[Call]:
         return list(s.execute(select(Call).order_by(Call.id)).scalars())
 
 
-async def _login(pilot, login: str = "claire", pin: str = "") -> None:  # type: ignore[no-untyped-def]
+async def _login(pilot, login: str = "claire", pin: str = "") -> None:
     await settle(pilot)
     assert isinstance(pilot.app.screen, LoginScreen)
     await pilot.press(*login, "enter", *pin, "enter")
     await settle(pilot)
 
 
-def _shown(app) -> str | None:  # type: ignore[no-untyped-def]
+def _shown(app) -> str | None:
     screen = app.screen
     assert isinstance(screen, CallScreen)
     return screen.current.business.name if screen.current else None
@@ -250,7 +250,7 @@ async def test_lease_is_renewed_while_the_screen_is_open(world: World) -> None:
     db = world.db
     app = app_for(db, lease_renew_seconds=0.3)
 
-    def lease() -> object:
+    def lease() -> datetime | None:
         with db.reading() as s:
             return s.execute(
                 select(CallTask.lease_expires_at).where(CallTask.id == world.task_ids[0])
@@ -264,7 +264,8 @@ async def test_lease_is_renewed_while_the_screen_is_open(world: World) -> None:
         assert first is not None
         await pilot.pause(1.2)
         await settle(pilot)
-        assert lease() > first  # type: ignore[operator]
+        again = lease()
+        assert again is not None and again > first
 
 
 async def test_inbound_call_from_a_business_in_no_campaign(world: World) -> None:
@@ -279,7 +280,9 @@ async def test_inbound_call_from_a_business_in_no_campaign(world: World) -> None
         await pilot.press("s")
         await pilot.press(*"732 829 320 00223", "enter")
         await settle(pilot)
-        assert [h.business.name for h in app.screen.hits] == ["Plomberie Nouvelle"]
+        search = app.screen
+        assert isinstance(search, SearchScreen)
+        assert [h.business.name for h in search.hits] == ["Plomberie Nouvelle"]
         await pilot.press("enter")
         await settle(pilot)
         assert _shown(app) == "Plomberie Nouvelle"

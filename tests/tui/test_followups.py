@@ -51,11 +51,11 @@ def fu_world(sqlite_db: Database) -> World:
     return world
 
 
-def _app(world: World):  # type: ignore[no-untyped-def]
+def _app(world: World):
     return app_for(world.db, clock=lambda: FIXED_NOW)
 
 
-def _rows(app) -> list[str]:  # type: ignore[no-untyped-def]
+def _rows(app) -> list[str]:
     screen = app.screen
     assert isinstance(screen, FollowUpsScreen)
     return [i.business_name for i in screen.items]
@@ -146,8 +146,8 @@ async def test_command_palette_opens_suivis(fu_world: World) -> None:
         assert len(_rows(app)) == 3
 
 
-def test_suivis_screen_snapshot(snap_compare, fu_world: World) -> None:  # type: ignore[no-untyped-def]
-    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+def test_suivis_screen_snapshot(snap_compare, fu_world: World) -> None:
+    async def run_before(pilot) -> None:
         await settle(pilot)
         for key in (*LOGIN, "f"):
             await pilot.press(key)
@@ -164,10 +164,10 @@ def test_suivis_screen_snapshot(snap_compare, fu_world: World) -> None:  # type:
         pytest.param(("enter", "a", "r", *"26/11 14:30", "enter", "d"), id="plan"),
     ],
 )
-def test_follow_up_and_its_modals_snapshot(snap_compare, fu_world: World, keys) -> None:  # type: ignore[no-untyped-def]
+def test_follow_up_and_its_modals_snapshot(snap_compare, fu_world: World, keys) -> None:
     """One referral open (card, state, history, keys), the booking modal and the plan modal."""
 
-    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+    async def run_before(pilot) -> None:
         await settle(pilot)
         for key in (*LOGIN, "f", *keys):
             await pilot.press(key)

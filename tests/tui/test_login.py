@@ -16,7 +16,7 @@ from outreach.tui.screens.login import LoginScreen
 from tests.tui.conftest import World, app_for, settle
 
 
-def _error(app) -> str:  # type: ignore[no-untyped-def]
+def _error(app) -> str:
     return str(app.screen.query_one("#login-error", Static).render())
 
 

@@ -60,7 +60,12 @@ def test_replay_removes_only_committed_entries(tmp_path: Path) -> None:
     assert (report.replayed, report.remaining) == (2, 1)
     assert "unable to open database file" in (report.error or "")
     assert [c.uuid for c in box.pending()] == [calls[2].uuid]
-    report = box.replay(lambda c: (seen.append(c.uuid), _ok(c))[1], agent_id=1)
+
+    def steady(call: CallInput) -> RecordResult:
+        seen.append(call.uuid)
+        return _ok(call)
+
+    report = box.replay(steady, agent_id=1)
     assert (report.replayed, report.remaining, report.error) == (1, 0, None)
     assert seen == [c.uuid for c in calls]
     assert not box.path.exists()

@@ -90,10 +90,11 @@ async def test_outbox_on_postgresql_server_away(pg_db: Database) -> None:
 
 def _calls(db: Database) -> list[tuple[str, str, int]]:
     with db.reading() as s:
-        return [tuple(r) for r in s.execute(select(Call.uuid, Call.outcome, Call.business_id))]
+        rows = s.execute(select(Call.uuid, Call.outcome, Call.business_id))
+        return [(call_uuid, outcome, business) for call_uuid, outcome, business in rows]
 
 
-async def _to_call_screen(pilot) -> None:  # type: ignore[no-untyped-def]
+async def _to_call_screen(pilot) -> None:
     await settle(pilot)
     await pilot.press(*"claire", "enter", "enter")
     await settle(pilot)

@@ -12,7 +12,7 @@ from tests.tui.conftest import World, app_for, settle
 from tests.tui.test_flow import _login, _shown
 
 
-def _line(app) -> str:  # type: ignore[no-untyped-def]
+def _line(app) -> str:
     return str(app.screen.query_one("#referral-email").render())
 
 

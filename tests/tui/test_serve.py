@@ -65,7 +65,7 @@ class Cdp:
         self.ws = ws
         self.next_id = 0
 
-    async def __call__(self, method: str, **params: object) -> dict:  # type: ignore[type-arg]
+    async def __call__(self, method: str, **params: object) -> dict:
         self.next_id += 1
         await self.ws.send_str(json.dumps({"id": self.next_id, "method": method, "params": params}))
         while True:

@@ -76,12 +76,12 @@ def build_snap_world(sqlite_db: Database) -> World:
     return world
 
 
-def _app(world: World):  # type: ignore[no-untyped-def]
+def _app(world: World):
     return app_for(world.db, clock=lambda: FIXED_NOW)
 
 
-def _steps(*presses: str) -> Callable:  # type: ignore[type-arg]
-    async def run(pilot) -> None:  # type: ignore[no-untyped-def]
+def _steps(*presses: str) -> Callable:
+    async def run(pilot) -> None:
         await settle(pilot)
         for key in presses:
             await pilot.press(key)
@@ -93,23 +93,23 @@ def _steps(*presses: str) -> Callable:  # type: ignore[type-arg]
 LOGIN = ("c", "l", "a", "i", "r", "e", "enter", "enter")
 
 
-def test_login_screen(snap_compare, snap_world: World) -> None:  # type: ignore[no-untyped-def]
+def test_login_screen(snap_compare, snap_world: World) -> None:
     assert snap_compare(_app(snap_world), terminal_size=SIZE, run_before=_steps())
 
 
-def test_campaigns_screen(snap_compare, snap_world: World) -> None:  # type: ignore[no-untyped-def]
+def test_campaigns_screen(snap_compare, snap_world: World) -> None:
     assert snap_compare(_app(snap_world), terminal_size=SIZE, run_before=_steps(*LOGIN))
 
 
-def test_call_screen(snap_compare, snap_world: World) -> None:  # type: ignore[no-untyped-def]
+def test_call_screen(snap_compare, snap_world: World) -> None:
     assert snap_compare(_app(snap_world), terminal_size=SIZE, run_before=_steps(*LOGIN, "enter"))
 
 
-def test_callbacks_screen(snap_compare, snap_world: World) -> None:  # type: ignore[no-untyped-def]
+def test_callbacks_screen(snap_compare, snap_world: World) -> None:
     assert snap_compare(_app(snap_world), terminal_size=SIZE, run_before=_steps(*LOGIN, "c"))
 
 
-def test_search_screen(snap_compare, snap_world: World) -> None:  # type: ignore[no-untyped-def]
+def test_search_screen(snap_compare, snap_world: World) -> None:
     steps = _steps(*LOGIN, "s", *"boulangerie", "enter")
     assert snap_compare(_app(snap_world), terminal_size=SIZE, run_before=steps)
 
@@ -122,5 +122,5 @@ def test_search_screen(snap_compare, snap_world: World) -> None:  # type: ignore
         pytest.param(("enter", "escape", "question_mark"), id="help-on-call"),
     ],
 )
-def test_help_and_pause_screens(snap_compare, snap_world: World, keys) -> None:  # type: ignore[no-untyped-def]
+def test_help_and_pause_screens(snap_compare, snap_world: World, keys) -> None:
     assert snap_compare(_app(snap_world), terminal_size=SIZE, run_before=_steps(*LOGIN, *keys))

@@ -49,8 +49,8 @@ def board_db(sqlite_db: Database, monkeypatch: pytest.MonkeyPatch) -> Database:
     return db
 
 
-def test_dashboard_board(snap_compare, board_db: Database) -> None:  # type: ignore[no-untyped-def]
-    async def loaded(pilot) -> None:  # type: ignore[no-untyped-def]
+def test_dashboard_board(snap_compare, board_db: Database) -> None:
+    async def loaded(pilot) -> None:
         screen = pilot.app.screen
         assert isinstance(screen, DashboardScreen)
         for _round in range(2):  # the second refresh redraws the tables once laid out
@@ -65,7 +65,7 @@ def test_dashboard_board(snap_compare, board_db: Database) -> None:  # type: ign
     assert snap_compare(Host(board_db), terminal_size=(160, 40), run_before=loaded)
 
 
-def test_call_screen_with_callback_alert(snap_compare, sqlite_db: Database) -> None:  # type: ignore[no-untyped-def]
+def test_call_screen_with_callback_alert(snap_compare, sqlite_db: Database) -> None:
     """Claire on a call when her callback on another business falls due: the red banner."""
     from tests.tui.conftest import FIXED_NOW, app_for
     from tests.tui.conftest import build_world as tui_world
@@ -78,7 +78,7 @@ def test_call_screen_with_callback_alert(snap_compare, sqlite_db: Database) -> N
         sqlite_db, agent_login="claire", clock=lambda: moments[-1], callback_check_seconds=0.2
     )
 
-    async def due(pilot) -> None:  # type: ignore[no-untyped-def]
+    async def due(pilot) -> None:
         from tests.tui.conftest import settle
 
         await settle(pilot)

@@ -35,13 +35,13 @@ def lang(request: pytest.FixtureRequest) -> Iterator[str]:
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
-def test_call_screen_sizes(snap_compare, snap_world: World, size, lang: str) -> None:  # type: ignore[no-untyped-def]
+def test_call_screen_sizes(snap_compare, snap_world: World, size, lang: str) -> None:
     steps = _steps(*LOGIN, "enter")
     assert snap_compare(_app(snap_world), terminal_size=size, run_before=steps)
 
 
 @pytest.mark.parametrize("view", [v for v in VIEWS if v != "call"])
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
-def test_modal_sizes(snap_compare, snap_world: World, size, view: str, lang: str) -> None:  # type: ignore[no-untyped-def]
+def test_modal_sizes(snap_compare, snap_world: World, size, view: str, lang: str) -> None:
     steps = _steps(*LOGIN, "enter", *VIEWS[view])
     assert snap_compare(_app(snap_world), terminal_size=size, run_before=steps)

@@ -15,7 +15,7 @@ LOGIN = ("c", "l", "a", "i", "r", "e", "enter", "enter")
 
 
 @pytest.fixture
-def english():  # type: ignore[no-untyped-def]
+def english():
     set_language("en")
     yield
     set_language("fr")
