@@ -87,6 +87,11 @@ def test_layers_import_only_what_they_may() -> None:
         ),
         ("outreach/db/bad.py", "from outreach.services import queue\n", "Layers"),
         (
+            "outreach/tui/widgets/bad.py",
+            "def f():\n    from outreach.tui.app import OutreachApp\n",
+            "never import the app",
+        ),
+        (
             "outreach/services/bad.py",
             "from bench.bare import BareAgent\n",
             "never imports its tools",

@@ -11,7 +11,7 @@ import asyncio
 import gc
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from textual import work
 from textual.app import App, SystemCommand
@@ -24,10 +24,8 @@ from textual.worker import Worker, WorkerState
 from outreach.errors import OutreachError
 from outreach.i18n import N_, _
 from outreach.services import auth
-from outreach.services.agent_times import my_day
 from outreach.services.backend import Backend
 from outreach.services.outbox import UNREACHABLE, Outbox, is_damaged, offline_message
-from outreach.services.queue import record_call, release_task
 from outreach.services.sessions import end_session, heartbeat
 from outreach.services.types import AgentInfo, CallbackItem, CampaignSummary
 from outreach.tui.agent_day import AgentDay
@@ -44,11 +42,11 @@ from outreach.tui.messages import (
     OutboxChanged,
     SessionTaken,
 )
-from outreach.tui.screens.call import CallScreen
-from outreach.tui.screens.campaigns import CampaignsScreen
 from outreach.tui.screens.login import LoginScreen, StartScreen, entered
 from outreach.tui.settings import TuiSettings
-from outreach.tui.widgets.day_bar import clock_text
+
+if TYPE_CHECKING:
+    from outreach.tui.screens.call import CallScreen
 
 HERE = Path(__file__).parent
 GC_OFF_AT_START = 5.0  # seconds
@@ -181,6 +179,8 @@ class OutreachApp(App[None]):
         self._show_login(message.login, message.error)
 
     def on_logged_in(self, message: LoggedIn) -> None:
+        from outreach.tui.screens.campaigns import CampaignsScreen
+
         self.agent = self.day.agent = message.agent
         self.agent_context = self.context.as_agent(message.agent)
         self.calls_today = self.reached_today = 0
@@ -231,7 +231,11 @@ class OutreachApp(App[None]):
         from outreach.tui.screens.modals import ConfirmQuitModal
 
         held = next(
-            (s for s in self.screen_stack if isinstance(s, CallScreen) and s.current is not None),
+            (
+                s
+                for s in self.screen_stack
+                if isinstance(s, _call_screen()) and s.current is not None
+            ),
             None,
         )
         if held is None or self.agent is None:
@@ -253,6 +257,8 @@ class OutreachApp(App[None]):
 
     @work(thread=True, exit_on_error=False, group="release")
     def _release_and_exit(self, agent_id: int, task_id: int) -> None:
+        from outreach.services.queue import release_task
+
         try:
             self.backend.call(release_task, agent_id, task_id, "quit", delay_minutes=0)
         except UNREACHABLE:
@@ -288,7 +294,7 @@ class OutreachApp(App[None]):
 
         self.session_id = None
         for screen in self.screen_stack:
-            if isinstance(screen, CallScreen):
+            if isinstance(screen, _call_screen()):
                 screen.current = None
         if not isinstance(self.screen, SessionTakenModal):
             self.push_screen(SessionTakenModal())
@@ -326,7 +332,7 @@ class OutreachApp(App[None]):
 
     def open_campaign(self, campaign: CampaignSummary) -> None:
         if self.agent_context is not None:
-            self.push_screen(CallScreen(self.agent_context, campaign.id, campaign.name))
+            self.push_screen(_call_screen()(self.agent_context, campaign.id, campaign.name))
 
     def on_campaign_entered(self, message: CampaignEntered) -> None:
         self.campaign_name = message.name
@@ -343,7 +349,7 @@ class OutreachApp(App[None]):
         self.count_call(message.reached, message.step)
 
     def action_campaigns(self) -> None:
-        if isinstance(self.screen, CallScreen):
+        if isinstance(self.screen, _call_screen()):
             self.screen.action_leave()
 
     def action_callbacks(self) -> None:
@@ -384,11 +390,12 @@ class OutreachApp(App[None]):
         business_id: int | None = None,
     ) -> None:
         """Call one chosen business (a callback, a search hit) on the call screen."""
-        if isinstance(self.screen, CallScreen):
+        if isinstance(self.screen, _call_screen()):
             self.screen.take(campaign_id, task_id=task_id, business_id=business_id)
         elif self.agent_context is not None:
             take = (task_id, business_id)
-            self.push_screen(CallScreen(self.agent_context, campaign_id, campaign_name, take=take))
+            call = _call_screen()(self.agent_context, campaign_id, campaign_name, take=take)
+            self.push_screen(call)
 
     def action_help(self) -> None:
         from outreach.tui.screens.help import HelpScreen
@@ -411,6 +418,8 @@ class OutreachApp(App[None]):
 
     @work(thread=True, exit_on_error=False, group="my-day")  # never cancelled: quick reads
     def _my_day_worker(self, agent_id: int) -> None:
+        from outreach.services.agent_times import my_day
+
         try:
             day = self.backend.call(my_day, agent_id, now=self.settings.now_arg())
         except UNREACHABLE:
@@ -418,6 +427,8 @@ class OutreachApp(App[None]):
         self.post_message(MyDayLoaded(day, self.outbox.count()))
 
     def on_my_day_loaded(self, message: MyDayLoaded) -> None:
+        from outreach.tui.widgets.day_bar import clock_text
+
         day = message.day
         # calls kept in the outbox are mine too: counted until the database has them
         self.calls_today = day.calls + message.waiting
@@ -453,6 +464,8 @@ class OutreachApp(App[None]):
         if agent is None or not self.outbox.path.exists():
             self.post_message(OutboxChanged(0))
             return
+        from outreach.services.queue import record_call
+
         report = self.outbox.replay(
             lambda call: self.backend.call(record_call, call), agent_id=agent.id
         )
@@ -496,7 +509,7 @@ class OutreachApp(App[None]):
                 severity="error",
                 timeout=15,
             )
-        if before and not message.waiting and isinstance(self.screen, CallScreen):
+        if before and not message.waiting and isinstance(self.screen, _call_screen()):
             self.screen.database_back()
 
     # -- the one place worker errors end ------------------------------------------------------
@@ -520,6 +533,16 @@ class OutreachApp(App[None]):
             self.log.error(repr(error))
             message = _("erreur inattendue : {error}").format(error=repr(error))
         self.notify(message, title=_("Erreur"), severity="error", timeout=8)
+
+
+def _call_screen() -> type[CallScreen]:
+    """The call screen, imported when first needed: its module (business card, script, history,
+    day bar; ~0.1 s with the services it loads) is not loaded before the first screen is drawn.
+    Every import inside a function of this module is there for that reason (what is needed only
+    once logged in, or on demand: modals, callbacks, search, follow-ups, help, dashboard)."""
+    from outreach.tui.screens.call import CallScreen
+
+    return CallScreen
 
 
 def make_app(backend: Backend, settings: TuiSettings | None = None) -> OutreachApp:
