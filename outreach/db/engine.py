@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -84,14 +86,32 @@ class Database:
     def _autocommit(self) -> Engine:
         return self.engine.execution_options(isolation_level="AUTOCOMMIT")
 
+    @cached_property
+    def _kept(self) -> _KeptConnection:
+        kept = _KeptConnection(self.engine)
+        weakref.finalize(self, kept.release)  # a Database dropped without dispose()
+        return kept
+
     @contextmanager
     def statement_conn(self) -> Iterator[Connection]:
         """A Core connection where each statement is its own transaction (PostgreSQL
         autocommit: no BEGIN and COMMIT round trips), for the queue's PostgreSQL hot paths,
         whose every unit of work is one statement (data-modifying CTEs, compare-and-set
-        writes: see queue.fastpath). Not for SQLite."""
-        with self._autocommit.connect() as conn:
+        writes: see queue.fastpath). Not for SQLite.
+
+        The connection is kept checked out between units while they follow each other
+        (`_KeptConnection`): an agent's record and next claim skip the pool's checkout and
+        reset, which cost about as much client CPU as one of their statements."""
+        kept = self._kept
+        conn = kept.take()
+        if conn is None:
+            conn = self._autocommit.connect()
+        try:
             yield conn
+        except BaseException:
+            conn.close()  # a failed unit's connection goes back (or, invalidated, away)
+            raise
+        kept.keep(conn)
 
     @contextmanager
     def writing(self) -> Iterator[Session]:
@@ -105,7 +125,53 @@ class Database:
             yield session
 
     def dispose(self) -> None:
+        if "_kept" in self.__dict__:
+            self._kept.release()
         self.engine.dispose()
+
+
+class _KeptConnection:
+    """The autocommit connection `Database.statement_conn` keeps between units of work.
+
+    One per Database, taken by one thread at a time (another thread meanwhile checks one out
+    of the pool). It is kept while units follow each other: one left unused PING_AFTER_IDLE_S
+    or longer goes back to the pool before the next unit, whose checkout then pings it, as
+    for any pooled connection (`_ping_if_idle`); a unit that fails closes it (a lost
+    connection is invalidated by SQLAlchemy, the next unit gets a fresh one). Nothing is
+    kept when the pool could not spare it (a pool of one connection).
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        pool = engine.pool
+        overflow = getattr(pool, "_max_overflow", 0)
+        size = pool.size() if hasattr(pool, "size") else 0
+        self.enabled = overflow < 0 or size + overflow >= 2
+        self.lock = threading.Lock()
+        self.conn: Connection | None = None
+        self.since = 0.0
+
+    def take(self) -> Connection | None:
+        with self.lock:
+            conn, self.conn = self.conn, None
+        if conn is not None and time.monotonic() - self.since >= PING_AFTER_IDLE_S:
+            conn.close()  # idle: back to the pool, pinged at its next checkout
+            return None
+        return conn
+
+    def keep(self, conn: Connection) -> None:
+        if not self.enabled or conn.invalidated or conn.in_transaction():
+            conn.close()
+            return
+        with self.lock:
+            old, self.conn, self.since = self.conn, conn, time.monotonic()
+        if old is not None:
+            old.close()
+
+    def release(self) -> None:
+        with self.lock:
+            conn, self.conn = self.conn, None
+        if conn is not None:
+            conn.close()
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
