@@ -2,7 +2,10 @@
 
 The app holds who is logged in, today's own counts and the outbox; every database call runs in a
 thread worker (through a service) and reports back with a message. Worker errors end in one place:
-`on_worker_state_changed`.
+`on_worker_state_changed`. Screens are given their context in their constructors (`AppContext`,
+`AgentContext` once logged in: tui/context.py) and post messages for what they want of the app.
+What is needed only once logged in, or on demand, is imported inside the function that needs it,
+so that the first screen is drawn without loading it (see `_call_screen`).
 """
 
 from __future__ import annotations
