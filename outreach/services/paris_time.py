@@ -4,8 +4,8 @@ time with their offset (2020-11-02T10:00:00+01:00; zero microseconds left out, a
 Three forms of the same rule, tested equal in tests/services/test_paris_time.py:
 - `iso(moment)`: a stored UTC datetime (naive), the reference;
 - `iso_text(stored)`: the text SQLite stores ('2020-11-02 09:00:00.000000'), without building a
-  datetime (why: the calls export turns two times a row; the text form takes 0.5 µs where
-  `iso(datetime.fromisoformat(...))` takes ~2 µs);
+  datetime. Why: the calls export turns two times a row. Figure: 0.33 µs a time against 5.6 µs
+  for `iso(datetime.fromisoformat(...))` (timeit, 4,032 stored times, best of 5, 2026-12-04);
 - `iso_sql(column)`: the same text made by PostgreSQL (for COPY), the session's time zone being
   Paris (`SET_ZONE`).
 """

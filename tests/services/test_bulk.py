@@ -64,3 +64,15 @@ def test_pg_copy_new_falls_back_on_an_existing_key(pg_db: Database) -> None:
             assert cur.fetchall() == [(0, 3, "c"), (1, 1, "again")]
             cur.execute("SELECT id, v FROM t ORDER BY id")
             assert cur.fetchall() == [(1, "a"), (2, "=b")]
+
+
+def test_sqlite_insert_keeps_under_the_parameter_limit() -> None:
+    """A wide table takes fewer rows a statement: never more than 999 parameters."""
+    columns = [f"c{i}" for i in range(25)]  # as wide as the seeded businesses
+    conn = sqlite3.connect(":memory:")
+    conn.execute(f"CREATE TABLE wide ({', '.join(columns)})")
+    insert = bulk.SqliteInsert.of("wide", columns)
+    assert insert.per * len(columns) <= bulk.SQLITE_PARAMETERS < bulk.SQLITE_ROWS * len(columns)
+    rows = [tuple(range(n, n + 25)) for n in range(100)]
+    insert.run(conn.cursor(), rows)
+    assert conn.execute("SELECT * FROM wide ORDER BY rowid").fetchall() == rows

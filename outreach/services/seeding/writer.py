@@ -1,5 +1,6 @@
 """Bulk writes of seed batches: executemany on SQLite, COPY on PostgreSQL, in one transaction.
 
+SQLite takes the rows as statements of several rows each (`bulk.SqliteInsert`).
 The load runs in a single transaction: it is all there or not at all. Inside it the secondary
 indexes of the big tables (and on PostgreSQL their foreign keys) are dropped and rebuilt after the
 load (`bulk.drop_indexes`); on SQLite the load runs under `bulk.sqlite_load` (foreign keys not
@@ -9,6 +10,7 @@ tricks, their reasons and figures are in outreach/services/bulk.py.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable, Iterable
 from contextlib import nullcontext
@@ -28,6 +30,11 @@ BIG_TABLES = (
     "agent_state_events",
 )
 Progress = Callable[[str, int], None]
+
+
+@functools.cache
+def _sqlite_insert(table: str, columns: tuple[str, ...]) -> bulk.SqliteInsert:
+    return bulk.SqliteInsert.of(table, columns)
 
 
 def write_batches(
@@ -54,11 +61,7 @@ def write_batches(
                 started = time.perf_counter()
                 columns = COLUMNS[batch.table]
                 if sqlite:
-                    marks = ",".join("?" * len(columns))
-                    cur.executemany(
-                        f"INSERT INTO {batch.table} ({','.join(columns)}) VALUES ({marks})",
-                        batch.rows,
-                    )
+                    _sqlite_insert(batch.table, tuple(columns)).run(cur, batch.rows)
                 else:
                     bulk.pg_copy_in(cur, batch.table, columns, batch.rows)
                 seconds[batch.table] += time.perf_counter() - started
