@@ -8,8 +8,6 @@ SQLite here and for both backends in the migration. Naming `postgresql_where` he
 SQLAlchemy's PostgreSQL dialect (about 30 ms) into every start of the agents' app on SQLite.
 """
 
-from __future__ import annotations
-
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
