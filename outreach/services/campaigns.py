@@ -478,10 +478,12 @@ def _insert(db_or_session: Session) -> Any:
     # the dialect imported when used: the PostgreSQL one costs ~40 ms to import, on SQLite for
     # nothing (the agents' app imports this module at start)
     if db_or_session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert
+        from sqlalchemy.dialects import postgresql
+
+        return postgresql.insert
+    from sqlalchemy.dialects import sqlite
+
+    return sqlite.insert
 
 
 def enqueue(

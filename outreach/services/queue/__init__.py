@@ -35,7 +35,22 @@ _HOMES = {
     "undo_call": "undo",
     "why_empty": "status",
 }
-__all__ = sorted(_HOMES)
+__all__ = [
+    "campaigns_for_agent",
+    "claim_next",
+    "hand_back",
+    "lift_do_not_call",
+    "my_callbacks",
+    "record_call",
+    "release_task",
+    "renew_lease",
+    "search_businesses",
+    "set_do_not_call",
+    "take_task",
+    "undo_call",
+    "why_empty",
+]
+assert sorted(__all__) == sorted(_HOMES)
 
 
 def __getattr__(name: str) -> Any:
