@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
+from typing import Any
 
 import click
 
@@ -59,11 +61,11 @@ def campaign_group() -> None:
     pass
 
 
-def _segment_options(fn):
+def _segment_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     """The segment options, handed to the command as one `segment` argument (None if empty)."""
 
     @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
         source = kwargs.pop("from_campaign")
         outcomes, states = _split(kwargs.pop("outcomes")), _split(kwargs.pop("referral_states"))
         answers = tuple(parse_answer(a) for a in kwargs.pop("answers"))

@@ -15,6 +15,8 @@ import os
 import shlex
 import socket
 import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import click
 
@@ -27,7 +29,10 @@ from outreach.i18n import N_, _, language
 DEMO_LOGIN = "demo"
 
 
-def _pin_option(fn):
+F = TypeVar("F", bound=Callable[..., Any])  # a click command function
+
+
+def _pin_option(fn: F) -> F:
     return click.option(
         "--pin-required",
         is_flag=True,
@@ -37,7 +42,7 @@ def _pin_option(fn):
     )(fn)
 
 
-def _bell_option(fn):
+def _bell_option(fn: F) -> F:
     return click.option(
         "--bell",
         is_flag=True,

@@ -14,8 +14,9 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Row, insert, select, update
 from sqlalchemy.orm import Session
 
 from outreach.db.engine import Database, retry_busy
@@ -120,7 +121,7 @@ def _check(
     return note
 
 
-def _open_row(session: Session, agent_id: int, pg: bool):
+def _open_row(session: Session, agent_id: int, pg: bool) -> Row[*tuple[Any, ...]] | None:
     stmt = select(
         E.c.id, E.c.state, E.c.at, E.c.reason, E.c.note, E.c.business_id, E.c.expires_at
     ).where(E.c.agent_id == agent_id, E.c.ended_at.is_(None))

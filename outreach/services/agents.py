@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from outreach.db.engine import Database
@@ -17,7 +17,7 @@ from outreach.services.types import AgentInfo
 NATIONAL_CHAMBER = "CMAF"
 
 
-def _query():
+def _query() -> Select[int, str, str, str, int, str, bool]:
     return select(
         Agent.id,
         Agent.login,

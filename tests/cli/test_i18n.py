@@ -64,7 +64,7 @@ def test_the_installed_catalogue_is_compiled_and_fresh() -> None:
 
 
 def test_a_catalogue_edited_since_the_install_is_not_shown_stale(
-    tmp_path: Path, monkeypatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The .mo of an older .po is not used: the .po is compiled again in memory."""
     import outreach.i18n as i18n

@@ -95,7 +95,9 @@ def test_errors_are_sqlalchemys_and_events_see_the_statement(pg_db: Database) ->
     )
     seen: list[str] = []
 
-    def before(conn, cursor, statement, parameters, context, executemany):
+    def before(
+        conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool
+    ) -> None:
         seen.append(statement)
 
     event.listen(pg_db.engine, "before_cursor_execute", before)

@@ -37,7 +37,9 @@ def round_trips(db: Database) -> Iterator[list[str]]:
     the driver opened (BEGIN and COMMIT round trips)."""
     seen: list[str] = []
 
-    def before(conn, cursor, statement, parameters, context, executemany):
+    def before(
+        conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool
+    ) -> None:
         autocommit = conn.connection.driver_connection.autocommit
         seen.append(statement.split(None, 3)[0] + ("" if autocommit else "+tx"))
 
@@ -103,7 +105,9 @@ def test_a_write_between_read_and_write_makes_the_record_read_again(pg_db: Datab
     assert task is not None
     raced: list[str] = []
 
-    def renew_in_between(conn, cursor, statement, parameters, context, executemany):
+    def renew_in_between(
+        conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool
+    ) -> None:
         # the agent's heartbeat renews the lease just before the write: the task changed
         if statement.startswith("WITH t AS") and not raced:
             raced.append(statement)
@@ -135,7 +139,9 @@ def test_a_lease_taken_between_read_and_write_is_recorded_as_lost(pg_db: Databas
     assert task is not None
     taken: list[bool] = []
 
-    def rival_takes_it(conn, cursor, statement, parameters, context, executemany):
+    def rival_takes_it(
+        conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool
+    ) -> None:
         if statement.startswith("WITH t AS") and not taken:
             taken.append(True)
             with pg_db.engine.begin() as other:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid as uuidlib
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import psycopg
 import pytest
@@ -38,7 +39,9 @@ def test_connection_lost_mid_record_rolls_back_and_replays(pg_db: Database) -> N
         ended_at=NOW + timedelta(minutes=1),
     )
 
-    def kill_on_call_insert(conn, cursor, statement, parameters, context, executemany):
+    def kill_on_call_insert(
+        conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool
+    ) -> None:
         # the statement that writes the call (on PostgreSQL, a CTE that writes the task too)
         if "INSERT INTO calls" in statement:
             pid = conn.connection.dbapi_connection.info.backend_pid

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 from sqlalchemy import select
 
 from outreach.cli import cli
@@ -85,7 +85,7 @@ def test_wrong_record_is_flagged_then_resolved(db: Database, db_url: str) -> Non
     with pytest.raises(NotFound):
         flags.resolve_flag(db, "sup_bre", open_flags[0].id, "requeue")
 
-    def run(*args: str):
+    def run(*args: str) -> Result:
         return CliRunner().invoke(cli, ["--db", db_url, "flags", *args], obj=AppContext())
 
     listed = run("list", "--as", "sup_idf")

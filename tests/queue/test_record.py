@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import uuid as uuidlib
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
 from outreach.db.engine import Database
-from outreach.db.models import AuditLog, Business, Call, CallAnswer, CallTask, Referral
+from outreach.db.models import AuditLog, Base, Business, Call, CallAnswer, CallTask, Referral
 from outreach.errors import Forbidden, InvalidInput, NotFound
 from outreach.services.queue import (
     claim_next,
@@ -17,13 +18,13 @@ from outreach.services.queue import (
     my_callbacks,
     record_call,
 )
-from outreach.services.types import CallInput, ReferralInput
+from outreach.services.types import CallInput, ClaimedTask, ReferralInput
 from tests.factories import claim, make_agent, make_business, make_campaign, make_task
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 
 
-def _call(agent: int, task, outcome: str, at: datetime = NOW, **kw) -> CallInput:
+def _call(agent: int, task: ClaimedTask, outcome: str, at: datetime = NOW, **kw: Any) -> CallInput:
     return CallInput(
         uuid=kw.pop("uuid", str(uuidlib.uuid4())),
         agent_id=agent,
@@ -42,12 +43,12 @@ def _task(db: Database, task_id: int) -> CallTask:
         return s.execute(select(CallTask).where(CallTask.id == task_id)).scalar_one()
 
 
-def _count(db: Database, model) -> int:
+def _count(db: Database, model: type[Base]) -> int:
     with db.reading() as s:
         return int(s.execute(select(func.count()).select_from(model)).scalar_one())
 
 
-def _setup(db: Database, **campaign):
+def _setup(db: Database, **campaign: Any) -> tuple[int, int]:
     agent = make_agent(db)
     camp = make_campaign(db, **campaign)
     return agent, camp
@@ -56,7 +57,7 @@ def _setup(db: Database, **campaign):
 def test_reached_done_with_answers_and_audit(db: Database) -> None:
     agent, camp = _setup(db)
     tid = make_task(db, camp, make_business(db))
-    t = claim_next(db, agent, camp, now=NOW)
+    t = claim(db, agent, camp, now=NOW)
     res = record_call(db, _call(agent, t, "reached", answers={"online": "non"}), now=NOW)
     assert (res.task_state, res.replayed, res.lease_lost) == ("done", False, False)
     task = _task(db, tid)
@@ -79,7 +80,7 @@ def test_reached_done_with_answers_and_audit(db: Database) -> None:
 def test_referral_with_follow_up_turns_done_into_follow_up(db: Database) -> None:
     agent, camp = _setup(db)
     tid = make_task(db, camp, make_business(db))
-    t = claim_next(db, agent, camp, now=NOW)
+    t = claim(db, agent, camp, now=NOW)
     refs = (ReferralInput("platform", partner="Wizishop"), ReferralInput("click_and_collect"))
     res = record_call(db, _call(agent, t, "reached", referrals=refs), now=NOW)
     assert res.task_state == "follow_up" and _task(db, tid).state == "follow_up"
@@ -92,7 +93,7 @@ def test_retry_delays_grow_then_exhausted(db: Database) -> None:
     at = NOW
     expected = [timedelta(minutes=60), timedelta(minutes=240)]
     for outcome, delay in zip(["no_answer", "busy"], expected, strict=True):
-        t = claim_next(db, agent, camp, now=at)
+        t = claim(db, agent, camp, now=at)
         assert t is not None and t.task_id == tid
         res = record_call(db, _call(agent, t, outcome, at), now=at)
         # waiting for its next attempt, out of the claim's way until then
@@ -100,7 +101,7 @@ def test_retry_delays_grow_then_exhausted(db: Database) -> None:
         assert _task(db, tid).state == "waiting"
         assert claim_next(db, agent, camp, now=at + delay - timedelta(minutes=1)) is None
         at = at + delay
-    t = claim_next(db, agent, camp, now=at)
+    t = claim(db, agent, camp, now=at)
     res = record_call(db, _call(agent, t, "voicemail", at), now=at)
     assert res.task_state == "exhausted" and _task(db, tid).attempts == 3
 
@@ -125,7 +126,7 @@ def test_wrong_number_without_alt_is_exhausted(db: Database) -> None:
     agent, camp = _setup(db)
     biz = make_business(db)
     make_task(db, camp, biz)
-    t = claim_next(db, agent, camp, now=NOW)
+    t = claim(db, agent, camp, now=NOW)
     assert record_call(db, _call(agent, t, "wrong_number"), now=NOW).task_state == "exhausted"
     with db.reading() as s:
         assert s.execute(select(Business.phone_flagged).where(Business.id == biz)).scalar()
@@ -136,7 +137,7 @@ def test_callback_personal_then_team_after_grace(db: Database) -> None:
     other = make_agent(db)
     tid = make_task(db, camp, make_business(db))
     make_task(db, camp, make_business(db), priority=-1)  # a plain queued task, claimed last
-    t = claim_next(db, agent, camp, now=NOW)
+    t = claim(db, agent, camp, now=NOW)
     when = NOW + timedelta(hours=2)
     res = record_call(db, _call(agent, t, "callback", callback_at=when), now=NOW)
     assert res.task_state == "callback" and res.next_attempt_at == when
@@ -156,7 +157,7 @@ def test_personal_callback_opens_to_team_after_grace(db: Database) -> None:
     agent, camp = _setup(db, callback_grace_minutes=30)
     other = make_agent(db)
     tid = make_task(db, camp, make_business(db))
-    t = claim_next(db, agent, camp, now=NOW)
+    t = claim(db, agent, camp, now=NOW)
     when = NOW + timedelta(hours=2)
     record_call(db, _call(agent, t, "callback", callback_at=when), now=NOW)
     assert claim_next(db, other, camp, now=when + timedelta(minutes=29)) is None
@@ -170,7 +171,7 @@ def test_team_callback_open_to_all_when_due(db: Database) -> None:
     agent, camp = _setup(db)
     other = make_agent(db)
     tid = make_task(db, camp, make_business(db))
-    t = claim_next(db, agent, camp, now=NOW)
+    t = claim(db, agent, camp, now=NOW)
     when = NOW + timedelta(hours=1)
     record_call(db, _call(agent, t, "callback", callback_at=when, callback_personal=False), now=NOW)
     got = claim_next(db, other, camp, now=when)
@@ -181,7 +182,7 @@ def test_ceased_marks_business(db: Database) -> None:
     agent, camp = _setup(db)
     biz = make_business(db)
     make_task(db, camp, biz)
-    t = claim_next(db, agent, camp, now=NOW)
+    t = claim(db, agent, camp, now=NOW)
     assert record_call(db, _call(agent, t, "ceased"), now=NOW).task_state == "done"
     with db.reading() as s:
         assert s.execute(select(Business.status).where(Business.id == biz)).scalar() == "ceased"
@@ -194,7 +195,7 @@ def test_do_not_call_everywhere_and_only_supervisor_lifts(db: Database) -> None:
     biz = make_business(db)
     tid = make_task(db, camp, biz)
     elsewhere = make_task(db, other_camp, biz)
-    t = claim_next(db, agent, camp, now=NOW)
+    t = claim(db, agent, camp, now=NOW)
     assert record_call(db, _call(agent, t, "do_not_call"), now=NOW).task_state == "done"
     assert _task(db, tid).state == "done"
     assert _task(db, elsewhere).state == "cancelled"
@@ -212,7 +213,7 @@ def test_do_not_call_everywhere_and_only_supervisor_lifts(db: Database) -> None:
 def test_replay_same_uuid_changes_nothing(db: Database) -> None:
     agent, camp = _setup(db)
     tid = make_task(db, camp, make_business(db))
-    t = claim_next(db, agent, camp, now=NOW)
+    t = claim(db, agent, camp, now=NOW)
     call = _call(agent, t, "no_answer")
     first = record_call(db, call, now=NOW)
     again = record_call(db, call, now=NOW + timedelta(days=3))
@@ -229,9 +230,9 @@ def test_lost_lease_still_saves_call(db: Database) -> None:
     a1, camp = _setup(db)
     a2 = make_agent(db)
     tid = make_task(db, camp, make_business(db))
-    t1 = claim_next(db, a1, camp, now=NOW)
+    t1 = claim(db, a1, camp, now=NOW)
     later = NOW + timedelta(minutes=20)
-    t2 = claim_next(db, a2, camp, now=later)
+    t2 = claim(db, a2, camp, now=later)
     assert t2 is not None and t2.task_id == tid
     res = record_call(db, _call(a1, t1, "reached", later), now=later)
     assert res.lease_lost and not res.replayed
@@ -263,10 +264,12 @@ def test_lost_lease_still_saves_call(db: Database) -> None:
         ),
     ],
 )
-def test_bad_input_writes_nothing(db: Database, change, error, message) -> None:
+def test_bad_input_writes_nothing(
+    db: Database, change: dict[str, Any], error: type[Exception], message: str
+) -> None:
     agent, camp = _setup(db)
     tid = make_task(db, camp, make_business(db))
-    t = claim_next(db, agent, camp, now=NOW)
+    t = claim(db, agent, camp, now=NOW)
     call = _call(agent, t, "reached")
     from dataclasses import replace
 
@@ -286,10 +289,10 @@ def test_thirty_day_cap_across_campaigns(db: Database) -> None:
     biz = make_business(db)
     make_task(db, c1, biz)
     t2 = make_task(db, c2, biz)
-    t = claim_next(db, agent, c1, now=NOW)
+    t = claim(db, agent, c1, now=NOW)
     record_call(db, _call(agent, t, "no_answer"), now=NOW)
     day2 = NOW + timedelta(days=2)
-    t = claim_next(db, agent, c1, now=day2)
+    t = claim(db, agent, c1, now=day2)
     record_call(db, _call(agent, t, "no_answer", day2), now=day2)
     # two calls in 30 days: the other campaign may not call it before the first one ages out
     day3 = NOW + timedelta(days=3)
@@ -304,7 +307,7 @@ def test_callback_replayed_after_its_time_is_still_saved(db: Database) -> None:
     even once its time has passed; it is then simply due."""
     agent, camp = _setup(db)
     tid = make_task(db, camp, make_business(db))
-    t = claim_next(db, agent, camp, now=NOW)
+    t = claim(db, agent, camp, now=NOW)
     when = NOW + timedelta(minutes=30)
     call = _call(agent, t, "callback", callback_at=when)
     replay_at = NOW + timedelta(hours=3)

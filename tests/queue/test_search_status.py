@@ -20,7 +20,7 @@ from outreach.services.queue import (
     take_task,
     why_empty,
 )
-from outreach.services.types import CallInput
+from outreach.services.types import CallInput, ClaimedTask
 from tests.factories import claim, make_agent, make_business, make_campaign, make_siret, make_task
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
@@ -194,7 +194,7 @@ def test_campaigns_for_agent_counts_scope(db: Database) -> None:
     assert got["Nationale"].my_reached_today == 1
 
 
-def _no_answer(db: Database, agent: int, task, at: datetime) -> None:
+def _no_answer(db: Database, agent: int, task: ClaimedTask, at: datetime) -> None:
     record_call(
         db,
         CallInput(

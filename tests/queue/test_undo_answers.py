@@ -5,17 +5,18 @@ from __future__ import annotations
 
 import uuid as uuidlib
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
 from outreach.db.engine import Database
-from outreach.db.models import AuditLog, Business, Call, CallAnswer, CallTask, Referral
+from outreach.db.models import AuditLog, Base, Business, Call, CallAnswer, CallTask, Referral
 from outreach.domain.script import check_answer, matching_choice
 from outreach.errors import Forbidden, InvalidInput
 from outreach.services.campaigns import parse_question
 from outreach.services.queue import record_call, undo_call
-from outreach.services.types import CallInput, ReferralInput
+from outreach.services.types import CallInput, ClaimedTask, ReferralInput
 from tests.factories import claim, make_agent, make_business, make_campaign, make_task
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
@@ -26,7 +27,7 @@ SCRIPT = [
 ]
 
 
-def _call(agent: int, task, outcome: str, **kw) -> CallInput:
+def _call(agent: int, task: ClaimedTask, outcome: str, **kw: Any) -> CallInput:
     return CallInput(
         uuid=kw.pop("uuid", str(uuidlib.uuid4())),
         agent_id=agent,
@@ -40,7 +41,7 @@ def _call(agent: int, task, outcome: str, **kw) -> CallInput:
     )
 
 
-def _count(db: Database, model) -> int:
+def _count(db: Database, model: type[Base]) -> int:
     with db.reading() as s:
         return int(s.execute(select(func.count()).select_from(model)).scalar_one())
 

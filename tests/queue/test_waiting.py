@@ -27,7 +27,7 @@ from outreach.services.queue import (
     take_task,
     why_empty,
 )
-from outreach.services.types import CallInput
+from outreach.services.types import CallInput, ClaimedTask, RecordResult
 from tests.factories import claim, make_agent, make_business, make_campaign, make_task
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)  # a Wednesday
@@ -41,7 +41,7 @@ def _state(db: Database, task_id: int) -> tuple[str, datetime | None]:
     return row.state, row.next_attempt_at
 
 
-def _no_answer(db: Database, agent: int, task, at: datetime):
+def _no_answer(db: Database, agent: int, task: ClaimedTask, at: datetime) -> RecordResult:
     return record_call(
         db,
         CallInput(
@@ -105,7 +105,7 @@ def test_the_thirty_day_cap_puts_a_task_to_wait(db: Database) -> None:
     biz = make_business(db)
     make_task(db, c1, biz)
     t2 = make_task(db, c2, biz)
-    _no_answer(db, agent, claim_next(db, agent, c1, now=NOW), NOW)
+    _no_answer(db, agent, claim(db, agent, c1, now=NOW), NOW)
     assert claim_next(db, agent, c2, now=NOW + timedelta(days=1)) is None
     assert _state(db, t2) == ("waiting", (NOW + timedelta(days=30)).replace(tzinfo=None))
     got = claim_next(db, agent, c2, now=NOW + timedelta(days=30, minutes=1))
@@ -119,7 +119,7 @@ def test_readers_count_waiting_tasks_as_open_work(db: Database) -> None:
     camp = make_campaign(db, retry_delays=[60])
     biz = make_business(db)
     tid = make_task(db, camp, biz)
-    _no_answer(db, agent, claim_next(db, agent, camp, now=NOW), NOW)
+    _no_answer(db, agent, claim(db, agent, camp, now=NOW), NOW)
     assert _state(db, tid)[0] == "waiting"
     # the agent's campaign list and the campaign's summary: still open work
     [summary] = [c for c in campaigns_for_agent(db, agent, now=NOW) if c.id == camp]

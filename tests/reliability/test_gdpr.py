@@ -6,6 +6,7 @@ import json
 import uuid as uuidlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -28,7 +29,7 @@ from outreach.services.queue import claim_next, record_call
 from outreach.services.referrals import change_state
 from outreach.services.rollup import recount, rollup
 from outreach.services.selection import resolve
-from outreach.services.types import CallInput, ReferralInput
+from outreach.services.types import CallInput, RecordResult, ReferralInput
 from tests.factories import make_agent, make_business, make_campaign, make_task
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
@@ -45,7 +46,9 @@ class World:
     sirets: dict[int, str]
 
 
-def _call(db: Database, agent: int, campaign: int, business: int, outcome: str, at: datetime, **kw):
+def _call(
+    db: Database, agent: int, campaign: int, business: int, outcome: str, at: datetime, **kw: Any
+) -> RecordResult:
     task = make_task(db, campaign, business) if kw.pop("new_task", True) else None
     t = claim_next(db, agent, campaign, now=at)
     assert t is not None and t.business.id == business, (task, t)

@@ -20,7 +20,7 @@ from outreach.services import agent_states as states
 from outreach.services import agent_times
 from outreach.services.agents import get_agent
 from outreach.services.selection import CallFilter, resolve
-from tests.supervision.builders import build_world
+from tests.supervision.builders import World, build_world
 
 T0 = datetime(2020, 11, 2, 8, 0, tzinfo=UTC)  # 9:00 in Paris, the day of calls 5 and 6
 
@@ -145,7 +145,7 @@ def test_a_crashed_apps_state_ends_at_its_lease(db: Database) -> None:
     assert rows(db, b)[1][2] == (at(60) + states.LEASE).replace(tzinfo=None)
 
 
-def _day(db: Database, w) -> None:
+def _day(db: Database, w: World) -> None:
     """agent_bre's 2 November 2020: calls 5 and 6 of the world, a lunch break, a crash."""
     a = w.agent["agent_bre"]
     hold(db, a, "ready", 0, 5)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import phonenumbers
 import pytest
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 from sqlalchemy import func, select, text
 
 from outreach.cli import cli
@@ -341,7 +341,7 @@ def test_seeding_twice_is_refused_and_changes_nothing(db: Database) -> None:
     assert counts(db) == before
 
 
-def run(*args: str):
+def run(*args: str) -> Result:
     return CliRunner().invoke(cli, list(args), obj=AppContext())
 
 

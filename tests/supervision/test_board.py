@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from outreach.db.engine import Database
 from outreach.services import agent_states as states
 from outreach.services.agents import get_agent
-from outreach.services.board import BoardFeed
+from outreach.services.board import Board, BoardFeed
 from outreach.services.dashboard import DashboardFeed
 from tests.supervision.builders import add_call, build_world
 
@@ -128,7 +128,7 @@ def _recount(
     return [row for _key, row in sorted(out)]
 
 
-def _seen(board) -> list[tuple[object, ...]]:
+def _seen(board: Board) -> list[tuple[object, ...]]:
     return [
         (
             r.login,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 from sqlalchemy import select
 
 from outreach.cli import cli
@@ -139,7 +139,7 @@ def test_parse_helpers(tmp_path: Path) -> None:
 
 
 def test_cli(db_url: str, world: World, tmp_path: Path) -> None:
-    def run(*args: str):
+    def run(*args: str) -> Result:
         return CliRunner().invoke(cli, ["--db", db_url, *args, "--as", "sup_nat"], obj=AppContext())
 
     r = run(

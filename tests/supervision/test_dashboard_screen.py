@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from textual.app import App
+from textual.pilot import Pilot
 from textual.widgets import DataTable, Sparkline, Static
 
 from outreach.db.engine import Database
@@ -26,7 +28,7 @@ class Host(App[None]):
         )
 
 
-async def wait_until(pilot, check, tries: int = 100) -> None:
+async def wait_until(pilot: Pilot[None], check: Callable[[], bool], tries: int = 100) -> None:
     for _ in range(tries):
         await pilot.pause(0.05)
         if check():

@@ -20,7 +20,7 @@ from outreach.db.engine import Database
 from outreach.db.models import AuditLog, Business, Call, CallAnswer
 from outreach.errors import Forbidden, InvalidInput
 from outreach.services.access import require_supervisor
-from outreach.services.export import CALL_COLUMNS, ExportRequest, export
+from outreach.services.export import CALL_COLUMNS, ExportRequest, ExportResult, export
 from outreach.services.neutralise import neutralise
 from outreach.services.selection import CallFilter
 from outreach.services.sheets import CsvWriter
@@ -49,7 +49,7 @@ def read_xlsx(path: Path) -> dict[str, list[list[Any]]]:
     return out
 
 
-def do(db: Database, login: str, kind: str, fmt: str, out: Path, **kw):
+def do(db: Database, login: str, kind: str, fmt: str, out: Path, **kw: Any) -> ExportResult:
     filters = CallFilter(**kw.pop("filters", {}))
     return export(db, require_supervisor(db, login), ExportRequest(kind, fmt, out, filters, **kw))
 

@@ -7,7 +7,7 @@ import json
 from datetime import UTC, date, datetime
 
 import pytest
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 from sqlalchemy import select, update
 
 from outreach.cli import cli
@@ -30,7 +30,7 @@ def world(db: Database) -> World:
     return build_world(db)
 
 
-def run(db_url: str, *args: str):
+def run(db_url: str, *args: str) -> Result:
     return CliRunner().invoke(cli, ["--db", db_url, *args], obj=AppContext())
 
 

@@ -16,7 +16,7 @@ from sqlalchemy import func, select, update
 from outreach.cli import cli
 from outreach.cli.base import AppContext
 from outreach.db.engine import Database
-from outreach.db.models import AuditLog, Business, CallTask, Department
+from outreach.db.models import AuditLog, Base, Business, CallTask, Department
 from outreach.errors import Forbidden, InvalidInput
 from outreach.services.access import require_supervisor
 from outreach.services.importer import ImportSummary, import_businesses
@@ -36,12 +36,12 @@ def write(path: Path, text: str, encoding: str) -> Path:
     return path
 
 
-def count(db: Database, model=Business) -> int:
+def count(db: Database, model: type[Base] = Business) -> int:
     with db.reading() as s:
         return int(s.scalar(select(func.count()).select_from(model)) or 0)
 
 
-def business(db: Database, siret: str):
+def business(db: Database, siret: str) -> Business:
     with db.reading() as s:
         return s.execute(select(Business).where(Business.siret == siret)).scalar_one()
 

@@ -20,7 +20,7 @@ from outreach.services.rollup import (
     rollup,
     verify,
 )
-from outreach.services.selection import CallFilter, resolve
+from outreach.services.selection import CallFilter, Selection, resolve
 from tests.supervision.builders import World, build_world
 
 
@@ -51,7 +51,7 @@ def world(db: Database) -> World:
     return build_world(db)
 
 
-def sel(db: Database, login: str = "sup_nat", **filters: str):
+def sel(db: Database, login: str = "sup_nat", **filters: str) -> Selection:
     return resolve(db, require_supervisor(db, login), CallFilter(**filters))
 
 

@@ -7,7 +7,7 @@ import io
 import json
 
 import pytest
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 
 from outreach.cli import cli
 from outreach.cli.base import AppContext
@@ -20,7 +20,7 @@ def world(db: Database) -> World:
     return build_world(db)
 
 
-def run(db_url: str, *args: str, env: dict[str, str] | None = None):
+def run(db_url: str, *args: str, env: dict[str, str] | None = None) -> Result:
     return CliRunner().invoke(cli, ["--db", db_url, *args], obj=AppContext(), env=env)
 
 

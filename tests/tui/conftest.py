@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -92,6 +92,10 @@ def build_world(db: Database, *, tasks: int = 4) -> World:
 @pytest.fixture
 def world(sqlite_db: Database) -> World:
     return build_world(sqlite_db)
+
+
+# pytest-textual-snapshot's snap_compare fixture: (app, press=, terminal_size=, run_before=) -> bool
+SnapCompare = Callable[..., bool]
 
 
 def app_for(db: Database, tmp_outbox: object = None, **settings: Any) -> OutreachApp:

@@ -5,6 +5,7 @@ undo, a real confirmation for an opposition, ctrl+q asking and handing the busin
 from __future__ import annotations
 
 from sqlalchemy import select
+from textual.pilot import Pilot
 from textual.widgets import Input
 
 from outreach.db.engine import Database
@@ -17,7 +18,7 @@ from tests.tui.conftest import World, app_for, settle
 LOGIN = ("c", "l", "a", "i", "r", "e", "enter", "enter")
 
 
-async def _open(pilot) -> CallScreen:
+async def _open(pilot: Pilot[None]) -> CallScreen:
     await settle(pilot)
     await pilot.press(*LOGIN)
     await settle(pilot)

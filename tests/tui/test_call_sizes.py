@@ -5,10 +5,14 @@ and says which boxes are ticked; the search says when it is capped and forgets a
 from __future__ import annotations
 
 import io
+from typing import Any
 
 import pytest
 from rich.console import Console
 from sqlalchemy import select, update
+from textual.app import App
+from textual.screen import Screen
+from textual.widget import Widget
 
 from outreach.db.models import Business, Call
 from outreach.tui.screens.modals import ReferralModal
@@ -20,7 +24,7 @@ from tests.tui.conftest import World, app_for, settle
 from tests.tui.test_call_keys import _open
 
 
-def screen_text(app) -> str:
+def screen_text(app: App[Any]) -> str:
     """What the terminal shows, as text (as export_screenshot draws it)."""
     width, height = app.size
     console = Console(width=width, height=height, file=io.StringIO(), record=True)
@@ -30,7 +34,7 @@ def screen_text(app) -> str:
     return console.export_text()
 
 
-def _visible(screen, widget) -> bool:
+def _visible(screen: Screen[Any], widget: Widget) -> bool:
     region = widget.region
     return region.height > 0 and screen.region.contains_region(region)
 

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select, update
 from textual import events
+from textual.pilot import Pilot
 from textual.widgets import Checkbox, Input
 
 from outreach.db.models import Call, Campaign
@@ -28,7 +29,7 @@ def test_date_rolls_into_next_year() -> None:
         parse_local_time("03/12/2026 9h", DEC3, "Europe/Paris")
 
 
-async def _callback_modal(pilot) -> CallbackTimeModal:
+async def _callback_modal(pilot: Pilot[None]) -> CallbackTimeModal:
     await pilot.press("6")
     await settle(pilot)
     modal = pilot.app.screen

@@ -11,12 +11,13 @@ from pathlib import Path
 from textual.widgets import Input
 
 from outreach.db.engine import open_database
+from outreach.tui.app import OutreachApp
 from outreach.tui.screens.call import CallScreen
 from tests.dbutil import Templates
 from tests.tui.conftest import app_for, build_world, settle
 
 
-def _notices(app) -> list[str]:
+def _notices(app: OutreachApp) -> list[str]:
     return [str(n.message) for n in app._notifications]
 
 

@@ -6,10 +6,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
+from textual.pilot import Pilot
 
 from outreach.db.engine import Database
 from outreach.db.models import AuditLog, Business, Call, CallAnswer, CallTask, Referral
 from outreach.services.clock import utcnow
+from outreach.tui.app import OutreachApp
 from outreach.tui.screens.call import CallScreen
 from outreach.tui.screens.callbacks import CallbacksScreen
 from outreach.tui.screens.campaigns import CampaignsScreen
@@ -30,14 +32,14 @@ def _calls(db: Database) -> list[Call]:
         return list(s.execute(select(Call).order_by(Call.id)).scalars())
 
 
-async def _login(pilot, login: str = "claire", pin: str = "") -> None:
+async def _login(pilot: Pilot[None], login: str = "claire", pin: str = "") -> None:
     await settle(pilot)
     assert isinstance(pilot.app.screen, LoginScreen)
     await pilot.press(*login, "enter", *pin, "enter")
     await settle(pilot)
 
 
-def _shown(app) -> str | None:
+def _shown(app: OutreachApp) -> str | None:
     screen = app.screen
     assert isinstance(screen, CallScreen)
     return screen.current.business.name if screen.current else None

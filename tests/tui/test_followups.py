@@ -10,15 +10,17 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
+from textual.pilot import Pilot
 
 from outreach.db.engine import Database
 from outreach.db.models import Referral, ReferralAction, ReferralEvent
 from outreach.services.queue import record_call
 from outreach.services.types import CallInput, ReferralInput
+from outreach.tui.app import OutreachApp
 from outreach.tui.screens.campaigns import CampaignsScreen
 from outreach.tui.screens.followup import BookModal, FollowUpScreen, PlanModal
 from outreach.tui.screens.followups import FollowUpsScreen
-from tests.tui.conftest import FIXED_NOW, World, app_for, build_world, settle
+from tests.tui.conftest import FIXED_NOW, SnapCompare, World, app_for, build_world, settle
 
 LOGIN = ("c", "l", "a", "i", "r", "e", "enter", "enter")
 
@@ -51,11 +53,11 @@ def fu_world(sqlite_db: Database) -> World:
     return world
 
 
-def _app(world: World):
+def _app(world: World) -> OutreachApp:
     return app_for(world.db, clock=lambda: FIXED_NOW)
 
 
-def _rows(app) -> list[str]:
+def _rows(app: OutreachApp) -> list[str]:
     screen = app.screen
     assert isinstance(screen, FollowUpsScreen)
     return [i.business_name for i in screen.items]
@@ -146,8 +148,8 @@ async def test_command_palette_opens_suivis(fu_world: World) -> None:
         assert len(_rows(app)) == 3
 
 
-def test_suivis_screen_snapshot(snap_compare, fu_world: World) -> None:
-    async def run_before(pilot) -> None:
+def test_suivis_screen_snapshot(snap_compare: SnapCompare, fu_world: World) -> None:
+    async def run_before(pilot: Pilot[None]) -> None:
         await settle(pilot)
         for key in (*LOGIN, "f"):
             await pilot.press(key)
@@ -164,10 +166,12 @@ def test_suivis_screen_snapshot(snap_compare, fu_world: World) -> None:
         pytest.param(("enter", "a", "r", *"26/11 14:30", "enter", "d"), id="plan"),
     ],
 )
-def test_follow_up_and_its_modals_snapshot(snap_compare, fu_world: World, keys) -> None:
+def test_follow_up_and_its_modals_snapshot(
+    snap_compare: SnapCompare, fu_world: World, keys: tuple[str, ...]
+) -> None:
     """One referral open (card, state, history, keys), the booking modal and the plan modal."""
 
-    async def run_before(pilot) -> None:
+    async def run_before(pilot: Pilot[None]) -> None:
         await settle(pilot)
         for key in (*LOGIN, "f", *keys):
             await pilot.press(key)

@@ -11,12 +11,13 @@ from textual.widgets import Input, Static
 from outreach.db.engine import open_database
 from outreach.db.models import Agent
 from outreach.services.auth import set_pin
+from outreach.tui.app import OutreachApp
 from outreach.tui.screens.campaigns import CampaignsScreen
 from outreach.tui.screens.login import LoginScreen
 from tests.tui.conftest import World, app_for, settle
 
 
-def _error(app) -> str:
+def _error(app: OutreachApp) -> str:
     return str(app.screen.query_one("#login-error", Static).render())
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
+from textual.pilot import Pilot
 
 from outreach.db.engine import Database, open_database
 from outreach.db.models import Call
@@ -94,7 +95,7 @@ def _calls(db: Database) -> list[tuple[str, str, int]]:
         return [(call_uuid, outcome, business) for call_uuid, outcome, business in rows]
 
 
-async def _to_call_screen(pilot) -> None:
+async def _to_call_screen(pilot: Pilot[None]) -> None:
     await settle(pilot)
     await pilot.press(*"claire", "enter", "enter")
     await settle(pilot)

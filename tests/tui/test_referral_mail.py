@@ -7,12 +7,13 @@ from sqlalchemy import select, update
 
 from outreach.db.engine import Database
 from outreach.db.models import Business, EmailMessage, Referral
+from outreach.tui.app import OutreachApp
 from outreach.tui.screens.modals import ReferralModal
 from tests.tui.conftest import World, app_for, settle
 from tests.tui.test_flow import _login, _shown
 
 
-def _line(app) -> str:
+def _line(app: OutreachApp) -> str:
     return str(app.screen.query_one("#referral-email").render())
 
 

@@ -9,13 +9,15 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import update
+from textual.pilot import Pilot
 
 from outreach.db.engine import Database
 from outreach.db.models import CallTask, Campaign
 from outreach.services.queue import record_call
 from outreach.services.types import CallInput, ReferralInput
+from outreach.tui.app import OutreachApp
 from tests.factories import make_agent, make_campaign, make_task
-from tests.tui.conftest import FIXED_NOW, World, app_for, build_world, settle
+from tests.tui.conftest import FIXED_NOW, SnapCompare, World, app_for, build_world, settle
 
 SIZE = (100, 30)
 
@@ -76,12 +78,12 @@ def build_snap_world(sqlite_db: Database) -> World:
     return world
 
 
-def _app(world: World):
+def _app(world: World) -> OutreachApp:
     return app_for(world.db, clock=lambda: FIXED_NOW)
 
 
 def _steps(*presses: str) -> Callable:
-    async def run(pilot) -> None:
+    async def run(pilot: Pilot[None]) -> None:
         await settle(pilot)
         for key in presses:
             await pilot.press(key)
@@ -93,23 +95,23 @@ def _steps(*presses: str) -> Callable:
 LOGIN = ("c", "l", "a", "i", "r", "e", "enter", "enter")
 
 
-def test_login_screen(snap_compare, snap_world: World) -> None:
+def test_login_screen(snap_compare: SnapCompare, snap_world: World) -> None:
     assert snap_compare(_app(snap_world), terminal_size=SIZE, run_before=_steps())
 
 
-def test_campaigns_screen(snap_compare, snap_world: World) -> None:
+def test_campaigns_screen(snap_compare: SnapCompare, snap_world: World) -> None:
     assert snap_compare(_app(snap_world), terminal_size=SIZE, run_before=_steps(*LOGIN))
 
 
-def test_call_screen(snap_compare, snap_world: World) -> None:
+def test_call_screen(snap_compare: SnapCompare, snap_world: World) -> None:
     assert snap_compare(_app(snap_world), terminal_size=SIZE, run_before=_steps(*LOGIN, "enter"))
 
 
-def test_callbacks_screen(snap_compare, snap_world: World) -> None:
+def test_callbacks_screen(snap_compare: SnapCompare, snap_world: World) -> None:
     assert snap_compare(_app(snap_world), terminal_size=SIZE, run_before=_steps(*LOGIN, "c"))
 
 
-def test_search_screen(snap_compare, snap_world: World) -> None:
+def test_search_screen(snap_compare: SnapCompare, snap_world: World) -> None:
     steps = _steps(*LOGIN, "s", *"boulangerie", "enter")
     assert snap_compare(_app(snap_world), terminal_size=SIZE, run_before=steps)
 
@@ -122,5 +124,7 @@ def test_search_screen(snap_compare, snap_world: World) -> None:
         pytest.param(("enter", "escape", "question_mark"), id="help-on-call"),
     ],
 )
-def test_help_and_pause_screens(snap_compare, snap_world: World, keys) -> None:
+def test_help_and_pause_screens(
+    snap_compare: SnapCompare, snap_world: World, keys: tuple[str, ...]
+) -> None:
     assert snap_compare(_app(snap_world), terminal_size=SIZE, run_before=_steps(*LOGIN, *keys))

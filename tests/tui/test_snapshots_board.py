@@ -6,12 +6,15 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from textual.app import App
+from textual.pilot import Pilot
 
 from outreach.db.engine import Database
 from outreach.services import agent_states as states
 from outreach.services.backend import Backend
 from outreach.tui.screens.dashboard import DashboardScreen
+from outreach.tui.widgets.day_bar import DayBar
 from tests.supervision.builders import add_call, build_world
+from tests.tui.conftest import SnapCompare
 
 NOW = datetime(2021, 4, 6, 14, 0, tzinfo=UTC)
 
@@ -49,8 +52,8 @@ def board_db(sqlite_db: Database, monkeypatch: pytest.MonkeyPatch) -> Database:
     return db
 
 
-def test_dashboard_board(snap_compare, board_db: Database) -> None:
-    async def loaded(pilot) -> None:
+def test_dashboard_board(snap_compare: SnapCompare, board_db: Database) -> None:
+    async def loaded(pilot: Pilot[None]) -> None:
         screen = pilot.app.screen
         assert isinstance(screen, DashboardScreen)
         for _round in range(2):  # the second refresh redraws the tables once laid out
@@ -65,7 +68,7 @@ def test_dashboard_board(snap_compare, board_db: Database) -> None:
     assert snap_compare(Host(board_db), terminal_size=(160, 40), run_before=loaded)
 
 
-def test_call_screen_with_callback_alert(snap_compare, sqlite_db: Database) -> None:
+def test_call_screen_with_callback_alert(snap_compare: SnapCompare, sqlite_db: Database) -> None:
     """Claire on a call when her callback on another business falls due: the red banner."""
     from tests.tui.conftest import FIXED_NOW, app_for
     from tests.tui.conftest import build_world as tui_world
@@ -78,7 +81,7 @@ def test_call_screen_with_callback_alert(snap_compare, sqlite_db: Database) -> N
         sqlite_db, agent_login="claire", clock=lambda: moments[-1], callback_check_seconds=0.2
     )
 
-    async def due(pilot) -> None:
+    async def due(pilot: Pilot[None]) -> None:
         from tests.tui.conftest import settle
 
         await settle(pilot)
@@ -90,7 +93,7 @@ def test_call_screen_with_callback_alert(snap_compare, sqlite_db: Database) -> N
             await pilot.pause(0.1)
             if alert.display:
                 break
-        pilot.app.screen.query_one("#day-bar").tick()
+        pilot.app.screen.query_one("#day-bar", DayBar).tick()
         await pilot.pause(0.1)
 
     assert snap_compare(app, terminal_size=(100, 30), run_before=due)

@@ -9,7 +9,7 @@ import pytest
 
 from outreach.db.engine import Database
 from outreach.i18n import set_language
-from tests.tui.conftest import World
+from tests.tui.conftest import SnapCompare, World
 from tests.tui.test_snapshots import LOGIN, _app, _steps, build_snap_world
 
 SIZES = [(80, 24), (100, 30), (160, 48)]
@@ -35,13 +35,17 @@ def lang(request: pytest.FixtureRequest) -> Iterator[str]:
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
-def test_call_screen_sizes(snap_compare, snap_world: World, size, lang: str) -> None:
+def test_call_screen_sizes(
+    snap_compare: SnapCompare, snap_world: World, size: tuple[int, int], lang: str
+) -> None:
     steps = _steps(*LOGIN, "enter")
     assert snap_compare(_app(snap_world), terminal_size=size, run_before=steps)
 
 
 @pytest.mark.parametrize("view", [v for v in VIEWS if v != "call"])
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
-def test_modal_sizes(snap_compare, snap_world: World, size, view: str, lang: str) -> None:
+def test_modal_sizes(
+    snap_compare: SnapCompare, snap_world: World, size: tuple[int, int], view: str, lang: str
+) -> None:
     steps = _steps(*LOGIN, "enter", *VIEWS[view])
     assert snap_compare(_app(snap_world), terminal_size=size, run_before=steps)

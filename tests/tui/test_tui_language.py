@@ -3,6 +3,8 @@ help's key names; today's counts with plurals."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 from textual.command import CommandPalette
 from textual.widgets import Input
@@ -15,7 +17,7 @@ LOGIN = ("c", "l", "a", "i", "r", "e", "enter", "enter")
 
 
 @pytest.fixture
-def english():
+def english() -> Iterator[None]:
     set_language("en")
     yield
     set_language("fr")

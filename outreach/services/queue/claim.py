@@ -27,6 +27,7 @@ from sqlalchemy import (
     BindParameter,
     ColumnElement,
     String,
+    Update,
     and_,
     any_,
     bindparam,
@@ -40,6 +41,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.dml import ReturningUpdate
 
 from outreach.db.engine import Database, Executor, retry_busy
 from outreach.db.models import Business, CallTask
@@ -98,7 +100,7 @@ def _callable_business(c: Any) -> ColumnElement[bool]:
 
 
 @lru_cache(maxsize=64)
-def claim_pick(pg: bool, queue_open: bool, scoped: bool, windowed: bool):
+def claim_pick(pg: bool, queue_open: bool, scoped: bool, windowed: bool) -> ColumnElement[Any]:
     """The id of the task to claim, for one shape of request (see the module's docstring)."""
     c = T.alias("c").c  # short aliases: psycopg caches the parsing of statements up to 4 kB
     agent: BindParameter[int] = bindparam("agent")
@@ -152,7 +154,7 @@ def claim_pick(pg: bool, queue_open: bool, scoped: bool, windowed: bool):
     return subqueries[0] if len(subqueries) == 1 else func.coalesce(*subqueries)
 
 
-def claim_update(pick: Any):
+def claim_update(pick: Any) -> Update:
     """The UPDATE that puts the task `pick` under the agent's lease."""
     now: BindParameter[datetime] = bindparam("now")
     return (
@@ -168,7 +170,9 @@ def claim_update(pick: Any):
 
 
 @lru_cache(maxsize=64)
-def _claim_stmt(pg: bool, queue_open: bool, scoped: bool, windowed: bool):
+def _claim_stmt(
+    pg: bool, queue_open: bool, scoped: bool, windowed: bool
+) -> ReturningUpdate[int, int, str]:
     """The claim for one shape of request, built once (values are bound parameters)."""
     return claim_update(claim_pick(pg, queue_open, scoped, windowed)).returning(
         T.c.id, T.c.business_id, T.c.state
@@ -176,7 +180,7 @@ def _claim_stmt(pg: bool, queue_open: bool, scoped: bool, windowed: bool):
 
 
 @lru_cache(maxsize=2)
-def _wake_stmt(pg: bool):
+def _wake_stmt(pg: bool) -> Update:
     """Due waiting tasks of a campaign made queued (oldest due first, WAKE_BATCH at most)."""
     w = T.alias("w").c
     due = (

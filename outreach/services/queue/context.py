@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Select, bindparam, select
 
 from outreach.db.engine import Executor
 from outreach.db.models import Agent, Call, Campaign, Chamber
@@ -130,7 +130,7 @@ def _campaign_row(values: dict[str, Any], chamber_code: str | None) -> CampaignR
 
 
 @cache
-def _campaign_stmt():
+def _campaign_stmt() -> Select[*tuple[Any, ...]]:
     k, kc = Campaign.__table__, Chamber.__table__.alias("kc")
     return (
         select(*(k.c[name] for name in _CAMPAIGN_COLUMNS), kc.c.code.label("k_chamber"))
@@ -148,7 +148,7 @@ def load_campaign(session: Executor, campaign_id: int) -> CampaignRow:
 
 
 @cache
-def _context_stmt():
+def _context_stmt() -> Select[*tuple[Any, ...]]:
     """Agent, campaign and (for a record) an existing call with the uuid: one round trip."""
     a, ch = Agent.__table__, Chamber.__table__
     k, kc = Campaign.__table__, Chamber.__table__.alias("kc")

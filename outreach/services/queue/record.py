@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
-from sqlalchemy import and_, bindparam, insert, select, update
+from sqlalchemy import Select, and_, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from outreach.db.engine import Database, Executor, is_disconnect_error, retry_busy, unavailable
@@ -240,7 +240,7 @@ _BUSINESS_COLUMNS = (
 
 
 @cache
-def _task_stmt(by_id: bool, pg: bool):
+def _task_stmt(by_id: bool, pg: bool) -> Select[*tuple[Any, ...]]:
     """The task (locked on PostgreSQL) with its business: one round trip. Without a task id,
     the business outer-joined to its task in the campaign (it may not be in it yet)."""
     if by_id:

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from functools import cache
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from outreach.db.engine import Executor
@@ -94,7 +94,7 @@ def business_view(row: Any) -> BusinessView:
     )
 
 
-def business_query():
+def business_query() -> Select[*tuple[Any, ...]]:
     return select(*BUSINESS_COLUMNS).join(CH, CH.c.id == BT.c.chamber_id)
 
 
@@ -106,7 +106,7 @@ def load_business_views(session: Session, ids: list[int]) -> dict[int, BusinessV
 
 
 @cache
-def _history_stmt():
+def _history_stmt() -> Select[*tuple[Any, ...]]:
     latest = (
         select(CL.c.id)
         .where(CL.c.business_id == bindparam("business"))
@@ -203,7 +203,7 @@ def script_of(raw: Any) -> tuple[ScriptQuestion, ...]:
 
 
 @cache
-def _task_stmt():
+def _task_stmt() -> Select[*tuple[Any, ...]]:
     return (
         select(
             TT.c.id.label("task_id"),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import phonenumbers
@@ -93,7 +94,7 @@ class Pools:
     email_domains: tuple[str, ...]
 
 
-def _unique(make, count: int, tries: int) -> tuple[str, ...]:
+def _unique(make: Callable[[], str], count: int, tries: int) -> tuple[str, ...]:
     """Up to `count` distinct values of `make()`; stops early once it keeps repeating itself."""
     seen: dict[str, None] = {}
     stale = 0
