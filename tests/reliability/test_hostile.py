@@ -27,7 +27,7 @@ from outreach.services.agents import get_agent
 from outreach.services.queue import record_call, search_businesses, take_task
 from outreach.services.queue.search import SEARCH_MAX
 from outreach.services.sheets import neutralise
-from outreach.services.types import CallInput, ClaimedTask
+from outreach.services.types import AgentInfo, CallInput, ClaimedTask
 from tests.factories import make_agent, make_business, make_campaign, make_phone, make_siret
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
@@ -56,12 +56,12 @@ LONG = ("Note ; 'quote' \"dq\" DROP TABLE x; 😀 \x01 " * 400)[:10_000]
 # --- the importer, fed anything -------------------------------------------------------------
 
 
-def _import(db: Database, sup: object, content: bytes) -> importer.ImportSummary | None:
+def _import(db: Database, sup: AgentInfo, content: bytes) -> importer.ImportSummary | None:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "liste.csv"
         path.write_bytes(content)
         try:
-            return importer.import_businesses(db, sup, path)  # type: ignore[arg-type]
+            return importer.import_businesses(db, sup, path)
         except OutreachError:
             return None  # a clear refusal of the whole file (no header, empty): fine
 
@@ -80,14 +80,14 @@ HYPO = settings(
 
 
 @pytest.fixture
-def sup(db: Database) -> object:
+def sup(db: Database) -> AgentInfo:
     make_agent(db, "sup_h", role="admin")
     return get_agent(db, "sup_h")
 
 
 @HYPO
 @given(body=st.binary(max_size=400))
-def test_import_any_bytes(db: Database, sup: object, body: bytes) -> None:
+def test_import_any_bytes(db: Database, sup: AgentInfo, body: bytes) -> None:
     _accounted(_import(db, sup, body))
     _accounted(_import(db, sup, HEADER.encode() + body))
 
@@ -118,7 +118,7 @@ def business_rows(draw: st.DrawFn) -> list[list[str]]:
 @HYPO
 @given(rows=business_rows(), encoding=st.sampled_from(["utf-8", "utf-8-sig", "cp1252"]))
 def test_import_hostile_rows(
-    db: Database, sup: object, rows: list[list[str]], encoding: str
+    db: Database, sup: AgentInfo, rows: list[list[str]], encoding: str
 ) -> None:
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";")
@@ -254,7 +254,7 @@ NASTY_CELLS = [
 
 
 @pytest.mark.parametrize(("column", "value"), NASTY_CELLS)
-def test_import_nasty_cells(db: Database, sup: object, column: str, value: str) -> None:
+def test_import_nasty_cells(db: Database, sup: AgentInfo, column: str, value: str) -> None:
     good, bad = make_siret(), make_siret()
     row = {"siret": bad, "name": "Nom", "employees": "3", "address": "", "email": ""}
     row[column] = value
