@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from textual.command import CommandList, CommandPalette
 from textual.pilot import Pilot
 from textual.widgets import Input
 
@@ -17,6 +18,7 @@ from outreach.services.backend import Backend
 from outreach.tui.app import OutreachApp, make_app
 from outreach.tui.settings import TuiSettings
 from tests.factories import make_agent, make_business, make_campaign, make_task
+from tests.waiting import wait_for
 
 # A Tuesday, 10:00 in Paris: inside the default window.
 FIXED_NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
@@ -119,6 +121,35 @@ async def settle(pilot: Pilot[None], rounds: int = 100) -> None:
             if not any(w.is_running for w in app.workers):
                 return
     raise AssertionError("workers still running")
+
+
+def _palette_choice(app: OutreachApp) -> str:
+    """The command the palette's Entrée would run now ("" when none is highlighted)."""
+    palette = app.screen
+    if not isinstance(palette, CommandPalette):
+        return ""
+    commands = palette.query_one(CommandList)
+    if commands.highlighted is None:
+        return ""
+    return str(commands.get_option_at_index(commands.highlighted).prompt)
+
+
+async def palette_run(pilot: Pilot[None], search: str, command: str) -> None:
+    """Open the command palette, type `search`, wait until `command` is the one highlighted
+    (the palette searches in a worker), then Entrée."""
+    await pilot.press("ctrl+p")
+    await pilot.pause()
+    await pilot.press(*search)
+    app = pilot.app
+    assert isinstance(app, OutreachApp)
+    await wait_for(
+        pilot,
+        lambda: command in _palette_choice(app),
+        lambda: (
+            f"the palette offers {command!r} for {search!r} (highlighted: {_palette_choice(app)!r})"
+        ),
+    )
+    await pilot.press("enter")
 
 
 @pytest.fixture

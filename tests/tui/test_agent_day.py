@@ -15,6 +15,7 @@ from outreach.db.models import AgentStateEvent
 from outreach.tui.screens.call import CallScreen
 from outreach.tui.widgets.day_bar import DayBar
 from tests.tui.conftest import World, app_for, settle
+from tests.waiting import wait_for
 
 
 def states(db: Database, agent_id: int) -> list[tuple[str, int | None]]:
@@ -175,20 +176,26 @@ async def test_callback_alert_when_due(world: World, fixed_clock: datetime, bell
         screen = app.screen
         assert isinstance(screen, CallScreen)
         alert = screen.query_one("#day-alert")
-        await pilot.pause(0.5)
+        day_bar = screen.query_one(DayBar)
+
+        async def look() -> None:
+            """One more look for due callbacks, as the bar's timer does, seen to its end."""
+            day_bar.check()
+            await settle(pilot)
+
+        await look()  # the look at mount has ended too (settle)
         assert not alert.display and rung == []  # not due yet: no banner, no bell
         clock.now += timedelta(minutes=21)
-        for _ in range(50):
-            await pilot.pause(0.1)
-            if alert.display:
-                break
+        # the bar's own timer (every 0.2 s here) sees it due
+        await wait_for(pilot, lambda: alert.display, "the callback alert shown")
         assert "Rappel dû : Fleurs de Bourbon" in str(alert.render())
-        await pilot.pause(0.6)  # looked at again: still one bell for the same callback
+        await look()
+        await look()  # looked at again: still one bell for the same callback
         assert rung == ([fixed_clock + timedelta(minutes=21)] if bell else [])
         await pilot.press("escape", "a")  # out of the answer, one key: the callback on screen
         await settle(pilot)
         assert screen.current is not None and screen.current.task_id == world.task_ids[3]
-        await pilot.pause(0.5)
+        await look()  # still due, but on screen: no banner for it
         assert not alert.display
 
 

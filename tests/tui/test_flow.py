@@ -24,7 +24,8 @@ from outreach.tui.screens.modals import (
 )
 from outreach.tui.screens.search import SearchScreen
 from tests.factories import make_agent, make_business
-from tests.tui.conftest import World, app_for, build_world, settle
+from tests.tui.conftest import World, app_for, build_world, palette_run, settle
+from tests.waiting import wait_for
 
 
 def _calls(db: Database) -> list[Call]:
@@ -208,11 +209,7 @@ async def test_help_and_command_palette(world: World) -> None:
         await settle(pilot)
         assert isinstance(app.screen, HelpScreen)
         await pilot.press("escape")
-        await pilot.press("ctrl+p")
-        await pilot.pause()
-        await pilot.press(*"mes rappels")
-        await pilot.pause(0.3)
-        await pilot.press("enter")
+        await palette_run(pilot, "mes rappels", "Mes rappels")
         await settle(pilot)
         assert isinstance(app.screen, CallbacksScreen)
 
@@ -264,10 +261,8 @@ async def test_lease_is_renewed_while_the_screen_is_open(world: World) -> None:
         await settle(pilot)
         first = lease()
         assert first is not None
-        await pilot.pause(1.2)
-        await settle(pilot)
-        again = lease()
-        assert again is not None and again > first
+        # the screen's timer renews it (every 0.3 s here), with no key pressed
+        await wait_for(pilot, lambda: (lease() or first) > first, "the lease renewed")
 
 
 async def test_inbound_call_from_a_business_in_no_campaign(world: World) -> None:
@@ -301,11 +296,7 @@ async def test_supervisor_opens_the_dashboard_from_the_palette(world: World) -> 
     app = app_for(world.db)
     async with app.run_test(size=(100, 30)) as pilot:
         await _login(pilot, "sophie")
-        await pilot.press("ctrl+p")
-        await pilot.pause()
-        await pilot.press(*"tableau")
-        await pilot.pause(0.3)
-        await pilot.press("enter")
+        await palette_run(pilot, "tableau", "Tableau de bord")
         await settle(pilot)
         assert type(app.screen).__name__ == "DashboardScreen"
 

@@ -20,7 +20,15 @@ from outreach.tui.app import OutreachApp
 from outreach.tui.screens.campaigns import CampaignsScreen
 from outreach.tui.screens.followup import BookModal, FollowUpScreen, PlanModal
 from outreach.tui.screens.followups import FollowUpsScreen
-from tests.tui.conftest import FIXED_NOW, SnapCompare, World, app_for, build_world, settle
+from tests.tui.conftest import (
+    FIXED_NOW,
+    SnapCompare,
+    World,
+    app_for,
+    build_world,
+    palette_run,
+    settle,
+)
 
 LOGIN = ("c", "l", "a", "i", "r", "e", "enter", "enter")
 
@@ -138,11 +146,7 @@ async def test_command_palette_opens_suivis(fu_world: World) -> None:
         await settle(pilot)
         await pilot.press(*LOGIN)
         await settle(pilot)
-        await pilot.press("ctrl+p")
-        await pilot.pause()
-        await pilot.press(*"suivis")
-        await pilot.pause(0.3)
-        await pilot.press("enter")
+        await palette_run(pilot, "suivis", "Suivis des orientations")
         await settle(pilot)
         assert isinstance(app.screen, FollowUpsScreen)
         assert len(_rows(app)) == 3

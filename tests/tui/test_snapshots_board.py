@@ -14,7 +14,8 @@ from outreach.services.backend import Backend
 from outreach.tui.screens.dashboard import DashboardScreen
 from outreach.tui.widgets.day_bar import DayBar
 from tests.supervision.builders import add_call, build_world
-from tests.tui.conftest import SnapCompare
+from tests.tui.conftest import SnapCompare, settle
+from tests.waiting import wait_for
 
 NOW = datetime(2021, 4, 6, 14, 0, tzinfo=UTC)
 
@@ -57,13 +58,15 @@ def test_dashboard_board(snap_compare: SnapCompare, board_db: Database) -> None:
         screen = pilot.app.screen
         assert isinstance(screen, DashboardScreen)
         for _round in range(2):  # the second refresh redraws the tables once laid out
+            await settle(pilot)  # the load at mount has ended
             screen.last = None
             screen.action_refresh_now()
-            for _ in range(200):
-                await pilot.pause(0.02)
-                if screen.last is not None and not screen.busy:
-                    break
-        await pilot.pause(0.2)
+            await wait_for(
+                pilot,
+                lambda: screen.last is not None and not screen.busy,
+                "the dashboard refreshed",
+            )
+        await settle(pilot)
 
     assert snap_compare(Host(board_db), terminal_size=(160, 40), run_before=loaded)
 
@@ -82,18 +85,13 @@ def test_call_screen_with_callback_alert(snap_compare: SnapCompare, sqlite_db: D
     )
 
     async def due(pilot: Pilot[None]) -> None:
-        from tests.tui.conftest import settle
-
         await settle(pilot)
         await pilot.press("enter")
         await settle(pilot)
         moments.append(FIXED_NOW + timedelta(minutes=22))
         alert = pilot.app.screen.query_one("#day-alert")
-        for _ in range(50):
-            await pilot.pause(0.1)
-            if alert.display:
-                break
+        await wait_for(pilot, lambda: alert.display, "the callback alert shown")
         pilot.app.screen.query_one("#day-bar", DayBar).tick()
-        await pilot.pause(0.1)
+        await settle(pilot)
 
     assert snap_compare(app, terminal_size=(100, 30), run_before=due)
