@@ -7,12 +7,11 @@ the bound values processed one by one, psycopg parsing the `%(name)s` placeholde
 over 4 kB at every call, and psycopg building a column description for every column of every
 result because SQLAlchemy asks for it. `DriverStatement` compiles a statement once for an
 engine's dialect into SQL with `$n` placeholders (psycopg's RawCursor: nothing to parse), the
-parameters' order, their bind processors and the result's column names; `run` executes it on
-the connection's own psycopg connection through SQLAlchemy's cursor-level execution (its
-`before_cursor_execute` events, its logging, its error wrapping: a lost connection is
-invalidated and raised as the same DBAPIError as from `execute`), and hands back the rows as
-plain tuples (`Row` adds attribute and `_mapping` access to one of them). psycopg prepares the
-statement at its fifth run, as with `execute`.
+parameters' order, their bind processors and the result's column names; `run` executes it,
+prepared from its first run, on the connection's own psycopg connection with SQLAlchemy's
+`before_cursor_execute` events and its error handling (a lost connection is invalidated and
+raised as the same DBAPIError as from `execute`), and hands back the rows as plain tuples
+(`Row` adds attribute and `_mapping` access to one of them).
 
 PostgreSQL (psycopg) only; SQLite keeps `Connection.execute`.
 """
@@ -95,11 +94,20 @@ class DriverStatement:
 
     def run(self, conn: Connection, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
         """Every row of the statement run with `params` on `conn`, as tuples."""
-        args = self.args(params)
+        sql, args = self.sql, self.args(params)
         cursor: Any = RawCursor(conn.connection.driver_connection)  # type: ignore[arg-type]
         try:
-            conn._cursor_execute(cursor, self.sql, args)  # events, logging, errors as execute's
+            for fn in conn.dispatch.before_cursor_execute:
+                sql, args = fn(conn, cursor, sql, args, None, False)
+            # prepared at its first run, as the floor's (psycopg's own threshold is the fifth:
+            # four more parses and plans of each statement, and of each pattern of NULLs)
+            cursor.execute(sql, args, prepare=True)
+            conn.dispatch.after_cursor_execute(conn, cursor, sql, args, None, False)
             rows = cursor.fetchall()
+        except BaseException as e:
+            # SQLAlchemy's handling, as for `execute`: a lost connection is invalidated, the
+            # driver's error raised as SQLAlchemy's (OperationalError, IntegrityError...)
+            conn._handle_dbapi_exception(e, sql, args, cursor, None)
         finally:
             cursor.close()
         if self._results:
