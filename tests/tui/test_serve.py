@@ -13,7 +13,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import aiohttp
@@ -25,6 +24,7 @@ from outreach.cli.tui import is_local_host
 from outreach.db.engine import Database
 from outreach.db.models import Agent, AuditLog, Business, Call
 from tests.tui.conftest import World
+from tests.waiting import wait_for, wait_until
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_FLAGS = [
@@ -46,16 +46,16 @@ def _free_port() -> int:
 
 
 def _wait_port(port: int, proc: subprocess.Popen[bytes], timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    def listening() -> bool:
         if proc.poll() is not None:
             raise AssertionError(f"the process ended early ({proc.returncode})")
         try:
             socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return
+            return True
         except OSError:
-            time.sleep(0.2)
-    raise AssertionError(f"nothing listens on port {port}")
+            return False
+
+    wait_until(listening, f"something listens on port {port}", timeout=timeout)
 
 
 class Cdp:
@@ -78,6 +78,14 @@ class Cdp:
     async def js(self, expression: str) -> object:
         result = await self("Runtime.evaluate", expression=expression, returnByValue=True)
         return result["result"].get("value")
+
+    async def drawn(self, text: str, since: int = 0) -> bool:
+        """Has the app drawn `text` in the page (in what it sent after the first `since`
+        characters)? See RECORD_DRAWN."""
+        return bool(await self.js(f"window.__drawn.indexOf({json.dumps(text)}, {since}) >= 0"))
+
+    async def drawn_so_far(self) -> int:
+        return int(str(await self.js("window.__drawn.length")))
 
     async def key(self, key: str, code: int, text: str) -> None:
         for kind in ("keyDown", "keyUp"):
@@ -112,6 +120,22 @@ def _logins(db: Database) -> list[str]:
         )
 
 
+# what the app sends to the page's terminal, kept as text in window.__drawn (set up before the
+# page's own script opens its websocket): the tests wait until the app has drawn what they need
+RECORD_DRAWN = """
+window.__drawn = '';
+const Native = window.WebSocket;
+window.WebSocket = class extends Native {
+  constructor(...args) {
+    super(...args);
+    const decoder = new TextDecoder();
+    this.addEventListener('message', (e) => {
+      if (typeof e.data !== 'string') window.__drawn += decoder.decode(e.data, {stream: true});
+    });
+  }
+};
+"""
+
 # the page's window.open, recorded instead of leaving the page (tel: would start a softphone)
 RECORD_OPENED = (
     "window.__opened = []; window.open = (...args) => { window.__opened.push(args.map(String)); "
@@ -140,11 +164,13 @@ async def _click_the_card(cdp: Cdp) -> list[list[str]]:
                     "Input.dispatchMouseEvent", type=kind, x=x, y=y, button="left", clickCount=1
                 )
     opened: list[list[str]] = []
-    for _ in range(50):
+
+    async def both_opened() -> bool:
+        nonlocal opened
         opened = json.loads(str(await cdp.js("JSON.stringify(window.__opened)")))
-        if {o[0] for o in opened} >= {"tel:+33612345601", "mailto:contact@boulangerie.fr"}:
-            break
-        await asyncio.sleep(0.1)
+        return {o[0] for o in opened} >= {"tel:+33612345601", "mailto:contact@boulangerie.fr"}
+
+    await wait_for(None, both_opened, lambda: f"the page opened tel: and mailto: ({opened})")
     return opened
 
 
@@ -157,10 +183,12 @@ async def _browse(url: str, profile: Path, db: Database, shot: Path) -> list[lis
     )
     try:
         port_file = profile / "DevToolsActivePort"
-        deadline = time.monotonic() + 30
-        while not port_file.exists() or not port_file.read_text().strip():
-            assert time.monotonic() < deadline, "chromium did not start"
-            await asyncio.sleep(0.1)
+        await wait_for(
+            None,
+            lambda: port_file.exists() and port_file.read_text().strip(),
+            "chromium started (its DevToolsActivePort file)",
+            timeout=30,
+        )
         devtools = int(port_file.read_text().split()[0])
         async with aiohttp.ClientSession() as http:
             async with http.get(f"http://127.0.0.1:{devtools}/json/list") as resp:
@@ -168,42 +196,53 @@ async def _browse(url: str, profile: Path, db: Database, shot: Path) -> list[lis
             async with http.ws_connect(pages[0]["webSocketDebuggerUrl"], max_msg_size=0) as ws:
                 cdp = Cdp(ws)
                 await cdp("Page.enable")
+                await cdp("Page.addScriptToEvaluateOnNewDocument", source=RECORD_DRAWN)
                 await cdp("Page.navigate", url=url)
                 # textual.js marks the body "-first-byte" once the app's first screen arrives
-                classes = ""
-                for _ in range(300):
-                    classes = str(await cdp.js("document.body ? document.body.className : ''"))
-                    if "-first-byte" in classes:
-                        break
-                    await asyncio.sleep(0.1)
-                assert "-first-byte" in classes, f"the app never drew in the page ({classes!r})"
-                await asyncio.sleep(1.0)
+                await wait_for(
+                    None,
+                    lambda: cdp.js(
+                        "document.body && document.body.classList.contains('-first-byte')"
+                    ),
+                    "the app drew in the page",
+                    timeout=30,
+                )
+                # the login form, down to its PIN field (its placeholder: no words, any language)
+                await wait_for(None, lambda: cdp.drawn("••••"), "the login form drawn", timeout=30)
                 await cdp.js("document.querySelector('.xterm-helper-textarea').focus()")
                 await cdp("Input.insertText", text="claire")
+                await wait_for(None, lambda: cdp.drawn("claire"), "the login typed shown")
+                mark = await cdp.drawn_so_far()
                 await cdp.key("Enter", 13, "\r")
-                await asyncio.sleep(0.3)
+                # Entrée moved to the PIN field: the app draws that field again (with its cursor)
+                await wait_for(None, lambda: cdp.drawn("•••", mark), "the PIN field focused")
                 await cdp.key("Enter", 13, "\r")
-                for _ in range(150):
-                    if "claire" in _logins(db):
-                        break
-                    await asyncio.sleep(0.1)
+                await wait_for(
+                    None, lambda: "claire" in _logins(db), "claire logged in", timeout=30
+                )
                 # textual-serve's splash (logo and name) is gone, the terminal is shown
                 splash = await cdp.js(
                     "getComputedStyle(document.querySelector('.intro-dialog')).display"
                 )
                 assert splash == "none", f"the splash page is still shown ({splash!r})"
                 # the campaigns screen: Entrée opens the campaign, 2 records "Pas de réponse"
-                await asyncio.sleep(1.0)
+                await wait_for(
+                    None, lambda: cdp.drawn("Confinement 2"), "the campaigns screen drawn"
+                )
                 await cdp.key("Enter", 13, "\r")
-                await asyncio.sleep(2.0)  # the call screen loads its business in a worker
+                # the call screen loads its business in a worker, then draws its card
+                await wait_for(
+                    None,
+                    lambda: cdp.drawn("Boulangerie du Marché"),
+                    "the first business's card drawn",
+                    timeout=30,
+                )
                 # the phone and the e-mail are links a click opens (tel:, mailto:)
                 opened = await _click_the_card(cdp)
                 await cdp.key("2", 50, "2")
-                for _ in range(150):
-                    if _calls(db):
-                        break
-                    await asyncio.sleep(0.1)
-                await asyncio.sleep(1.0)
+                await wait_for(None, lambda: _calls(db), "the outcome recorded", timeout=30)
+                # the screenshot shows the next business
+                await wait_for(None, lambda: cdp.drawn("Coiffure Élodie"), "the next card drawn")
                 png = await cdp("Page.captureScreenshot", format="png")
                 import base64
 
@@ -326,9 +365,11 @@ def test_serve_closes_a_crashed_apps_state_by_itself(world: World) -> None:
 
     try:
         _wait_port(port, server)
-        deadline = time.monotonic() + 30
-        while states()[-1][0] != "logged_out" and time.monotonic() < deadline:
-            time.sleep(0.2)
+        wait_until(
+            lambda: states()[-1][0] == "logged_out",
+            lambda: f"the crashed state closed by the sweeper ({states()})",
+            timeout=30,
+        )
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         try:
