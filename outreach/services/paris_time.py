@@ -8,6 +8,8 @@ Three forms of the same rule, tested equal in tests/services/test_paris_time.py:
   for `iso(datetime.fromisoformat(...))` (timeit, 4,032 stored times, best of 5, 2026-12-04);
 - `iso_sql(column)`: the same text made by PostgreSQL (for COPY), the session's time zone being
   Paris (`SET_ZONE`).
+
+Times on screen are another format in another zone (the agent's): outreach/tui/format.py.
 """
 
 from __future__ import annotations
