@@ -15,6 +15,7 @@ from outreach.db import migrate
 from outreach.db.engine import Database
 from outreach.errors import InvalidInput
 from outreach.services.backup import backup_sqlite
+from tests.waiting import wait_until
 
 
 def _fill(path: str, rows: int) -> None:
@@ -62,8 +63,7 @@ def test_copy_while_another_connection_writes(sqlite_db: Database, tmp_path: Pat
     thread = threading.Thread(target=writer)
     thread.start()
     try:
-        while len(commits) < 50:
-            time.sleep(0.01)
+        wait_until(lambda: len(commits) >= 50, lambda: f"50 commits ({len(commits)})", timeout=60)
         copies = []
         for n in range(3):
             started = time.monotonic()

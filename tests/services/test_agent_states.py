@@ -21,6 +21,7 @@ from outreach.services import agent_times
 from outreach.services.agents import get_agent
 from outreach.services.selection import CallFilter, resolve
 from tests.supervision.builders import World, build_world
+from tests.waiting import wait_until
 
 T0 = datetime(2020, 11, 2, 8, 0, tzinfo=UTC)  # 9:00 in Paris, the day of calls 5 and 6
 
@@ -287,8 +288,6 @@ def test_seeded_histories_follow_the_rules(db: Database) -> None:
 def test_the_sweeper_closes_a_crashed_apps_state_by_itself(db: Database) -> None:
     """`outreach serve`'s sweeper (real clock): a state whose lease ran out is stored as closed
     without anyone calling close_expired; a live one is left alone."""
-    import time
-
     w = build_world(db)
     a, b = w.agent["agent_bre"], w.agent["agent_idf"]
     now = datetime.now(UTC)
@@ -297,9 +296,11 @@ def test_the_sweeper_closes_a_crashed_apps_state_by_itself(db: Database) -> None
     sweeper = states.ExpirySweeper(db, every=0.05)
     sweeper.start()
     try:
-        deadline = time.monotonic() + 30
-        while rows(db, a)[-1][0] != "logged_out" and time.monotonic() < deadline:
-            time.sleep(0.05)
+        wait_until(
+            lambda: rows(db, a)[-1][0] == "logged_out",
+            lambda: f"the crashed state closed by the sweeper ({rows(db, a)})",
+            timeout=30,
+        )
     finally:
         sweeper.stop()
         sweeper.join(10)

@@ -35,6 +35,7 @@ from outreach.services.mail.queueing import (
 )
 from outreach.services.mail.smtp import Connection, parse_smtp_url
 from tests.factories import make_agent, make_business, make_campaign
+from tests.waiting import wait_until
 
 NOW = datetime(2020, 11, 3, 9, 30)  # naive UTC, as stored
 
@@ -422,7 +423,6 @@ def test_serve_sends_the_queue(sqlite_db: Database, smtp_server: Server, tmp_pat
     import os
     import signal
     import sys
-    import time
 
     agent = make_agent(sqlite_db, "conseiller")
     biz = make_business(sqlite_db, "Fleuriste", email="fleurs@exemple.fr")
@@ -441,10 +441,12 @@ def test_serve_sends_the_queue(sqlite_db: Database, smtp_server: Server, tmp_pat
         start_new_session=True,
     )
     try:
-        deadline = time.monotonic() + 60
-        while not smtp_server.recorder.received and time.monotonic() < deadline:
+
+        def sent() -> bool:
             assert server.poll() is None, server.communicate()[0]
-            time.sleep(0.2)
+            return bool(smtp_server.recorder.received)
+
+        wait_until(sent, "a mail received by the SMTP server", timeout=60)
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         out = server.communicate(timeout=30)[0].decode()

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime
 
 from textual.app import App
-from textual.pilot import Pilot
 from textual.widgets import DataTable, Sparkline, Static
 
 from outreach.db.engine import Database
 from outreach.services.backend import Backend
 from outreach.tui.screens.dashboard import DashboardScreen
 from tests.supervision.builders import add_call, build_world
+from tests.waiting import wait_for
 
 NOW = datetime(2021, 4, 6, 16, 30, tzinfo=UTC)
 
@@ -28,14 +27,6 @@ class Host(App[None]):
         )
 
 
-async def wait_until(pilot: Pilot[None], check: Callable[[], bool], tries: int = 100) -> None:
-    for _ in range(tries):
-        await pilot.pause(0.05)
-        if check():
-            return
-    raise AssertionError("condition not reached")
-
-
 def cell_texts(table: DataTable) -> list[list[str]]:
     return [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
 
@@ -46,7 +37,7 @@ async def test_dashboard_shows_and_refreshes(sqlite_db: Database) -> None:
     async with app.run_test(size=(160, 48)) as pilot:
         screen = app.screen
         assert isinstance(screen, DashboardScreen)
-        await wait_until(pilot, lambda: screen.last is not None)
+        await wait_for(pilot, lambda: screen.last is not None, "the dashboard loaded")
         lockdowns = cell_texts(screen.query_one("#dash-lockdowns", DataTable))
         assert lockdowns[0] == ["confinement-1", "4", "3", "2", "3"]
         assert lockdowns[-1][0] == "(hors confinement)"
@@ -63,10 +54,13 @@ async def test_dashboard_shows_and_refreshes(sqlite_db: Database) -> None:
             datetime(2021, 4, 6, 14, 5),
             ("digital_diagnostic",),
         )
-        await wait_until(
-            pilot, lambda: screen.last is not None and screen.last.total.contacts == 10
+        # the screen's timer refreshes it (every 0.2 s here); the tables are filled by the same
+        # message that sets `last`
+        await wait_for(
+            pilot,
+            lambda: screen.last is not None and screen.last.total.contacts == 10,
+            "the dashboard refreshed with the new call",
         )
-        await pilot.pause(0.1)
         agents = cell_texts(screen.query_one("#dash-agents", DataTable))
         # the live board: every person of the scope, their state, today's counts
         assert ["Agent_Bre", "Déconnecté", "-", "", "1", "1", "1"] in agents

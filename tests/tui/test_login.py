@@ -15,6 +15,7 @@ from outreach.tui.app import OutreachApp
 from outreach.tui.screens.campaigns import CampaignsScreen
 from outreach.tui.screens.login import LoginScreen
 from tests.tui.conftest import World, app_for, settle
+from tests.waiting import wait_for
 
 
 def _error(app: OutreachApp) -> str:
@@ -46,10 +47,12 @@ async def test_agent_option_without_database_shows_the_form(tmp_path: Path) -> N
     away = open_database(f"sqlite:///{tmp_path / 'away' / 'outreach.sqlite3'}")
     app = app_for(away, agent_login="claire", outbox_dir=tmp_path / "outbox")
     async with app.run_test(size=(100, 30)) as pilot:
-        for _ in range(300):  # the login worker fails: `settle` would raise its error
-            await pilot.pause(0.01)
-            if isinstance(app.screen, LoginScreen) and app.screen.query("#login"):
-                break
+        # the login worker fails: `settle` would raise its error
+        await wait_for(
+            pilot,
+            lambda: isinstance(app.screen, LoginScreen) and app.screen.query("#login"),
+            "the login form shown again",
+        )
         assert isinstance(app.screen, LoginScreen)  # to try again, not a blank screen
         assert app.screen.query_one("#login", Input).value == "claire"
     away.dispose()
