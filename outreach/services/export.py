@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -518,13 +519,10 @@ def _write_export(
 ) -> tuple[SheetWriter, int]:
     """Write the export into `target`'s temporary file: (the closed writer, rows expected)."""
     with db.reading() as session:
-        cache = None
-        if db.is_sqlite:
-            # a one-pass read gains nothing from the 64 MB page cache: keep memory flat
-            conn = session.connection()
-            cache = conn.exec_driver_sql("PRAGMA cache_size").scalar()
-            conn.exec_driver_sql(f"PRAGMA cache_size = -{EXPORT_CACHE_KB}")
-        try:
+        small_cache: AbstractContextManager[None] = nullcontext()
+        if db.is_sqlite:  # a one-pass read: see bulk.sqlite_page_cache
+            small_cache = bulk.sqlite_page_cache(session.connection(), EXPORT_CACHE_KB)
+        with small_cache:
             keys: list[str] = []
             rows: Iterator[Sequence[Any]] = iter(())
             if request.kind == "calls":
@@ -552,9 +550,6 @@ def _write_export(
                 if progress is not None and writer.rows % BATCH == 0:
                     progress(writer.rows, total)
             writer.close()
-        finally:
-            if cache is not None:
-                session.connection().exec_driver_sql(f"PRAGMA cache_size = {int(cache)}")
     return writer, total
 
 
