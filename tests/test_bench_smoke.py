@@ -16,6 +16,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 EXPECTED = {
     "seed": True,  # measure name -> has a bare reference
@@ -40,6 +42,7 @@ EXPECTED = {
 }
 
 
+@pytest.mark.slow
 def test_bench_runs_every_measure(tmp_path: Path) -> None:
     out = tmp_path / "bench.json"
     # a temporary directory of its own: other test runs on this machine make and remove

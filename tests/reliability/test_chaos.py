@@ -53,6 +53,7 @@ def test_double_claims_are_seen() -> None:
     assert _double_claims(claims, calls) == 1
 
 
+@pytest.mark.slow
 def test_chaos_kills_on_both_backends(db: Database, db_url: str) -> None:
     summary = run_chaos(db_url, 4, 5, restart=False)
     _check(summary, 4)

@@ -418,6 +418,7 @@ def test_rgpd_erasure_cancels_and_blanks_the_emails(
     assert smtp_server.recorder.received == []
 
 
+@pytest.mark.slow
 def test_serve_sends_the_queue(sqlite_db: Database, smtp_server: Server, tmp_path: Path) -> None:
     """`outreach serve` with OUTREACH_SMTP_URL set sends what is queued, with no other command."""
     import os

@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 import aiohttp
+import pytest
 from click.testing import CliRunner
 from sqlalchemy import select, update
 
@@ -256,6 +257,7 @@ async def _browse(url: str, profile: Path, db: Database, shot: Path) -> list[lis
             browser.kill()
 
 
+@pytest.mark.slow
 def test_serve_in_headless_chromium(world: World, tmp_path: Path) -> None:
     assert Path(CHROMIUM).exists(), "chromium is missing: apt-get install -y chromium (.ci/run)"
     with world.db.writing() as s:
@@ -333,6 +335,7 @@ def test_serve_on_a_busy_port_says_so_in_one_line(world: World) -> None:
     )
 
 
+@pytest.mark.slow
 def test_serve_closes_a_crashed_apps_state_by_itself(world: World) -> None:
     """A crashed app's agent state (lease run out) is stored as closed by `outreach serve`'s
     sweeper, with no browser connected and nobody calling close_expired."""
