@@ -298,3 +298,20 @@ def test_the_bare_floor_writes_what_the_services_write(pg_db: Database, outcome:
                 bare.close()
         sides[side] = _written(pg_db, call_uuid, tid, business)
     assert sides["bare"] == sides["project"]
+
+
+def test_the_statements_can_be_compiled_before_the_first_claim(pg_db: Database) -> None:
+    from outreach.db import driver
+    from outreach.services.queue.fastpath import compile_statements
+
+    compile_statements(pg_db)
+    compiled = driver._COMPILED[pg_db.engine.dialect]
+    assert len(compiled) == 11  # the context, 8 claim shapes, the record's read and write
+    agent = make_agent(pg_db)
+    camp = make_campaign(pg_db)
+    make_task(pg_db, camp, make_business(pg_db))
+    task = claim_next(pg_db, agent, camp, now=NOW)
+    assert task is not None
+    result = record_call(pg_db, _call(agent, task, "no_answer"), now=NOW)
+    assert result.task_state == "waiting"
+    assert len(compiled) == 11  # nothing more to compile
