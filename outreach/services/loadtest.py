@@ -110,6 +110,10 @@ class ProjectSide:
         self.db = open_database(plan.url, **pool)
         with self.db.engine.connect():
             pass  # connect before the clock starts
+        if self.db.is_postgresql:  # as the bare twin builds its SQL before the clock
+            from outreach.services.queue.fastpath import compile_statements
+
+            compile_statements(self.db)
         self.outbox = (
             Outbox(Path(plan.log_dir) / f"outbox-{index:03d}.jsonl") if plan.outbox else None
         )
