@@ -11,7 +11,6 @@ import re
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import openpyxl
@@ -27,6 +26,7 @@ from outreach.services.access import require_supervisor
 from outreach.services.audit import record_audit
 from outreach.services.importer import ENV_BATCH, ENV_PAUSE, _file_keys, import_businesses
 from tests.supervision.builders import World, build_world, make_siret
+from tests.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 B2 = make_siret(2)  # a BRE firm of the world, phone +33612345678
@@ -226,11 +226,12 @@ def test_an_import_killed_mid_way_is_named_by_the_next_run(
         stderr=subprocess.PIPE,
     )
     try:
-        deadline = time.monotonic() + 120  # a wait for the state, not a timing assertion
-        while _batches_of_runs(db) < 3:
+
+        def three_batches() -> bool:
             assert proc.poll() is None, proc.communicate()
-            assert time.monotonic() < deadline, "the import never committed 3 batches"
-            time.sleep(0.05)
+            return _batches_of_runs(db) >= 3
+
+        wait_until(three_batches, "the import committed 3 batches", timeout=120)
         proc.send_signal(signal.SIGKILL)
     finally:
         proc.kill()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import threading
-import time
 from pathlib import Path
 
 import openpyxl
@@ -21,6 +20,7 @@ from outreach.errors import Forbidden, InvalidInput
 from outreach.services.access import require_supervisor
 from outreach.services.importer import ImportSummary, import_businesses
 from tests.supervision.builders import World, build_world, make_siret
+from tests.waiting import wait_until
 
 S1, S2, S3, S4 = (make_siret(n) for n in (101, 102, 103, 104))
 BAD_SIRET = S1[:-1] + str((int(S1[-1]) + 1) % 10)
@@ -190,17 +190,23 @@ def test_postgresql_firm_added_by_another_import_meanwhile_is_updated(
     done: list[ImportSummary] = []
     worker = threading.Thread(target=lambda: done.append(import_businesses(pg_db, sup, path)))
     worker.start()
-    for _ in range(500):  # until the import waits on the other transaction's row
+
+    def import_waits_on_the_lock() -> bool:
         with pg_db.engine.connect() as watch:
             waiting = watch.exec_driver_sql(
                 "SELECT count(*) FROM pg_stat_activity"
                 " WHERE datname = current_database() AND wait_event_type = 'Lock'"
             )
-            if waiting.scalar():
-                break
-        time.sleep(0.01)
-    other.commit()
-    other.close()
+            return bool(waiting.scalar())
+
+    try:
+        wait_until(
+            import_waits_on_the_lock,
+            lambda: f"the import waiting on the other transaction's row (done: {done})",
+        )
+        other.commit()
+    finally:
+        other.close()  # not committed when the wait failed: the import goes on, then ends
     worker.join(30)
     (summary,) = done
     assert (summary.read, summary.new, summary.updated, summary.rejected) == (1, 0, 1, 0)
