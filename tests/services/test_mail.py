@@ -378,10 +378,10 @@ def test_worker_sends_in_the_background(db: Database, world: World, smtp_server:
     worker = sender.MailWorker(db, parse_smtp_url(smtp_server.url), every=0.05)
     worker.start()
     try:
-        for _ in range(200):
-            if smtp_server.recorder.received:
-                break
-            threading.Event().wait(0.05)
+        wait_until(
+            lambda: smtp_server.recorder.received and _messages(db)[0].state == "sent",
+            lambda: f"the mail sent by the worker ({_messages(db)[0].state})",
+        )
     finally:
         worker.stop()
         worker.join(5)
