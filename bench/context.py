@@ -93,7 +93,7 @@ class Target:
     def _admin(sql: str) -> None:
         conninfo = make_url(PG_ADMIN).set(drivername="postgresql").render_as_string(False)
         with psycopg.connect(conninfo, autocommit=True) as conn:
-            conn.execute(sql)  # type: ignore[arg-type]
+            conn.execute(sql)
 
 
 def raw_connect(url: str) -> Any:

@@ -132,9 +132,9 @@ def main(argv: list[str] | None = None) -> None:
 
     def run_with_pilot(self: App[Any], *args: Any, **kwargs: Any) -> Any:
         kwargs.setdefault("auto_pilot", _auto_pilot(path))
-        return run(self, *args, **kwargs)  # type: ignore[arg-type]
+        return run(self, *args, **kwargs)
 
-    OutreachApp.run = run_with_pilot  # type: ignore[method-assign,assignment]
+    OutreachApp.run = run_with_pilot  # type: ignore[method-assign]
     outreach_main(argv)
 
 

@@ -88,7 +88,7 @@ def measure_tui_keys(bench: Bench) -> None:
                 paint()
                 frames.append(time.perf_counter())
 
-            call._compositor_refresh = painted  # type: ignore[method-assign]
+            call._compositor_refresh = painted
             driver = app._driver
             assert driver is not None
             for _ in range(presses):
@@ -187,7 +187,7 @@ def measure_tui_paste(bench: Bench) -> None:
                 paint()
                 frames.append(time.perf_counter())
 
-            search._compositor_refresh = painted  # type: ignore[method-assign]
+            search._compositor_refresh = painted
             driver = app._driver
             assert driver is not None
             for _ in range(rounds):

@@ -182,7 +182,7 @@ def run_chaos(
                 wait_until = time.monotonic() + 2.0
                 while state[victim] != IN_CALL and time.monotonic() < wait_until:
                     time.sleep(0.001)
-                os.kill(procs[victim].pid, signal.SIGKILL)  # type: ignore[arg-type]
+                os.kill(procs[victim].pid, signal.SIGKILL)
                 killed[victim] = held[victim] if state[victim] == IN_CALL else 0
                 continue
             if restart_at is not None and elapsed >= restart_at:

@@ -240,8 +240,8 @@ def _rows(path: Path, summary: ImportSummary) -> Iterator[tuple[int, list[Any]]]
         try:
             sheet = book.worksheets[0]
             missing = _formulas_without_value(book, sheet)
-            for n, row in enumerate(sheet.iter_rows(values_only=True), start=1):
-                cells = list(row)
+            for n, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+                cells: list[Any] = list(values)
                 for column, formula in missing.get(n, ()):
                     if column < len(cells):
                         cells[column] = _NoValue(formula)

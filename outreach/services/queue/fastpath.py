@@ -38,6 +38,9 @@ from typing import Any
 from sqlalchemy import (
     LABEL_STYLE_NONE,
     Boolean,
+    ColumnClause,
+    ColumnElement,
+    Select,
     String,
     Text,
     bindparam,
@@ -88,7 +91,7 @@ B = claiming.B
 
 
 @cache
-def _context_wake_stmt():  # type: ignore[no-untyped-def]
+def _context_wake_stmt() -> Select[*tuple[Any, ...]]:
     """The agent and campaign (`context._context_stmt`), the campaign's due waiting tasks made
     queued in the same statement (only while the campaign is active)."""
     k = Campaign.__table__
@@ -121,7 +124,7 @@ assert len(_HISTORY_NAMES) == HISTORY_WIDTH
 
 
 @lru_cache(maxsize=16)
-def _claim_read_stmt(queue_open: bool, scoped: bool, windowed: bool):  # type: ignore[no-untyped-def]
+def _claim_read_stmt(queue_open: bool, scoped: bool, windowed: bool) -> Select[*tuple[Any, ...]]:
     """The claim (a CTE) and what the call screen shows of the task: one row per line of the
     business's history (one row with empty history columns when it has none)."""
     claimed = (
@@ -229,7 +232,6 @@ def claim_once(
 # --- record ----------------------------------------------------------------------------------------
 
 _TASK_NAMES = tuple(c.name for c in recording._TASK_COLUMNS)
-_BUSINESS_NAMES = tuple(c.name for c in recording._BUSINESS_COLUMNS)  # b_id, b_name, ...
 # the task's columns the record's rules decide (the others: the time, the lease released)
 _TASK_DECIDED = (
     "state",
@@ -262,11 +264,11 @@ _CALL_COLUMNS = (
 
 
 # the version of a task's row: PostgreSQL gives every write of a row a new xmin
-_XMIN = literal_column("call_tasks.xmin::text")
+_XMIN: ColumnClause[str] = literal_column("call_tasks.xmin::text")
 
 
 @cache
-def _record_read_stmt():  # type: ignore[no-untyped-def]
+def _record_read_stmt() -> Select[*tuple[Any, ...]]:
     """Agent, campaign, a call already stored with the uuid, the task and its business."""
     ctx = _context_stmt()
     return (
@@ -281,7 +283,7 @@ def _record_read_stmt():  # type: ignore[no-untyped-def]
 
 
 @cache
-def _record_write_stmt():  # type: ignore[no-untyped-def]
+def _record_write_stmt() -> Select[int]:
     """The task (compare and set), the call, its answers, referrals and their first events, the
     business's changes and the audit rows. Kept under psycopg's limits for caching the parsing
     of a statement (4 kB, 50 parameters): the time and the ids come from the CTEs' results."""
@@ -306,7 +308,7 @@ def _record_write_stmt():  # type: ignore[no-untyped-def]
         .returning(T.c.id, T.c.business_id, T.c.last_outcome, T.c.last_call_at)
         .cte("t")
     )
-    call_values = {
+    call_values: dict[str, ColumnElement[Any]] = {
         name: p(f"c_{name}", type_=c_.c[name].type)
         for name in _CALL_COLUMNS
         if name not in _CALL_FROM_TASK
@@ -563,7 +565,8 @@ def record_fast(db: Database, call: CallInput, now: datetime) -> RecordResult | 
             answers = recording._checked_answers(call.answers, ctx.script) if call.answers else {}
             if ctx.campaign.purpose == VERIFICATION and call.answers:
                 return None  # the answers set the business's sells_online: the general path
-            v = row._mapping  # type: ignore[union-attr]
+            assert row is not None  # (context_of_row refused a missing one)
+            v = row._mapping
             task = SimpleNamespace(**{name: v[f"t_{name}"] for name in _TASK_NAMES})
             if task.id is None:
                 raise NotFound(_("tâche inconnue : n° {id}").format(id=call.task_id))
@@ -575,7 +578,12 @@ def record_fast(db: Database, call: CallInput, now: datetime) -> RecordResult | 
                     ).format(id=call.task_id)
                 )
             business = recording._Business(
-                *(v[name] for name in _BUSINESS_NAMES[:6]),
+                v["b_id"],
+                v["b_name"],
+                v["b_chamber_id"],
+                v["b_department"],
+                v["b_phone"],
+                v["b_phone_alt"],
                 bool(v["b_phone_flagged"]),
                 bool(v["b_phone_alt_flagged"]),
                 v["b_status"],
