@@ -185,10 +185,10 @@ def run_chaos(
                 os.kill(procs[victim].pid, signal.SIGKILL)
                 killed[victim] = held[victim] if state[victim] == IN_CALL else 0
                 continue
-            if restart_at is not None and elapsed >= restart_at:
+            if command is not None and restart_at is not None and elapsed >= restart_at:
                 restart_at = None
                 began = time.time()
-                done = subprocess.run(command, capture_output=True, text=True, timeout=120)  # type: ignore[arg-type]
+                done = subprocess.run(command, capture_output=True, text=True, timeout=120)
                 if done.returncode != 0:
                     restart_error = (done.stderr or done.stdout).strip()[:300]
                 restart_window = (began, time.time())

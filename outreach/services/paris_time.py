@@ -59,6 +59,7 @@ def iso_text(stored: str | None) -> str | None:
     if not stored:
         return stored
     try:
+        # a None cached (an hour that takes the long way) raises TypeError, caught below
         local, offset = _LOCAL_HOURS[stored[:13]]  # type: ignore[misc]
     except KeyError:  # a new hour
         if len(_LOCAL_HOURS) > 200_000:

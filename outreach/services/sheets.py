@@ -25,7 +25,7 @@ import json
 from collections.abc import Sequence
 from datetime import date, datetime
 from pathlib import Path
-from typing import IO, Any, BinaryIO, Protocol
+from typing import Any, BinaryIO, Protocol
 
 from outreach.services.neutralise import TRIGGER_SET, neutralise
 
@@ -72,7 +72,7 @@ class SheetWriter(Protocol):
     def close(self) -> None: ...
 
 
-def _text_file(target: Path | BinaryIO, newline: str) -> IO[str]:
+def _text_file(target: Path | BinaryIO, newline: str) -> io.TextIOWrapper:
     """A UTF-8 text file at `target`, a path or a binary file (a SafeFile's); the writer's
     close() closes it either way."""
     if isinstance(target, Path):
@@ -120,6 +120,7 @@ class CsvWriter:
         if set(map(len, rows)) != {width}:
             return None
         try:
+            # a None among the cells raises TypeError (caught): its rows go by the csv module
             text = "\r\n".join([delimiter.join(values) for values in rows])  # type: ignore[arg-type]
         except TypeError:  # None or some other value: the csv module knows what to write
             return None
@@ -139,7 +140,7 @@ class CsvWriter:
         if lines:
             self._file.flush()
             data = b"\r\n".join([line[:-1] for line in lines]) + b"\r\n"
-            self._file.buffer.write(data)  # type: ignore[attr-defined]
+            self._file.buffer.write(data)
         self.rows += len(lines)
 
     def close(self) -> None:

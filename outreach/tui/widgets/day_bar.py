@@ -11,6 +11,7 @@ call screen's key `a` takes it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from rich.text import Text
 from textual import work
@@ -51,8 +52,8 @@ OVER = "bold red"  # a wrap-up past the campaign's limit
 
 
 class DayBar(Vertical):
-    def __init__(self, context: AgentContext, campaign_id: int, **kwargs: object) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
+    def __init__(self, context: AgentContext, campaign_id: int, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
         self.context = context
         self.campaign_id = campaign_id
         self.alert: CallbackItem | None = None

@@ -19,6 +19,7 @@ from textual.widgets._footer import FooterKey
 from outreach.i18n import _
 
 if TYPE_CHECKING:
+    from textual.app import ComposeResult
     from textual.screen import Screen
 
 
@@ -44,7 +45,7 @@ class KeyFooter(Footer):
             self.compact,
         )
 
-    def compose(self):  # type: ignore[no-untyped-def]
+    def compose(self) -> ComposeResult:
         if self._bindings_ready:
             self._shown = self._showing()
         # descriptions are French message ids read when the screens were imported: shown in the

@@ -6,7 +6,10 @@ campaign names end in "…" rather than wrapping (three lines a row would leave 
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from rich.table import Table
+from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
@@ -15,12 +18,12 @@ from outreach.services.types import ClaimedTask
 from outreach.tui.format import in_zone, outcome_label, referral_label, referral_status_label
 
 
-def _when(moment, zone: str) -> str:  # type: ignore[no-untyped-def]
+def _when(moment: datetime, zone: str) -> str:
     return in_zone(moment, zone).strftime("%d/%m/%y %H:%M")
 
 
 class HistoryTable(VerticalScroll):
-    def compose(self):  # type: ignore[no-untyped-def]
+    def compose(self) -> ComposeResult:
         yield Static(id="history-table")
 
     def show(self, task: ClaimedTask, zone: str) -> None:

@@ -9,6 +9,8 @@ starts no choice is kept as that answer. A question without choices takes free t
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
@@ -39,8 +41,8 @@ class ChoiceField(Static, can_focus=True):
             super().__init__()
             self.field = field
 
-    def __init__(self, question: ScriptQuestion, **kwargs: object) -> None:
-        super().__init__("", **kwargs)  # type: ignore[arg-type]
+    def __init__(self, question: ScriptQuestion, **kwargs: Any) -> None:
+        super().__init__("", **kwargs)
         self.question = question
         self.typed = ""
 
@@ -115,8 +117,8 @@ class ScriptForm(VerticalScroll, can_focus=False):
 
     Not focusable itself: Tab goes straight to the answers."""
 
-    def __init__(self, **kwargs: object) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
         self._script: tuple[ScriptQuestion, ...] | None = None
         self._intro: str | None = None
 

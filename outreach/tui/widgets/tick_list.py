@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from textual import on
 from textual.widgets import SelectionList
@@ -15,10 +16,10 @@ def box(ticked: bool) -> str:
 class TickList(SelectionList[str]):
     """`SelectionList` of (label, value) items; Space ticks, and the mark is in the label."""
 
-    def __init__(self, items: Iterable[tuple[str, str]], **kwargs: object) -> None:
+    def __init__(self, items: Iterable[tuple[str, str]], **kwargs: Any) -> None:
         pairs = list(items)
         self._labels = [label for label, _value in pairs]
-        super().__init__(*((box(False) + label, value) for label, value in pairs), **kwargs)  # type: ignore[arg-type]
+        super().__init__(*((box(False) + label, value) for label, value in pairs), **kwargs)
 
     @on(SelectionList.SelectedChanged)
     def _mark(self) -> None:
