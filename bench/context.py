@@ -150,7 +150,9 @@ def run_child(
         cmd, env=env, stdout=stdout or subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=ROOT
     )
     err_chunks: list[bytes] = []
-    reader = threading.Thread(target=lambda: err_chunks.append(proc.stderr.read()))  # type: ignore[union-attr]
+    stderr = proc.stderr
+    assert stderr is not None  # stderr=PIPE
+    reader = threading.Thread(target=lambda: err_chunks.append(stderr.read()))
     reader.start()
     peak = 0
     while True:

@@ -100,6 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         project_seed = 0.0
         if not args.url:
+            # (the project's seed opens no database of its own: no Database to give)
             project_seed = seed_project(Bench(args, target, url, None, workdir))  # type: ignore[arg-type]
             log(f"seeded in {project_seed:.1f} s")
         db = open_database(url)

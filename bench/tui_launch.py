@@ -80,7 +80,7 @@ def _auto_pilot(path: str) -> Callable[[Pilot[Any]], Awaitable[None]]:
                 deadline,
             )
             chosen = next((c for c in screen.campaigns if c.name == wanted), screen.campaigns[0])
-            app.open_campaign(chosen)  # type: ignore[attr-defined]
+            app.open_campaign(chosen)  # type: ignore[attr-defined]  # pilot.app: an OutreachApp
             call = await _until(
                 lambda: (
                     isinstance(app.screen, CallScreen)
@@ -134,7 +134,7 @@ def main(argv: list[str] | None = None) -> None:
         kwargs.setdefault("auto_pilot", _auto_pilot(path))
         return run(self, *args, **kwargs)
 
-    OutreachApp.run = run_with_pilot  # type: ignore[method-assign]
+    OutreachApp.run = run_with_pilot  # type: ignore[method-assign]  # the launcher's own run
     outreach_main(argv)
 
 

@@ -74,6 +74,7 @@ class DriverStatement:
                 results.append((i, proc))
         self._results = tuple(results)
         # attribute access by column name (a repeated name is reached by position only)
+        # (field names known at run time only: mypy types no such namedtuple)
         base = namedtuple("Row", self.keys or ("_",), rename=True)  # type: ignore[misc]
 
         class Row(base):
@@ -95,6 +96,7 @@ class DriverStatement:
     def run(self, conn: Connection, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
         """Every row of the statement run with `params` on `conn`, as tuples."""
         sql, args = self.sql, self.args(params)
+        # (a live Connection's driver_connection is psycopg's, never None)
         cursor: Any = RawCursor(conn.connection.driver_connection)  # type: ignore[arg-type]
         try:
             for fn in conn.dispatch.before_cursor_execute:

@@ -114,7 +114,9 @@ def test_a_lost_connection_is_invalidated_and_the_next_unit_reconnects(pg_db: Da
     agent = make_agent(pg_db)
     stmt = select(Agent.__table__.c.id).where(Agent.__table__.c.id == bindparam("agent"))
     with pg_db.statement_conn() as conn:
-        pid = conn.connection.driver_connection.info.backend_pid  # type: ignore[union-attr]
+        raw = conn.connection.driver_connection
+        assert raw is not None
+        pid = raw.info.backend_pid
         with psycopg.connect(_admin_conninfo(), autocommit=True) as admin:
             admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
         with pytest.raises(DBAPIError) as got:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import func, text
+from sqlalchemy import QueuePool, func, text
 from sqlalchemy.exc import OperationalError
 
 from outreach.db import engine as engine_module
@@ -78,6 +78,13 @@ def _kept_pid(db: Database) -> int:
         return int(driver_statement(conn, stmt).run(conn, {})[0][0])
 
 
+def _checked_out(db: Database) -> int:
+    """Connections of the pool lent out now."""
+    pool = db.engine.pool
+    assert isinstance(pool, QueuePool)
+    return pool.checkedout()
+
+
 def test_units_that_follow_each_other_keep_their_connection_and_dispose_ends_it(
     pg_db: Database,
 ) -> None:
@@ -85,18 +92,18 @@ def test_units_that_follow_each_other_keep_their_connection_and_dispose_ends_it(
     try:
         first = _kept_pid(db)
         assert _kept_pid(db) == first
-        assert db.engine.pool.checkedout() == 1  # type: ignore[attr-defined]
+        assert _checked_out(db) == 1
         assert _one(db) == 1  # the rest of the pool still serves other units
     finally:
         db.dispose()
-    assert db.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+    assert _checked_out(db) == 0
 
 
 def test_a_pool_of_one_keeps_nothing(pg_db: Database) -> None:
     db = open_database(pg_db.url, pool_size=1, max_overflow=0)
     try:
         _kept_pid(db)
-        assert db.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+        assert _checked_out(db) == 0
         assert _one(db) == 1
     finally:
         db.dispose()
