@@ -37,6 +37,34 @@ def _painted_after(frames: list[float], moment: float) -> bool:
     return bool(frames) and frames[-1] > moment
 
 
+async def _until(test: Callable[[], Any], what: str = "the app", limit: float = 60.0) -> Any:
+    """Poll `test` every 0.5 ms until it returns something true, and return that."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        got = test()
+        if got:
+            return got
+        await asyncio.sleep(0.0005)
+    raise TimeoutError(f"TUI benchmark: timed out waiting for {what}")
+
+
+async def _open_live_campaign(app: Any) -> Any:
+    """From the agent's campaigns screen, open the live campaign; its call screen once it shows
+    a business."""
+    from outreach.tui.screens.call import CallScreen
+    from outreach.tui.screens.campaigns import CampaignsScreen
+
+    screen = await _until(
+        lambda: isinstance(app.screen, CampaignsScreen) and app.screen.campaigns and app.screen,
+        "the campaigns",
+    )
+    app.open_campaign(next(c for c in screen.campaigns if c.name == LIVE_CAMPAIGN))
+    return await _until(
+        lambda: isinstance(app.screen, CallScreen) and app.screen.current and app.screen,
+        "the first business",
+    )
+
+
 def measure_tui_keys(bench: Bench) -> None:
     """Outcome key (2, no answer) to the next business painted, in the real app headless.
 
@@ -49,20 +77,9 @@ def measure_tui_keys(bench: Bench) -> None:
 
     from outreach.services.backend import Backend
     from outreach.tui.app import make_app
-    from outreach.tui.screens.call import CallScreen
-    from outreach.tui.screens.campaigns import CampaignsScreen
     from outreach.tui.settings import TuiSettings
 
     presses = 30 if bench.scale >= 0.05 else 8
-
-    async def until(test: Callable[[], Any], limit: float = 60.0) -> Any:
-        deadline = time.monotonic() + limit
-        while time.monotonic() < deadline:
-            got = test()
-            if got:
-                return got
-            await asyncio.sleep(0.0005)
-        raise TimeoutError("TUI benchmark: timed out waiting for the app")
 
     async def run() -> tuple[list[float], list[float]]:
         app = make_app(
@@ -70,16 +87,7 @@ def measure_tui_keys(bench: Bench) -> None:
         )
         painted_ms, shown_ms = [], []
         async with app.run_test(size=(140, 45)) as pilot:
-            screen = await until(
-                lambda: (
-                    isinstance(app.screen, CampaignsScreen) and app.screen.campaigns and app.screen
-                )
-            )
-            live = next(c for c in screen.campaigns if c.name == LIVE_CAMPAIGN)
-            app.open_campaign(live)
-            call = await until(
-                lambda: isinstance(app.screen, CallScreen) and app.screen.current and app.screen
-            )
+            call = await _open_live_campaign(app)
             await pilot.pause()
             frames: list[float] = []
             paint = call._compositor_refresh  # the screen's "draw what changed" step
@@ -95,9 +103,9 @@ def measure_tui_keys(bench: Bench) -> None:
                 before = call.current.task_id
                 t0 = time.perf_counter()
                 driver.send_message(events.Key(OUTCOME_KEY_NO_ANSWER, OUTCOME_KEY_NO_ANSWER))
-                await until(partial(_moved_on, call, before))
+                await _until(partial(_moved_on, call, before))
                 shown = time.perf_counter()
-                await until(partial(_painted_after, frames, shown))
+                await _until(partial(_painted_after, frames, shown))
                 shown_ms.append((shown - t0) * 1000)
                 painted_ms.append((frames[-1] - t0) * 1000)
                 await pilot.pause()  # settle before the next key (not timed)
@@ -133,8 +141,6 @@ def measure_tui_paste(bench: Bench) -> None:
 
     from outreach.services.backend import Backend
     from outreach.tui.app import make_app
-    from outreach.tui.screens.call import CallScreen
-    from outreach.tui.screens.campaigns import CampaignsScreen
     from outreach.tui.screens.search import SearchScreen
     from outreach.tui.settings import TuiSettings
 
@@ -150,31 +156,15 @@ def measure_tui_paste(bench: Bench) -> None:
         )
     query = " ".join(str(name).split()[:2])[:12]
 
-    async def until(test: Callable[[], Any], what: str = "", limit: float = 60.0) -> Any:
-        deadline = time.monotonic() + limit
-        while time.monotonic() < deadline:
-            got = test()
-            if got:
-                return got
-            await asyncio.sleep(0.0005)
-        raise TimeoutError(f"TUI paste benchmark: timed out waiting for {what}")
-
     async def run() -> tuple[list[float], list[float], int]:
         app = make_app(
             Backend(bench.db), TuiSettings(agent_login=AGENT, outbox_dir=bench.workdir / "outbox")
         )
         pasted_ms, search_ms, kept = [], [], 0
         async with app.run_test(size=(140, 45)) as pilot:
-            screen = await until(
-                lambda: (
-                    isinstance(app.screen, CampaignsScreen) and app.screen.campaigns and app.screen
-                )
-            )
-            live = next(c for c in screen.campaigns if c.name == LIVE_CAMPAIGN)
-            app.open_campaign(live)
-            await until(lambda: isinstance(app.screen, CallScreen) and app.screen.current, "call")
+            await _open_live_campaign(app)
             await pilot.press("escape", "s")
-            search = await until(
+            search = await _until(
                 lambda: isinstance(app.screen, SearchScreen) and app.screen, "search screen"
             )
             await pilot.pause()
@@ -197,9 +187,9 @@ def measure_tui_paste(bench: Bench) -> None:
                 await pilot.pause()
                 t0 = time.perf_counter()
                 field.post_message(events.Paste(text))
-                await until(lambda: "collage" in str(status.render()), "the refusal said")
+                await _until(lambda: "collage" in str(status.render()), "the refusal said")
                 handled = time.perf_counter()
-                await until(partial(_painted_after, frames, handled), "a frame")
+                await _until(partial(_painted_after, frames, handled), "a frame")
                 pasted_ms.append((frames[-1] - t0) * 1000)
                 kept = len(field.value)
                 field.value = query
@@ -207,7 +197,7 @@ def measure_tui_paste(bench: Bench) -> None:
                 await pilot.pause()
                 t0 = time.perf_counter()
                 driver.send_message(events.Key("enter", "\r"))
-                await until(lambda: search.hits, "the search's hits")
+                await _until(lambda: search.hits, "the search's hits")
                 search_ms.append((time.perf_counter() - t0) * 1000)
                 await pilot.pause()
         return pasted_ms, search_ms, kept
