@@ -19,14 +19,14 @@ import cProfile
 import sys
 import time
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from bench.bare import BareAgent
+from bench.calls import call_on
 from bench.roundtrips import _ids
 from outreach.db.engine import open_database
 from outreach.services.clock import utcnow
 from outreach.services.queue import claim_next, record_call
-from outreach.services.types import CallInput
 
 BLOCK = 20
 
@@ -55,19 +55,7 @@ def main(argv: list[str] | None = None) -> int:
             prof.disable()
         c1, w1 = time.process_time(), time.perf_counter()
         assert task is not None, "nothing to claim"
-        now = datetime.now(UTC)
-        call = CallInput(
-            uuid=str(uuid.uuid4()),
-            agent_id=agent_id,
-            campaign_id=campaign_id,
-            business_id=task.business.id,
-            task_id=task.task_id,
-            outcome=code,
-            started_at=now - timedelta(seconds=30),
-            ended_at=now,
-            callback_at=now + timedelta(days=1) if code == "callback" else None,
-            answers={"vente_en_ligne": "oui"},
-        )
+        call = call_on(task, agent_id, code, answers={"vente_en_ligne": "oui"})
         c2, w2 = time.process_time(), time.perf_counter()
         if prof and acc:
             prof.enable()

@@ -22,19 +22,20 @@ import sys
 import threading
 import uuid
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
 from bench.bare import BareAgent
+from bench.calls import call_on
 from outreach.db.engine import open_database
 from outreach.db.models import Agent, Campaign
 from outreach.domain.outcomes import OUTCOMES_BY_CODE
 from outreach.services.clock import utcnow
 from outreach.services.queue import claim_next, record_call
-from outreach.services.types import CallInput, ReferralInput
+from outreach.services.types import ReferralInput
 
 LIVE_CAMPAIGN = "Accompagnement numérique des artisans (en cours)"
 OUTCOMES = tuple(OUTCOMES_BY_CODE)  # every outcome of the catalogue, in turn
@@ -142,22 +143,10 @@ def measure(url: str, calls: int = 27) -> dict[str, dict[str, Any]]:
         task = claim_next(db, agent_id, campaign_id)
         assert task is not None, "nothing to claim"
         claimed = proxy.reset()
-        now = datetime.now(UTC)
+        referrals = (ReferralInput("click_and_collect"),) if code == "reached" else ()
         record_call(
             db,
-            CallInput(
-                uuid=str(uuid.uuid4()),
-                agent_id=agent_id,
-                campaign_id=campaign_id,
-                business_id=task.business.id,
-                task_id=task.task_id,
-                outcome=code,
-                started_at=now - timedelta(seconds=30),
-                ended_at=now,
-                callback_at=now + timedelta(days=1) if code == "callback" else None,
-                referrals=(ReferralInput("click_and_collect"),) if code == "reached" else (),
-                answers={"vente_en_ligne": "oui"},
-            ),
+            call_on(task, agent_id, code, referrals=referrals, answers={"vente_en_ligne": "oui"}),
         )
         return claimed, proxy.reset()
 

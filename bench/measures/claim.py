@@ -6,18 +6,16 @@ from __future__ import annotations
 
 import shutil
 import time
-import uuid
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import text
 
+from bench.calls import call_on
 from bench.context import AGENT, LIVE_CAMPAIGN, Bench, log, pct
 from bench.report import Row
 from outreach.db.engine import Database
 from outreach.services.agents import get_agent
 from outreach.services.queue import claim_next, record_call
-from outreach.services.types import CallInput
 
 
 def compare_sides(
@@ -122,20 +120,7 @@ def measure_round_trips(bench: Bench) -> None:
 
 
 def _record_no_answer(db: Database, agent_id: int, task: Any) -> None:
-    now = datetime.now(UTC)
-    record_call(
-        db,
-        CallInput(
-            uuid=str(uuid.uuid4()),
-            agent_id=agent_id,
-            campaign_id=task.campaign_id,
-            business_id=task.business.id,
-            task_id=task.task_id,
-            outcome="no_answer",
-            started_at=now - timedelta(seconds=30),
-            ended_at=now,
-        ),
-    )
+    record_call(db, call_on(task, agent_id, "no_answer"))
 
 
 def work_calls(db: Database, agent_id: int, campaign_id: int, n: int) -> list[float]:
