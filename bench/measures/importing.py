@@ -26,7 +26,12 @@ def make_import_csv(bench: Bench, path: Path, n: int) -> list[str]:
             .where(Business.phone.is_not(None), Business.postcode.is_not(None))
             .limit(5000)
         ).all()
+        # new means new: the seed draws its SIRENs at random over the whole range, so bodies
+        # counted up from 90,000,000 would meet about 8,000 of them (an update, not an insert,
+        # which also moved those firms to the sample's département)
+        taken = set(s.scalars(select(Business.siren)))
     rng = random.Random(6)
+    bodies = (b for b in range(90_000_000, 100_000_000) if luhn_complete(f"{b:08d}") not in taken)
     phones = []
     with path.open("w", newline="", encoding="utf-8") as f:
         w = csv.writer(f, delimiter=";")
@@ -43,7 +48,7 @@ def make_import_csv(bench: Bench, path: Path, n: int) -> list[str]:
         )
         for i in range(n):
             postcode, city, e164, trade = samples[i % len(samples)]
-            siren = luhn_complete(f"{90000000 + i:08d}"[-8:])
+            siren = luhn_complete(f"{next(bodies):08d}")
             siret = luhn_complete(siren + f"{1 + rng.randrange(9):04d}")
             national = phonenumbers.format_number(
                 phonenumbers.parse(str(e164)), phonenumbers.PhoneNumberFormat.NATIONAL

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import threading
+from datetime import datetime
 from pathlib import Path
 
 import openpyxl
@@ -356,3 +357,46 @@ def test_cli_import(db_url: str, world: World, tmp_path: Path) -> None:
         obj=AppContext(),
     )
     assert r.exit_code == 1 and "réservés aux superviseurs" in r.output
+
+
+def test_a_firm_that_moves_takes_its_open_tasks_along(
+    db: Database, world: World, tmp_path: Path
+) -> None:
+    """A national list gives b1 (Rennes, BRE) an address in Paris: its open task now belongs to
+    IDF and to département 75, so IDF's claim may hand it out and BRE's no longer does (before,
+    the task stayed BRE's and its record was refused as outside the chamber); a finished task
+    keeps the chamber it was worked in."""
+    b1 = world.business["b1"]
+    with db.reading() as s:
+        siret = s.scalar(select(Business.siret).where(Business.id == b1))
+    with db.writing() as s:
+        for campaign, state in (("c1", "done"), ("c2", "waiting")):
+            s.add(
+                CallTask(
+                    campaign_id=world.campaign[campaign],
+                    business_id=b1,
+                    chamber_id=world.chamber["BRE"],
+                    department="35",
+                    state=state,
+                    created_at=datetime(2020, 11, 2),
+                    updated_at=datetime(2020, 11, 2),
+                    next_attempt_at=datetime(2020, 11, 3) if state == "waiting" else None,
+                )
+            )
+    path = write(
+        tmp_path / "national.csv",
+        f"SIRET;Raison sociale;Code postal;Commune\n{siret};Boulangerie du Marais;75004;Paris\n",
+        "utf-8",
+    )
+    summary = import_businesses(db, require_supervisor(db, "sup_nat"), path)
+    assert (summary.new, summary.updated) == (0, 1)
+    with db.reading() as s:
+        tasks = {
+            state: (chamber, department)
+            for state, chamber, department in s.execute(
+                select(CallTask.state, CallTask.chamber_id, CallTask.department)
+                .where(CallTask.business_id == b1)
+                .where(CallTask.campaign_id.in_([world.campaign["c1"], world.campaign["c2"]]))
+            )
+        }
+    assert tasks == {"done": (world.chamber["BRE"], "35"), "waiting": (world.chamber["IDF"], "75")}

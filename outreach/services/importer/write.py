@@ -11,10 +11,10 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import or_, select, text
+from sqlalchemy import or_, select, text, update
 from sqlalchemy.orm import Session
 
-from outreach.db.engine import Database
+from outreach.db.engine import Database, rowcount
 from outreach.db.models import Business, CallTask
 from outreach.i18n import _
 from outreach.services import bulk
@@ -22,6 +22,7 @@ from outreach.services.audit import record_audit
 from outreach.services.gdpr import ERASED_NAME
 from outreach.services.importer.check import COLUMNS
 from outreach.services.importer.summary import _RUN, Reject
+from outreach.services.queue.context import OPEN_STATES
 from outreach.services.types import AgentInfo
 
 BATCH = 5_000
@@ -121,6 +122,26 @@ def refused_sirets(
     return reasons
 
 
+def follow_moved_businesses(session: Session, sirets: list[str]) -> int:
+    """The open tasks (queued, waiting, callback) of the firms of `sirets` follow a move the
+    import made: a new address in another département (maybe another chamber) changes the task's
+    chamber and département, which the claim and the calling window read from the task. Without
+    it a chamber's claim hands out a firm now of another chamber, whose record is then refused.
+    Returns how many tasks moved."""
+    t, b = CallTask.__table__, Business.__table__
+    moved = session.execute(
+        update(t)
+        .where(
+            t.c.business_id == b.c.id,
+            b.c.siret.in_(sirets),
+            t.c.state.in_(OPEN_STATES),
+            or_(t.c.chamber_id != b.c.chamber_id, t.c.department != b.c.department),
+        )
+        .values(chamber_id=b.c.chamber_id, department=b.c.department)
+    )
+    return rowcount(moved)
+
+
 def hidden_sirets(session: Session, sirets: list[str]) -> set[str]:
     """Those of `sirets` that are firms of a chamber the connected person cannot see
     (PostgreSQL under row-level security; always none on SQLite, for an owner's connection,
@@ -210,6 +231,8 @@ def _write_batch(
         if new < len(batch.rows):  # some SIRETs were there already: were any left alone?
             refused = refused_sirets(session, list(batch.rows), chamber_only)
         sirets = [s for s in batch.rows if s not in refused]
+        if new < len(batch.rows) and sirets:
+            follow_moved_businesses(session, sirets)
         queued = 0
         if queue_into is not None and sirets:
             from outreach.services.campaigns import enqueue  # only with --campaign
