@@ -177,11 +177,9 @@ def agent_times(
         # a state that started before the window counts from the window's start
         where.append((AgentStateEvent.ended_at.is_(None)) | (AgentStateEvent.ended_at > sel.since))
     day = func.date(Call.started_at)  # the UTC day, as `rollup --by day`
-    refs = (
-        select(Referral.call_id, func.count(Referral.id).label("n"))
-        .group_by(Referral.call_id)
-        .subquery()
-    )
+    # each call's referrals counted through their call_id index: a grouped subquery of every
+    # referral would be computed whole (all the network's, for one adviser's day at login)
+    refs = select(func.count(Referral.id)).where(Referral.call_id == Call.id).scalar_subquery()
     with db.reading() as s:
         events = s.execute(
             select(
@@ -202,10 +200,9 @@ def agent_times(
                 day,
                 func.count(Call.id),
                 func.coalesce(func.sum(case((Call.reached, 1), else_=0)), 0),
-                func.coalesce(func.sum(refs.c.n), 0),
+                func.coalesce(func.sum(refs), 0),
             )
             .join(Agent, Agent.id == Call.agent_id)
-            .outerjoin(refs, refs.c.call_id == Call.id)
             .where(*_agent_scope(sel), *one, *_call_bounds(sel))
             .group_by(Call.agent_id, day)
         ).all()
