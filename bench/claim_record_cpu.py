@@ -31,6 +31,17 @@ from outreach.services.queue import claim_next, record_call
 BLOCK = 20
 
 
+def _add(acc: list[float] | None, cpu: tuple[float, ...], wall: tuple[float, ...]) -> None:
+    """Add one claim + record's CPU and wall times (marks before and after each) to `acc`:
+    claim CPU, record CPU, claim wall, record wall, count."""
+    if acc is not None:
+        acc[0] += cpu[1] - cpu[0]
+        acc[1] += cpu[3] - cpu[2]
+        acc[2] += wall[1] - wall[0]
+        acc[3] += wall[3] - wall[2]
+        acc[4] += 1
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("url")
@@ -63,12 +74,7 @@ def main(argv: list[str] | None = None) -> int:
         if prof and acc:
             prof.disable()
         c3, w3 = time.process_time(), time.perf_counter()
-        if acc is not None:
-            acc[0] += c1 - c0
-            acc[1] += c3 - c2
-            acc[2] += w1 - w0
-            acc[3] += w3 - w2
-            acc[4] += 1
+        _add(acc, (c0, c1, c2, c3), (w0, w1, w2, w3))
 
     def floor(acc: list[float] | None) -> None:
         c0, w0 = time.process_time(), time.perf_counter()
@@ -82,12 +88,7 @@ def main(argv: list[str] | None = None) -> int:
             str(uuid.uuid4()), got[0], got[1], code, started, now, answers={"vente_en_ligne": "oui"}
         )
         c3, w3 = time.process_time(), time.perf_counter()
-        if acc is not None:
-            acc[0] += c1 - c0
-            acc[1] += c3 - c2
-            acc[2] += w1 - w0
-            acc[3] += w3 - w2
-            acc[4] += 1
+        _add(acc, (c0, c1, c2, c3), (w0, w1, w2, w3))
 
     for _ in range(BLOCK):  # warm-up: compiled statements, prepared statements, caches
         project(None)
