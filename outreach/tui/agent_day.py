@@ -5,8 +5,9 @@ change is queued with the moment it happened and written by a thread worker, one
 in order, so a quick wrap-up then next business never lands the wrong way round. The app's
 heartbeat writes the current state again (the service extends its lease). A database away just
 skips the write: the next heartbeat puts the state back. The same writer stores other advisers'
-run-out leases as closed (`agent_states.close_expired`): at the first write (login), then every
-`sweep_seconds` (a crashed app's state is closed even when no server sweeps).
+run-out leases as closed (`agent_states.close_expired`): at the first write `sweep_seconds`
+after login, then every `sweep_seconds` (a crashed app's state is closed even when no server
+sweeps).
 """
 
 from __future__ import annotations
@@ -53,7 +54,12 @@ class AgentDay:
         self.listeners: list[Callable[[], None]] = []  # told of each change (the timer line)
         self._pending: deque[tuple[int, Wanted]] = deque()
         self._lock = threading.Lock()
-        self._swept_at: float | None = None  # time.monotonic() of the last close_expired
+        # time.monotonic() of the last close_expired; the first is due one sweep period after
+        # login, not at it: at login it took the write lock while the app drew its first
+        # business (a scan of every open state, ~100 ms cold at national scale, and the app's
+        # own state write waiting ~50 ms behind it). Readers already count a run-out lease as
+        # ended; the sweep only stores it
+        self._swept_at: float = time.monotonic()
 
     @property
     def paused(self) -> bool:
@@ -126,7 +132,7 @@ class AgentDay:
         """Run-out leases of the advisers this person may see stored as closed, when due."""
         every = self.settings.sweep_seconds
         started = time.monotonic()
-        if self._swept_at is not None and started - self._swept_at < every:
+        if started - self._swept_at < every:
             return
         try:
             self.backend.call(agent_states.close_expired, now=self.settings.now_arg())

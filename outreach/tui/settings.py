@@ -30,8 +30,8 @@ class TuiSettings:
     callback_bell: bool = False  # the terminal bell when a callback falls due (`--bell`)
     heartbeat_seconds: float = 60.0  # the adviser's state confirmed (services.agent_states.LEASE)
     session_seconds: float = 15.0  # this run's session confirmed (services.sessions.EXPIRY)
-    # other advisers' run-out states closed (services.agent_states.close_expired), at login then
-    # at the first state write after each such interval (the heartbeat writes every minute)
+    # other advisers' run-out states closed (services.agent_states.close_expired), at the first
+    # state write after each such interval from login (the heartbeat writes every minute)
     sweep_seconds: float = 60.0
 
     def now(self) -> datetime:

@@ -202,8 +202,9 @@ async def test_callback_alert_when_due(world: World, fixed_clock: datetime, bell
 async def test_the_app_closes_crashed_states_at_login_and_then_every_so_often(
     world: World, fixed_clock: datetime
 ) -> None:
-    """Another adviser's app crashed (lease run out): the app stores that state as closed at
-    login, and again later from its heartbeat, without anyone calling close_expired."""
+    """Another adviser's app crashed (lease run out): the app stores that state as closed at its
+    first write once a sweep period has passed since login (none here), and again later from its
+    heartbeat, without anyone calling close_expired."""
     from outreach.services import agent_states
     from tests.factories import make_agent
 
@@ -279,3 +280,25 @@ async def test_wrap_up_timer_turns_red_past_the_campaigns_limit(
         ).all()
     assert ("wrap_up", world.campaign_id) in [tuple(r) for r in rows]
     assert ("on_call", world.campaign_id) in [tuple(r) for r in rows]
+
+
+async def test_the_first_sweep_waits_a_sweep_period_after_login(
+    world: World, fixed_clock: datetime
+) -> None:
+    """At login the app draws its first business: the sweep of run-out states (a write lock and
+    a scan of every open state) waits one period, so a crashed adviser's state is still open
+    right after login with an hour's period, and closed by the first write once it has passed."""
+    from outreach.services import agent_states
+    from tests.factories import make_agent
+
+    marc = make_agent(world.db, "marc", chamber="IDF")
+    agent_states.set_state(world.db, marc, "ready", now=fixed_clock - timedelta(hours=1))
+    app = app_for(world.db, agent_login="claire", clock=Clock(fixed_clock), sweep_seconds=3600.0)
+    async with app.run_test(size=(110, 32)) as pilot:
+        await settle(pilot)
+        assert states(world.db, marc) == [("ready", None)]
+        app.day._swept_at -= 3600.0  # the period has passed (its monotonic mark moved back)
+        app._beat()
+        await settle(pilot)
+        assert states(world.db, marc) == [("ready", None), ("logged_out", None)]
+        await pilot.press("ctrl+q")
