@@ -7,7 +7,8 @@ SIRETs and phones unique within a test session.
 from __future__ import annotations
 
 import itertools
-from datetime import datetime
+import uuid
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import insert, select
@@ -18,7 +19,7 @@ from outreach.domain.siret import luhn_complete
 from outreach.domain.text import fold
 from outreach.services.clock import utcnow
 from outreach.services.queue import claim_next
-from outreach.services.types import ClaimedTask
+from outreach.services.types import CallInput, ClaimedTask
 
 _seq = itertools.count(1)
 
@@ -226,3 +227,21 @@ def claim(
     task = claim_next(db, agent_id, campaign_id, now=now)
     assert task is not None, f"agent {agent_id}: nothing to claim in campaign {campaign_id}"
     return task
+
+
+def call_on(
+    agent: int, task: ClaimedTask, outcome: str, at: datetime, minutes: int = 2, **kw: Any
+) -> CallInput:
+    """The call `agent` records on the claimed `task`: started at `at`, `minutes` long (a fresh
+    uuid unless `uuid=` is given; other CallInput fields through `kw`)."""
+    return CallInput(
+        uuid=kw.pop("uuid", str(uuid.uuid4())),
+        agent_id=agent,
+        campaign_id=task.campaign_id,
+        business_id=task.business.id,
+        task_id=task.task_id,
+        outcome=outcome,
+        started_at=at,
+        ended_at=at + timedelta(minutes=minutes),
+        **kw,
+    )

@@ -24,7 +24,7 @@ from outreach.db.models import Call, CallTask
 from outreach.services.clock import to_db
 from outreach.services.queue import claim_next, record_call
 from outreach.services.types import CallInput, ReferralInput
-from tests.factories import make_agent, make_business, make_campaign, make_task
+from tests.factories import call_on, make_agent, make_business, make_campaign, make_task
 
 pytestmark = pytest.mark.postgresql
 
@@ -51,17 +51,7 @@ def round_trips(db: Database) -> Iterator[list[str]]:
 
 
 def _call(agent: int, task: Any, outcome: str, **kw: Any) -> CallInput:
-    return CallInput(
-        uuid=str(uuidlib.uuid4()),
-        agent_id=agent,
-        campaign_id=task.campaign_id,
-        business_id=task.business.id,
-        task_id=task.task_id,
-        outcome=outcome,
-        started_at=NOW,
-        ended_at=NOW + timedelta(minutes=2),
-        **kw,
-    )
+    return call_on(agent, task, outcome, NOW, **kw)
 
 
 def test_claim_and_record_are_two_statements_each_outside_transactions(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid as uuidlib
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -19,23 +18,13 @@ from outreach.services.queue import (
     record_call,
 )
 from outreach.services.types import CallInput, ClaimedTask, ReferralInput
-from tests.factories import claim, make_agent, make_business, make_campaign, make_task
+from tests.factories import call_on, claim, make_agent, make_business, make_campaign, make_task
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 
 
 def _call(agent: int, task: ClaimedTask, outcome: str, at: datetime = NOW, **kw: Any) -> CallInput:
-    return CallInput(
-        uuid=kw.pop("uuid", str(uuidlib.uuid4())),
-        agent_id=agent,
-        campaign_id=task.campaign_id,
-        business_id=task.business.id,
-        task_id=task.task_id,
-        outcome=outcome,
-        started_at=at,
-        ended_at=at + timedelta(minutes=2),
-        **kw,
-    )
+    return call_on(agent, task, outcome, at, **kw)
 
 
 def _task(db: Database, task_id: int) -> CallTask:

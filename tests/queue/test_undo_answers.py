@@ -3,7 +3,6 @@ of a call just recorded (task, business and call put back, audited, within the l
 
 from __future__ import annotations
 
-import uuid as uuidlib
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -17,7 +16,7 @@ from outreach.errors import Forbidden, InvalidInput
 from outreach.services.campaigns import parse_question
 from outreach.services.queue import record_call, undo_call
 from outreach.services.types import CallInput, ClaimedTask, ReferralInput
-from tests.factories import claim, make_agent, make_business, make_campaign, make_task
+from tests.factories import call_on, claim, make_agent, make_business, make_campaign, make_task
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 SCRIPT = [
@@ -28,17 +27,7 @@ SCRIPT = [
 
 
 def _call(agent: int, task: ClaimedTask, outcome: str, **kw: Any) -> CallInput:
-    return CallInput(
-        uuid=kw.pop("uuid", str(uuidlib.uuid4())),
-        agent_id=agent,
-        campaign_id=task.campaign_id,
-        business_id=task.business.id,
-        task_id=task.task_id,
-        outcome=outcome,
-        started_at=NOW,
-        ended_at=NOW + timedelta(minutes=1),
-        **kw,
-    )
+    return call_on(agent, task, outcome, NOW, minutes=1, **kw)
 
 
 def _count(db: Database, model: type[Base]) -> int:

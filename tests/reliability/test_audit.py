@@ -3,8 +3,7 @@
 
 from __future__ import annotations
 
-import uuid as uuidlib
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +24,14 @@ from outreach.services.queue import (
 )
 from outreach.services.seeding import seed_profile
 from outreach.services.types import CallInput
-from tests.factories import make_agent, make_business, make_campaign, make_phone, make_siret
+from tests.factories import (
+    call_on,
+    make_agent,
+    make_business,
+    make_campaign,
+    make_phone,
+    make_siret,
+)
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 
@@ -65,17 +71,7 @@ class Trail:
 
 
 def _call(agent: int, task: Any, outcome: str, **kw: Any) -> CallInput:
-    return CallInput(
-        uuid=str(uuidlib.uuid4()),
-        agent_id=agent,
-        campaign_id=task.campaign_id,
-        business_id=task.business.id,
-        task_id=task.task_id,
-        outcome=outcome,
-        started_at=NOW,
-        ended_at=NOW + timedelta(minutes=2),
-        **kw,
-    )
+    return call_on(agent, task, outcome, NOW, **kw)
 
 
 def test_every_mutating_service_leaves_an_audit_row(db: Database, tmp_path: Path) -> None:
