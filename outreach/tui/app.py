@@ -411,7 +411,9 @@ class OutreachApp(App[None]):
         self.calls_today += step
         if reached:
             self.reached_today += step
-        self.refresh_my_day()
+        # the database's own counts once the next business is drawn: a worker started now
+        # would hold the interpreter (GIL) while that frame is laid out
+        self.call_after_refresh(self.refresh_my_day)
 
     # -- my day in the header (from the database: also after an outbox replay) -----------------
 

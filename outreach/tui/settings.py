@@ -33,6 +33,8 @@ class TuiSettings:
     # other advisers' run-out states closed (services.agent_states.close_expired), at the first
     # state write after each such interval from login (the heartbeat writes every minute)
     sweep_seconds: float = 60.0
+    # a wrap-up shows in the timer line once it has lasted this long (widgets.day_bar)
+    wrap_up_shown_after: float = 0.2
 
     def now(self) -> datetime:
         """Now, aware UTC (the fixed clock when one is set)."""

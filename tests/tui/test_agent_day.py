@@ -136,6 +136,43 @@ async def test_call_timer_moves(world: World, fixed_clock: datetime) -> None:
         assert "dernière clôture 0:00" in str(bar.query_one("#day-timer").render())
 
 
+async def test_a_wrap_up_shows_once_it_lasts(world: World, fixed_clock: datetime) -> None:
+    """An outcome saved at once is a wrap-up of milliseconds: the timer line goes from the
+    call to the next one without drawing it. A wrap-up that lasts (the callback's time being
+    picked) shows once it has lasted `wrap_up_shown_after`."""
+    app = app_for(
+        world.db, agent_login="claire", clock=lambda: fixed_clock, wrap_up_shown_after=3600.0
+    )
+    async with app.run_test(size=(110, 32)) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        bar = app.screen.query_one("#day-bar", DayBar)
+        timer = bar.query_one("#day-timer", Static)
+        await pilot.press("2")  # no answer: saved at once, the next business
+        await settle(pilot)
+        assert str(timer.render()).startswith("En appel 0:00")
+        await pilot.press("6")  # callback: wrap-up while the time is picked
+        await settle(pilot)
+        assert app.day.current is not None and app.day.current.state == "wrap_up"
+        assert str(timer.render()).startswith("En appel")  # not yet: an hour to go
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.press("ctrl+q")
+
+    app = app_for(world.db, agent_login="claire", clock=lambda: fixed_clock)  # 0.2 s
+    async with app.run_test(size=(110, 32)) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        timer = app.screen.query_one("#day-timer", Static)
+        await pilot.press("6")
+        await wait_for(pilot, lambda: str(timer.render()).startswith("Clôture 0:00"), "the wrap-up")
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.press("ctrl+q")
+
+
 def callback_in_20_minutes(world: World, now: datetime) -> None:
     """Claire's personal callback on the 4th business, due 20 minutes after `now`."""
     from sqlalchemy import update

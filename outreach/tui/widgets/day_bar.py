@@ -69,7 +69,7 @@ class DayBar(Vertical):
     def on_mount(self) -> None:
         self.query_one("#day-alert").display = False
         self.set_interval(1, self.tick)
-        self.context.day.listeners.append(self.tick)
+        self.context.day.listeners.append(self._state_changed)
         self.set_interval(self.context.settings.callback_check_seconds, self.check)
         self.tick()
         self.check()
@@ -89,8 +89,22 @@ class DayBar(Vertical):
         self.tick()
 
     def on_unmount(self) -> None:
-        if self.tick in self.context.day.listeners:
-            self.context.day.listeners.remove(self.tick)
+        if self._state_changed in self.context.day.listeners:
+            self.context.day.listeners.remove(self._state_changed)
+
+    def _state_changed(self) -> None:
+        """The adviser's state changed: the timer line shows it, a wrap-up a moment later.
+
+        An outcome saved at once (no answer, busy...) is a wrap-up of a few milliseconds, over
+        when the next business is drawn: showing it would only flash, and after a frame Textual
+        waits 17 to 33 ms before the next one, so that frame would hold back the business.
+        A wrap-up that lasts (a modal open, the database slow) shows once it has lasted
+        `settings.wrap_up_shown_after` (0.2 s)."""
+        current = self.context.day.current
+        if current is not None and current.state == "wrap_up":
+            self.set_timer(self.context.settings.wrap_up_shown_after, self.tick)
+        else:
+            self.tick()
 
     def tick(self) -> None:
         """The state and its timer, now."""
