@@ -15,6 +15,7 @@ from outreach.domain.siret import format_siret
 from outreach.i18n import _, ngettext
 from outreach.services.types import BusinessView, ClaimedTask
 from outreach.tui.format import hour, short_datetime, status_label
+from outreach.tui.widgets.drawn_once import DrawnOnce
 
 
 def phones_of(task: ClaimedTask) -> list[tuple[str, str, bool]]:
@@ -69,11 +70,11 @@ class BusinessCard(Static):
                 when=short_datetime(task.callback_at, task.business.timezone)
             )
         grid.add_row(_("Fiche"), attempt)
-        self.update(grid)
+        self.update(DrawnOnce(grid))
 
     def show_business(self, business: BusinessView, now: datetime) -> None:
         """The business alone (the follow-up screen: no task, no number being dialled)."""
-        self.update(self._grid(business, now, None, False))
+        self.update(DrawnOnce(self._grid(business, now, None, False)))
 
     def _grid(self, b: BusinessView, now: datetime, dialling: str | None, links: bool) -> Table:
         self._links = []

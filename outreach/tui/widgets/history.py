@@ -16,6 +16,7 @@ from textual.widgets import Static
 from outreach.i18n import _
 from outreach.services.types import ClaimedTask
 from outreach.tui.format import in_zone, outcome_label, referral_label, referral_status_label
+from outreach.tui.widgets.drawn_once import DrawnOnce
 
 
 def _when(moment: datetime, zone: str) -> str:
@@ -55,5 +56,5 @@ class HistoryTable(VerticalScroll):
             )
         if not task.history and not task.referrals:
             table.add_row("", _("premier appel"), "", "", "")
-        self.query_one("#history-table", Static).update(table)
+        self.query_one("#history-table", Static).update(DrawnOnce(table))
         self.scroll_home(animate=False)
