@@ -17,6 +17,7 @@ LOGGED_OUT = "logged_out"
 STATES: tuple[str, ...] = (READY, ON_CALL, WRAP_UP, PAUSED, LOGGED_OUT)
 # the states of a logged-in adviser (everything but logged_out)
 WORKING: tuple[str, ...] = (READY, ON_CALL, WRAP_UP, PAUSED)
+DEFAULT_WRAP_UP_SECONDS = 120  # a wrap-up longer than this reads in red (campaigns can set theirs)
 
 # the board's order: who needs a look first
 ORDERED_FOR_BOARD: tuple[str, ...] = (PAUSED, WRAP_UP, ON_CALL, READY, LOGGED_OUT)

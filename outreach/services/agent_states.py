@@ -20,8 +20,16 @@ from sqlalchemy import Row, insert, select, update
 from sqlalchemy.orm import Session
 
 from outreach.db.engine import Database, retry_busy
-from outreach.db.models import AgentStateEvent, PauseReasonRow
-from outreach.domain.agent_states import LOGGED_OUT, ON_CALL, PAUSED, STATES, WRAP_UP, allowed
+from outreach.db.models import AgentStateEvent, Campaign, PauseReasonRow
+from outreach.domain.agent_states import (
+    DEFAULT_WRAP_UP_SECONDS,
+    LOGGED_OUT,
+    ON_CALL,
+    PAUSED,
+    STATES,
+    WRAP_UP,
+    allowed,
+)
 from outreach.errors import InvalidInput
 from outreach.i18n import _
 from outreach.services.clock import from_db, to_db, utcnow
@@ -300,3 +308,10 @@ class ExpirySweeper(threading.Thread):
 
     def stop(self) -> None:
         self.stopping.set()
+
+
+def wrap_up_limit(db: Database, campaign_id: int) -> int:
+    """The campaign's maximum wrap-up time in seconds (the call screen's timer)."""
+    with db.reading() as s:
+        limit = s.scalar(select(Campaign.max_wrap_up_seconds).where(Campaign.id == campaign_id))
+    return int(limit) if limit is not None else DEFAULT_WRAP_UP_SECONDS

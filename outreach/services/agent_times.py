@@ -18,9 +18,10 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session
 
 from outreach.db.engine import Database
 from outreach.db.models import (
@@ -34,8 +35,10 @@ from outreach.db.models import (
 from outreach.domain.agent_states import LOGGED_OUT, WORKING, WRAP_UP
 from outreach.services.agent_states import effective_end
 from outreach.services.clock import to_db, utcnow
-from outreach.services.rollup import RollupMismatch, raise_on
 from outreach.services.selection import PARIS, Selection
+
+if TYPE_CHECKING:
+    from outreach.services.rollup import RollupMismatch
 
 TIME_MEASURES = ("logged_in_s", "ready_s", "on_call_s", "wrap_up_s", "wrap_up_over_s", "paused_s")
 COUNT_MEASURES = ("calls", "reached", "referrals")
@@ -50,18 +53,23 @@ class TimesReport:
         return {"columns": list(self.columns), "rows": [dict(r) for r in self.rows]}
 
 
-def _reasons(db: Database) -> list[str]:
-    with db.reading() as s:
-        return list(s.scalars(select(PauseReasonRow.code).order_by(PauseReasonRow.key)))
+def _reasons(s: Session) -> list[str]:
+    return list(s.scalars(select(PauseReasonRow.code).order_by(PauseReasonRow.key)))
 
 
-def _wrap_up_limits(db: Database) -> dict[int, timedelta]:
+def _wrap_up_limits(s: Session) -> dict[int, timedelta]:
     """campaign id -> its maximum wrap-up time."""
-    with db.reading() as s:
-        return {
-            cid: timedelta(seconds=limit)
-            for cid, limit in s.execute(select(Campaign.id, Campaign.max_wrap_up_seconds))
-        }
+    return {
+        cid: timedelta(seconds=limit)
+        for cid, limit in s.execute(select(Campaign.id, Campaign.max_wrap_up_seconds))
+    }
+
+
+def _logins(s: Session, accs: dict[tuple[int, date], _Acc]) -> dict[int, str]:
+    """The logins of the advisers with a row (not every adviser of the network)."""
+    ids = sorted({agent_id for agent_id, _day in accs})
+    rows = s.execute(select(Agent.id, Agent.login).where(Agent.id.in_(ids)))
+    return {agent_id: login for agent_id, login in rows}
 
 
 def _over_from(
@@ -123,10 +131,8 @@ def _add(
 
 
 def _rows(
-    db: Database, accs: dict[tuple[int, date], _Acc], reasons: list[str]
+    accs: dict[tuple[int, date], _Acc], reasons: list[str], logins: dict[int, str]
 ) -> tuple[tuple[str, ...], tuple[dict[str, Any], ...]]:
-    with db.reading() as s:
-        logins = dict(s.execute(select(Agent.id, Agent.login)).all())
     cols = columns(reasons)
     out: list[dict[str, Any]] = []
     for (agent_id, day), acc in accs.items():
@@ -162,7 +168,6 @@ def agent_times(
     """Per adviser and UTC day: seconds per state (and per pause reason), calls, reached calls,
     referrals and calls per logged-in hour (of one adviser with `agent_id`)."""
     at = to_db(now) if now is not None else utcnow()
-    reasons = _reasons(db)
     accs: dict[tuple[int, date], _Acc] = {}
     one = [] if agent_id is None else [Agent.id == agent_id]
     where = [
@@ -180,7 +185,8 @@ def agent_times(
     # each call's referrals counted through their call_id index: a grouped subquery of every
     # referral would be computed whole (all the network's, for one adviser's day at login)
     refs = select(func.count(Referral.id)).where(Referral.call_id == Call.id).scalar_subquery()
-    with db.reading() as s:
+    with db.reading() as s:  # one transaction: the figures of one moment
+        reasons = _reasons(s)
         events = s.execute(
             select(
                 AgentStateEvent.agent_id,
@@ -206,16 +212,17 @@ def agent_times(
             .where(*_agent_scope(sel), *one, *_call_bounds(sel))
             .group_by(Call.agent_id, day)
         ).all()
-    limits = _wrap_up_limits(db)
-    for agent_id, state, reason, start, ended, expires, campaign_id in events:
-        end = min(effective_end(ended, expires, at), at)
-        over = _over_from(state, start, campaign_id, limits)
-        _add(accs, agent_id, state, reason, start, end, sel, over)
-    for agent_id, d, n, reached, n_refs in calls:
-        the_day = d if isinstance(d, date) else date.fromisoformat(str(d)[:10])
-        acc = accs.setdefault((agent_id, the_day), _Acc())
-        acc.counts.update(calls=int(n), reached=int(reached), referrals=int(n_refs))
-    cols, rows = _rows(db, accs, reasons)
+        limits = _wrap_up_limits(s)
+        for who, state, reason, start, ended, expires, campaign_id in events:
+            end = min(effective_end(ended, expires, at), at)
+            over = _over_from(state, start, campaign_id, limits)
+            _add(accs, who, state, reason, start, end, sel, over)
+        for who, d, n, reached, n_refs in calls:
+            the_day = d if isinstance(d, date) else date.fromisoformat(str(d)[:10])
+            acc = accs.setdefault((who, the_day), _Acc())
+            acc.counts.update(calls=int(n), reached=int(reached), referrals=int(n_refs))
+        logins = _logins(s, accs)
+    cols, rows = _rows(accs, reasons, logins)
     return TimesReport(cols, rows)
 
 
@@ -255,9 +262,9 @@ def recount(db: Database, sel: Selection, now: datetime | None = None) -> TimesR
     """The same figures from a plain scan: events in order per adviser, each ending at the next
     one's start (the last at its lease's expiry, else now); calls and referrals one by one."""
     at = to_db(now) if now is not None else utcnow()
-    reasons = _reasons(db)
     accs: dict[tuple[int, date], _Acc] = {}
     with db.reading() as s:
+        reasons = _reasons(s)
         limits = {
             cid: timedelta(seconds=n)
             for cid, n in s.execute(select(Campaign.id, Campaign.max_wrap_up_seconds))
@@ -302,7 +309,9 @@ def recount(db: Database, sel: Selection, now: datetime | None = None) -> TimesR
         acc.counts["calls"] += 1
         acc.counts["reached"] += int(bool(reached))
         acc.counts["referrals"] += ref_counts.get(call_id, 0)
-    cols, rows = _rows(db, accs, reasons)
+    with db.reading() as s:
+        logins = _logins(s, accs)
+    cols, rows = _rows(accs, reasons, logins)
     return TimesReport(cols, rows)
 
 
@@ -325,9 +334,21 @@ def differences(a: TimesReport, b: TimesReport) -> list[str]:
 def verify(db: Database, sel: Selection, now: datetime | None = None) -> TimesReport:
     """The report, checked against the recount; RollupMismatch listing every difference."""
     moment = to_db(now) if now is not None else utcnow()
+    from outreach.services.rollup import raise_on
+
     report = agent_times(db, sel, moment)
     raise_on(differences(report, recount(db, sel, moment)))
     return report
+
+
+def __getattr__(name: str) -> Any:
+    """`RollupMismatch` (what `verify` raises) from the roll-up module, loaded on first use: the
+    app reads `my_day` from here at login, and the roll-ups are the supervisors'."""
+    if name == "RollupMismatch":
+        from outreach.services.rollup import RollupMismatch
+
+        return RollupMismatch
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 __all__ = ["RollupMismatch", "TimesReport", "agent_times", "columns", "recount", "verify"]

@@ -29,6 +29,7 @@ from outreach.db.models import (
     Chamber,
     Lockdown,
 )
+from outreach.domain.agent_states import DEFAULT_WRAP_UP_SECONDS
 from outreach.domain.script import OTHER_MARK
 from outreach.domain.text import has_control
 from outreach.errors import Forbidden, InvalidInput, NotFound
@@ -58,7 +59,6 @@ class Question:
     other: bool = False  # another answer than the choices may be typed
 
 
-DEFAULT_WRAP_UP_SECONDS = 120  # campaigns.max_wrap_up_seconds's default
 WRAP_UP_RANGE = (10, 3600)
 
 
@@ -604,10 +604,3 @@ def find_campaign(session: Session, person: AgentInfo, name: str) -> tuple[int, 
             _may_change(person, chamber_id)
         chamber_id = person.chamber_id
     return campaign.id, chamber_id
-
-
-def wrap_up_limit(db: Database, campaign_id: int) -> int:
-    """The campaign's maximum wrap-up time in seconds (the call screen's timer)."""
-    with db.reading() as s:
-        limit = s.scalar(select(Campaign.max_wrap_up_seconds).where(Campaign.id == campaign_id))
-    return int(limit) if limit is not None else DEFAULT_WRAP_UP_SECONDS

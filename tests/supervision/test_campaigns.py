@@ -15,6 +15,7 @@ from outreach.db.models import AuditLog, CallTask, Campaign
 from outreach.errors import Forbidden, InvalidInput, NotFound
 from outreach.services import campaigns as service
 from outreach.services.access import require_supervisor
+from outreach.services.agent_states import wrap_up_limit
 from tests.supervision.builders import World, add_business, build_world
 
 
@@ -206,4 +207,4 @@ def test_settings_changed_in_scope_and_audited(db: Database, db_url: str, world:
         audit = s.scalars(select(AuditLog).where(AuditLog.action == "campaign_settings")).one()
     assert audit.detail is not None
     assert audit.detail["from"] == {"max_wrap_up_seconds": 120, "verify_after_days": 21}
-    assert service.wrap_up_limit(db, camp.id) == 90
+    assert wrap_up_limit(db, camp.id) == 90

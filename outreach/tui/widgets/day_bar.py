@@ -20,10 +20,10 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import Static
 
-from outreach.domain.agent_states import state_label
+from outreach.domain.agent_states import DEFAULT_WRAP_UP_SECONDS, state_label
 from outreach.i18n import _, language, ngettext
+from outreach.services.agent_states import wrap_up_limit
 from outreach.services.callback_alerts import due_callbacks
-from outreach.services.campaigns import DEFAULT_WRAP_UP_SECONDS, wrap_up_limit
 from outreach.services.outbox import UNREACHABLE
 from outreach.services.types import CallbackItem
 from outreach.tui.context import AgentContext
