@@ -54,4 +54,4 @@ class StatusBar(Static):
             text.append(f"  ·  {app.agent.name} ({app.agent.chamber_code})")
         if app.campaign_name:
             text.append(f"  ·  {app.campaign_name}")
-        self.update(text)
+        self.update(text, layout=False)  # one line, docked: its size never changes
