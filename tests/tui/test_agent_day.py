@@ -90,6 +90,8 @@ async def test_pause_by_key_and_resume(world: World, fixed_clock: datetime) -> N
         await settle(pilot)
         assert app.screen is screen and screen.current is None
         assert "En pause : Autre" in str(screen.query_one("#banner").render())
+        # no f5 while paused: the queue is not asked (p or an outcome key resumes)
+        assert "retry" not in {b.action for _n, b, _e, _t in screen.active_bindings.values()}
         clock.now += timedelta(minutes=12, seconds=5)
         screen.query_one("#day-bar").tick()
         await pilot.pause()

@@ -196,6 +196,8 @@ async def test_empty_queue_says_why(sqlite_db: Database) -> None:
         assert _shown(app) is None
         banner = str(app.screen.query_one("#banner").render())
         assert "File vide" in banner
+        offered = {b.action for _n, b, _e, _t in app.screen.active_bindings.values() if b.show}
+        assert "retry" in offered  # f5: ask the queue again
         await pilot.press("escape")
         await settle(pilot)
         assert isinstance(app.screen, CampaignsScreen)

@@ -106,6 +106,8 @@ class CallScreen(Screen[None]):
         self.campaign_id = campaign_id
         self.campaign_name = campaign_name
         self.current: ClaimedTask | None = None
+        # the queue answered nothing (empty, or the database away): f5 asks again
+        self.nothing_to_call = False
         self.dialled: str | None = None  # the number the adviser dials (d: the other one)
         self.shown_at: datetime | None = None
         self.saving = False
@@ -173,8 +175,10 @@ class CallScreen(Screen[None]):
     async def on_task_ready(self, message: TaskReady) -> None:
         self.saving = False
         self.current = message.task
+        self.nothing_to_call = message.task is None
         body = self.query_one("#call-body")
         if message.task is None:
+            self.refresh_bindings()  # f5
             body.display = False
             self.set_focus(None)
             if not self.context.day.paused:
@@ -542,7 +546,10 @@ class CallScreen(Screen[None]):
         if action == "leave_field":
             return self.in_field()
         if action == "retry":
-            return self.current is None  # the footer keeps its room for what applies
+            # only once the queue said it had nothing: not while the first business is on its
+            # way (the footer keeps its room for what applies, and is not redrawn for a key
+            # that would go again as the business shows)
+            return self.current is None and self.nothing_to_call
         if action == "other_number":
             return self.current is not None and len(phones_of(self.current)) > 1
         if action in self.FIELD_OFF and self.in_field():
