@@ -179,6 +179,20 @@ def test_the_agents_start_path_leaves_slow_packages_unloaded() -> None:
     assert json.loads(done.stdout.strip().splitlines()[-1]) == []
 
 
+def test_a_claim_on_postgresql_leaves_the_record_path_unloaded() -> None:
+    """PostgreSQL claims through `queue.fastpath`; the record path it shares with the general
+    one (`queue.record` and what it imports, about 15 ms) loads with the first record."""
+    code = (
+        "import sys, json; import outreach.services.queue.fastpath; "
+        "print(json.dumps('outreach.services.queue.record' in sys.modules))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout.strip().splitlines()[-1]) is False
+
+
 def test_the_tools_use_only_public_names_of_the_product() -> None:
     """bench/ and scripts/ are tools over the product: they import its modules' public names,
     never a private one (`_name`), which the product may change without telling them."""

@@ -32,7 +32,7 @@ import itertools
 import weakref
 from datetime import datetime
 from functools import cache, lru_cache
-from types import SimpleNamespace
+from types import ModuleType, SimpleNamespace
 from typing import Any
 
 from sqlalchemy import (
@@ -66,7 +66,6 @@ from outreach.errors import Forbidden, InvalidInput, NotFound
 from outreach.i18n import _
 from outreach.services.clock import from_db, to_db
 from outreach.services.queue import claim as claiming
-from outreach.services.queue import record as recording
 from outreach.services.queue.context import UNFINISHED_STATES, _context_stmt, context_of_row
 from outreach.services.queue.views import (
     AG,
@@ -231,7 +230,19 @@ def claim_once(
 
 # --- record ----------------------------------------------------------------------------------------
 
-_TASK_NAMES = tuple(c.name for c in recording._TASK_COLUMNS)
+def _recording() -> ModuleType:
+    """The general record path (its rules and columns), loaded with the first record, not with
+    the first claim: a start on PostgreSQL claims through this module, and `queue.record`
+    with what it imports is about 15 ms of the start to the first business."""
+    from outreach.services.queue import record
+
+    return record
+
+
+@cache
+def _task_names() -> tuple[str, ...]:
+    return tuple(c.name for c in _recording()._TASK_COLUMNS)
+
 # the task's columns the record's rules decide (the others: the time, the lease released)
 _TASK_DECIDED = (
     "state",
@@ -270,6 +281,7 @@ _XMIN: ColumnClause[str] = literal_column("call_tasks.xmin::text")
 @cache
 def _record_read_stmt() -> Select[*tuple[Any, ...]]:
     """Agent, campaign, a call already stored with the uuid, the task and its business."""
+    recording = _recording()
     ctx = _context_stmt()
     return (
         ctx.add_columns(
@@ -288,6 +300,7 @@ def _record_write_stmt() -> Select[int]:
     business's changes and the audit rows. Kept under psycopg's limits for caching the parsing
     of a statement (4 kB, 50 parameters): the time and the ids come from the CTEs' results."""
     p = bindparam
+    recording = _recording()
     c_, au_ = recording.Call.__table__, AuditLog.__table__
     # compare and set on the row's version: any write to the task since the read changed xmin
     guards = [T.c.id == p("task_pk"), _XMIN == p("g_xmin", type_=String)]
@@ -537,6 +550,7 @@ def _sees_every_row(db: Database, conn: Any) -> bool:
 def record_fast(db: Database, call: CallInput, now: datetime) -> RecordResult | None:
     """The call recorded in two statements (see the module's docstring), or None when the
     general path must take it (nothing written then)."""
+    recording = _recording()
     oc = recording._outcome(call.outcome)
     if not fast_record_applies(call):
         return None
@@ -567,7 +581,7 @@ def record_fast(db: Database, call: CallInput, now: datetime) -> RecordResult | 
                 return None  # the answers set the business's sells_online: the general path
             assert row is not None  # (context_of_row refused a missing one)
             v = row._mapping
-            task = SimpleNamespace(**{name: v[f"t_{name}"] for name in _TASK_NAMES})
+            task = SimpleNamespace(**{name: v[f"t_{name}"] for name in _task_names()})
             if task.id is None:
                 raise NotFound(_("tâche inconnue : n° {id}").format(id=call.task_id))
             campaign, agent = ctx.campaign, ctx.agent
