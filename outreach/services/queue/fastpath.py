@@ -230,6 +230,7 @@ def claim_once(
 
 # --- record ----------------------------------------------------------------------------------------
 
+
 def _recording() -> ModuleType:
     """The general record path (its rules and columns), loaded with the first record, not with
     the first claim: a start on PostgreSQL claims through this module, and `queue.record`
@@ -242,6 +243,7 @@ def _recording() -> ModuleType:
 @cache
 def _task_names() -> tuple[str, ...]:
     return tuple(c.name for c in _recording()._TASK_COLUMNS)
+
 
 # the task's columns the record's rules decide (the others: the time, the lease released)
 _TASK_DECIDED = (
