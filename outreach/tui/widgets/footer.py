@@ -5,9 +5,8 @@ screen's bindings are "updated", which is every focus change (a screen shown, `s
 after each business, a field left), even when the keys shown stay the same. Each remount
 restyles every key: tens of milliseconds per business on the call screen, and an extra frame.
 This one shows its keys as soon as the screen first reports its bindings (once its first focus
-is set), then remounts only when the keys it would show differ from those it shows, right after
-the handler that changed them: in the frame that shows the change, not one frame later (Textual
-draws the next frame 17 to 33 ms after the last). Several updates in one handler make one check.
+is set), then remounts only when the keys it would show differ from those it shows; several
+updates before the next refresh make one check.
 """
 
 from __future__ import annotations
@@ -57,13 +56,17 @@ class KeyFooter(Footer):
             yield widget
 
     def bindings_changed(self, screen: Screen[Any]) -> None:
+        first = not self._bindings_ready
         self._bindings_ready = True
         if not screen.app.app_focus:
             return
         if self.is_attached and screen is self.screen and not self._check_pending:
             self._check_pending = True
-            # right after the handler that changed them, not a frame later
-            self.call_next(self._recompose_if_changed)
+            # the first keys right after the handler that set the screen's focus, not a frame
+            # later; a change after a frame: the frame that shows what changed first (the next
+            # business), its keys in the next (building them in that frame delayed it ~15 ms)
+            schedule = self.call_next if first else self.call_after_refresh
+            schedule(self._recompose_if_changed)
 
     async def _recompose_if_changed(self) -> None:
         self._check_pending = False
