@@ -5,7 +5,8 @@
 runs `outreach --agent LOGIN` (the same command line, the same start path) with the app under an
 auto-pilot that opens the first campaign of the logged-in agent as soon as the list is loaded,
 waits for the first business to be drawn, writes to <file> one JSON line (the wall-clock moment
-it was drawn, the process's resident memory) and exits. With OUTREACH_BENCH_CAMPAIGN=<name> it
+the call screen painted its first frame with a business, the moment the app was idle after it
+by Textual's test harness, the process's resident memory) and exits. With OUTREACH_BENCH_CAMPAIGN=<name> it
 opens that campaign rather than the first one; with OUTREACH_BENCH_CALLS=<n> it then records n
 "no answer" outcomes (key 2) and measures memory after the last business is drawn.
 
@@ -72,6 +73,17 @@ def _auto_pilot(path: str) -> Callable[[Pilot[Any]], Awaitable[None]]:
         app = pilot.app
         deadline = time.monotonic() + TIMEOUT
         wanted = os.environ.get(ENV_CAMPAIGN)
+        # the moment the call screen paints a frame with a business on it (its compositor's
+        # "draw what changed" step, as tui_keys times it)
+        painted: list[float] = []
+        paint = CallScreen._compositor_refresh
+
+        def first_business_painted(screen: CallScreen) -> None:
+            paint(screen)
+            if not painted and screen.current is not None and screen is screen.app.screen:
+                painted.append(time.time())
+
+        CallScreen._compositor_refresh = first_business_painted  # type: ignore[method-assign,assignment]  # the launcher's own hook
         try:
             screen = await _until(
                 lambda: (
@@ -89,8 +101,9 @@ def _auto_pilot(path: str) -> Callable[[Pilot[Any]], Awaitable[None]]:
                 ),
                 deadline,
             )
-            await pilot.pause()  # drawn
-            shown = time.time()
+            await _until(lambda: painted, deadline)
+            await pilot.pause()  # drawn, and the app idle (Textual's test harness: its CPU
+            idle = time.time()  # sampled over 20 ms sleeps, with one more frame forced)
             for _ in range(int(os.environ.get(ENV_CALLS) or 0)):
                 before = call.current.task_id
 
@@ -101,7 +114,8 @@ def _auto_pilot(path: str) -> Callable[[Pilot[Any]], Awaitable[None]]:
                 await _until(moved_on, deadline)
                 await pilot.pause()
             record: dict[str, Any] = {
-                "shown_at": shown,
+                "shown_at": painted[0],
+                "idle_at": idle,
                 "rss_kb": _rss_kb(),
                 "max_rss_kb": _peak_rss_kb(),
             }
