@@ -176,6 +176,7 @@ class CallScreen(Screen[None]):
         self.saving = False
         self.current = message.task
         self.nothing_to_call = message.task is None
+        self.query_one(DayBar).first_read()
         body = self.query_one("#call-body")
         if message.task is None:
             self.refresh_bindings()  # f5

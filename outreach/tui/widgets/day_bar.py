@@ -61,6 +61,7 @@ class DayBar(Vertical):
         self._rung: set[int] = set()
         self._checking = False  # one look at a time (never a cancelled worker)
         self.wrap_up_limit = DEFAULT_WRAP_UP_SECONDS  # the campaign's, once read
+        self._first_read = False  # see first_read
 
     def compose(self) -> ComposeResult:
         yield Static("", id="day-timer")
@@ -72,8 +73,16 @@ class DayBar(Vertical):
         self.context.day.listeners.append(self._state_changed)
         self.set_interval(self.context.settings.callback_check_seconds, self.check)
         self.tick()
-        self.check()
-        self._read_limit()
+
+    def first_read(self) -> None:
+        """The due callbacks and the campaign's wrap-up limit, read once the screen has drawn its
+        first answer from the queue (a business, or none): alongside that first claim they
+        held it back (three more database reads at once, each taking the interpreter's lock
+        from the claim and from the frame that shows the business)."""
+        if not self._first_read:
+            self._first_read = True
+            self.call_after_refresh(self.check)
+            self.call_after_refresh(self._read_limit)
 
     @work(thread=True, exit_on_error=False, group="wrap-up-limit")
     def _read_limit(self) -> None:
