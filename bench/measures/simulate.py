@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bench.context import LIVE_CAMPAIGN, Bench, log
+from bench.context import LIVE_CAMPAIGN, Bench, log, warm_cache
 from bench.report import Row
 
 
@@ -14,6 +14,7 @@ def measure_simulate(bench: Bench) -> None:
 
     agents = max(2, round(20 * bench.scale))
     days = int(bench.args.days)
+    warmed = warm_cache(bench)
     log(f"simulate {days} day(s), {agents} agents of IDF on the live campaign")
     summary = simulate(
         bench.db,
@@ -34,6 +35,7 @@ def measure_simulate(bench: Bench) -> None:
         "seconds": summary["seconds"],
         "waiting_after_last_day": last["waiting_at_end"],
         "queued_after_last_day": last["queued_at_end"],
+        "cache_warmed_s": round(warmed, 1),
     }
     bench.add(
         Row(
