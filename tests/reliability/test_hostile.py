@@ -8,8 +8,7 @@ import csv
 import io
 import json
 import tempfile
-import uuid as uuidlib
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import openpyxl
@@ -28,7 +27,14 @@ from outreach.services.queue import record_call, search_businesses, take_task
 from outreach.services.queue.search import SEARCH_MAX
 from outreach.services.sheets import neutralise
 from outreach.services.types import AgentInfo, CallInput, ClaimedTask
-from tests.factories import make_agent, make_business, make_campaign, make_phone, make_siret
+from tests.factories import (
+    call_on,
+    make_agent,
+    make_business,
+    make_campaign,
+    make_phone,
+    make_siret,
+)
 
 NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
 HEADER = "siret;raison sociale;code postal;telephone;effectif;courriel;adresse\n"
@@ -161,18 +167,7 @@ def test_nul_characters_are_dropped_not_fatal(db: Database) -> None:
 
 
 def _call(agent: int, task: ClaimedTask, notes: str, answer: str) -> CallInput:
-    return CallInput(
-        uuid=str(uuidlib.uuid4()),
-        agent_id=agent,
-        campaign_id=task.campaign_id,
-        business_id=task.business.id,
-        task_id=task.task_id,
-        outcome="reached",
-        started_at=NOW,
-        ended_at=NOW + timedelta(minutes=1),
-        notes=notes,
-        answers={"needs": answer},
-    )
+    return call_on(agent, task, "reached", NOW, minutes=1, notes=notes, answers={"needs": answer})
 
 
 def _csv_cells(path: Path) -> list[dict[str, str]]:
