@@ -237,6 +237,18 @@ class CallTask(Base):
             "id",
         ),
         Index("ix_call_tasks_due", "campaign_id", "state", "next_attempt_at"),
+        # the claim's team callbacks of one chamber, due first: through ix_call_tasks_due it
+        # stepped over the due callbacks of every other chamber of a national campaign.
+        # Partial on both backends (revision 0014); `postgresql_where` is left out here as for
+        # ix_call_tasks_claimed_by: naming it loads SQLAlchemy's PostgreSQL dialect at import
+        Index(
+            "ix_call_tasks_team_callbacks",
+            "campaign_id",
+            "chamber_id",
+            "next_attempt_at",
+            "id",
+            sqlite_where=text("state = 'callback'"),
+        ),
         Index("ix_call_tasks_callback", "callback_agent_id", "state", "next_attempt_at"),
         Index("ix_call_tasks_business", "business_id"),
         # only held tasks: SQLite's statistics would otherwise see one value (NULL) and scan

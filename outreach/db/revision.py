@@ -10,7 +10,7 @@ from sqlalchemy.exc import DBAPIError
 
 from outreach.db.engine import Database
 
-HEAD_REVISION = "0013"
+HEAD_REVISION = "0014"
 
 
 def stored_revision(db: Database) -> str | None:
