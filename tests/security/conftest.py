@@ -65,9 +65,13 @@ class Roles:
             opened.dispose()
         for login in self.made:
             quoted = '"' + login.replace('"', '""') + '"'
-            # their open connections first (a role cannot be dropped while connected)
+            # their open connections first (a role cannot be dropped while connected), waited
+            # for until they have ended: a backend still ending holds the temporary objects of
+            # its session (the import's staging table), owned by the role, and DROP ROLE then
+            # fails with "some objects depend on it"
             _admin(
-                f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '{login}'"
+                "SELECT pg_terminate_backend(pid, 10000) FROM pg_stat_activity "
+                f"WHERE usename = '{login}'"
             )
             _admin(f"DROP ROLE IF EXISTS {quoted}")
 
