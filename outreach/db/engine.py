@@ -29,6 +29,11 @@ from outreach.errors import DatabaseDamaged, DatabaseUnavailable, OutreachError
 from outreach.i18n import _
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# SQLite WAL checkpoints (see _Checkpointer): a process's checkpoint runs this long after a commit
+CHECKPOINT_AFTER_S = 0.25
+# pages in the WAL past which a commit checkpoints by itself (SQLite's default is 1000): a safety
+# net for when the checkpointer cannot keep up, far above what it lets the WAL reach
+WAL_AUTOCHECKPOINT_PAGES = 20_000
 # What runs Core statements in a unit of work: an ORM Session or a plain Core Connection
 Executor = Session | Connection
 # A pooled PostgreSQL connection idle longer than this is pinged before use (see _ping_if_idle)
@@ -127,6 +132,9 @@ class Database:
     def dispose(self) -> None:
         if "_kept" in self.__dict__:
             self._kept.release()
+        checkpointer = _CHECKPOINTERS.get(self.engine)
+        if checkpointer is not None:
+            checkpointer.stop()
         self.engine.dispose()
 
 
@@ -181,10 +189,93 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cur.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
     cur.execute("PRAGMA journal_mode = WAL")
     cur.execute("PRAGMA synchronous = NORMAL")
+    cur.execute(f"PRAGMA wal_autocheckpoint = {WAL_AUTOCHECKPOINT_PAGES}")
     cur.execute("PRAGMA foreign_keys = ON")
     cur.execute("PRAGMA temp_store = MEMORY")
     cur.execute("PRAGMA cache_size = -65536")
     cur.close()
+
+
+class _Checkpointer:
+    """Copies a SQLite database's WAL back into the database file off the units of work.
+
+    SQLite checkpoints at the commit that takes the WAL past `wal_autocheckpoint` pages (1000 by
+    default), in the committing unit: one claim or record in a hundred or so then waited for
+    the copy and the database file's fsync. Here a thread of the process that committed runs a
+    PASSIVE checkpoint (it never waits for a lock, never holds up a reader or a writer)
+    CHECKPOINT_AFTER_S after a commit, on its own connection; the units' connections only
+    checkpoint past WAL_AUTOCHECKPOINT_PAGES, if the thread ever falls that far behind.
+    Figure: full-scale SQLite, 20 simulated agents, 6 days (14,400 claims), claim p99 2.00 ms
+    with SQLite's own checkpoints (the tail claims spent 4.1 ms on average in their COMMIT),
+    1.36 ms with this thread (0.52 ms in COMMIT). The thread starts at the process's first
+    commit (a process that only reads has none) and stops with `Database.dispose`; a
+    checkpoint that fails (a lock, a file gone) is left to the next commit's.
+    """
+
+    def __init__(self, path: str) -> None:
+        self.uri = f"{Path(path).resolve().as_uri()}?mode=rw"  # never creates a missing file
+        self.wanted = threading.Event()
+        self.lock = threading.Lock()
+        self.thread: threading.Thread | None = None
+        self.stopping = threading.Event()
+        self.pid = 0
+
+    def committed(self, *_args: Any) -> None:
+        """The engine's "commit" event."""
+        if self.pid != os.getpid():  # first commit of this process (or since `stop`)
+            self._start()
+        self.wanted.set()
+
+    def _start(self) -> None:
+        with self.lock:
+            if self.pid == os.getpid():
+                return
+            self.stopping = threading.Event()
+            self.thread = threading.Thread(
+                target=self._run, args=(self.stopping,), name="outreach-checkpoint", daemon=True
+            )
+            self.thread.start()
+            self.pid = os.getpid()
+
+    def _run(self, stopping: threading.Event) -> None:
+        conn: sqlite3.Connection | None = None
+        try:
+            while not stopping.is_set():
+                self.wanted.wait()
+                if stopping.wait(CHECKPOINT_AFTER_S):
+                    return
+                self.wanted.clear()
+                conn = self.checkpoint(conn)
+        finally:
+            if conn is not None:
+                conn.close()
+
+    def checkpoint(self, conn: sqlite3.Connection | None) -> sqlite3.Connection | None:
+        """One PASSIVE checkpoint on `conn` (opened if None); the connection to use next time,
+        None after a failure (a lock, a file gone: the next commit's checkpoint tries again)."""
+        try:
+            if conn is None:
+                conn = sqlite3.connect(self.uri, uri=True, check_same_thread=False)
+            conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+            return conn
+        except sqlite3.Error:
+            if conn is not None:
+                conn.close()
+            return None
+
+    def stop(self) -> None:
+        """Stop the thread (after its checkpoint, if one is running); the next commit starts
+        another."""
+        with self.lock:
+            thread, stopping = self.thread, self.stopping
+            self.thread, self.pid = None, 0
+        stopping.set()
+        self.wanted.set()
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout=5)
+
+
+_CHECKPOINTERS: weakref.WeakKeyDictionary[Engine, _Checkpointer] = weakref.WeakKeyDictionary()
 
 
 def private_directory(path: Path) -> None:
@@ -281,6 +372,11 @@ def make_engine(url: URL | str, **kwargs: Any) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         event.listen(engine, "handle_error", _damage_as_operational, retval=True)
+        if url.database and url.database != ":memory:" and not url.query:
+            checkpointer = _Checkpointer(url.database)
+            event.listen(engine, "commit", checkpointer.committed)
+            _CHECKPOINTERS[engine] = checkpointer
+            weakref.finalize(engine, checkpointer.stop)
         return engine
     kwargs.setdefault("pool_size", 5)
     kwargs.setdefault("max_overflow", 10)
