@@ -203,7 +203,8 @@ class _Checkpointer:
     default), in the committing unit: one claim or record in a hundred or so then waited for
     the copy and the database file's fsync. Here a thread of the process that committed runs a
     PASSIVE checkpoint (it never waits for a lock, never holds up a reader or a writer)
-    CHECKPOINT_AFTER_S after a commit, on its own connection; the units' connections only
+    CHECKPOINT_AFTER_S after a commit, on its own connection, and once more when it stops (at
+    `Database.dispose` or the process's end) if a commit came since; the units' connections only
     checkpoint past WAL_AUTOCHECKPOINT_PAGES, if the thread ever falls that far behind.
     Figure: full-scale SQLite, 20 simulated agents, 6 days (14,400 claims), claim p99 2.00 ms
     with SQLite's own checkpoints (the tail claims spent 4.1 ms on average in their COMMIT),
@@ -218,12 +219,14 @@ class _Checkpointer:
         self.lock = threading.Lock()
         self.thread: threading.Thread | None = None
         self.stopping = threading.Event()
+        self.pending = False  # a commit not checkpointed yet
         self.pid = 0
 
     def committed(self, *_args: Any) -> None:
         """The engine's "commit" event."""
         if self.pid != os.getpid():  # first commit of this process (or since `stop`)
             self._start()
+        self.pending = True
         self.wanted.set()
 
     def _start(self) -> None:
@@ -240,12 +243,15 @@ class _Checkpointer:
     def _run(self, stopping: threading.Event) -> None:
         conn: sqlite3.Connection | None = None
         try:
-            while not stopping.is_set():
+            while True:
                 self.wanted.wait()
-                if stopping.wait(CHECKPOINT_AFTER_S):
-                    return
+                stopped = stopping.wait(CHECKPOINT_AFTER_S)
                 self.wanted.clear()
-                conn = self.checkpoint(conn)
+                if self.pending:  # (a stop wakes it too) the commits' pages, even when stopping
+                    self.pending = False
+                    conn = self.checkpoint(conn)
+                if stopped:
+                    return
         finally:
             if conn is not None:
                 conn.close()
@@ -264,8 +270,9 @@ class _Checkpointer:
             return None
 
     def stop(self) -> None:
-        """Stop the thread (after its checkpoint, if one is running); the next commit starts
-        another."""
+        """Stop the thread, after a last checkpoint if a commit is waiting for one: a process
+        that commits and ends (a command) leaves a WAL the next process need not copy, even
+        when other connections keep it open. The next commit starts another thread."""
         with self.lock:
             thread, stopping = self.thread, self.stopping
             self.thread, self.pid = None, 0

@@ -8,6 +8,9 @@ far past where that thread lets the WAL grow. Real files, real threads.
 
 from __future__ import annotations
 
+import sqlite3
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -48,6 +51,43 @@ def test_a_small_write_reaches_the_database_file_with_the_connections_open(
         )
         with db.read_conn() as conn:  # the pool's connections stayed open all along
             assert conn.execute(text("SELECT count(*) FROM notes")).scalar() == 50
+    finally:
+        db.dispose()
+
+
+_WRITE_AND_END = """
+import sys
+from sqlalchemy import text
+from outreach.db.engine import open_database
+db = open_database(sys.argv[1])
+with db.write_conn() as conn:
+    for i in range(50):
+        conn.execute(text("INSERT INTO notes VALUES (:i, zeroblob(4000))"), {"i": i})
+"""
+
+
+def test_a_process_that_commits_and_ends_leaves_its_pages_in_the_file(tmp_path: Path) -> None:
+    """A command ends well within CHECKPOINT_AFTER_S of its commit; this process keeps the
+    database open meanwhile, so SQLite's own checkpoint at the last close does not happen.
+    The command's thread still copies its pages into the file before the process ends."""
+    db, path = _open(tmp_path)
+    try:
+        wait_until(lambda: path.stat().st_size > 4096, "the table's creation checkpointed")
+        before = path.stat().st_size
+        # open, out of any transaction (a reader's snapshot would hold the pages in the WAL)
+        held = sqlite3.connect(path, isolation_level=None)
+        try:
+            assert held.execute("SELECT count(*) FROM notes").fetchone() == (0,)
+            done = subprocess.run(
+                [sys.executable, "-c", _WRITE_AND_END, f"sqlite:///{path}"],
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
+            assert done.returncode == 0, done.stderr
+            assert path.stat().st_size >= before + 50 * 4000
+        finally:
+            held.close()
     finally:
         db.dispose()
 
