@@ -5,10 +5,10 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
-from outreach.db.models import Base
+from outreach.db.models import load_all
 
 config = context.config
-target_metadata = Base.metadata
+target_metadata = load_all()  # every table, the later-loaded models' too
 
 
 def _configure(connection) -> None:  # type: ignore[no-untyped-def]

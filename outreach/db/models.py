@@ -3,9 +3,13 @@
 Times are stored in UTC (naive `DateTime` columns holding UTC on both backends, so SQLite and
 PostgreSQL compare them the same way).
 
-The schema itself is Alembic's (db/versions): the three partial indexes carry their WHERE for
+The schema itself is Alembic's (db/versions): the partial indexes carry their WHERE for
 SQLite here and for both backends in the migration. Naming `postgresql_where` here would import
 SQLAlchemy's PostgreSQL dialect (about 30 ms) into every start of the agents' app on SQLite.
+
+The models the agents' app does not read before its first business live in
+`outreach.db.models_more`, mapped on first use (`LATER`, the module's `__getattr__`); they are
+imported from here as the others are. `load_all()` gives the metadata with every table.
 """
 
 from datetime import date, datetime
@@ -284,27 +288,6 @@ class CallTask(Base):
     end_reason: Mapped[str | None] = mapped_column(String(24))
 
 
-class RecordFlag(Base):
-    """A business record an adviser reported wrong (hand-back), for a supervisor to resolve."""
-
-    __tablename__ = "record_flags"
-    __table_args__ = (Index("ix_record_flags_open", "resolved_at", "chamber_id"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    at: Mapped[datetime] = mapped_column(DateTime)
-    business_id: Mapped[int] = mapped_column(ForeignKey("businesses.id"), index=True)
-    chamber_id: Mapped[int] = mapped_column(ForeignKey("chambers.id"))  # the business's chamber
-    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id"))
-    task_id: Mapped[int | None] = mapped_column(ForeignKey("call_tasks.id"))
-    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id"))
-    reason: Mapped[str] = mapped_column(String(32))
-    note: Mapped[str | None] = mapped_column(Text)
-    resolved_at: Mapped[datetime | None] = mapped_column(DateTime)
-    resolved_by: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
-    resolution: Mapped[str | None] = mapped_column(String(16))  # requeue, drop
-    resolution_note: Mapped[str | None] = mapped_column(Text)
-
-
 class AgentSession(Base):
     """One run of the agents' app (terminal or browser): one live session per agent."""
 
@@ -375,71 +358,6 @@ class Referral(Base):
     lease_expires_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
-class ReferralEvent(Base):
-    """One change of a referral's state (from_state None: the referral's creation)."""
-
-    __tablename__ = "referral_events"
-    __table_args__ = (
-        CheckConstraint(_in("to_state", REFERRAL_STATES), name="to_state"),
-        Index("ix_referral_events_referral", "referral_id", "at"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    referral_id: Mapped[int] = mapped_column(ForeignKey("referrals.id"))
-    at: Mapped[datetime] = mapped_column(DateTime)
-    agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"), index=True)
-    from_state: Mapped[str | None] = mapped_column(String(16))
-    to_state: Mapped[str] = mapped_column(String(16))
-    note: Mapped[str | None] = mapped_column(Text)
-    # the appointment booked, the action plan set...: what else this change carried
-    detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-
-
-class ReferralAction(Base):
-    """One action of a done diagnostic's action plan (outreach.domain.lifecycle.PLAN_ACTIONS)."""
-
-    __tablename__ = "referral_actions"
-    __table_args__ = (
-        UniqueConstraint("referral_id", "action", name="uq_referral_actions_referral_action"),
-        CheckConstraint(_in("status", PLAN_ACTION_STATUSES), name="status"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    referral_id: Mapped[int] = mapped_column(ForeignKey("referrals.id"))
-    action: Mapped[str] = mapped_column(String(32))
-    status: Mapped[str] = mapped_column(String(16), default="planned", server_default="planned")
-    updated_at: Mapped[datetime] = mapped_column(DateTime)
-    updated_by: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
-
-
-class Goal(Base):
-    """A dated target of a scope: the network (chamber_id None) or one chamber."""
-
-    __tablename__ = "goals"
-    __table_args__ = (
-        CheckConstraint(_in("metric", GOAL_METRICS), name="metric"),
-        Index("ix_goals_metric_chamber", "metric", "chamber_id"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    metric: Mapped[str] = mapped_column(String(32))
-    target: Mapped[int] = mapped_column(Integer)
-    starts_on: Mapped[date] = mapped_column(Date)
-    ends_on: Mapped[date] = mapped_column(Date)
-    chamber_id: Mapped[int | None] = mapped_column(ForeignKey("chambers.id"))
-    created_at: Mapped[datetime] = mapped_column(DateTime)
-    created_by: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
-
-
-class CallAnswer(Base):
-    __tablename__ = "call_answers"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    call_id: Mapped[int] = mapped_column(ForeignKey("calls.id"), index=True)
-    question: Mapped[str] = mapped_column(String(64))
-    answer: Mapped[str | None] = mapped_column(Text)
-
-
 class AuditLog(Base):
     __tablename__ = "audit_log"
     __table_args__ = (Index("ix_audit_log_entity", "entity", "entity_id"),)
@@ -453,19 +371,6 @@ class AuditLog(Base):
     detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # JSON: values of any type
 
 
-class OutcomeRow(Base):
-    """The outcome catalogue, mirrored from `outreach.domain.outcomes` for BI tools."""
-
-    __tablename__ = "outcomes"
-
-    code: Mapped[str] = mapped_column(String(24), primary_key=True)
-    key: Mapped[str] = mapped_column(String(1), unique=True)
-    label_fr: Mapped[str] = mapped_column(String(80))
-    label_en: Mapped[str] = mapped_column(String(80))
-    reached: Mapped[bool] = mapped_column(Boolean)
-    effect: Mapped[str] = mapped_column(String(16))
-
-
 class ReferralKindRow(Base):
     __tablename__ = "referral_kinds"
 
@@ -473,16 +378,6 @@ class ReferralKindRow(Base):
     label_fr: Mapped[str] = mapped_column(String(80))
     label_en: Mapped[str] = mapped_column(String(80))
     follow_up: Mapped[bool] = mapped_column(Boolean)
-
-
-class Platform(Base):
-    """Labelled online-sales solutions ("clique mon commerce")."""
-
-    __tablename__ = "platforms"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(120), unique=True)
-    category: Mapped[str] = mapped_column(String(32))
 
 
 class PauseReasonRow(Base):
@@ -535,32 +430,56 @@ class AgentStateEvent(Base):
 EMAIL_STATES = ("queued", "sending", "sent", "failed", "cancelled")
 
 
-class EmailMessage(Base):
-    """One e-mail to a business, rendered and queued in the transaction that asked for it and
-    sent by `outreach mail send` or the worker of `outreach serve` (outreach.services.mail)."""
+# -- the models loaded on first use (outreach.db.models_more) ---------------------------------
 
-    __tablename__ = "email_messages"
-    __table_args__ = (
-        CheckConstraint(_in("state", EMAIL_STATES), name="state"),
-        Index("ix_email_messages_state_next", "state", "next_attempt_at"),
+LATER = (
+    "CallAnswer",
+    "EmailMessage",
+    "Goal",
+    "OutcomeRow",
+    "Platform",
+    "RecordFlag",
+    "ReferralAction",
+    "ReferralEvent",
+)
+
+if TYPE_CHECKING:
+    from outreach.db.models_more import (
+        CallAnswer as CallAnswer,
+    )
+    from outreach.db.models_more import (
+        EmailMessage as EmailMessage,
+    )
+    from outreach.db.models_more import (
+        Goal as Goal,
+    )
+    from outreach.db.models_more import (
+        OutcomeRow as OutcomeRow,
+    )
+    from outreach.db.models_more import (
+        Platform as Platform,
+    )
+    from outreach.db.models_more import (
+        RecordFlag as RecordFlag,
+    )
+    from outreach.db.models_more import (
+        ReferralAction as ReferralAction,
+    )
+    from outreach.db.models_more import (
+        ReferralEvent as ReferralEvent,
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    message_id: Mapped[str] = mapped_column(String(200), unique=True)  # the Message-ID header
-    business_id: Mapped[int] = mapped_column(ForeignKey("businesses.id"), index=True)
-    call_id: Mapped[int | None] = mapped_column(ForeignKey("calls.id"), index=True)
-    referral_id: Mapped[int | None] = mapped_column(ForeignKey("referrals.id"), index=True)
-    agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))  # who asked for it
-    kind: Mapped[str] = mapped_column(String(24))  # referral, appointment
-    language: Mapped[str] = mapped_column(String(2))
-    to_address: Mapped[str] = mapped_column(String(254))
-    subject: Mapped[str] = mapped_column(String(250))
-    body_text: Mapped[str] = mapped_column(Text)
-    ics: Mapped[str | None] = mapped_column(Text)  # the appointment, as an iCalendar attachment
-    state: Mapped[str] = mapped_column(String(12), default="queued", server_default="queued")
-    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    next_attempt_at: Mapped[datetime] = mapped_column(DateTime)
-    claimed_at: Mapped[datetime | None] = mapped_column(DateTime)
-    last_error: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(DateTime)
-    sent_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+def __getattr__(name: str) -> Any:
+    if name in LATER:
+        from outreach.db import models_more
+
+        return getattr(models_more, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def load_all() -> MetaData:
+    """`Base.metadata` with every table of the schema in it (the later models loaded)."""
+    import outreach.db.models_more  # noqa: F401
+
+    return Base.metadata

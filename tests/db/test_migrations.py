@@ -4,7 +4,7 @@ import sqlalchemy as sa
 
 from outreach.db import migrate
 from outreach.db.engine import Database
-from outreach.db.models import Base
+from outreach.db.models import load_all
 from outreach.domain.geography import CHAMBERS, DEPARTMENTS
 
 CONTRACT_TABLES = {
@@ -45,11 +45,11 @@ def test_models_match_migrations(db: Database) -> None:
     from alembic.runtime.migration import MigrationContext
 
     with db.engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+        diff = compare_metadata(MigrationContext.configure(conn), load_all())
     # Alembic cannot compare expression indexes (priority DESC) on SQLite: check them by name.
     expression_indexes = {
         ix.name
-        for t in Base.metadata.tables.values()
+        for t in load_all().tables.values()
         for ix in t.indexes
         if any(isinstance(e, sa.TextClause) for e in ix.expressions)
     }
